@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs alike's whole test suite: setup (idempotent), the tests in a Release build, then the same
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+#
+#   scripts/test.sh            # everything (what CI runs)
+#   scripts/test.sh --quick    # Release build only, no sanitizer pass
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+jobs="$(nproc)"
+# OpenMP/OpenBLAS worker threads spin while idle and fight each other on small machines.
+export OMP_WAIT_POLICY=PASSIVE
+
+scripts/setup.sh --no-build
+
+run_suite() {
+  local dir="$1"; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900)
+}
+
+echo "== Release build and tests"
+run_suite build -DCMAKE_BUILD_TYPE=Release
+
+if [ "$quick" = 0 ]; then
+  echo "== AddressSanitizer + UBSan build and tests"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALIKE_SANITIZE=ON -DALIKE_BUILD_BENCH=OFF
+fi
