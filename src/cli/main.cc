@@ -1,6 +1,22 @@
-#include <cstdio>
+// alike: image search on an embedded vector database. This file only wires the subcommands.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
 
-int main() {
-  std::puts("alike: under construction");
-  return 0;
+#include "cli/vectors_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"alike: find related images in milliseconds, on your own machine"};
+  app.set_version_flag("--version", "alike 0.1.0");
+  app.require_subcommand(1);
+  alike::cli::CommandContext ctx;
+  if (const char* env = std::getenv("ALIKE_DB")) ctx.db_path = env;
+  app.add_option("--db", ctx.db_path, "Database directory (default: $ALIKE_DB or ./alike.db)");
+  app.add_flag("--json", ctx.json, "Print JSON instead of tables");
+  alike::cli::AddVectorsCommand(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return ctx.exit_code;
 }

@@ -1,0 +1,498 @@
+#include "cli/vectors_command.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "alike/vector_db.h"
+#include "cli/progress.h"
+#include "cli/vector_file.h"
+
+namespace alike::cli {
+namespace {
+
+// Prints an error the way every alike command does and records the failure.
+void Fail(CommandContext& ctx, const Status& status) {
+  std::fprintf(stderr, "alike: error: %s\n", status.message().c_str());
+  ctx.exit_code = 1;
+}
+
+Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create) {
+  DatabaseOptions options;
+  options.create_if_missing = create;
+  return Database::Open(ctx.db_path, options);
+}
+
+// Payload text to JSON for output; payloads in the database are always valid objects.
+nlohmann::json PayloadJson(const std::string& text) {
+  return text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
+}
+
+std::string ToHex(const std::vector<uint8_t>& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) out += {digits[b >> 4], digits[b & 15]};
+  return out;
+}
+
+Result<std::vector<uint8_t>> FromHex(const std::string& hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return Status::InvalidArgument("hex vector has an odd number of digits");
+  std::vector<uint8_t> out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return Status::InvalidArgument("hex vector has a non-hex digit");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+// "0.1,0.2 0.3" or "[0.1, 0.2, 0.3]" to floats.
+Result<std::vector<float>> ParseVectorText(std::string text) {
+  for (char& c : text) {
+    if (c == ',' || c == '[' || c == ']') c = ' ';
+  }
+  std::istringstream in(text);
+  std::vector<float> v;
+  std::string token;
+  while (in >> token) {
+    char* end = nullptr;
+    float f = std::strtof(token.c_str(), &end);
+    if (end == token.c_str() || *end != '\0') {
+      return Status::InvalidArgument("--vector: '" + token + "' is not a number");
+    }
+    v.push_back(f);
+  }
+  if (v.empty()) return Status::InvalidArgument("--vector is empty");
+  return v;
+}
+
+nlohmann::json RecordJson(const Record& r) {
+  nlohmann::json j{{"id", r.id}};
+  if (!r.binary.empty()) {
+    j["binary"] = ToHex(r.binary);
+  } else {
+    j["vector"] = r.vector;
+  }
+  j["payload"] = PayloadJson(r.payload);
+  return j;
+}
+
+nlohmann::json InfoJson(const CollectionInfo& info) {
+  return {{"name", info.name},
+          {"dimension", info.options.dimension},
+          {"metric", MetricName(info.options.metric)},
+          {"index", IndexKindName(info.options.index)},
+          {"hnsw",
+           {{"m", info.options.hnsw.m},
+            {"ef_construction", info.options.hnsw.ef_construction},
+            {"ef_search", info.options.hnsw.ef_search}}},
+          {"count", info.count},
+          {"deleted", info.deleted},
+          {"memory_bytes", info.memory_bytes},
+          {"disk_bytes", info.disk_bytes},
+          {"log_bytes", info.log_bytes}};
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+struct CreateArgs {
+  std::string name, metric = "cosine", index = "hnsw";
+  uint32_t dimension = 0;
+  HnswParams hnsw;
+};
+
+struct UpsertArgs {
+  std::string name, file, format;
+  uint64_t first_id = 0;
+  size_t batch = 10000;
+};
+
+struct SearchArgs {
+  std::string name, vector, hex, query_file, format, filter;
+  std::optional<uint64_t> from_id;
+  size_t k = 10;
+  std::optional<float> max_distance;
+  uint32_t ef = 0;
+  bool exact = false, no_payload = false;
+};
+
+void RunCreate(CommandContext& ctx, const CreateArgs& a) {
+  CollectionOptions options;
+  options.dimension = a.dimension;
+  auto metric = ParseMetric(a.metric);
+  if (!metric.ok()) return Fail(ctx, metric.status());
+  auto kind = ParseIndexKind(a.index);
+  if (!kind.ok()) return Fail(ctx, kind.status());
+  options.metric = *metric;
+  options.index = *kind;
+  options.hnsw = a.hnsw;
+  auto db = OpenDb(ctx, true);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->CreateCollection(a.name, options);
+  if (!c.ok()) return Fail(ctx, c.status());
+  if (ctx.json) {
+    std::cout << InfoJson((*c)->Info()).dump() << "\n";
+  } else {
+    std::cout << "created collection '" << a.name << "' (" << a.dimension << "-d "
+              << MetricName(options.metric) << ", " << IndexKindName(options.index) << ") in "
+              << ctx.db_path << "\n";
+  }
+}
+
+void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->GetCollection(a.name);
+  if (!c.ok()) return Fail(ctx, c.status());
+  VectorFileOptions file_options;
+  file_options.format = a.format;
+  file_options.first_id = a.first_id;
+  file_options.binary = (*c)->options().metric == Metric::kHamming;
+  auto reader = VectorFileReader::Open(a.file, file_options);
+  if (!reader.ok()) return Fail(ctx, reader.status());
+  Progress progress("upsert", (*reader)->total_records());
+  std::vector<Record> batch;
+  uint64_t written = 0;
+  // Each batch is one atomic, durable write: an interrupted upsert leaves whole batches only.
+  while (true) {
+    auto n = (*reader)->ReadBatch(std::max<size_t>(a.batch, 1), &batch);
+    if (!n.ok()) {
+      progress.Finish();
+      std::fprintf(stderr, "alike: %llu records written before the error\n",
+                   static_cast<unsigned long long>(written));
+      return Fail(ctx, n.status());
+    }
+    if (*n == 0) break;
+    Status s = (*c)->Upsert(batch);
+    if (!s.ok()) {
+      progress.Finish();
+      std::fprintf(stderr, "alike: %llu records written before the error\n",
+                   static_cast<unsigned long long>(written));
+      return Fail(ctx, s.WithContext(a.file));
+    }
+    written += *n;
+    progress.Advance(*n);
+  }
+  const double secs = progress.elapsed_seconds();
+  progress.Finish();
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", (*c)->Count()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::printf("upserted %llu records into '%s' in %.2f s (%.0f/s); %llu in total\n",
+                static_cast<unsigned long long>(written), a.name.c_str(), secs,
+                secs > 0 ? written / secs : 0.0,
+                static_cast<unsigned long long>((*c)->Count()));
+  }
+}
+
+void RunDelete(CommandContext& ctx, const std::string& name, const std::vector<uint64_t>& ids,
+               const std::string& filter) {
+  if (ids.empty() == filter.empty()) {
+    return Fail(ctx, Status::InvalidArgument("give either ids or --filter"));
+  }
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->GetCollection(name);
+  if (!c.ok()) return Fail(ctx, c.status());
+  auto n = filter.empty() ? (*c)->Delete(ids) : (*c)->DeleteWhere(filter);
+  if (!n.ok()) return Fail(ctx, n.status());
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"deleted", *n}, {"count", (*c)->Count()}}.dump() << "\n";
+  } else {
+    std::printf("deleted %llu records from '%s'\n", static_cast<unsigned long long>(*n),
+                name.c_str());
+  }
+}
+
+void RunGet(CommandContext& ctx, const std::string& name, const std::vector<uint64_t>& ids) {
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->GetCollection(name);
+  if (!c.ok()) return Fail(ctx, c.status());
+  for (uint64_t id : ids) {
+    auto r = (*c)->Get(id);
+    if (!r.ok()) {
+      Fail(ctx, r.status());
+      continue;  // the other ids are still printed
+    }
+    std::cout << RecordJson(*r).dump() << "\n";
+  }
+}
+
+void PrintHits(const CommandContext& ctx, size_t query_index, const std::vector<Hit>& hits) {
+  if (ctx.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& h : hits) {
+      nlohmann::json j{{"id", h.id}, {"distance", h.distance}};
+      if (!h.payload.empty()) j["payload"] = PayloadJson(h.payload);
+      list.push_back(std::move(j));
+    }
+    std::cout << nlohmann::json{{"query", query_index}, {"hits", list}}.dump() << "\n";
+    return;
+  }
+  std::printf("query %zu\n%4s  %20s  %12s  %s\n", query_index, "rank", "id", "distance", "payload");
+  for (size_t i = 0; i < hits.size(); ++i) {
+    std::printf("%4zu  %20llu  %12.6g  %s\n", i + 1, static_cast<unsigned long long>(hits[i].id),
+                hits[i].distance, hits[i].payload.c_str());
+  }
+}
+
+void RunSearch(CommandContext& ctx, const SearchArgs& a) {
+  const int sources = !a.vector.empty() + !a.hex.empty() + !a.query_file.empty() + a.from_id.has_value();
+  if (sources != 1) {
+    return Fail(ctx, Status::InvalidArgument(
+                         "give exactly one query: --vector, --hex, --id or --queries FILE"));
+  }
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->GetCollection(a.name);
+  if (!c.ok()) return Fail(ctx, c.status());
+  std::vector<Record> queries;
+  if (!a.vector.empty()) {
+    auto v = ParseVectorText(a.vector);
+    if (!v.ok()) return Fail(ctx, v.status());
+    queries.push_back({.id = 0, .vector = *v});
+  } else if (!a.hex.empty()) {
+    auto b = FromHex(a.hex);
+    if (!b.ok()) return Fail(ctx, b.status());
+    queries.push_back({.id = 0, .binary = *b});
+  } else if (a.from_id) {
+    auto r = (*c)->Get(*a.from_id);
+    if (!r.ok()) return Fail(ctx, r.status());
+    queries.push_back(*r);
+  } else {
+    VectorFileOptions file_options;
+    file_options.format = a.format;
+    file_options.binary = (*c)->options().metric == Metric::kHamming;
+    auto reader = VectorFileReader::Open(a.query_file, file_options);
+    if (!reader.ok()) return Fail(ctx, reader.status());
+    std::vector<Record> batch;
+    while (true) {
+      auto n = (*reader)->ReadBatch(4096, &batch);
+      if (!n.ok()) return Fail(ctx, n.status());
+      if (*n == 0) break;
+      queries.insert(queries.end(), batch.begin(), batch.end());
+    }
+  }
+  std::vector<Query> views;
+  for (const auto& q : queries) views.push_back({q.vector, q.binary});
+  SearchOptions options;
+  options.k = a.k;
+  options.filter = a.filter;
+  options.max_distance = a.max_distance;
+  options.ef = a.ef;
+  options.exact = a.exact;
+  options.with_payload = !a.no_payload;
+  auto results = (*c)->SearchBatch(views, options);
+  if (!results.ok()) return Fail(ctx, results.status());
+  for (size_t i = 0; i < results->size(); ++i) PrintHits(ctx, i, (*results)[i]);
+}
+
+void PrintInfo(const CommandContext& ctx, const CollectionInfo& info) {
+  if (ctx.json) {
+    std::cout << InfoJson(info).dump() << "\n";
+    return;
+  }
+  std::printf("%s: %llu records (%llu deleted awaiting compaction), %u-d %s, %s index\n"
+              "  memory %s, disk %s (log %s)\n",
+              info.name.c_str(), static_cast<unsigned long long>(info.count),
+              static_cast<unsigned long long>(info.deleted), info.options.dimension,
+              MetricName(info.options.metric), IndexKindName(info.options.index),
+              HumanBytes(info.memory_bytes).c_str(), HumanBytes(info.disk_bytes).c_str(),
+              HumanBytes(info.log_bytes).c_str());
+}
+
+void RunInfo(CommandContext& ctx, const std::string& name) {
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  std::vector<std::string> names = name.empty() ? (*db)->ListCollections() : std::vector{name};
+  for (const auto& n : names) {
+    auto c = (*db)->GetCollection(n);
+    if (!c.ok()) return Fail(ctx, c.status());
+    PrintInfo(ctx, (*c)->Info());
+  }
+  if (names.empty() && !ctx.json) std::printf("%s: no collections\n", ctx.db_path.c_str());
+}
+
+// Runs a whole-collection maintenance operation and reports the size before and after.
+void RunMaintenance(CommandContext& ctx, const std::string& name, bool compact) {
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return Fail(ctx, db.status());
+  auto c = (*db)->GetCollection(name);
+  if (!c.ok()) return Fail(ctx, c.status());
+  const CollectionInfo before = (*c)->Info();
+  Status s = compact ? (*c)->Compact() : (*c)->Checkpoint();
+  if (!s.ok()) return Fail(ctx, s);
+  const CollectionInfo after = (*c)->Info();
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"disk_bytes_before", before.disk_bytes},
+                                {"disk_bytes_after", after.disk_bytes},
+                                {"purged", before.deleted - after.deleted}}
+                     .dump()
+              << "\n";
+  } else {
+    std::printf("%s '%s': purged %llu deleted records, disk %s -> %s\n",
+                compact ? "compacted" : "checkpointed", name.c_str(),
+                static_cast<unsigned long long>(before.deleted - after.deleted),
+                HumanBytes(before.disk_bytes).c_str(), HumanBytes(after.disk_bytes).c_str());
+  }
+}
+
+}  // namespace
+
+void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
+  CLI::App* vectors = app.add_subcommand(
+      "vectors", "The vector database: collections of (id, vector, JSON payload) for any embeddings");
+  vectors->require_subcommand(1);
+
+  auto* create = vectors->add_subcommand("create", "Create a collection");
+  auto create_args = std::make_shared<CreateArgs>();
+  create->add_option("name", create_args->name, "Collection name")->required();
+  create->add_option("--dim,-d", create_args->dimension, "Dimension (bits for hamming)")->required();
+  create->add_option("--metric", create_args->metric, "l2 | ip | cosine | hamming")
+      ->capture_default_str();
+  create->add_option("--index", create_args->index, "hnsw | flat | sq8")->capture_default_str();
+  create->add_option("--m", create_args->hnsw.m, "HNSW links per node")->capture_default_str();
+  create->add_option("--ef-construction", create_args->hnsw.ef_construction,
+                     "HNSW build candidate list size")
+      ->capture_default_str();
+  create->add_option("--ef-search", create_args->hnsw.ef_search,
+                     "HNSW default search candidate list size")
+      ->capture_default_str();
+  create->callback([&ctx, create_args] { RunCreate(ctx, *create_args); });
+
+  auto* upsert = vectors->add_subcommand(
+      "upsert", "Insert or replace records from a .fvecs, .bvecs, .npy or .jsonl file");
+  auto upsert_args = std::make_shared<UpsertArgs>();
+  upsert->add_option("name", upsert_args->name, "Collection name")->required();
+  upsert->add_option("file", upsert_args->file, "Vector file")->required();
+  upsert->add_option("--format", upsert_args->format,
+                     "fvecs | bvecs | ivecs | npy | jsonl (default: by extension)");
+  upsert->add_option("--first-id", upsert_args->first_id,
+                     "Id of the first row for files without ids")
+      ->capture_default_str();
+  upsert->add_option("--batch", upsert_args->batch, "Records per atomic write")
+      ->capture_default_str();
+  upsert->callback([&ctx, upsert_args] { RunUpsert(ctx, *upsert_args); });
+
+  auto* del = vectors->add_subcommand("delete", "Delete records by id or by filter");
+  auto del_name = std::make_shared<std::string>();
+  auto del_ids = std::make_shared<std::vector<uint64_t>>();
+  auto del_filter = std::make_shared<std::string>();
+  del->add_option("name", *del_name, "Collection name")->required();
+  del->add_option("ids", *del_ids, "Ids to delete");
+  del->add_option("--filter", *del_filter, "Delete every record whose payload matches");
+  del->callback([&ctx, del_name, del_ids, del_filter] {
+    RunDelete(ctx, *del_name, *del_ids, *del_filter);
+  });
+
+  auto* get = vectors->add_subcommand("get", "Print records as JSON lines");
+  auto get_name = std::make_shared<std::string>();
+  auto get_ids = std::make_shared<std::vector<uint64_t>>();
+  get->add_option("name", *get_name, "Collection name")->required();
+  get->add_option("ids", *get_ids, "Ids")->required();
+  get->callback([&ctx, get_name, get_ids] { RunGet(ctx, *get_name, *get_ids); });
+
+  auto* search = vectors->add_subcommand("search", "Nearest neighbours of one or many queries");
+  auto sa = std::make_shared<SearchArgs>();
+  search->add_option("name", sa->name, "Collection name")->required();
+  search->add_option("--vector", sa->vector, "Query vector, e.g. \"0.1,0.2,0.3\"");
+  search->add_option("--hex", sa->hex, "Query for hamming collections, as hex");
+  search->add_option("--id", sa->from_id, "Use the stored vector of this id as the query");
+  search->add_option("--queries", sa->query_file, "File of query vectors (any upsert format)");
+  search->add_option("--format", sa->format, "Format of --queries");
+  search->add_option("-k", sa->k, "Results per query")->capture_default_str();
+  search->add_option("--filter", sa->filter, "JSON filter on payloads, e.g. '{\"year\":2024}'");
+  search->add_option("--max-distance", sa->max_distance, "Drop results farther than this");
+  search->add_option("--ef", sa->ef, "HNSW candidate list size (default: the collection's)");
+  search->add_flag("--exact", sa->exact, "Scan exactly instead of using the index");
+  search->add_flag("--no-payload", sa->no_payload, "Omit payloads from the results");
+  search->callback([&ctx, sa] { RunSearch(ctx, *sa); });
+
+  auto* info = vectors->add_subcommand("info", "Counts, sizes and options of collections");
+  auto info_name = std::make_shared<std::string>();
+  info->add_option("name", *info_name, "Collection (default: all)");
+  info->callback([&ctx, info_name] { RunInfo(ctx, *info_name); });
+
+  auto* list = vectors->add_subcommand("list", "Names of the collections");
+  list->callback([&ctx] {
+    auto db = OpenDb(ctx, false);
+    if (!db.ok()) return Fail(ctx, db.status());
+    auto names = (*db)->ListCollections();
+    if (ctx.json) {
+      std::cout << nlohmann::json(names).dump() << "\n";
+    } else {
+      for (const auto& n : names) std::cout << n << "\n";
+    }
+  });
+
+  auto* drop = vectors->add_subcommand("drop", "Delete a collection and its files");
+  auto drop_name = std::make_shared<std::string>();
+  drop->add_option("name", *drop_name, "Collection name")->required();
+  drop->callback([&ctx, drop_name] {
+    auto db = OpenDb(ctx, false);
+    if (!db.ok()) return Fail(ctx, db.status());
+    Status s = (*db)->DropCollection(*drop_name);
+    if (!s.ok()) return Fail(ctx, s);
+    if (!ctx.json) std::printf("dropped collection '%s'\n", drop_name->c_str());
+  });
+
+  auto* compact = vectors->add_subcommand("compact",
+                                          "Purge deleted records, reclaim space and checkpoint");
+  auto compact_name = std::make_shared<std::string>();
+  compact->add_option("name", *compact_name, "Collection name")->required();
+  compact->callback([&ctx, compact_name] { RunMaintenance(ctx, *compact_name, true); });
+
+  auto* checkpoint = vectors->add_subcommand("checkpoint",
+                                             "Write the collection whole and truncate its log");
+  auto checkpoint_name = std::make_shared<std::string>();
+  checkpoint->add_option("name", *checkpoint_name, "Collection name")->required();
+  checkpoint->callback([&ctx, checkpoint_name] { RunMaintenance(ctx, *checkpoint_name, false); });
+
+  auto* snapshot = vectors->add_subcommand("snapshot",
+                                           "Write a consistent copy of the whole database");
+  auto snapshot_dest = std::make_shared<std::string>();
+  snapshot->add_option("dest", *snapshot_dest, "Directory to create")->required();
+  snapshot->callback([&ctx, snapshot_dest] {
+    auto db = OpenDb(ctx, false);
+    if (!db.ok()) return Fail(ctx, db.status());
+    Status s = (*db)->Snapshot(*snapshot_dest);
+    if (!s.ok()) return Fail(ctx, s);
+    if (!ctx.json) std::printf("snapshot written to %s\n", snapshot_dest->c_str());
+  });
+
+  auto* exp = vectors->add_subcommand("export", "Print every record as JSON lines");
+  auto exp_name = std::make_shared<std::string>();
+  exp->add_option("name", *exp_name, "Collection name")->required();
+  exp->callback([&ctx, exp_name] {
+    auto db = OpenDb(ctx, false);
+    if (!db.ok()) return Fail(ctx, db.status());
+    auto c = (*db)->GetCollection(*exp_name);
+    if (!c.ok()) return Fail(ctx, c.status());
+    Status s = (*c)->ForEach([](const Record& r) {
+      std::cout << RecordJson(r).dump() << "\n";
+      return true;
+    });
+    if (!s.ok()) Fail(ctx, s);
+  });
+}
+
+}  // namespace alike::cli

@@ -1,0 +1,199 @@
+// The database: a directory of collections, guarded by a lock file.
+//
+//   <dir>/ALIKE                  {"format": "alike-database", "version": 1}
+//   <dir>/LOCK                   flock'ed while open, so two processes never share a database
+//   <dir>/collections/<name>/    one StoredCollection each
+//
+// Collections are created under a temporary name and renamed into place, and dropped by renaming
+// them away before deleting, so a crash never leaves a half-made or half-deleted collection
+// under a real name.
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "alike/vector_db.h"
+#include "store/stored_collection.h"
+#include "util/file.h"
+
+namespace alike {
+namespace {
+
+constexpr char kFormatName[] = "alike-database";
+constexpr int kFormatVersion = 1;
+
+std::string ManifestText() {
+  return nlohmann::json{{"format", kFormatName}, {"version", kFormatVersion}}.dump() + "\n";
+}
+
+Status CheckManifest(const std::string& dir) {
+  const std::string path = dir + "/ALIKE";
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || j.value("format", "") != kFormatName) {
+    return Status::InvalidArgument(path + " was not written by alike: " + dir +
+                                   " is not an alike database");
+  }
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer()) {
+    return Status::Corruption(path + ": missing format version");
+  }
+  if (version->get<int>() > kFormatVersion) {
+    return Status::NotSupported(dir + " was written by a newer alike (database format " +
+                                std::to_string(version->get<int>()) + "; this build reads up to " +
+                                std::to_string(kFormatVersion) + ")");
+  }
+  return Status::OK();
+}
+
+Status ValidateCollectionName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.';
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  if (!ok) {
+    return Status::InvalidArgument("invalid collection name '" + name +
+                                   "': use 1-64 letters, digits, '_', '-' or '.', not starting "
+                                   "with '.'");
+  }
+  return Status::OK();
+}
+
+class DatabaseImpl : public Database {
+ public:
+  DatabaseImpl(std::string dir, const DatabaseOptions& options, std::unique_ptr<FileLock> lock)
+      : dir_(std::move(dir)), options_(options), lock_(std::move(lock)) {}
+
+  Status LoadCollections() {
+    const std::string root = CollectionsDir();
+    ALIKE_RETURN_IF_ERROR(CreateDir(root));
+    auto names = ListDir(root);
+    if (!names.ok()) return names.status();
+    for (const auto& name : *names) {
+      if (name[0] == '.') {
+        // Leftovers of a creation or drop that a crash interrupted.
+        ALIKE_RETURN_IF_ERROR(RemoveAll(root + "/" + name));
+        continue;
+      }
+      auto c = store::StoredCollection::Open(root + "/" + name, name, options_);
+      if (!c.ok()) return c.status();
+      collections_[name] = *c;
+    }
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name,
+                                                       const CollectionOptions& options) override {
+    ALIKE_RETURN_IF_ERROR(ValidateCollectionName(name));
+    ALIKE_RETURN_IF_ERROR(store::StoredCollection::ValidateOptions(options));
+    std::lock_guard lock(mutex_);
+    if (collections_.count(name)) {
+      return Status::AlreadyExists("collection '" + name + "' already exists");
+    }
+    const std::string tmp = CollectionsDir() + "/.creating-" + name;
+    const std::string final_dir = CollectionsDir() + "/" + name;
+    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp));
+    {
+      auto made = store::StoredCollection::Create(tmp, name, options, options_);
+      if (!made.ok()) return made.status();
+      made->get()->MarkDropped();  // closes its log before the directory moves
+    }
+    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, final_dir));
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir()));
+    auto c = store::StoredCollection::Open(final_dir, name, options_);
+    if (!c.ok()) return c.status();
+    collections_[name] = *c;
+    return std::shared_ptr<Collection>(*c);
+  }
+
+  Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) const override {
+    std::lock_guard lock(mutex_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) {
+      return Status::NotFound("no collection '" + name + "' in " + dir_);
+    }
+    return std::shared_ptr<Collection>(it->second);
+  }
+
+  Status DropCollection(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return Status::NotFound("no collection '" + name + "' in " + dir_);
+    it->second->MarkDropped();
+    const std::string doomed = CollectionsDir() + "/.dropping-" + name;
+    ALIKE_RETURN_IF_ERROR(RemoveAll(doomed));
+    ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed));
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir()));
+    collections_.erase(it);
+    return RemoveAll(doomed);
+  }
+
+  std::vector<std::string> ListCollections() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> names;
+    for (const auto& [name, c] : collections_) names.push_back(name);
+    return names;
+  }
+
+  Status Snapshot(const std::string& dest_dir) override {
+    if (FileExists(dest_dir)) return Status::AlreadyExists("snapshot target " + dest_dir + " exists");
+    std::lock_guard lock(mutex_);
+    // Hold every collection's writers at once (in name order, like any other multi-lock taker
+    // would), so the copy is one moment of the whole database.
+    std::vector<std::unique_lock<std::mutex>> held;
+    for (const auto& [name, c] : collections_) held.push_back(c->HoldWrites());
+    const std::string tmp = dest_dir + ".partial";
+    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp));
+    ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections"));
+    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText()));
+    for (const auto& [name, c] : collections_) {
+      ALIKE_RETURN_IF_ERROR(c->CopyFilesTo(tmp + "/collections/" + name));
+    }
+    ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections"));
+    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, dest_dir));
+    return SyncDir(ParentDir(dest_dir));
+  }
+
+  const std::string& path() const override { return dir_; }
+
+ private:
+  std::string CollectionsDir() const { return dir_ + "/collections"; }
+
+  const std::string dir_;
+  const DatabaseOptions options_;
+  std::unique_ptr<FileLock> lock_;
+  mutable std::mutex mutex_;  // guards collections_
+  std::map<std::string, std::shared_ptr<store::StoredCollection>> collections_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& dir,
+                                                 const DatabaseOptions& options) {
+  if (dir.empty()) return Status::InvalidArgument("database path is empty");
+  const bool exists = FileExists(dir);
+  if (!exists && !options.create_if_missing) {
+    return Status::NotFound("no database at " + dir);
+  }
+  if (exists) {
+    auto entries = ListDir(dir);
+    if (!entries.ok()) return entries.status().WithContext("open database");
+    if (FileExists(dir + "/ALIKE")) {
+      ALIKE_RETURN_IF_ERROR(CheckManifest(dir));
+    } else if (!entries->empty()) {
+      return Status::InvalidArgument(dir + " is not an alike database (it has files but no ALIKE "
+                                     "manifest)");
+    } else if (!options.create_if_missing) {
+      return Status::NotFound("no database at " + dir);
+    }
+  }
+  ALIKE_RETURN_IF_ERROR(CreateDir(dir));
+  if (!FileExists(dir + "/ALIKE")) {
+    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(dir + "/ALIKE", ManifestText()));
+  }
+  auto lock = FileLock::Acquire(dir + "/LOCK");
+  if (!lock.ok()) return lock.status();
+  auto db = std::make_unique<DatabaseImpl>(dir, options, std::move(*lock));
+  ALIKE_RETURN_IF_ERROR(db->LoadCollections());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace alike

@@ -1,0 +1,152 @@
+// StoredCollection: a durable Collection. Its state is a checkpoint file plus write-ahead logs
+// replayed on top of it; in memory it is a slot table (vectors, ids, payloads) and an index.
+//
+// Files in the collection directory:
+//   options.json       dimension, metric, index kind and parameters; written once at creation
+//   checkpoint         the whole state at some moment, with the sequence number of the first log
+//                      that follows it (format in checkpoint.h)
+//   wal-<seq>.log      acknowledged writes since then, replayed in sequence order on open
+//
+// A checkpoint is taken in an order that is safe to interrupt at any instant: open the next log,
+// write checkpoint.tmp, fsync, rename over checkpoint, fsync the directory, remove older logs.
+// Recovery replays every log whose sequence is >= the checkpoint's, so a crash between any two
+// steps loses nothing and replays nothing twice.
+//
+// Thread-safety: all public methods may be called from many threads. Writers are serialised by
+// write_mutex_ (held while logging and applying); searches share state_mutex_, which a writer
+// holds exclusively only while it applies an already-logged write to memory.
+#ifndef ALIKE_STORE_STORED_COLLECTION_H_
+#define ALIKE_STORE_STORED_COLLECTION_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "alike/vector_db.h"
+#include "index/space.h"
+#include "index/vector_index.h"
+#include "index/vector_table.h"
+#include "store/filter.h"
+#include "store/log_records.h"
+#include "util/wal.h"
+
+namespace alike::store {
+
+class StoredCollection : public Collection {
+ public:
+  // Creates the collection's files in `dir` (which must not exist).
+  static Result<std::shared_ptr<StoredCollection>> Create(const std::string& dir,
+                                                          const std::string& name,
+                                                          const CollectionOptions& options,
+                                                          const DatabaseOptions& db_options);
+  // Opens an existing collection directory, recovering from any crash.
+  static Result<std::shared_ptr<StoredCollection>> Open(const std::string& dir,
+                                                        const std::string& name,
+                                                        const DatabaseOptions& db_options);
+  // Checks options a user gave, naming the offending field.
+  static Status ValidateOptions(const CollectionOptions& options);
+
+  ~StoredCollection() override;
+
+  const std::string& name() const override { return name_; }
+  const CollectionOptions& options() const override { return options_; }
+
+  Status Upsert(std::span<const Record> records) override;
+  Result<uint64_t> Delete(std::span<const uint64_t> ids) override;
+  Result<uint64_t> DeleteWhere(std::string_view filter) override;
+  Result<Record> Get(uint64_t id) const override;
+  uint64_t Count() const override;
+  Result<uint64_t> CountWhere(std::string_view filter) const override;
+  Result<std::vector<Hit>> Search(const Query& query, const SearchOptions& options) const override;
+  Result<std::vector<std::vector<Hit>>> SearchBatch(std::span<const Query> queries,
+                                                     const SearchOptions& options) const override;
+  Status ForEach(const std::function<bool(const Record&)>& fn) const override;
+  Status Compact() override;
+  Status Checkpoint() override;
+  CollectionInfo Info() const override;
+
+  // Holds off writers (searches go on) until the lock is released; with it held, the files on
+  // disk are exactly the acknowledged state, and CopyFilesTo() copies them consistently. The
+  // database takes every collection's lock before copying any, for a snapshot across them all.
+  std::unique_lock<std::mutex> HoldWrites() const { return std::unique_lock(write_mutex_); }
+  Status CopyFilesTo(const std::string& dest_dir) const;
+  // Called by the database when the collection is dropped: every later write fails.
+  void MarkDropped();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  enum class SlotState : uint8_t { kFree = 0, kLive = 1, kRemoved = 2 };
+  class PayloadFilter;
+
+  StoredCollection(std::string dir, std::string name, const CollectionOptions& options,
+                   const DatabaseOptions& db_options);
+
+  // Recovery.
+  Status Recover();
+  Status LoadCheckpoint(const std::string& path, uint64_t* wal_seq);
+  Status ReplayLog(const std::string& path);
+
+  // Validation and encoding of caller input (no lock needed).
+  Status EncodeVector(const Record& record, std::string* code) const;
+  Result<std::string> EncodeQuery(const Query& query) const;
+
+  // Writing. Callers hold write_mutex_.
+  Status CheckWritable() const;
+  Status LogAndApply(LogRecordType type, const std::string& payload,
+                     const std::function<void()>& apply);
+  void ApplyUpsert(std::vector<EncodedRecord>& records, std::vector<nlohmann::json>& payloads);
+  uint64_t ApplyDelete(std::span<const uint64_t> ids);
+  Status MaybeCompactAndCheckpoint();
+  void PurgeLocked();
+  Status CheckpointLocked();
+  Status WriteCheckpointFile(const std::string& path, uint64_t wal_seq) const;
+  uint32_t AllocateSlot();
+
+  // Reading. Callers hold state_mutex_ (shared or exclusive).
+  std::vector<index::Neighbor> SearchLocked(const std::string& code, const SearchOptions& options,
+                                            const Filter& filter) const;
+  std::vector<index::Neighbor> ExactScan(const std::string& code, size_t k,
+                                         const Filter* filter) const;
+  double EstimateSelectivity(const Filter& filter) const;
+  Record RecordAt(uint32_t slot) const;
+  std::vector<Hit> ToHits(const std::vector<index::Neighbor>& neighbors,
+                          const SearchOptions& options) const;
+
+  std::string WalPath(uint64_t seq) const;
+
+  const std::string dir_;
+  const std::string name_;
+  const CollectionOptions options_;
+  const DatabaseOptions db_options_;
+  const index::Space space_;
+
+  mutable std::mutex write_mutex_;
+  mutable std::shared_mutex state_mutex_;
+
+  // Guarded by state_mutex_ (written only with write_mutex_ held too).
+  index::VectorTable table_;
+  std::unique_ptr<index::VectorIndex> index_;
+  std::vector<uint64_t> slot_ids_;
+  std::vector<SlotState> slot_states_;
+  std::vector<nlohmann::json> payloads_;
+  std::vector<uint32_t> free_slots_;
+  std::unordered_map<uint64_t, uint32_t> id_to_slot_;
+  uint32_t slot_count_ = 0;  // slots ever handed out (free ones included)
+  uint64_t live_count_ = 0;
+  uint64_t removed_count_ = 0;  // kRemoved slots awaiting a purge
+
+  // Guarded by write_mutex_.
+  std::unique_ptr<WalWriter> wal_;
+  uint64_t wal_seq_ = 1;
+  Status poisoned_;  // a failed log write leaves the log's tail unknown: refuse further writes
+  std::atomic<bool> dropped_{false};
+};
+
+}  // namespace alike::store
+
+#endif  // ALIKE_STORE_STORED_COLLECTION_H_
