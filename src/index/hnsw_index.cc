@@ -426,22 +426,32 @@ void HnswIndex::Relink(uint32_t slot, int layer, const CodeView& codes, SearchCo
   // (and, through chains of removed nodes, theirs) are the natural replacements. The number of
   // removed nodes opened is bounded, so that a large deleted region cannot make one repair
   // expensive.
-  const size_t budget = Capacity(layer);
+  static const size_t kB = getenv("PB") ? atoi(getenv("PB")) : 1;
+  const size_t budget = Capacity(layer) * kB;
   for (size_t i = 0; i < hidden.size() && i < budget; ++i) {
     const uint32_t* hidden_list = Links(hidden[i], layer);
     for (uint32_t j = 1; j <= hidden_list[0]; ++j) consider(hidden_list[j]);
   }
   // The heuristic is quadratic in its input: like an insert, give it the ef_construction nearest.
-  if (candidates.size() > params_.ef_construction) {
-    std::nth_element(candidates.begin(), candidates.begin() + params_.ef_construction,
+  static const size_t kPool = getenv("PP") ? atoi(getenv("PP")) : 0;
+  const size_t pool = kPool ? kPool * Capacity(layer) : params_.ef_construction;
+  if (candidates.size() > pool) {
+    std::nth_element(candidates.begin(), candidates.begin() + pool,
                      candidates.end());
-    candidates.resize(params_.ef_construction);
+    candidates.resize(pool);
   }
+  std::vector<uint32_t> old(list + 1, list + 1 + list[0]);
   std::sort(candidates.begin(), candidates.end());
   SelectNeighbors(base, candidates, Capacity(layer), codes);
   uint32_t* out = MutableLinks(slot, layer);
   out[0] = static_cast<uint32_t>(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) out[1 + i] = candidates[i].slot;
+  static const bool kRev = getenv("PR") != nullptr;
+  if (kRev) {
+    std::vector<Neighbor> scratch;
+    std::vector<Neighbor> sel = candidates;
+    for (auto& c : sel) if (std::find(old.begin(), old.end(), c.slot) == old.end()) Connect(c.slot, slot, layer, codes, scratch);
+  }
 }
 
 size_t HnswIndex::Purge() {
@@ -467,7 +477,8 @@ size_t HnswIndex::Purge() {
       }
     }
   };
-  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+  static const bool kRev = getenv("PR") != nullptr;
+  const size_t threads = kRev ? 1 : std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
                                           capacity_ / kChunk + 1);
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < threads; ++i) helpers.emplace_back(repair);

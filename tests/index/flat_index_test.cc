@@ -96,7 +96,7 @@ TEST_P(FlatIndexMetricTest, MatchesBruteForceIncludingTies) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Metrics, FlatIndexMetricTest,
+INSTANTIATE_TEST_SUITE_P(Flat, FlatIndexMetricTest,
                          ::testing::Values(Metric::kL2, Metric::kInnerProduct, Metric::kCosine,
                                            Metric::kHamming),
                          [](const auto& info) { return std::string(MetricName(info.param)); });

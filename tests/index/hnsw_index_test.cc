@@ -39,9 +39,7 @@ class Generator {
   Generator(const Space& space, uint32_t seed, size_t clusters = 32) : space_(space), rng_(seed) {
     for (size_t c = 0; c < clusters; ++c) centres_.push_back(Draw(nullptr, 1.0f));
   }
-  std::vector<uint8_t> Next() {
-    return Draw(&centres_[rng_() % centres_.size()], 0.35f);
-  }
+  std::vector<uint8_t> Next() { return Draw(&centres_[rng_() % centres_.size()], 0.35f); }
 
  private:
   std::vector<uint8_t> Draw(const std::vector<uint8_t>* centre, float spread) {
@@ -81,7 +79,8 @@ struct Data {
       : space(metric, dim), table(space.code_size()), n(count) {
     Generator gen(space, seed);
     table.Reserve(n);
-    for (size_t slot = 0; slot < n; ++slot) table.Set(static_cast<uint32_t>(slot), gen.Next().data());
+    for (size_t slot = 0; slot < n; ++slot)
+      table.Set(static_cast<uint32_t>(slot), gen.Next().data());
     for (size_t q = 0; q < num_queries; ++q) queries.push_back(gen.Next());
   }
 
@@ -180,13 +179,15 @@ TEST(HnswIndexTest, HammingWithHeavyTies) {
 TEST(HnswIndexTest, ExactDuplicates) {
   for (Metric metric : {Metric::kL2, Metric::kCosine}) {
     Data data(metric, 32, 3000, 200);
-    for (uint32_t slot = 1500; slot < 2700; ++slot) data.table.Set(slot, data.table.code(slot - 1500));
+    for (uint32_t slot = 1500; slot < 2700; ++slot)
+      data.table.Set(slot, data.table.code(slot - 1500));
     for (uint32_t slot = 2700; slot < 3000; ++slot) data.table.Set(slot, data.table.code(7));
     HnswIndex index(data.space, data.table, {});
     AddAll(index, 3000);
     EXPECT_GE(Recall(index, data, 10, 0, All), 0.95) << MetricName(metric);
 
-    // Copied vectors as queries: all their copies come first, at the distance of a vector to itself.
+    // Copied vectors as queries: all their copies come first, at the distance of a vector to
+    // itself.
     const float self = data.space.Distance(data.table.code(7), data.table.code(7));
     auto hits = index.Search(data.table.code(7), {.k = 10});
     ASSERT_EQ(hits.size(), 10u);
@@ -268,7 +269,8 @@ TEST(HnswIndexTest, RemoveHidesSlotsImmediately) {
   index.Remove(0);
   index.Remove(99999);
   removed[0] = true;
-  EXPECT_EQ(index.removed_count(), static_cast<size_t>(std::count(removed.begin(), removed.end(), true)));
+  EXPECT_EQ(index.removed_count(),
+            static_cast<size_t>(std::count(removed.begin(), removed.end(), true)));
   EXPECT_EQ(index.size(), 2000u);
   auto live = [&](uint32_t slot) { return !removed[slot]; };
   EXPECT_GE(Recall(index, data, 10, 0, live), 0.95);
@@ -368,8 +370,8 @@ TEST(HnswIndexTest, SaveLoadRoundTripGivesIdenticalResults) {
   EXPECT_EQ(loaded.max_level(), index.max_level());
   FnFilter odd([](uint32_t slot) { return slot % 2 == 1; });
   for (const auto& query : data.queries) {
-    for (const SlotFilter* filter : {static_cast<const SlotFilter*>(nullptr),
-                                     static_cast<const SlotFilter*>(&odd)}) {
+    for (const SlotFilter* filter :
+         {static_cast<const SlotFilter*>(nullptr), static_cast<const SlotFilter*>(&odd)}) {
       auto a = index.Search(query.data(), {.k = 10, .filter = filter});
       auto b = loaded.Search(query.data(), {.k = 10, .filter = filter});
       ASSERT_EQ(a.size(), b.size());
@@ -438,8 +440,8 @@ TEST(HnswIndexTest, CorruptDataIsRejected) {
   const uint8_t bad_tombstone = 7;
   EXPECT_EQ(damaged(0, "XXXX", 4), Status::Code::kCorruption);
   EXPECT_EQ(damaged(8, &other_m, 4), Status::Code::kCorruption);
-  EXPECT_EQ(damaged(28, &big, 4), Status::Code::kCorruption);          // slot count
-  EXPECT_EQ(damaged(36, &big, 4), Status::Code::kCorruption);          // entry point
+  EXPECT_EQ(damaged(28, &big, 4), Status::Code::kCorruption);  // slot count
+  EXPECT_EQ(damaged(36, &big, 4), Status::Code::kCorruption);  // entry point
   EXPECT_EQ(damaged(kLevels + 17, &bad_level, 1), Status::Code::kCorruption);
   EXPECT_EQ(damaged(kLevels + n + 17, &bad_tombstone, 1), Status::Code::kCorruption);
   EXPECT_EQ(damaged(links0 + 40 * stride * 4, &too_many, 4), Status::Code::kCorruption);
@@ -521,9 +523,10 @@ TEST(HnswIndexTest, SpeedReport) {
   for (auto& worker : workers) worker.join();
   const double build_parallel = seconds(start);
 
-  std::printf("hnsw %zu x 128 l2, m=16 ef_construction=100: build %.0f/s (1 thread), %.0f/s "
-              "(%u threads)\n",
-              n, n / build_one, n / build_parallel, threads);
+  std::printf(
+      "hnsw %zu x 128 l2, m=16 ef_construction=100: build %.0f/s (1 thread), %.0f/s "
+      "(%u threads)\n",
+      n, n / build_one, n / build_parallel, threads);
   for (uint32_t ef : {16u, 32u, 64u, 128u}) {
     start = Clock::now();
     for (int rep = 0; rep < 4; ++rep) {

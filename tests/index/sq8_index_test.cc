@@ -100,7 +100,7 @@ TEST_P(Sq8RecallTest, RecallAt10VersusExact) {
   EXPECT_GE(recall, 0.97);
 }
 
-INSTANTIATE_TEST_SUITE_P(Metrics, Sq8RecallTest,
+INSTANTIATE_TEST_SUITE_P(Sq8, Sq8RecallTest,
                          ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kInnerProduct),
                          [](const auto& info) { return std::string(MetricName(info.param)); });
 

@@ -1,0 +1,47 @@
+// Small helpers shared by the benchmark's pieces: a stopwatch, process memory, a parallel loop and
+// a fatal-error check. Nothing here is part of alike.
+#ifndef ALIKE_BENCH_BENCH_UTIL_H_
+#define ALIKE_BENCH_BENCH_UTIL_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "alike/status.h"
+
+namespace alike::bench {
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(Clock::now()) {}
+  void Restart() { start_ = Clock::now(); }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start_;
+};
+
+// Resident set size of this process, from /proc/self/statm; 0 if unavailable.
+uint64_t ResidentBytes();
+
+// Runs fn(i) for i in [0, n) on `threads` threads (the caller's included), handing out indices
+// one at a time from a shared counter.
+void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
+
+// Prints "alike-bench: <what>: <status>" and exits with status 1 if `status` is an error.
+void CheckOk(const Status& status, const std::string& what);
+// Prints "alike-bench: <message>" and exits with status 1.
+[[noreturn]] void Fail(const std::string& message);
+
+// "12.3 MiB"-style helpers for tables.
+std::string FormatFixed(double value, int decimals);
+std::string FormatMiB(uint64_t bytes);
+// A rate with 3 significant digits and no decimals past them: 1234 -> "1234", 12.345 -> "12.3".
+std::string FormatRate(double value);
+
+}  // namespace alike::bench
+
+#endif  // ALIKE_BENCH_BENCH_UTIL_H_
