@@ -428,6 +428,8 @@ void HnswIndex::Relink(uint32_t slot, int layer, const CodeView& codes, SearchCo
   // expensive.
   static const size_t kB = getenv("PB") ? atoi(getenv("PB")) : 1;
   const size_t budget = Capacity(layer) * kB;
+  static const bool kLive = getenv("PL") != nullptr;
+  if (kLive) { for (uint32_t i = 1; i <= list[0]; ++i) if (!removed_[list[i]]) hidden.push_back(list[i]); }
   for (size_t i = 0; i < hidden.size() && i < budget; ++i) {
     const uint32_t* hidden_list = Links(hidden[i], layer);
     for (uint32_t j = 1; j <= hidden_list[0]; ++j) consider(hidden_list[j]);
@@ -496,6 +498,12 @@ size_t HnswIndex::Purge() {
     }
   }
 
+  if (getenv("PDBG")) {
+    std::vector<int> in(capacity_);
+    for (uint32_t u = 0; u < capacity_; ++u) if (levels_[u] >= 0 && !removed_[u]) { auto* l = Links(u, 0); for (uint32_t i = 1; i <= l[0]; ++i) in[l[i]]++; }
+    size_t zero = 0, one = 0, live = 0; for (uint32_t u = 0; u < capacity_; ++u) if (levels_[u] >= 0 && !removed_[u]) { ++live; zero += in[u] == 0; one += in[u] == 1; }
+    fprintf(stderr, "live %zu, no inbound %zu, one inbound %zu\n", live, zero, one);
+  }
   size_t purged = 0;
   for (uint32_t slot = 0; slot < capacity_; ++slot) {
     if (!removed_[slot]) continue;

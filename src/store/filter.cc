@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/json_depth.h"
+
 namespace alike::store {
 namespace {
 
@@ -44,31 +46,11 @@ int CompareIntegers(bool a_negative, uint64_t a_bits, bool b_negative, uint64_t 
 }
 
 // Refuses deep nesting before nlohmann builds a DOM from it: the count is of '{' and '[' outside
-// strings, the same levels FromJson counts. Malformed text is left for the parser to report.
+// strings, the same levels FromJson counts.
 Status CheckTextDepth(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > Filter::kMaxDepth) {
-        // Counted from 1, like the byte offsets nlohmann gives for syntax errors.
-        return Status::InvalidArgument(DepthError() + " at byte " + std::to_string(i + 1));
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
+  if (size_t at = FindJsonNestingOverflow(text, Filter::kMaxDepth); at != 0) {
+    // Counted from 1, like the byte offsets nlohmann gives for syntax errors.
+    return Status::InvalidArgument(DepthError() + " at byte " + std::to_string(at));
   }
   return Status::OK();
 }

@@ -10,6 +10,7 @@
 
 #include "store/collection_options.h"
 #include "util/file.h"
+#include "util/json_depth.h"
 
 namespace alike::store {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 constexpr char kCheckpointMagic[8] = {'A', 'L', 'I', 'K', 'E', 'C', 'K', 'P'};
 constexpr uint32_t kCheckpointVersion = 1;
 constexpr size_t kMaxPayloadBytes = 1 << 20;
+constexpr int kMaxPayloadDepth = 64;
 // Below this many live records a filtered search counts matches exactly instead of sampling.
 constexpr uint64_t kExactCountLimit = 4096;
 constexpr size_t kSelectivitySamples = 1024;
@@ -412,6 +414,10 @@ Status StoredCollection::Upsert(std::span<const Record> records) {
     const std::string& text = r.payload.empty() ? std::string("{}") : r.payload;
     if (text.size() > kMaxPayloadBytes) {
       return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload exceeds 1 MiB");
+    }
+    if (FindJsonNestingOverflow(text, kMaxPayloadDepth) != 0) {
+      return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload nests deeper than " +
+                                     std::to_string(kMaxPayloadDepth) + " levels");
     }
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded()) {

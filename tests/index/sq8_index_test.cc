@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -103,6 +104,34 @@ TEST_P(Sq8RecallTest, RecallAt10VersusExact) {
 INSTANTIATE_TEST_SUITE_P(Sq8, Sq8RecallTest,
                          ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kInnerProduct),
                          [](const auto& info) { return std::string(MetricName(info.param)); });
+
+// Dimensions that exercise every tail of the kernels (the code stride is the dimension rounded up
+// to 16; the AVX-512 kernel takes 64 per step and 16, 32 or 48 at the end).
+TEST(Sq8IndexTest, EveryDimensionTail) {
+  for (size_t dim : {1, 7, 16, 20, 33, 48, 64, 100, 112, 130}) {
+    for (Metric metric : {Metric::kL2, Metric::kCosine}) {
+      Fixture f(metric, dim, 1000);
+      FlatIndex flat(f.space, f.table);
+      Sq8Index sq8(f.space, f.table);
+      for (uint32_t slot = 0; slot < 1000; ++slot) flat.Add(slot), sq8.Add(slot);
+      EXPECT_EQ(sq8.code_stride(), (dim + 15) / 16 * 16);
+      double recall = 0;
+      for (uint32_t q = 0; q < 10; ++q) {
+        const float* query = f.vectors[q * 89].data();
+        auto hits = sq8.Search(query, {.k = 10});
+        ASSERT_FALSE(hits.empty());
+        // A stored vector is its own nearest neighbour (ties with duplicates aside).
+        EXPECT_LE(hits[0].distance, 1e-5f) << dim << " " << MetricName(metric);
+        recall += RecallAt(hits, flat.Search(query, {.k = 10}));
+      }
+      EXPECT_GE(recall / 10, 0.9) << dim << " " << MetricName(metric);
+      // More asked for than stored: all of them, in order.
+      auto all = sq8.Search(f.vectors[0].data(), {.k = 2000});
+      EXPECT_EQ(all.size(), 1000u);
+      EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+    }
+  }
+}
 
 TEST(Sq8IndexTest, ScanSpeedVersusFlat) {
   const size_t n = 5000, dim = 64;

@@ -226,6 +226,8 @@ TEST(DatabaseTest, BadInputIsRefusedAndLeavesTheDatabaseAsItWas) {
   expect_refused({.id = 3, .vector = {0, 0, 0}}, "zero vector");
   expect_refused({.id = 3, .vector = {1, 1, 1}, .payload = "{not json"}, "not valid JSON");
   expect_refused({.id = 3, .vector = {1, 1, 1}, .payload = "[1,2]"}, "JSON object");
+  expect_refused({.id = 3, .vector = {1, 1, 1}, .payload = "{\"a\":" + std::string(100000, '[')},
+                 "nests deeper");
 
   EXPECT_EQ((*db)->GetCollection("nope").status().code(), Status::Code::kNotFound);
   EXPECT_EQ((*db)->CreateCollection("v", {.dimension = 3}).status().code(),
