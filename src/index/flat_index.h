@@ -90,7 +90,9 @@ class LiveSlots {
 // next better candidate evicts. Ties are ordered by slot, like Neighbor::operator<.
 class TopK {
  public:
-  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
+  // Reserves for k only up to a point: a caller asking for "everything" with a huge k should not
+  // allocate for it up front.
+  explicit TopK(size_t k) : k_(k) { heap_.reserve(std::min<size_t>(k, 4096)); }
 
   // Candidates farther than this cannot enter; cheaper to test than Push() in a hot loop.
   float threshold() const { return threshold_; }

@@ -235,7 +235,9 @@ void Sq8Index::TrainLocked() {
 std::vector<Neighbor> Sq8Index::Search(const void* query, const IndexSearchParams& params) const {
   if (params.k == 0) return {};
   const auto* q = static_cast<const float*>(query);
-  const size_t n_candidates = std::max(kRerankFactor * params.k, kMinRerank);
+  const size_t n_candidates = params.k > std::numeric_limits<size_t>::max() / kRerankFactor
+                                  ? std::numeric_limits<size_t>::max()
+                                  : std::max(kRerankFactor * params.k, kMinRerank);
   TopK candidates(n_candidates);
   const SlotFilter* filter = params.filter;
   const uint8_t* codes = codes_.data();

@@ -11,12 +11,17 @@
 // to kTrainSample live vectors (spread evenly over the slots). Values outside the range are
 // clamped, which only blurs their approximate distance; the exact re-rank repairs the order.
 //
+// Search: every live code passing the filter gets an approximate distance to the float query
+// (a dot product of per-query int16 weights with the codes; sq8_index.cc derives it), the best
+// max(4k, 40) are re-ranked with the table's exact distance, and the best k of those returned.
+// Memory: one byte per dimension (rounded up to 16) per slot, plus 4 bytes per slot for L2.
+//
 // Retraining, kept simple: the ranges are retrained, and every live vector re-encoded, when the
 // Add()s since the last training reach 3x the number of live vectors then (without removals, the
 // index has grown 4x), and on Purge() (deletions may have narrowed the data; Purge is rare and a
 // retrain costs about one exact scan). The first Add trains on one vector, the next retrains
 // follow at 4, 16, 64, ... vectors, so re-encoding costs O(dimension) per Add amortised, and
-// ranges always come from at least a quarter of the data.
+// the ranges never lag more than 4x growth behind the data.
 //
 // For float metrics only (L2, inner product, cosine); the factory never builds it for kHamming.
 //

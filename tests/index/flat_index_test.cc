@@ -90,7 +90,7 @@ TEST_P(FlatIndexMetricTest, MatchesBruteForceIncludingTies) {
   for (uint32_t q = 0; q < 40; ++q) {
     // Querying with a stored code whose duplicates exist makes the first ranks exact ties.
     const uint8_t* query = table.code(q * 7 % n);
-    for (size_t k : {1u, 5u, 10u, 100u}) {
+    for (size_t k : {1u, 10u, 100u}) {
       ExpectSame(index.Search(query, {.k = k}), BruteForce(space, table, Iota(n), query, k));
     }
   }

@@ -77,7 +77,7 @@ class Sq8RecallTest : public ::testing::TestWithParam<Metric> {};
 TEST_P(Sq8RecallTest, RecallAt10VersusExact) {
   const Metric metric = GetParam();
   const size_t n = 5000, dim = 64, k = 10;
-  Fixture f(metric, dim, n, 200);
+  Fixture f(metric, dim, n, 100);
   FlatIndex flat(f.space, f.table);
   Sq8Index sq8(f.space, f.table);
   // No Reserve(): growth and the retrain schedule (1, 4, 16, ... 4096) run on the way.
@@ -110,24 +110,24 @@ INSTANTIATE_TEST_SUITE_P(Sq8, Sq8RecallTest,
 TEST(Sq8IndexTest, EveryDimensionTail) {
   for (size_t dim : {1, 7, 16, 20, 33, 48, 64, 100, 112, 130}) {
     for (Metric metric : {Metric::kL2, Metric::kCosine}) {
-      Fixture f(metric, dim, 1000);
+      Fixture f(metric, dim, 400);
       FlatIndex flat(f.space, f.table);
       Sq8Index sq8(f.space, f.table);
-      for (uint32_t slot = 0; slot < 1000; ++slot) flat.Add(slot), sq8.Add(slot);
+      for (uint32_t slot = 0; slot < 400; ++slot) flat.Add(slot), sq8.Add(slot);
       EXPECT_EQ(sq8.code_stride(), (dim + 15) / 16 * 16);
       double recall = 0;
-      for (uint32_t q = 0; q < 10; ++q) {
-        const float* query = f.vectors[q * 89].data();
+      for (uint32_t q = 0; q < 5; ++q) {
+        const float* query = f.vectors[q * 79].data();
         auto hits = sq8.Search(query, {.k = 10});
         ASSERT_FALSE(hits.empty());
         // A stored vector is its own nearest neighbour (ties with duplicates aside).
         EXPECT_LE(hits[0].distance, 1e-5f) << dim << " " << MetricName(metric);
         recall += RecallAt(hits, flat.Search(query, {.k = 10}));
       }
-      EXPECT_GE(recall / 10, 0.9) << dim << " " << MetricName(metric);
+      EXPECT_GE(recall / 5, 0.9) << dim << " " << MetricName(metric);
       // More asked for than stored: all of them, in order.
-      auto all = sq8.Search(f.vectors[0].data(), {.k = 2000});
-      EXPECT_EQ(all.size(), 1000u);
+      auto all = sq8.Search(f.vectors[0].data(), {.k = 500});
+      EXPECT_EQ(all.size(), 400u);
       EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
     }
   }
@@ -135,7 +135,7 @@ TEST(Sq8IndexTest, EveryDimensionTail) {
 
 TEST(Sq8IndexTest, ScanSpeedVersusFlat) {
   const size_t n = 5000, dim = 64;
-  Fixture f(Metric::kL2, dim, n, 100);
+  Fixture f(Metric::kL2, dim, n, 50);
   FlatIndex flat(f.space, f.table);
   Sq8Index sq8(f.space, f.table);
   flat.Reserve(n), sq8.Reserve(n);
