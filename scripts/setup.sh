@@ -24,8 +24,9 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhnswlib-dev libfaiss-dev libopenblas-dev
+  libhnswlib-dev libfaiss-dev libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
+  libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then

@@ -1,0 +1,32 @@
+// Pixel normalisation and geometry shared by every codec path: whatever a codec produced (grey,
+// grey+alpha, BGRA, 16-bit, float), the pipeline sees 8-bit, 3-channel BGR.
+//
+// Transparency is composited onto white rather than dropped: the colour under fully transparent
+// pixels is arbitrary (often black), and a product photo cut out on a transparent background
+// should look like the same product shot on a white one.
+//
+// Thread-safety: pure functions; safe to call from any thread.
+#ifndef ALIKE_IMAGE_PIXELS_H_
+#define ALIKE_IMAGE_PIXELS_H_
+
+#include <opencv2/core.hpp>
+
+namespace alike::image {
+
+// Any depth, 1 to 4 channels (more: the first three are used) -> CV_8UC3. 16-bit is scaled by
+// 1/257, float is taken as [0, 1], signed and 32-bit integer images are stretched min..max.
+// May throw cv::Exception (callers catch at their boundary).
+cv::Mat ToBgr8(const cv::Mat& in);
+
+// Applies EXIF orientation 1-8 (anything else: unchanged) so the picture is upright.
+cv::Mat ApplyOrientation(const cv::Mat& in, int orientation);
+
+// Orientations 5-8 swap width and height.
+inline bool SwapsAxes(int orientation) { return orientation >= 5 && orientation <= 8; }
+
+// Shrinks (INTER_AREA, never enlarges) so the shorter side equals min_short_side; 0 = unchanged.
+cv::Mat ShrinkToShortSide(const cv::Mat& in, int min_short_side);
+
+}  // namespace alike::image
+
+#endif  // ALIKE_IMAGE_PIXELS_H_
