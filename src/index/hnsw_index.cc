@@ -21,7 +21,7 @@ constexpr uint32_t kFormatVersion = 1;
 // top: evicted next).
 bool Farther(const Neighbor& a, const Neighbor& b) { return b < a; }
 
-inline void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
+inline void PrefetchLine(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -39,6 +39,13 @@ class HnswIndex::CodeView {
   explicit CodeView(const VectorTable& table) : base_(table.code(0)), size_(table.code_size()) {}
   const uint8_t* operator()(uint32_t slot) const { return base_ + size_t{slot} * size_; }
   size_t code_size() const { return size_; }
+  // Asks for every cache line of a code.
+  void Prefetch(uint32_t slot) const {
+    const auto begin = reinterpret_cast<uintptr_t>((*this)(slot));
+    for (uintptr_t line = begin & ~uintptr_t{63}; line < begin + size_; line += 64) {
+      PrefetchLine(reinterpret_cast<const void*>(line));
+    }
+  }
 
  private:
   const uint8_t* base_;
@@ -177,9 +184,9 @@ Neighbor HnswIndex::GreedyClosest(const void* query, Neighbor nearest, int layer
       list = ctx.links.data();
     }
     const uint32_t count = list[0];
-    if (count > 0) Prefetch(codes(list[1]));
+    if (count > 0) codes.Prefetch(list[1]);
     for (uint32_t i = 1; i <= count; ++i) {
-      if (i < count) Prefetch(codes(list[i + 1]));
+      if (i < count) codes.Prefetch(list[i + 1]);
       const float d = Distance(query, codes(list[i]));
       if (d < nearest.distance) {
         nearest = {d, list[i]};
@@ -192,8 +199,7 @@ Neighbor HnswIndex::GreedyClosest(const void* query, Neighbor nearest, int layer
 
 template <HnswIndex::Walk kWalk>
 void HnswIndex::SearchLayer(const void* query, int layer, size_t ef, const SlotFilter* filter,
-                            BuildTarget* target, const CodeView& codes,
-                            SearchContext& ctx) const {
+                            BuildTarget* target, const CodeView& codes, SearchContext& ctx) const {
   std::vector<Neighbor>& candidates = ctx.candidates;
   std::vector<Neighbor>& results = ctx.results;
   ctx.NewWalk();
@@ -229,18 +235,20 @@ void HnswIndex::SearchLayer(const void* query, int layer, size_t ef, const SlotF
       std::copy_n(list, list[0] + 1, ctx.links.data());
       list = ctx.links.data();
     }
-    // Sift out the visited neighbours first, so that the codes of all the others are on their
-    // way into the cache before the first distance needs one.
+    // Sift out the visited neighbours first, so that the first lines of all the others' codes are
+    // on their way before the first distance needs one; each distance then fetches the whole of
+    // the next code (the hardware prefetcher alone stalls on the first lines of every vector).
     uint32_t* fresh = ctx.fresh.data();
     size_t fresh_count = 0;
     for (uint32_t i = 1, count = list[0]; i <= count; ++i) {
       const uint32_t id = list[i];
       if (!ctx.Visit(id)) continue;
-      Prefetch(codes(id));
+      PrefetchLine(codes(id));
       fresh[fresh_count++] = id;
     }
     for (size_t i = 0; i < fresh_count; ++i) {
       const uint32_t id = fresh[i];
+      if (i + 1 < fresh_count) codes.Prefetch(fresh[i + 1]);
       const float d = Distance(query, codes(id));
       if (!(d < bound)) continue;
       if constexpr (kWalk == Walk::kBuild) {
@@ -265,11 +273,12 @@ void HnswIndex::SearchLayer(const void* query, int layer, size_t ef, const SlotF
 }
 
 void HnswIndex::SelectNeighbors(const uint8_t* base, std::vector<Neighbor>& candidates, size_t max,
-                                const CodeView& codes) const {
+                                const CodeView& codes, size_t keep) const {
   const float self_distance = Distance(base, base);
-  size_t kept = 0;
+  assert(keep <= max && keep <= candidates.size());
+  size_t kept = keep;
   size_t duplicates = 0;
-  for (size_t i = 0; i < candidates.size() && kept < max; ++i) {
+  for (size_t i = kept; i < candidates.size() && kept < max; ++i) {
     const Neighbor candidate = candidates[i];
     const uint8_t* code = codes(candidate.slot);
     // A candidate closer to a kept neighbour than to the base is reachable through that
@@ -282,8 +291,8 @@ void HnswIndex::SelectNeighbors(const uint8_t* base, std::vector<Neighbor>& cand
     if (!diverse) continue;
     // Copies of the base tie with each other and would all pass; half the links at most may go
     // to them, so that the node keeps routes out of its group of copies.
-    if (candidate.distance == self_distance &&
-        std::memcmp(code, base, codes.code_size()) == 0 && ++duplicates > max / 2) {
+    if (candidate.distance == self_distance && std::memcmp(code, base, codes.code_size()) == 0 &&
+        ++duplicates > max / 2) {
       continue;
     }
     candidates[kept++] = candidate;
@@ -295,6 +304,9 @@ void HnswIndex::Connect(uint32_t from, uint32_t to, int layer, const CodeView& c
                         std::vector<Neighbor>& scratch) {
   std::lock_guard lock(locks_[from]);
   uint32_t* list = MutableLinks(from, layer);
+  // Only Purge() can ask for a link that exists (a repaired node links back to a node that
+  // already linked to it).
+  if (std::find(list + 1, list + 1 + list[0], to) != list + 1 + list[0]) return;
   const size_t capacity = Capacity(layer);
   if (list[0] < capacity) {
     list[1 + list[0]] = to;
@@ -305,7 +317,9 @@ void HnswIndex::Connect(uint32_t from, uint32_t to, int layer, const CodeView& c
   const uint8_t* base = codes(from);
   scratch.clear();
   scratch.push_back({Distance(base, codes(to)), to});
-  for (uint32_t i = 1; i <= list[0]; ++i) scratch.push_back({Distance(base, codes(list[i])), list[i]});
+  for (uint32_t i = 1; i <= list[0]; ++i) {
+    scratch.push_back({Distance(base, codes(list[i])), list[i]});
+  }
   std::sort(scratch.begin(), scratch.end());
   SelectNeighbors(base, scratch, capacity, codes);
   list[0] = static_cast<uint32_t>(scratch.size());
@@ -322,7 +336,7 @@ void HnswIndex::Add(uint32_t slot) {
     levels_[slot] = static_cast<int8_t>(level);
     MutableLinks(slot, 0)[0] = 0;
     if (level > 0) {
-      const size_t words = size_t(level) * (m_ + 1);
+      const size_t words = static_cast<size_t>(level) * (m_ + 1);
       upper_[slot] = std::make_unique<uint32_t[]>(words);
       upper_words_.fetch_add(words, std::memory_order_relaxed);
     }
@@ -404,7 +418,8 @@ std::vector<Neighbor> HnswIndex::Search(const void* query, const IndexSearchPara
   return hits;
 }
 
-void HnswIndex::Relink(uint32_t slot, int layer, const CodeView& codes, SearchContext& ctx) {
+void HnswIndex::Relink(uint32_t slot, int layer, const CodeView& codes, SearchContext& ctx,
+                       std::vector<Link>& added) {
   const uint8_t* base = codes(slot);
   std::vector<Neighbor>& candidates = ctx.results;
   std::vector<uint32_t>& hidden = ctx.hidden;
@@ -422,37 +437,36 @@ void HnswIndex::Relink(uint32_t slot, int layer, const CodeView& codes, SearchCo
   };
   const uint32_t* list = Links(slot, layer);
   for (uint32_t i = 1; i <= list[0]; ++i) consider(list[i]);
+  // The live links stay: they were chosen against a denser graph and still hold. Re-selecting
+  // them with the heuristic would thin the list (an insert's reverse links fill it beyond what
+  // the heuristic keeps) and cost recall.
+  const size_t kept = candidates.size();
   // The removed neighbours were the node's routes into parts of the graph; their live neighbours
-  // (and, through chains of removed nodes, theirs) are the natural replacements. The number of
-  // removed nodes opened is bounded, so that a large deleted region cannot make one repair
-  // expensive.
-  static const size_t kB = getenv("PB") ? atoi(getenv("PB")) : 1;
-  const size_t budget = Capacity(layer) * kB;
-  static const bool kLive = getenv("PL") != nullptr;
-  if (kLive) { for (uint32_t i = 1; i <= list[0]; ++i) if (!removed_[list[i]]) hidden.push_back(list[i]); }
-  for (size_t i = 0; i < hidden.size() && i < budget; ++i) {
+  // are the natural replacements. Chains of removed nodes are followed further only while few
+  // live candidates have turned up, and not far, so that a large deleted region cannot make one
+  // repair expensive.
+  const size_t capacity = Capacity(layer);
+  const size_t direct = hidden.size();
+  for (size_t i = 0; i < hidden.size() && i < direct + capacity; ++i) {
+    if (i >= direct && candidates.size() >= capacity) break;
     const uint32_t* hidden_list = Links(hidden[i], layer);
     for (uint32_t j = 1; j <= hidden_list[0]; ++j) consider(hidden_list[j]);
   }
   // The heuristic is quadratic in its input: like an insert, give it the ef_construction nearest.
-  static const size_t kPool = getenv("PP") ? atoi(getenv("PP")) : 0;
-  const size_t pool = kPool ? kPool * Capacity(layer) : params_.ef_construction;
+  const size_t pool = kept + params_.ef_construction;
   if (candidates.size() > pool) {
-    std::nth_element(candidates.begin(), candidates.begin() + pool,
-                     candidates.end());
+    std::nth_element(candidates.begin() + kept, candidates.begin() + pool, candidates.end());
     candidates.resize(pool);
   }
-  std::vector<uint32_t> old(list + 1, list + 1 + list[0]);
-  std::sort(candidates.begin(), candidates.end());
-  SelectNeighbors(base, candidates, Capacity(layer), codes);
+  std::sort(candidates.begin(), candidates.begin() + kept);
+  std::sort(candidates.begin() + kept, candidates.end());
+  SelectNeighbors(base, candidates, capacity, codes, kept);
+
   uint32_t* out = MutableLinks(slot, layer);
   out[0] = static_cast<uint32_t>(candidates.size());
-  for (size_t i = 0; i < candidates.size(); ++i) out[1 + i] = candidates[i].slot;
-  static const bool kRev = getenv("PR") != nullptr;
-  if (kRev) {
-    std::vector<Neighbor> scratch;
-    std::vector<Neighbor> sel = candidates;
-    for (auto& c : sel) if (std::find(old.begin(), old.end(), c.slot) == old.end()) Connect(c.slot, slot, layer, codes, scratch);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    out[1 + i] = candidates[i].slot;
+    if (i >= kept) added.push_back({slot, candidates[i].slot, layer});
   }
 }
 
@@ -463,29 +477,39 @@ size_t HnswIndex::Purge() {
     const uint32_t* list = Links(slot, layer);
     return std::any_of(list + 1, list + 1 + list[0], [&](uint32_t id) { return removed_[id]; });
   };
-  // A repair rewrites one live node's lists and reads only its own and removed nodes' lists,
-  // which stay as they are until the end; so nodes are repaired in parallel without locks.
+  // A repair rewrites one live node's list and reads only that list and removed nodes' lists,
+  // which stay as they are until the end; so nodes are repaired in parallel without locks. Each
+  // chunk of slots records the links it added, in slot order.
   constexpr size_t kChunk = 256;
-  std::atomic<size_t> next{0};
+  std::vector<std::vector<Link>> added((capacity_ + kChunk - 1) / kChunk);
+  std::atomic<size_t> next_chunk{0};
   auto repair = [&] {
     ContextLease ctx(*this);
-    for (size_t begin; (begin = next.fetch_add(kChunk)) < capacity_;) {
-      for (size_t s = begin; s < std::min(begin + kChunk, capacity_); ++s) {
+    for (size_t chunk; (chunk = next_chunk.fetch_add(1)) < added.size();) {
+      for (size_t s = chunk * kChunk; s < std::min((chunk + 1) * kChunk, capacity_); ++s) {
         const auto slot = static_cast<uint32_t>(s);
         if (levels_[slot] < 0 || removed_[slot]) continue;
         for (int layer = 0; layer <= levels_[slot]; ++layer) {
-          if (links_removed(slot, layer)) Relink(slot, layer, codes, *ctx);
+          if (links_removed(slot, layer)) Relink(slot, layer, codes, *ctx, added[chunk]);
         }
       }
     }
   };
-  static const bool kRev = getenv("PR") != nullptr;
-  const size_t threads = kRev ? 1 : std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
-                                          capacity_ / kChunk + 1);
+  const size_t threads =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), added.size());
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < threads; ++i) helpers.emplace_back(repair);
   repair();
   for (std::thread& helper : helpers) helper.join();
+
+  // New links get their reverse, as an insert's do: it restores the in-links that nodes lost
+  // with their removed neighbours. In slot order, so that the result does not depend on timing.
+  {
+    ContextLease ctx(*this);
+    for (const std::vector<Link>& links : added) {
+      for (const Link& link : links) Connect(link.to, link.from, link.layer, codes, ctx->scratch);
+    }
+  }
 
   if (entry_point_ != kNone && removed_[entry_point_]) {
     entry_point_ = kNone;
@@ -498,16 +522,11 @@ size_t HnswIndex::Purge() {
     }
   }
 
-  if (getenv("PDBG")) {
-    std::vector<int> in(capacity_);
-    for (uint32_t u = 0; u < capacity_; ++u) if (levels_[u] >= 0 && !removed_[u]) { auto* l = Links(u, 0); for (uint32_t i = 1; i <= l[0]; ++i) in[l[i]]++; }
-    size_t zero = 0, one = 0, live = 0; for (uint32_t u = 0; u < capacity_; ++u) if (levels_[u] >= 0 && !removed_[u]) { ++live; zero += in[u] == 0; one += in[u] == 1; }
-    fprintf(stderr, "live %zu, no inbound %zu, one inbound %zu\n", live, zero, one);
-  }
   size_t purged = 0;
   for (uint32_t slot = 0; slot < capacity_; ++slot) {
     if (!removed_[slot]) continue;
-    upper_words_.fetch_sub(size_t(levels_[slot]) * (m_ + 1), std::memory_order_relaxed);
+    upper_words_.fetch_sub(static_cast<size_t>(levels_[slot]) * (m_ + 1),
+                           std::memory_order_relaxed);
     upper_[slot].reset();
     MutableLinks(slot, 0)[0] = 0;
     levels_[slot] = -1;
@@ -550,23 +569,22 @@ Status HnswIndex::Save(ByteSink& sink) const {
   ALIKE_RETURN_IF_ERROR(sink.Write(links0_.get(), n * (m0_ + 1) * sizeof(uint32_t)));
   for (size_t slot = 0; slot < n; ++slot) {
     if (levels_[slot] <= 0) continue;
-    ALIKE_RETURN_IF_ERROR(
-        sink.Write(upper_[slot].get(), size_t(levels_[slot]) * (m_ + 1) * sizeof(uint32_t)));
+    ALIKE_RETURN_IF_ERROR(sink.Write(
+        upper_[slot].get(), static_cast<size_t>(levels_[slot]) * (m_ + 1) * sizeof(uint32_t)));
   }
   return Status::OK();
 }
 
 Status HnswIndex::Load(ByteSource& source) {
-  auto corrupt = [](const std::string& what) {
-    return Status::Corruption("hnsw index: " + what);
-  };
+  auto corrupt = [](const std::string& what) { return Status::Corruption("hnsw index: " + what); };
   uint32_t magic = 0, version = 0, m = 0, ef_construction = 0, ef_search = 0, entry = 0;
   uint64_t code_size = 0, n = 0, removed_count = 0;
   int32_t max_level = 0;
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&magic));
   if (magic != kMagic) return corrupt("bad magic number");
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&version));
-  if (version != kFormatVersion) return corrupt("unknown format version " + std::to_string(version));
+  if (version != kFormatVersion)
+    return corrupt("unknown format version " + std::to_string(version));
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&m));
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&ef_construction));
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&ef_search));
@@ -623,11 +641,11 @@ Status HnswIndex::Load(ByteSource& source) {
   size_t upper_words = 0;
   for (size_t slot = 0; slot < n; ++slot) {
     if (levels[slot] <= 0) continue;
-    const size_t words = size_t(levels[slot]) * (m_ + 1);
+    const size_t words = static_cast<size_t>(levels[slot]) * (m_ + 1);
     upper[slot] = std::make_unique_for_overwrite<uint32_t[]>(words);
     ALIKE_RETURN_IF_ERROR(source.Read(upper[slot].get(), words * sizeof(uint32_t)));
     for (int layer = 1; layer <= levels[slot]; ++layer) {
-      if (!sound(upper[slot].get() + size_t(layer - 1) * (m_ + 1), m_, layer)) {
+      if (!sound(upper[slot].get() + static_cast<size_t>(layer - 1) * (m_ + 1), m_, layer)) {
         return corrupt("bad upper-layer list");
       }
     }

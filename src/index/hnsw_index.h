@@ -12,9 +12,15 @@
 // that a search touches one contiguous run per node and a checkpoint loads in a single read.
 // Upper layers hold a few percent of the links and live in a small per-node array.
 //
+// Filters. A filter, like a tombstone, only decides what enters the results: the walk goes on
+// through rejected nodes until it has ef accepted ones (as in Lucene and Qdrant), so recall holds
+// down to a few percent selectivity given a larger ef.
+//
 // Deletes. Remove() sets a tombstone: the node still routes searches (the graph stays connected)
-// but is never returned. Purge() rewires the live nodes that link to removed ones through the
-// removed nodes' own neighbours and then frees the removed slots for reuse.
+// but is never returned. Purge() repairs every live node that links to removed ones: it keeps the
+// live links and fills the freed places, by the same heuristic, from the live neighbours of the
+// removed ones; the new links get their reverse links as an insert's do. Then the removed slots
+// are free for reuse. Purge() repairs nodes on all cores (std::thread::hardware_concurrency()).
 //
 // Thread-safety: as VectorIndex. Concurrent Add()s lock one node's lists at a time (a spinlock
 // per node) and the entry point with a mutex; they need Reserve() to have covered their slots.
@@ -92,7 +98,7 @@ class HnswIndex : public VectorIndex {
   // A link list: the count followed by the ids. The node must have `layer` <= its level.
   const uint32_t* Links(uint32_t slot, int layer) const {
     return layer == 0 ? links0_.get() + size_t{slot} * (m0_ + 1)
-                      : upper_[slot].get() + size_t(layer - 1) * (m_ + 1);
+                      : upper_[slot].get() + static_cast<size_t>(layer - 1) * (m_ + 1);
   }
   uint32_t* MutableLinks(uint32_t slot, int layer) {
     return const_cast<uint32_t*>(std::as_const(*this).Links(slot, layer));
@@ -110,15 +116,23 @@ class HnswIndex : public VectorIndex {
   template <Walk kWalk>
   void SearchLayer(const void* query, int layer, size_t ef, const SlotFilter* filter,
                    BuildTarget* target, const CodeView& codes, SearchContext& ctx) const;
-  // Keeps the first `max` of `candidates` (sorted nearest first to `base`) that pass the
-  // neighbour-selection heuristic, in place.
+  // Keeps, in place, the first `max` of `candidates` (sorted nearest first to `base`) that pass
+  // the neighbour-selection heuristic. The first `keep` candidates are kept without a test (and
+  // the others are tested against them too).
   void SelectNeighbors(const uint8_t* base, std::vector<Neighbor>& candidates, size_t max,
-                       const CodeView& codes) const;
+                       const CodeView& codes, size_t keep = 0) const;
   // Adds the link from -> to on `layer`, re-selecting from's links when the list is full.
   void Connect(uint32_t from, uint32_t to, int layer, const CodeView& codes,
                std::vector<Neighbor>& scratch);
-  // Replaces slot's links on `layer` that lead to removed nodes (see Purge()).
-  void Relink(uint32_t slot, int layer, const CodeView& codes, SearchContext& ctx);
+  struct Link {
+    uint32_t from;
+    uint32_t to;
+    int layer;
+  };
+  // Replaces slot's links on `layer` that lead to removed nodes (see Purge()), appending the
+  // links it adds to `added`.
+  void Relink(uint32_t slot, int layer, const CodeView& codes, SearchContext& ctx,
+              std::vector<Link>& added);
 
   const VectorTable& table_;
   const DistanceFn distance_;
@@ -128,8 +142,8 @@ class HnswIndex : public VectorIndex {
   size_t m0_;          // link capacity on layer 0
   double level_mult_;  // 1 / ln(m)
 
-  size_t capacity_ = 0;                // slots the arrays below cover
-  std::unique_ptr<uint32_t[]> links0_;  // capacity_ * (m0_ + 1) words
+  size_t capacity_ = 0;                             // slots the arrays below cover
+  std::unique_ptr<uint32_t[]> links0_;              // capacity_ * (m0_ + 1) words
   std::vector<std::unique_ptr<uint32_t[]>> upper_;  // level * (m_ + 1) words per node
   std::vector<int8_t> levels_;                      // -1: slot not in the graph
   std::vector<uint8_t> removed_;                    // tombstones

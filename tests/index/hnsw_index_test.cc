@@ -36,10 +36,12 @@ class FnFilter : public SlotFilter {
 // Hamming. Queries come from the same distribution but are not in the table.
 class Generator {
  public:
+  static constexpr float kSpread = 1.5f;  // noise per component, centres being N(0, 1)
+
   Generator(const Space& space, uint32_t seed, size_t clusters = 32) : space_(space), rng_(seed) {
     for (size_t c = 0; c < clusters; ++c) centres_.push_back(Draw(nullptr, 1.0f));
   }
-  std::vector<uint8_t> Next() { return Draw(&centres_[rng_() % centres_.size()], 0.35f); }
+  std::vector<uint8_t> Next() { return Draw(&centres_[rng_() % centres_.size()], kSpread); }
 
  private:
   std::vector<uint8_t> Draw(const std::vector<uint8_t>* centre, float spread) {
@@ -61,7 +63,7 @@ class Generator {
       v[i] = (c == nullptr ? 0.0f : c[i]) + normal(rng_);
       norm += double{v[i]} * v[i];
     }
-    if (space_.metric() != Metric::kL2) {
+    if (space_.metric() != Metric::kL2 && centre != nullptr) {
       for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
     }
     std::memcpy(code.data(), v.data(), code.size());
@@ -151,10 +153,10 @@ class HnswMetricTest : public ::testing::TestWithParam<Metric> {};
 
 TEST_P(HnswMetricTest, RecallAgainstBruteForce) {
   const Metric metric = GetParam();
-  Data data(metric, metric == Metric::kHamming ? 128 : 48, 4000, 200);
+  Data data(metric, metric == Metric::kHamming ? 128 : 48, 3000, 100);
   HnswIndex index(data.space, data.table, {});
-  AddAll(index, 4000);
-  EXPECT_EQ(index.size(), 4000u);
+  AddAll(index, 3000);
+  EXPECT_EQ(index.size(), 3000u);
   const double recall = Recall(index, data, 10, 0, All);
   std::printf("%s recall@10 (ef=64): %.4f\n", MetricName(metric), recall);
   EXPECT_GE(recall, 0.95);
@@ -168,9 +170,9 @@ INSTANTIATE_TEST_SUITE_P(Metrics, HnswMetricTest,
 // Short binary codes: distances are integers in [0, 32], so nearly every comparison ties, and
 // many codes are exact copies.
 TEST(HnswIndexTest, HammingWithHeavyTies) {
-  Data data(Metric::kHamming, 32, 3000, 200);
+  Data data(Metric::kHamming, 32, 2000, 100);
   HnswIndex index(data.space, data.table, {});
-  AddAll(index, 3000);
+  AddAll(index, 2000);
   EXPECT_GE(Recall(index, data, 10, 0, All), 0.95);
 }
 
@@ -178,7 +180,7 @@ TEST(HnswIndexTest, HammingWithHeavyTies) {
 // larger than a link list must not become an island the search cannot leave.
 TEST(HnswIndexTest, ExactDuplicates) {
   for (Metric metric : {Metric::kL2, Metric::kCosine}) {
-    Data data(metric, 32, 3000, 200);
+    Data data(metric, 32, 3000, 100);
     for (uint32_t slot = 1500; slot < 2700; ++slot)
       data.table.Set(slot, data.table.code(slot - 1500));
     for (uint32_t slot = 2700; slot < 3000; ++slot) data.table.Set(slot, data.table.code(7));
@@ -237,9 +239,9 @@ TEST(HnswIndexTest, KLargerThanCountReturnsAll) {
 }
 
 TEST(HnswIndexTest, FilteredSearchReturnsOnlyAllowedSlots) {
-  Data data(Metric::kL2, 32, 4000, 200);
+  Data data(Metric::kL2, 32, 3000, 100);
   HnswIndex index(data.space, data.table, {});
-  AddAll(index, 4000);
+  AddAll(index, 3000);
   // Scattered over the slots, uncorrelated with position in space.
   auto half = [](uint32_t slot) { return (slot * 2654435761u >> 7) % 2 == 0; };
   auto tenth = [](uint32_t slot) { return (slot * 2654435761u >> 7) % 10 == 0; };
@@ -278,8 +280,8 @@ TEST(HnswIndexTest, RemoveHidesSlotsImmediately) {
 
 // The 30%-deleted case the collection's compaction produces.
 TEST(HnswIndexTest, PurgeRelinksAndFreesSlotsForReuse) {
-  constexpr size_t kN = 5000;
-  Data data(Metric::kL2, 32, kN, 200);
+  constexpr size_t kN = 3000;
+  Data data(Metric::kL2, 32, kN, 100);
   HnswIndex index(data.space, data.table, {});
   AddAll(index, kN);
   const size_t memory = index.MemoryBytes();
@@ -328,15 +330,15 @@ TEST(HnswIndexTest, PurgeRelinksAndFreesSlotsForReuse) {
 
 // Add/delete/purge cycles reuse slots: memory stays put and recall holds.
 TEST(HnswIndexTest, ChurnKeepsMemoryBounded) {
-  constexpr size_t kN = 3000;
-  Data data(Metric::kCosine, 32, kN, 100);
+  constexpr size_t kN = 2000;
+  Data data(Metric::kCosine, 32, kN, 50);
   HnswIndex index(data.space, data.table, {});
   index.Reserve(kN);
   AddAll(index, kN);
   const size_t memory = index.MemoryBytes();
   Generator gen(data.space, 5);
   std::mt19937 rng(11);
-  for (int cycle = 0; cycle < 8; ++cycle) {
+  for (int cycle = 0; cycle < 5; ++cycle) {
     std::vector<uint32_t> victims;
     for (uint32_t slot = 0; slot < kN; ++slot) {
       if (rng() % 5 == 0) victims.push_back(slot);
@@ -460,8 +462,8 @@ TEST(HnswIndexTest, CorruptDataIsRejected) {
 }
 
 TEST(HnswIndexTest, ParallelAddFromSeveralThreads) {
-  constexpr size_t kN = 4000;
-  Data data(Metric::kL2, 32, kN, 200);
+  constexpr size_t kN = 3000;
+  Data data(Metric::kL2, 32, kN, 100);
   for (int threads : {2, 4}) {
     HnswIndex index(data.space, data.table, {});
     index.Reserve(kN);
@@ -499,8 +501,8 @@ TEST(HnswIndexTest, ConcurrentSearchesAgree) {
 
 // Prints (does not assert) build and search speed, for a feel of where the index stands.
 TEST(HnswIndexTest, SpeedReport) {
-  const size_t n = kSanitized ? 3000 : 20000;
-  Data data(Metric::kL2, 128, n, 500);
+  const size_t n = kSanitized ? 2000 : 20000;
+  Data data(Metric::kL2, 128, n, 200);
   using Clock = std::chrono::steady_clock;
   auto seconds = [](Clock::time_point since) {
     return std::chrono::duration<double>(Clock::now() - since).count();
@@ -508,35 +510,24 @@ TEST(HnswIndexTest, SpeedReport) {
   HnswIndex index(data.space, data.table, {});
   auto start = Clock::now();
   AddAll(index, n);
-  const double build_one = seconds(start);
+  const double build = seconds(start);
+  std::printf("hnsw %zu x 128 l2, m=16 ef_construction=100: build %.0f/s (1 thread)\n", n,
+              n / build);
 
-  HnswIndex parallel(data.space, data.table, {});
-  parallel.Reserve(n);
-  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
-  start = Clock::now();
-  std::vector<std::thread> workers;
-  for (unsigned t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (size_t slot = t; slot < n; slot += threads) parallel.Add(static_cast<uint32_t>(slot));
-    });
-  }
-  for (auto& worker : workers) worker.join();
-  const double build_parallel = seconds(start);
-
-  std::printf(
-      "hnsw %zu x 128 l2, m=16 ef_construction=100: build %.0f/s (1 thread), %.0f/s "
-      "(%u threads)\n",
-      n, n / build_one, n / build_parallel, threads);
-  for (uint32_t ef : {16u, 32u, 64u, 128u}) {
+  std::vector<std::vector<Neighbor>> truth;
+  for (const auto& query : data.queries) truth.push_back(data.BruteForce(query.data(), 10, All));
+  for (uint32_t ef : {16u, 32u, 64u}) {
+    size_t matches = 0;
     start = Clock::now();
-    for (int rep = 0; rep < 4; ++rep) {
-      for (const auto& query : data.queries) index.Search(query.data(), {.k = 10, .ef = ef});
+    for (int rep = 0; rep < 3; ++rep) {
+      for (size_t q = 0; q < data.queries.size(); ++q) {
+        matches += Matches(index.Search(data.queries[q].data(), {.k = 10, .ef = ef}), truth[q]);
+      }
     }
-    const double qps = 4.0 * data.queries.size() / seconds(start);
-    std::printf("  ef=%3u: recall@10 %.4f, %.0f queries/s (1 thread)\n", ef,
-                Recall(index, data, 10, ef, All), qps);
+    const double qps = 3.0 * data.queries.size() / seconds(start);
+    std::printf("  ef=%2u: recall@10 %.4f, %.0f queries/s (1 thread)\n", ef,
+                matches / (30.0 * data.queries.size()), qps);
   }
-  EXPECT_GE(Recall(parallel, data, 10, 64, All), 0.9);
 }
 
 }  // namespace
