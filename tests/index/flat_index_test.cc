@@ -9,17 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "testing/fn_filter.h"
+
 namespace alike::index {
 namespace {
-
-class FnFilter : public SlotFilter {
- public:
-  explicit FnFilter(std::function<bool(uint32_t)> fn) : fn_(std::move(fn)) {}
-  bool Allows(uint32_t slot) const override { return fn_(slot); }
-
- private:
-  std::function<bool(uint32_t)> fn_;
-};
 
 // A table of random codes for `metric` in which every fourth slot repeats an earlier one, so that
 // searches meet exact distance ties.

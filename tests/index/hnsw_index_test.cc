@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/fn_filter.h"
+
 namespace alike::index {
 namespace {
 
@@ -21,15 +23,6 @@ constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
 #endif
-
-class FnFilter : public SlotFilter {
- public:
-  explicit FnFilter(std::function<bool(uint32_t)> fn) : fn_(std::move(fn)) {}
-  bool Allows(uint32_t slot) const override { return fn_(slot); }
-
- private:
-  std::function<bool(uint32_t)> fn_;
-};
 
 // Codes drawn around a few dozen random centres, the shape real embeddings have (and the one that
 // makes a graph index work for its recall): Gaussian noise for float metrics, flipped bits for

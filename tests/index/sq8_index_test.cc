@@ -12,18 +12,10 @@
 #include <vector>
 
 #include "index/flat_index.h"
+#include "testing/fn_filter.h"
 
 namespace alike::index {
 namespace {
-
-class FnFilter : public SlotFilter {
- public:
-  explicit FnFilter(std::function<bool(uint32_t)> fn) : fn_(std::move(fn)) {}
-  bool Allows(uint32_t slot) const override { return fn_(slot); }
-
- private:
-  std::function<bool(uint32_t)> fn_;
-};
 
 // Clustered vectors, the shape of real embeddings: near neighbours are close together and the
 // quantisation error has to be small next to the gaps inside a cluster.
