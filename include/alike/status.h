@@ -105,9 +105,9 @@ class Result {
 }  // namespace alike
 
 // Early return on error, in the style of LevelDB and Abseil.
-#define ALIKE_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::alike::Status alike_status_ = (expr);  \
+#define ALIKE_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::alike::Status alike_status_ = (expr);        \
     if (!alike_status_.ok()) return alike_status_; \
   } while (0)
 

@@ -45,15 +45,15 @@ enum class Metric { kL2, kInnerProduct, kCosine, kHamming };
 // candidates exactly; it suits large collections that are searched in batches.
 enum class IndexKind { kFlat, kHnsw, kSq8 };
 
-const char* MetricName(Metric metric);        // "l2", "ip", "cosine", "hamming"
-const char* IndexKindName(IndexKind kind);    // "flat", "hnsw", "sq8"
+const char* MetricName(Metric metric);      // "l2", "ip", "cosine", "hamming"
+const char* IndexKindName(IndexKind kind);  // "flat", "hnsw", "sq8"
 Result<Metric> ParseMetric(std::string_view name);
 Result<IndexKind> ParseIndexKind(std::string_view name);
 
 struct HnswParams {
-  uint32_t m = 16;                // links per node (2*m on the bottom layer)
-  uint32_t ef_construction = 100; // candidate list size while inserting
-  uint32_t ef_search = 64;        // default candidate list size while searching (>= k is enforced)
+  uint32_t m = 16;                 // links per node (2*m on the bottom layer)
+  uint32_t ef_construction = 100;  // candidate list size while inserting
+  uint32_t ef_search = 64;         // default candidate list size while searching (>= k is enforced)
 };
 
 struct CollectionOptions {
@@ -90,10 +90,10 @@ struct Record {
 
 struct SearchOptions {
   size_t k = 10;
-  std::string filter;                   // JSON filter on payload fields; empty = all records
-  std::optional<float> max_distance;    // drop hits farther than this
-  uint32_t ef = 0;                      // HNSW candidate list size; 0 = collection default
-  bool exact = false;                   // scan instead of using the index (ground truth)
+  std::string filter;                 // JSON filter on payload fields; empty = all records
+  std::optional<float> max_distance;  // drop hits farther than this
+  uint32_t ef = 0;                    // HNSW candidate list size; 0 = collection default
+  bool exact = false;                 // scan instead of using the index (ground truth)
   bool with_payload = true;
 };
 
@@ -112,10 +112,10 @@ struct Query {
 struct CollectionInfo {
   std::string name;
   CollectionOptions options;
-  uint64_t count = 0;          // live records
-  uint64_t deleted = 0;        // tombstones not yet compacted
-  uint64_t memory_bytes = 0;   // vectors + index + payloads, approximate
-  uint64_t disk_bytes = 0;     // checkpoint + log
+  uint64_t count = 0;         // live records
+  uint64_t deleted = 0;       // tombstones not yet compacted
+  uint64_t memory_bytes = 0;  // vectors + index + payloads, approximate
+  uint64_t disk_bytes = 0;    // checkpoint + log
   uint64_t log_bytes = 0;
 };
 
@@ -137,9 +137,10 @@ class Collection {
   virtual uint64_t Count() const = 0;
   virtual Result<uint64_t> CountWhere(std::string_view filter) const = 0;
 
-  virtual Result<std::vector<Hit>> Search(const Query& query, const SearchOptions& options) const = 0;
+  virtual Result<std::vector<Hit>> Search(const Query& query,
+                                          const SearchOptions& options) const = 0;
   virtual Result<std::vector<std::vector<Hit>>> SearchBatch(std::span<const Query> queries,
-                                                             const SearchOptions& options) const = 0;
+                                                            const SearchOptions& options) const = 0;
 
   // Calls fn for every live record (in slot order) from a consistent view; stops when fn returns
   // false. Writers wait while it runs, so keep fn quick.
@@ -161,8 +162,8 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& dir,
                                                 const DatabaseOptions& options = {});
 
-  virtual Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name,
-                                                               const CollectionOptions& options) = 0;
+  virtual Result<std::shared_ptr<Collection>> CreateCollection(
+      const std::string& name, const CollectionOptions& options) = 0;
   virtual Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) const = 0;
   // Removes a collection and its files. Handles that callers still hold fail their next write.
   virtual Status DropCollection(const std::string& name) = 0;

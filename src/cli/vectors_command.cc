@@ -192,14 +192,13 @@ void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
   const double secs = progress.elapsed_seconds();
   progress.Finish();
   if (ctx.json) {
-    std::cout << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", (*c)->Count()}}
-                     .dump()
-              << "\n";
+    std::cout
+        << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", (*c)->Count()}}.dump()
+        << "\n";
   } else {
     std::printf("upserted %llu records into '%s' in %.2f s (%.0f/s); %llu in total\n",
                 static_cast<unsigned long long>(written), a.name.c_str(), secs,
-                secs > 0 ? written / secs : 0.0,
-                static_cast<unsigned long long>((*c)->Count()));
+                secs > 0 ? written / secs : 0.0, static_cast<unsigned long long>((*c)->Count()));
   }
 }
 
@@ -256,7 +255,8 @@ void PrintHits(const CommandContext& ctx, size_t query_index, const std::vector<
 }
 
 void RunSearch(CommandContext& ctx, const SearchArgs& a) {
-  const int sources = !a.vector.empty() + !a.hex.empty() + !a.query_file.empty() + a.from_id.has_value();
+  const int sources =
+      !a.vector.empty() + !a.hex.empty() + !a.query_file.empty() + a.from_id.has_value();
   if (sources != 1) {
     return Fail(ctx, Status::InvalidArgument(
                          "give exactly one query: --vector, --hex, --id or --queries FILE"));
@@ -311,13 +311,14 @@ void PrintInfo(const CommandContext& ctx, const CollectionInfo& info) {
     std::cout << InfoJson(info).dump() << "\n";
     return;
   }
-  std::printf("%s: %llu records (%llu deleted awaiting compaction), %u-d %s, %s index\n"
-              "  memory %s, disk %s (log %s)\n",
-              info.name.c_str(), static_cast<unsigned long long>(info.count),
-              static_cast<unsigned long long>(info.deleted), info.options.dimension,
-              MetricName(info.options.metric), IndexKindName(info.options.index),
-              HumanBytes(info.memory_bytes).c_str(), HumanBytes(info.disk_bytes).c_str(),
-              HumanBytes(info.log_bytes).c_str());
+  std::printf(
+      "%s: %llu records (%llu deleted awaiting compaction), %u-d %s, %s index\n"
+      "  memory %s, disk %s (log %s)\n",
+      info.name.c_str(), static_cast<unsigned long long>(info.count),
+      static_cast<unsigned long long>(info.deleted), info.options.dimension,
+      MetricName(info.options.metric), IndexKindName(info.options.index),
+      HumanBytes(info.memory_bytes).c_str(), HumanBytes(info.disk_bytes).c_str(),
+      HumanBytes(info.log_bytes).c_str());
 }
 
 void RunInfo(CommandContext& ctx, const std::string& name) {
@@ -360,22 +361,26 @@ void RunMaintenance(CommandContext& ctx, const std::string& name, bool compact) 
 
 void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* vectors = app.add_subcommand(
-      "vectors", "The vector database: collections of (id, vector, JSON payload) for any embeddings");
+      "vectors",
+      "The vector database: collections of (id, vector, JSON payload) for any embeddings");
   vectors->require_subcommand(1);
 
   auto* create = vectors->add_subcommand("create", "Create a collection");
   auto create_args = std::make_shared<CreateArgs>();
   create->add_option("name", create_args->name, "Collection name")->required();
-  create->add_option("--dim,-d", create_args->dimension, "Dimension (bits for hamming)")->required();
+  create->add_option("--dim,-d", create_args->dimension, "Dimension (bits for hamming)")
+      ->required();
   create->add_option("--metric", create_args->metric, "l2 | ip | cosine | hamming")
       ->capture_default_str();
   create->add_option("--index", create_args->index, "hnsw | flat | sq8")->capture_default_str();
   create->add_option("--m", create_args->hnsw.m, "HNSW links per node")->capture_default_str();
-  create->add_option("--ef-construction", create_args->hnsw.ef_construction,
-                     "HNSW build candidate list size")
+  create
+      ->add_option("--ef-construction", create_args->hnsw.ef_construction,
+                   "HNSW build candidate list size")
       ->capture_default_str();
-  create->add_option("--ef-search", create_args->hnsw.ef_search,
-                     "HNSW default search candidate list size")
+  create
+      ->add_option("--ef-search", create_args->hnsw.ef_search,
+                   "HNSW default search candidate list size")
       ->capture_default_str();
   create->callback([&ctx, create_args] { RunCreate(ctx, *create_args); });
 
@@ -386,8 +391,8 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   upsert->add_option("file", upsert_args->file, "Vector file")->required();
   upsert->add_option("--format", upsert_args->format,
                      "fvecs | bvecs | ivecs | npy | jsonl (default: by extension)");
-  upsert->add_option("--first-id", upsert_args->first_id,
-                     "Id of the first row for files without ids")
+  upsert
+      ->add_option("--first-id", upsert_args->first_id, "Id of the first row for files without ids")
       ->capture_default_str();
   upsert->add_option("--batch", upsert_args->batch, "Records per atomic write")
       ->capture_default_str();
@@ -400,9 +405,8 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   del->add_option("name", *del_name, "Collection name")->required();
   del->add_option("ids", *del_ids, "Ids to delete");
   del->add_option("--filter", *del_filter, "Delete every record whose payload matches");
-  del->callback([&ctx, del_name, del_ids, del_filter] {
-    RunDelete(ctx, *del_name, *del_ids, *del_filter);
-  });
+  del->callback(
+      [&ctx, del_name, del_ids, del_filter] { RunDelete(ctx, *del_name, *del_ids, *del_filter); });
 
   auto* get = vectors->add_subcommand("get", "Print records as JSON lines");
   auto get_name = std::make_shared<std::string>();
@@ -455,20 +459,20 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
     if (!ctx.json) std::printf("dropped collection '%s'\n", drop_name->c_str());
   });
 
-  auto* compact = vectors->add_subcommand("compact",
-                                          "Purge deleted records, reclaim space and checkpoint");
+  auto* compact =
+      vectors->add_subcommand("compact", "Purge deleted records, reclaim space and checkpoint");
   auto compact_name = std::make_shared<std::string>();
   compact->add_option("name", *compact_name, "Collection name")->required();
   compact->callback([&ctx, compact_name] { RunMaintenance(ctx, *compact_name, true); });
 
-  auto* checkpoint = vectors->add_subcommand("checkpoint",
-                                             "Write the collection whole and truncate its log");
+  auto* checkpoint =
+      vectors->add_subcommand("checkpoint", "Write the collection whole and truncate its log");
   auto checkpoint_name = std::make_shared<std::string>();
   checkpoint->add_option("name", *checkpoint_name, "Collection name")->required();
   checkpoint->callback([&ctx, checkpoint_name] { RunMaintenance(ctx, *checkpoint_name, false); });
 
-  auto* snapshot = vectors->add_subcommand("snapshot",
-                                           "Write a consistent copy of the whole database");
+  auto* snapshot =
+      vectors->add_subcommand("snapshot", "Write a consistent copy of the whole database");
   auto snapshot_dest = std::make_shared<std::string>();
   snapshot->add_option("dest", *snapshot_dest, "Directory to create")->required();
   snapshot->callback([&ctx, snapshot_dest] {

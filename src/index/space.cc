@@ -25,9 +25,7 @@ inline float HorizontalSum(__m256 v) {
 }
 #endif
 #if defined(__AVX512F__)
-inline float HorizontalSum(__m512 v) {
-  return _mm512_reduce_add_ps(v);
-}
+inline float HorizontalSum(__m512 v) { return _mm512_reduce_add_ps(v); }
 #endif
 
 float L2Sqr(const float* a, const float* b, size_t n) {
@@ -48,7 +46,8 @@ float L2Sqr(const float* a, const float* b, size_t n) {
   }
   if (i < n) {  // masked tail: no scalar loop for odd dimensions
     __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1);
-    __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i));
+    __m512 d0 =
+        _mm512_sub_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i));
     acc1 = _mm512_fmadd_ps(d0, d0, acc1);
     i = n;
   }

@@ -39,8 +39,8 @@ class SlotFilter {
 
 struct IndexSearchParams {
   size_t k = 10;
-  uint32_t ef = 0;                       // HNSW: candidate list size (raised to k); 0 = default
-  const SlotFilter* filter = nullptr;    // null = every live slot
+  uint32_t ef = 0;                     // HNSW: candidate list size (raised to k); 0 = default
+  const SlotFilter* filter = nullptr;  // null = every live slot
 };
 
 class VectorIndex {
@@ -59,7 +59,8 @@ class VectorIndex {
 
   // The k nearest live slots to `query` (a code of the table's space) that pass the filter,
   // nearest first. Fewer than k only when fewer slots pass.
-  virtual std::vector<Neighbor> Search(const void* query, const IndexSearchParams& params) const = 0;
+  virtual std::vector<Neighbor> Search(const void* query,
+                                       const IndexSearchParams& params) const = 0;
 
   // Called before a batch of Add()s for slots up to `slots` - 1, so that parallel Adds need not
   // grow shared structures.

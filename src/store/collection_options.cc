@@ -7,7 +7,8 @@ nlohmann::json CollectionOptionsToJson(const CollectionOptions& o) {
           {"metric", MetricName(o.metric)},
           {"index", IndexKindName(o.index)},
           {"hnsw",
-           {{"m", o.hnsw.m}, {"ef_construction", o.hnsw.ef_construction},
+           {{"m", o.hnsw.m},
+            {"ef_construction", o.hnsw.ef_construction},
             {"ef_search", o.hnsw.ef_search}}}};
 }
 

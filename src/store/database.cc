@@ -48,7 +48,8 @@ Status CheckManifest(const std::string& dir) {
 
 Status ValidateCollectionName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 64 && name[0] != '.';
-  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  for (char c : name)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
   if (!ok) {
     return Status::InvalidArgument("invalid collection name '" + name +
                                    "': use 1-64 letters, digits, '_', '-' or '.', not starting "
@@ -116,7 +117,8 @@ class DatabaseImpl : public Database {
   Status DropCollection(const std::string& name) override {
     std::lock_guard lock(mutex_);
     auto it = collections_.find(name);
-    if (it == collections_.end()) return Status::NotFound("no collection '" + name + "' in " + dir_);
+    if (it == collections_.end())
+      return Status::NotFound("no collection '" + name + "' in " + dir_);
     it->second->MarkDropped();
     const std::string doomed = CollectionsDir() + "/.dropping-" + name;
     ALIKE_RETURN_IF_ERROR(RemoveAll(doomed));
@@ -134,7 +136,8 @@ class DatabaseImpl : public Database {
   }
 
   Status Snapshot(const std::string& dest_dir) override {
-    if (FileExists(dest_dir)) return Status::AlreadyExists("snapshot target " + dest_dir + " exists");
+    if (FileExists(dest_dir))
+      return Status::AlreadyExists("snapshot target " + dest_dir + " exists");
     std::lock_guard lock(mutex_);
     // Hold every collection's writers at once (in name order, like any other multi-lock taker
     // would), so the copy is one moment of the whole database.
@@ -179,7 +182,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir,
     if (FileExists(dir + "/ALIKE")) {
       ALIKE_RETURN_IF_ERROR(CheckManifest(dir));
     } else if (!entries->empty()) {
-      return Status::InvalidArgument(dir + " is not an alike database (it has files but no ALIKE "
+      return Status::InvalidArgument(dir +
+                                     " is not an alike database (it has files but no ALIKE "
                                      "manifest)");
     } else if (!options.create_if_missing) {
       return Status::NotFound("no database at " + dir);

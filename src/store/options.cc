@@ -7,19 +7,26 @@ namespace alike {
 
 const char* MetricName(Metric metric) {
   switch (metric) {
-    case Metric::kL2: return "l2";
-    case Metric::kInnerProduct: return "ip";
-    case Metric::kCosine: return "cosine";
-    case Metric::kHamming: return "hamming";
+    case Metric::kL2:
+      return "l2";
+    case Metric::kInnerProduct:
+      return "ip";
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kHamming:
+      return "hamming";
   }
   return "unknown";
 }
 
 const char* IndexKindName(IndexKind kind) {
   switch (kind) {
-    case IndexKind::kFlat: return "flat";
-    case IndexKind::kHnsw: return "hnsw";
-    case IndexKind::kSq8: return "sq8";
+    case IndexKind::kFlat:
+      return "flat";
+    case IndexKind::kHnsw:
+      return "hnsw";
+    case IndexKind::kSq8:
+      return "sq8";
   }
   return "unknown";
 }

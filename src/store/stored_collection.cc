@@ -105,8 +105,10 @@ Status StoredCollection::ValidateOptions(const CollectionOptions& o) {
                                    std::to_string(o.dimension));
   }
   if (o.metric == Metric::kHamming && o.dimension % 8 != 0) {
-    return Status::InvalidArgument("a hamming collection's dimension counts bits and must be a "
-                                   "multiple of 8, got " + std::to_string(o.dimension));
+    return Status::InvalidArgument(
+        "a hamming collection's dimension counts bits and must be a "
+        "multiple of 8, got " +
+        std::to_string(o.dimension));
   }
   if (o.hnsw.m < 2 || o.hnsw.m > 256) {
     return Status::InvalidArgument("hnsw m must be between 2 and 256, got " +
@@ -114,8 +116,9 @@ Status StoredCollection::ValidateOptions(const CollectionOptions& o) {
   }
   if (o.hnsw.ef_construction < 1 || o.hnsw.ef_construction > 10000 || o.hnsw.ef_search < 1 ||
       o.hnsw.ef_search > 100000) {
-    return Status::InvalidArgument("hnsw ef_construction must be in 1..10000 and ef_search in "
-                                   "1..100000");
+    return Status::InvalidArgument(
+        "hnsw ef_construction must be in 1..10000 and ef_search in "
+        "1..100000");
   }
   return Status::OK();
 }
@@ -180,31 +183,31 @@ Status StoredCollection::ReplayLog(const std::string& path) {
   std::vector<uint64_t> ids;
   WalReadStats stats;
   return ReadWal(
-      path,
-      [&](uint8_t type, std::string_view data) -> Status {
-        switch (static_cast<LogRecordType>(type)) {
-          case LogRecordType::kUpsert: {
-            ALIKE_RETURN_IF_ERROR(DecodeUpsert(data, space_.code_size(), &records));
-            std::vector<nlohmann::json> payloads;
-            payloads.reserve(records.size());
-            for (const auto& r : records) {
-              payloads.push_back(nlohmann::json::parse(r.payload, nullptr, false));
-              if (!payloads.back().is_object()) {
-                return Status::Corruption("logged payload of id " + std::to_string(r.id) +
-                                          " is not a JSON object");
-              }
-            }
-            ApplyUpsert(records, payloads);
-            return Status::OK();
-          }
-          case LogRecordType::kDelete:
-            ALIKE_RETURN_IF_ERROR(DecodeDelete(data, &ids));
-            ApplyDelete(ids);
-            return Status::OK();
-        }
-        return Status::Corruption("unknown log record type " + std::to_string(type));
-      },
-      &stats)
+             path,
+             [&](uint8_t type, std::string_view data) -> Status {
+               switch (static_cast<LogRecordType>(type)) {
+                 case LogRecordType::kUpsert: {
+                   ALIKE_RETURN_IF_ERROR(DecodeUpsert(data, space_.code_size(), &records));
+                   std::vector<nlohmann::json> payloads;
+                   payloads.reserve(records.size());
+                   for (const auto& r : records) {
+                     payloads.push_back(nlohmann::json::parse(r.payload, nullptr, false));
+                     if (!payloads.back().is_object()) {
+                       return Status::Corruption("logged payload of id " + std::to_string(r.id) +
+                                                 " is not a JSON object");
+                     }
+                   }
+                   ApplyUpsert(records, payloads);
+                   return Status::OK();
+                 }
+                 case LogRecordType::kDelete:
+                   ALIKE_RETURN_IF_ERROR(DecodeDelete(data, &ids));
+                   ApplyDelete(ids);
+                   return Status::OK();
+               }
+               return Status::Corruption("unknown log record type " + std::to_string(type));
+             },
+             &stats)
       .WithContext(path);
 }
 
@@ -233,7 +236,8 @@ Status StoredCollection::WriteCheckpointFile(const std::string& path, uint64_t w
     ALIKE_RETURN_IF_ERROR(sink.Write(table_.code(0), size_t{slot_count_} * space_.code_size()));
   }
   for (uint32_t s = 0; s < slot_count_; ++s) {
-    if (slot_states_[s] == SlotState::kLive) ALIKE_RETURN_IF_ERROR(sink.WriteString(payloads_[s].dump()));
+    if (slot_states_[s] == SlotState::kLive)
+      ALIKE_RETURN_IF_ERROR(sink.WriteString(payloads_[s].dump()));
   }
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint64_t>(free_slots_.size()));
   ALIKE_RETURN_IF_ERROR(sink.Write(free_slots_.data(), free_slots_.size() * sizeof(uint32_t)));
@@ -291,9 +295,13 @@ Status StoredCollection::LoadCheckpoint(const std::string& path, uint64_t* wal_s
         ++live_count_;
         break;
       }
-      case SlotState::kRemoved: ++removed_count_; break;
-      case SlotState::kFree: break;
-      default: return fail("bad slot state");
+      case SlotState::kRemoved:
+        ++removed_count_;
+        break;
+      case SlotState::kFree:
+        break;
+      default:
+        return fail("bad slot state");
     }
   }
   uint64_t free_count = 0;
@@ -353,17 +361,17 @@ Status StoredCollection::EncodeVector(const Record& r, std::string* code) const 
   const std::string who = "record " + std::to_string(r.id);
   if (options_.metric == Metric::kHamming) {
     if (r.binary.size() != space_.code_size()) {
-      return Status::InvalidArgument(who + ": binary vector has " + std::to_string(r.binary.size()) +
-                                     " bytes, collection '" + name_ + "' expects " +
-                                     std::to_string(space_.code_size()));
+      return Status::InvalidArgument(who + ": binary vector has " +
+                                     std::to_string(r.binary.size()) + " bytes, collection '" +
+                                     name_ + "' expects " + std::to_string(space_.code_size()));
     }
     code->assign(reinterpret_cast<const char*>(r.binary.data()), r.binary.size());
     return Status::OK();
   }
   if (r.vector.size() != options_.dimension) {
-    return Status::InvalidArgument(who + ": vector has dimension " + std::to_string(r.vector.size()) +
-                                   ", collection '" + name_ + "' expects " +
-                                   std::to_string(options_.dimension));
+    return Status::InvalidArgument(who + ": vector has dimension " +
+                                   std::to_string(r.vector.size()) + ", collection '" + name_ +
+                                   "' expects " + std::to_string(options_.dimension));
   }
   double norm2 = 0;
   for (size_t i = 0; i < r.vector.size(); ++i) {
@@ -416,12 +424,14 @@ Status StoredCollection::Upsert(std::span<const Record> records) {
       return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload exceeds 1 MiB");
     }
     if (FindJsonNestingOverflow(text, kMaxPayloadDepth) != 0) {
-      return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload nests deeper than " +
+      return Status::InvalidArgument("record " + std::to_string(r.id) +
+                                     ": payload nests deeper than " +
                                      std::to_string(kMaxPayloadDepth) + " levels");
     }
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded()) {
-      return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload is not valid JSON");
+      return Status::InvalidArgument("record " + std::to_string(r.id) +
+                                     ": payload is not valid JSON");
     }
     if (!json.is_object()) {
       return Status::InvalidArgument("record " + std::to_string(r.id) +
@@ -780,8 +790,7 @@ CollectionInfo StoredCollection::Info() const {
     info.deleted = removed_count_;
     info.memory_bytes = table_.MemoryBytes() + index_->MemoryBytes() +
                         slot_states_.capacity() * (sizeof(SlotState) + sizeof(uint64_t)) +
-                        payloads_.capacity() * sizeof(nlohmann::json) +
-                        id_to_slot_.size() * 32;
+                        payloads_.capacity() * sizeof(nlohmann::json) + id_to_slot_.size() * 32;
   }
   auto disk = DirectorySize(dir_);
   info.disk_bytes = disk.ok() ? *disk : 0;

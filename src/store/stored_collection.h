@@ -64,7 +64,7 @@ class StoredCollection : public Collection {
   Result<uint64_t> CountWhere(std::string_view filter) const override;
   Result<std::vector<Hit>> Search(const Query& query, const SearchOptions& options) const override;
   Result<std::vector<std::vector<Hit>>> SearchBatch(std::span<const Query> queries,
-                                                     const SearchOptions& options) const override;
+                                                    const SearchOptions& options) const override;
   Status ForEach(const std::function<bool(const Record&)>& fn) const override;
   Status Compact() override;
   Status Checkpoint() override;

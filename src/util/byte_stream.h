@@ -47,7 +47,8 @@ class ByteSource {
   Status ReadString(std::string* s, uint64_t max_size = 1ull << 32) {
     uint64_t n = 0;
     ALIKE_RETURN_IF_ERROR(ReadPod(&n));
-    if (n > max_size) return Status::Corruption("string length " + std::to_string(n) + " too large");
+    if (n > max_size)
+      return Status::Corruption("string length " + std::to_string(n) + " too large");
     s->resize(n);
     return Read(s->data(), n);
   }

@@ -23,8 +23,8 @@ struct RunResult {
 RunResult RunAlike(const testing::TempDir& dir, const std::string& args, std::string db = "") {
   const std::string out = dir.Sub("stdout"), err = dir.Sub("stderr");
   if (db.empty()) db = dir.Sub("db");
-  const std::string cmd = std::string(ALIKE_CLI_PATH) + " --db " + db + " " + args +
-                          " >" + out + " 2>" + err + " </dev/null";
+  const std::string cmd = std::string(ALIKE_CLI_PATH) + " --db " + db + " " + args + " >" + out +
+                          " 2>" + err + " </dev/null";
   int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& path) {
     std::ifstream in(path);
@@ -56,10 +56,13 @@ void WriteFvecs(const std::string& path, const std::vector<std::vector<float>>& 
 TEST(CliTest, CreateUpsertSearchFilterDeleteAndExport) {
   testing::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create shoes --dim 3 --metric l2").exit_code, 0);
-  std::ofstream(dir.Sub("v.jsonl")) << R"({"id":1,"vector":[1,0,0],"payload":{"brand":"a"}})" "\n"
-                                    << R"({"id":2,"vector":[0,1,0],"payload":{"brand":"b"}})" "\n"
+  std::ofstream(dir.Sub("v.jsonl")) << R"({"id":1,"vector":[1,0,0],"payload":{"brand":"a"}})"
+                                       "\n"
+                                    << R"({"id":2,"vector":[0,1,0],"payload":{"brand":"b"}})"
+                                       "\n"
                                     << "\n"
-                                    << R"({"id":3,"vector":[0,0,1]})" "\n";
+                                    << R"({"id":3,"vector":[0,0,1]})"
+                                       "\n";
   auto up = RunAlike(dir, "--json vectors upsert shoes " + dir.Sub("v.jsonl"));
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_EQ(JsonLines(up.out).at(0)["count"], 3);
@@ -71,7 +74,8 @@ TEST(CliTest, CreateUpsertSearchFilterDeleteAndExport) {
   EXPECT_EQ(hits[0]["id"], 1);
   EXPECT_EQ(hits[0]["payload"]["brand"], "a");
 
-  auto filtered = RunAlike(dir, "--json vectors search shoes --vector 0.9,0.1,0 --filter '{\"brand\":\"b\"}'");
+  auto filtered =
+      RunAlike(dir, "--json vectors search shoes --vector 0.9,0.1,0 --filter '{\"brand\":\"b\"}'");
   ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
   hits = JsonLines(filtered.out).at(0)["hits"];
   ASSERT_EQ(hits.size(), 1u);
@@ -98,7 +102,8 @@ TEST(CliTest, FvecsFilesAndBatchQueries) {
   testing::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create v --dim 2 --metric l2 --index flat").exit_code, 0);
   WriteFvecs(dir.Sub("base.fvecs"), {{0, 0}, {1, 0}, {0, 1}, {5, 5}});
-  ASSERT_EQ(RunAlike(dir, "vectors upsert v " + dir.Sub("base.fvecs") + " --first-id 100").exit_code, 0);
+  ASSERT_EQ(
+      RunAlike(dir, "vectors upsert v " + dir.Sub("base.fvecs") + " --first-id 100").exit_code, 0);
   WriteFvecs(dir.Sub("q.fvecs"), {{5, 4.9f}, {0.9f, 0}});
   auto r = RunAlike(dir, "--json vectors search v --queries " + dir.Sub("q.fvecs") + " -k 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -111,8 +116,10 @@ TEST(CliTest, FvecsFilesAndBatchQueries) {
 TEST(CliTest, ErrorsNameTheProblemAndChangeNothing) {
   testing::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create v --dim 3").exit_code, 0);
-  std::ofstream(dir.Sub("bad.jsonl")) << R"({"id":1,"vector":[1,2,3]})" "\n"
-                                      << R"({"id":2,"vector":[1,2]})" "\n";
+  std::ofstream(dir.Sub("bad.jsonl")) << R"({"id":1,"vector":[1,2,3]})"
+                                         "\n"
+                                      << R"({"id":2,"vector":[1,2]})"
+                                         "\n";
   auto r = RunAlike(dir, "vectors upsert v " + dir.Sub("bad.jsonl"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("line 2: vector has 2 components, expected 3"), std::string::npos) << r.err;

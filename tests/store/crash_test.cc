@@ -101,10 +101,10 @@ TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->CreateCollection("crash", {.dimension = kDim, .metric = Metric::kL2}).ok());
   }
-  const int rounds = std::getenv("ALIKE_CRASH_ROUNDS") ? std::atoi(std::getenv("ALIKE_CRASH_ROUNDS"))
-                                                       : 60;
+  const int rounds =
+      std::getenv("ALIKE_CRASH_ROUNDS") ? std::atoi(std::getenv("ALIKE_CRASH_ROUNDS")) : 60;
   std::mt19937 rng(12345);
-  Model model;         // state after operations [0, applied)
+  Model model;  // state after operations [0, applied)
   uint64_t applied = 0;
   int in_flight_landed = 0;
   for (int round = 0; round < rounds; ++round) {
@@ -160,7 +160,8 @@ TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
   }
   std::printf("crash test: %d rounds, %llu operations acknowledged, %d in-flight writes landed\n",
               rounds, static_cast<unsigned long long>(applied), in_flight_landed);
-  EXPECT_GT(applied, static_cast<uint64_t>(rounds)) << "the writer must get work done between kills";
+  EXPECT_GT(applied, static_cast<uint64_t>(rounds))
+      << "the writer must get work done between kills";
 }
 
 }  // namespace

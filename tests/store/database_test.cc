@@ -119,8 +119,9 @@ TEST(DatabaseTest, EveryIndexKindAndMetricAgreesWithBruteForce) {
         ASSERT_TRUE(got.ok() && truth.ok());
         ASSERT_EQ(got->size(), 10u);
         recall += Recall(*got, *truth);
-        EXPECT_TRUE(std::is_sorted(got->begin(), got->end(),
-                                   [](const Hit& a, const Hit& b) { return a.distance < b.distance; }));
+        EXPECT_TRUE(std::is_sorted(got->begin(), got->end(), [](const Hit& a, const Hit& b) {
+          return a.distance < b.distance;
+        }));
       }
       EXPECT_GE(recall / queries, 0.95) << name;
     }
@@ -140,11 +141,11 @@ TEST(DatabaseTest, FilteredSearchReturnsKWheneverKMatchAtFullRecall) {
   ASSERT_TRUE(c->Upsert(records).ok());
   std::mt19937 rng(5);
   const std::vector<std::string> filters = {
-      R"({"color": "red"})",                                  // 1/3
-      R"({"group": {"$in": [1, 2]}})",                        // 1/5
+      R"({"color": "red"})",            // 1/3
+      R"({"group": {"$in": [1, 2]}})",  // 1/5
       R"({"$and": [{"group": {"$gte": 3}}, {"color": {"$ne": "blue"}}]})",
-      R"({"group": 4, "color": "green"})",                    // 1/30, exact path
-      R"({"rare": true})",                                    // 7 records
+      R"({"group": 4, "color": "green"})",  // 1/30, exact path
+      R"({"rare": true})",                  // 7 records
       R"({"$not": {"group": {"$lt": 9}}})",
   };
   for (const auto& filter : filters) {
@@ -167,15 +168,17 @@ TEST(DatabaseTest, FilteredSearchReturnsKWheneverKMatchAtFullRecall) {
     }
     EXPECT_GE(recall / 20, 0.95) << filter;
   }
-  EXPECT_FALSE(c->Search({.vector = RandomVector(rng, 16)}, {.filter = "{\"a\": {\"$bad\": 1}}"}).ok());
+  EXPECT_FALSE(
+      c->Search({.vector = RandomVector(rng, 16)}, {.filter = "{\"a\": {\"$bad\": 1}}"}).ok());
 }
 
 TEST(DatabaseTest, MaxDistanceDropsFarHits) {
   TempDir dir;
   auto db = Database::Open(dir.Sub("db"));
-  auto c = MustCreate(**db, "m", {.dimension = 2, .metric = Metric::kL2, .index = IndexKind::kFlat});
-  std::vector<Record> rs = {{.id = 1, .vector = {0, 0}}, {.id = 2, .vector = {1, 0}},
-                            {.id = 3, .vector = {3, 0}}};
+  auto c =
+      MustCreate(**db, "m", {.dimension = 2, .metric = Metric::kL2, .index = IndexKind::kFlat});
+  std::vector<Record> rs = {
+      {.id = 1, .vector = {0, 0}}, {.id = 2, .vector = {1, 0}}, {.id = 3, .vector = {3, 0}}};
   ASSERT_TRUE(c->Upsert(rs).ok());
   auto hits = c->Search({.vector = std::vector<float>{0, 0}}, {.k = 10, .max_distance = 1.5f});
   ASSERT_TRUE(hits.ok());
@@ -359,7 +362,8 @@ TEST(DatabaseTest, SnapshotWhileServingOpensAsACopy) {
   TempDir dir;
   auto db = Database::Open(dir.Sub("db"));
   auto a = MustCreate(**db, "a", {.dimension = 8, .metric = Metric::kL2});
-  auto b = MustCreate(**db, "b", {.dimension = 8, .metric = Metric::kL2, .index = IndexKind::kFlat});
+  auto b =
+      MustCreate(**db, "b", {.dimension = 8, .metric = Metric::kL2, .index = IndexKind::kFlat});
   ASSERT_TRUE(a->Upsert(ClusteredRecords(300, 8, 11)).ok());
   ASSERT_TRUE(a->Checkpoint().ok());
   ASSERT_TRUE(a->Upsert(ClusteredRecords(50, 8, 12)).ok());  // in the log only

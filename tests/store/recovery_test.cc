@@ -90,8 +90,8 @@ TEST_F(RecoveryTest, ACorruptCheckpointIsReportedNamingTheFile) {
 
 TEST_F(RecoveryTest, ATruncatedCheckpointIsReportedNotMisread) {
   const std::string file = CollectionFile("checkpoint");
-  for (uint64_t keep : {uint64_t{0}, uint64_t{7}, uint64_t{40}, fs::file_size(file) / 2,
-                        fs::file_size(file) - 1}) {
+  for (uint64_t keep :
+       {uint64_t{0}, uint64_t{7}, uint64_t{40}, fs::file_size(file) / 2, fs::file_size(file) - 1}) {
     const std::string copy = dir_.Sub("copy");
     fs::remove_all(copy);
     fs::copy(path_, copy, fs::copy_options::recursive);
