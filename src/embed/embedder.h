@@ -1,0 +1,51 @@
+// Embedder: the seam between images and vectors. An embedder turns one decoded image into zero or
+// more vectors (a global descriptor gives one; a face embedder gives one per face, each with its
+// region), and declares what a collection needs to store them: name, version, dimension, metric.
+//
+// The version changes whenever the vectors an embedder produces change (new weights, new
+// preprocessing, new pooling): a library stores it beside the vectors so that a model change is
+// detected and triggers re-embedding instead of silently mixing two vector spaces.
+//
+// Thread-safety: Embed() may be called from many threads at once on one embedder; implementations
+// guard or clone whatever per-call state they need (an OpenCV Net is not thread-safe).
+#ifndef ALIKE_EMBED_EMBEDDER_H_
+#define ALIKE_EMBED_EMBEDDER_H_
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alike/status.h"
+#include "alike/vector_db.h"
+
+namespace alike::embed {
+
+struct Embedding {
+  std::vector<float> vector;       // L2-normalised, `dimension()` components
+  std::optional<cv::Rect> region;  // the part of the image it describes; none = whole image
+  float score = 1;                 // detector confidence, 1 for global descriptors
+};
+
+class Embedder {
+ public:
+  virtual ~Embedder() = default;
+
+  virtual const std::string& name() const = 0;     // "cnn", "color", "face"
+  virtual const std::string& version() const = 0;  // e.g. "mobilenet_v2-gap-flip/1"
+  virtual uint32_t dimension() const = 0;
+  virtual Metric metric() const = 0;
+  // The shorter side the embedder needs; decoders shrink-on-load to it (0 = full resolution).
+  virtual int preferred_short_side() const = 0;
+
+  // `bgr` is an 8-bit 3-channel upright image.
+  virtual Result<std::vector<Embedding>> Embed(const cv::Mat& bgr) const = 0;
+};
+
+// Scales v to unit length; a zero vector is left as it is (the caller refuses it).
+void L2Normalize(std::vector<float>& v);
+
+}  // namespace alike::embed
+
+#endif  // ALIKE_EMBED_EMBEDDER_H_

@@ -1,0 +1,118 @@
+#include "embed/model_spec.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "embed/cnn_embedder.h"
+
+namespace alike::embed {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Models() { return std::string(ALIKE_SHARED_DIR) + "/models"; }
+
+TEST(ModelSpecTest, ParsesEveryField) {
+  auto spec = ParseModelSpec(R"({"name": "v1", "file": "m.onnx",
+      "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
+                "mean": [1, 2, 3], "scale": 0.5},
+      "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})",
+                             "/models", "spec.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->name, "v1");
+  EXPECT_EQ(spec->file, "/models/m.onnx");
+  EXPECT_EQ(spec->input.width, 160);
+  EXPECT_EQ(spec->input.height, 128);
+  EXPECT_EQ(spec->input.resize, PreprocessSpec::Resize::kLetterbox);
+  EXPECT_FALSE(spec->input.rgb);
+  EXPECT_EQ(spec->input.mean, cv::Scalar(1, 2, 3));
+  EXPECT_EQ(spec->input.scale, cv::Scalar(0.5, 0.5, 0.5));
+  EXPECT_EQ(spec->output, "dw13");
+  EXPECT_EQ(spec->pooling, Pooling::kGem);
+  EXPECT_EQ(spec->gem_p, 4);
+  EXPECT_FALSE(spec->flip_average);
+  EXPECT_EQ(spec->dimension, 1024u);
+}
+
+TEST(ModelSpecTest, DefaultsAndErrorsNameFileAndField) {
+  auto spec = ParseModelSpec(R"({"file": "a/b.tflite"})", "dir", "s.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->name, "b");
+  EXPECT_EQ(spec->file, "dir/a/b.tflite");
+  EXPECT_EQ(spec->input.width, 224);
+  EXPECT_TRUE(spec->flip_average);
+  EXPECT_EQ(spec->pooling, Pooling::kGap);
+
+  struct Bad {
+    const char* json;
+    const char* field;
+  };
+  for (const Bad& b :
+       {Bad{"{", "JSON"}, Bad{R"({"name": "x"})", "\"file\""},
+        Bad{R"({"file": "m.pt"})", "\"file\""}, Bad{R"({"file": "m.onnx"})", "\"output\""},
+        Bad{R"({"file": "m.tflite", "input": {"width": -1}})", "input.width"},
+        Bad{R"({"file": "m.tflite", "input": {"resize": "x"}})", "input.resize"},
+        Bad{R"({"file": "m.tflite", "input": {"color": "hsv"}})", "input.color"},
+        Bad{R"({"file": "m.tflite", "input": {"mean": [1, 2]}})", "input.mean"},
+        Bad{R"({"file": "m.tflite", "pooling": "max"})", "pooling"},
+        Bad{R"({"file": "m.tflite", "gem_p": "3"})", "gem_p"},
+        Bad{R"({"file": "m.tflite", "flip_average": 1})", "flip_average"},
+        Bad{R"({"file": "m.tflite", "dimension": 1.5})", "dimension"}}) {
+    auto r = ParseModelSpec(b.json, "d", "the-spec.json");
+    ASSERT_FALSE(r.ok()) << b.json;
+    EXPECT_NE(r.status().message().find("the-spec.json"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find(b.field), std::string::npos) << r.status().message();
+  }
+}
+
+// Spec files on disk pointing at the shared .onnx and .tflite models load and embed.
+TEST(ModelSpecTest, SpecFilesLoadSharedModels) {
+  if (!fs::exists(Models() + "/mobilenet_v1_imagenet_embedding.onnx") ||
+      !fs::exists(Models() + "/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")) {
+    GTEST_SKIP() << "shared models absent under " << Models();
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / ("alike_spec_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string rel = fs::relative(Models(), dir).string();
+  const std::vector<std::pair<std::string, std::string>> specs = {
+      {"onnx.json", R"({"file": ")" + rel + R"(/mobilenet_v1_imagenet_embedding.onnx",
+          "output": "dw13", "pooling": "gem", "flip_average": false, "dimension": 1024})"},
+      {"tflite.json", R"({"file": ")" + rel +
+                          R"(/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+          "input": {"mean": 127.5, "scale": 0.00784313725}, "dimension": 1024})"},
+      {"bad_dim.json", R"({"file": ")" + rel +
+                           R"(/mobilenet_v1_imagenet_embedding.onnx", "output": "t82",
+          "dimension": 512})"}};
+  cv::Mat img(240, 320, CV_8UC3);
+  cv::randu(img, 0, 256);
+  for (const auto& [name, text] : specs) {
+    std::ofstream(dir / name) << text;
+    auto spec = LoadModelSpec((dir / name).string());
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    auto e = CnnEmbedder::Open(*spec);
+    if (name == "bad_dim.json") {
+      ASSERT_FALSE(e.ok());
+      EXPECT_NE(e.status().message().find("512"), std::string::npos) << e.status().message();
+      continue;
+    }
+    ASSERT_TRUE(e.ok()) << name << ": " << e.status().ToString();
+    EXPECT_EQ((*e)->dimension(), 1024u);
+    auto v = (*e)->Embed(img);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_EQ(v->size(), 1u);
+    double n = 0;
+    for (float x : (*v)[0].vector) n += double(x) * x;
+    EXPECT_NEAR(n, 1.0, 1e-4) << name;
+    std::cout << name << ": version " << (*e)->version() << "\n";
+  }
+  EXPECT_FALSE(LoadModelSpec((dir / "missing.json").string()).ok());
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace alike::embed
