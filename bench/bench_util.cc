@@ -1,5 +1,6 @@
 #include "bench_util.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,10 +14,25 @@
 namespace alike::bench {
 
 uint64_t ResidentBytes() {
+  malloc_trim(0);
   std::ifstream statm("/proc/self/statm");
   uint64_t size_pages = 0, resident_pages = 0;
   if (!(statm >> size_pages >> resident_pages)) return 0;
   return resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t PeakResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  return 0;
+}
+
+void ResetPeakResident() {
+  // Linux: writing 5 to clear_refs resets the peak RSS to the current RSS.
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  clear_refs << "5";
 }
 
 void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {

@@ -24,8 +24,12 @@ class Stopwatch {
   Clock::time_point start_;
 };
 
-// Resident set size of this process, from /proc/self/statm; 0 if unavailable.
+// Resident set size of this process, from /proc/self/statm; 0 if unavailable. Free heap memory
+// is handed back to the system first (malloc_trim), so that the number is what is held.
 uint64_t ResidentBytes();
+// Peak resident set size since the last ResetPeakResident() (VmHWM); 0 if unavailable.
+uint64_t PeakResidentBytes();
+void ResetPeakResident();
 
 // Runs fn(i) for i in [0, n) on `threads` threads (the caller's included), handing out indices
 // one at a time from a shared counter.

@@ -130,9 +130,7 @@ void WriteCache(const std::string& path, const Dataset& data) {
 
 }  // namespace
 
-const char* DistanceKindName(DistanceKind kind) {
-  return kind == DistanceKind::kL2 ? "l2" : "ip";
-}
+const char* DistanceKindName(DistanceKind kind) { return kind == DistanceKind::kL2 ? "l2" : "ip"; }
 
 Dataset LoadFashionMnist(const std::string& dir, size_t n, size_t num_queries) {
   Dataset data;

@@ -30,7 +30,7 @@ struct Dataset {
 
   // Exact k nearest base vectors of every query, nearest first (filled by ComputeGroundTruth).
   size_t k = 0;
-  std::vector<uint32_t> truth;       // num_queries * k ids (base vector indices)
+  std::vector<uint32_t> truth;        // num_queries * k ids (base vector indices)
   std::vector<float> truth_distance;  // num_queries * k distances
 
   const float* vector(size_t i) const { return base.data() + i * dim; }

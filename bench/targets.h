@@ -31,9 +31,10 @@ struct BuildReport {
 };
 
 struct PersistReport {
-  double save_seconds = 0;    // alike: Checkpoint(); baselines: their save call
+  double save_seconds = 0;  // alike: Checkpoint(); baselines: their save call
   uint64_t disk_bytes = 0;
   double reopen_seconds = 0;  // until the first search answers
+  uint64_t memory_bytes = 0;  // as BuildReport::memory_bytes, of the reopened structure
 };
 
 class AnnTarget {
@@ -60,8 +61,19 @@ class AnnTarget {
 std::unique_ptr<AnnTarget> NewAlikeTarget(IndexKind kind, const TargetConfig& config);
 std::unique_ptr<AnnTarget> NewHnswlibTarget(const TargetConfig& config);
 std::unique_ptr<AnnTarget> NewFaissHnswTarget(const TargetConfig& config);
+// IndexHNSWFlat whose storage computes distances with ExactDistance's vectorised loop instead of
+// Debian libfaiss's scalar one (see faiss_target.cc).
+std::unique_ptr<AnnTarget> NewFaissSimdHnswTarget(const TargetConfig& config);
 // Faiss IndexFlat: exact search, the "brute force" baseline.
 std::unique_ptr<AnnTarget> NewFaissBruteTarget(const TargetConfig& config);
+
+// Nanoseconds per distance of `dim` floats (in cache): Faiss's fvec_L2sqr / fvec_inner_product
+// against ExactDistance, which shows whether the linked Faiss was built with SIMD.
+struct KernelTiming {
+  double faiss_ns = 0;
+  double simd_ns = 0;
+};
+KernelTiming TimeDistanceKernels(DistanceKind kind, size_t dim);
 
 }  // namespace alike::bench
 
