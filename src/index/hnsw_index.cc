@@ -160,7 +160,7 @@ void HnswIndex::Reserve(size_t slots) {
   if (slots <= capacity_) return;
   // Geometric growth keeps one-at-a-time Add()s beyond the reservation amortised O(1).
   const size_t capacity =
-      std::min<size_t>(std::max({slots, capacity_ + capacity_ / 2, size_t{64}}), size_t{kNone});
+      std::min<size_t>(std::max({slots, capacity_ + capacity_ / 8, size_t{64}}), size_t{kNone});
   auto links0 = std::make_unique<uint32_t[]>(capacity * (m0_ + 1));  // zeroed: empty lists
   std::copy_n(links0_.get(), capacity_ * (m0_ + 1), links0.get());
   links0_ = std::move(links0);

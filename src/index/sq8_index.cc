@@ -120,7 +120,7 @@ Sq8Index::Sq8Index(const Space& space, const VectorTable& table)
 void Sq8Index::GrowLocked(size_t slots) {
   if (slots <= capacity_) return;
   // Adds beyond what Reserve() announced come one at a time; grow geometrically for them.
-  size_t new_capacity = std::max({slots, capacity_ + capacity_ / 2, size_t{64}});
+  size_t new_capacity = std::max({slots, capacity_ + capacity_ / 8, size_t{64}});
   codes_.resize(new_capacity * stride_, 0);
   if (keep_norms_) norms_.resize(new_capacity, 0.0f);
   live_.Reserve(new_capacity);

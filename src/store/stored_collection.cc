@@ -455,7 +455,7 @@ uint32_t StoredCollection::AllocateSlot() {
   }
   uint32_t slot = slot_count_++;
   if (slot_states_.size() < slot_count_) {
-    size_t grown = std::max<size_t>(slot_count_, slot_states_.size() * 3 / 2);
+    size_t grown = std::max<size_t>(slot_count_, slot_states_.size() + slot_states_.size() / 8);
     slot_states_.resize(grown, SlotState::kFree);
     slot_ids_.resize(grown, 0);
     payloads_.resize(grown);
