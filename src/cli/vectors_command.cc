@@ -25,6 +25,20 @@ Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create)
   return Database::Open(ctx.db_path, options);
 }
 
+// A collection and the database that must stay open while it is used.
+struct OpenedCollection {
+  std::unique_ptr<Database> db;
+  std::shared_ptr<Collection> collection;
+};
+
+Result<OpenedCollection> OpenCollection(const CommandContext& ctx, const std::string& name) {
+  auto db = OpenDb(ctx, false);
+  if (!db.ok()) return db.status();
+  auto collection = (*db)->GetCollection(name);
+  if (!collection.ok()) return collection.status();
+  return OpenedCollection{std::move(*db), std::move(*collection)};
+}
+
 // Payload text to JSON for output; payloads in the database are always valid objects.
 nlohmann::json PayloadJson(const std::string& text) {
   return text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
@@ -156,14 +170,13 @@ void RunCreate(CommandContext& ctx, const CreateArgs& a) {
 }
 
 void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
-  auto db = OpenDb(ctx, false);
-  if (!db.ok()) return Fail(ctx, db.status());
-  auto c = (*db)->GetCollection(a.name);
-  if (!c.ok()) return Fail(ctx, c.status());
+  auto opened = OpenCollection(ctx, a.name);
+  if (!opened.ok()) return Fail(ctx, opened.status());
+  Collection* c = opened->collection.get();
   VectorFileOptions file_options;
   file_options.format = a.format;
   file_options.first_id = a.first_id;
-  file_options.binary = (*c)->options().metric == Metric::kHamming;
+  file_options.binary = c->options().metric == Metric::kHamming;
   auto reader = VectorFileReader::Open(a.file, file_options);
   if (!reader.ok()) return Fail(ctx, reader.status());
   Progress progress("upsert", (*reader)->total_records());
@@ -179,7 +192,7 @@ void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
       return Fail(ctx, n.status());
     }
     if (*n == 0) break;
-    Status s = (*c)->Upsert(batch);
+    Status s = c->Upsert(batch);
     if (!s.ok()) {
       progress.Finish();
       std::fprintf(stderr, "alike: %llu records written before the error\n",
@@ -193,12 +206,12 @@ void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
   progress.Finish();
   if (ctx.json) {
     std::cout
-        << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", (*c)->Count()}}.dump()
+        << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", c->Count()}}.dump()
         << "\n";
   } else {
     std::printf("upserted %llu records into '%s' in %.2f s (%.0f/s); %llu in total\n",
                 static_cast<unsigned long long>(written), a.name.c_str(), secs,
-                secs > 0 ? written / secs : 0.0, static_cast<unsigned long long>((*c)->Count()));
+                secs > 0 ? written / secs : 0.0, static_cast<unsigned long long>(c->Count()));
   }
 }
 
@@ -207,14 +220,13 @@ void RunDelete(CommandContext& ctx, const std::string& name, const std::vector<u
   if (ids.empty() == filter.empty()) {
     return Fail(ctx, Status::InvalidArgument("give either ids or --filter"));
   }
-  auto db = OpenDb(ctx, false);
-  if (!db.ok()) return Fail(ctx, db.status());
-  auto c = (*db)->GetCollection(name);
-  if (!c.ok()) return Fail(ctx, c.status());
-  auto n = filter.empty() ? (*c)->Delete(ids) : (*c)->DeleteWhere(filter);
+  auto opened = OpenCollection(ctx, name);
+  if (!opened.ok()) return Fail(ctx, opened.status());
+  Collection* c = opened->collection.get();
+  auto n = filter.empty() ? c->Delete(ids) : c->DeleteWhere(filter);
   if (!n.ok()) return Fail(ctx, n.status());
   if (ctx.json) {
-    std::cout << nlohmann::json{{"deleted", *n}, {"count", (*c)->Count()}}.dump() << "\n";
+    std::cout << nlohmann::json{{"deleted", *n}, {"count", c->Count()}}.dump() << "\n";
   } else {
     std::printf("deleted %llu records from '%s'\n", static_cast<unsigned long long>(*n),
                 name.c_str());
@@ -222,12 +234,11 @@ void RunDelete(CommandContext& ctx, const std::string& name, const std::vector<u
 }
 
 void RunGet(CommandContext& ctx, const std::string& name, const std::vector<uint64_t>& ids) {
-  auto db = OpenDb(ctx, false);
-  if (!db.ok()) return Fail(ctx, db.status());
-  auto c = (*db)->GetCollection(name);
-  if (!c.ok()) return Fail(ctx, c.status());
+  auto opened = OpenCollection(ctx, name);
+  if (!opened.ok()) return Fail(ctx, opened.status());
+  Collection* c = opened->collection.get();
   for (uint64_t id : ids) {
-    auto r = (*c)->Get(id);
+    auto r = c->Get(id);
     if (!r.ok()) {
       Fail(ctx, r.status());
       continue;  // the other ids are still printed
@@ -261,10 +272,9 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
     return Fail(ctx, Status::InvalidArgument(
                          "give exactly one query: --vector, --hex, --id or --queries FILE"));
   }
-  auto db = OpenDb(ctx, false);
-  if (!db.ok()) return Fail(ctx, db.status());
-  auto c = (*db)->GetCollection(a.name);
-  if (!c.ok()) return Fail(ctx, c.status());
+  auto opened = OpenCollection(ctx, a.name);
+  if (!opened.ok()) return Fail(ctx, opened.status());
+  Collection* c = opened->collection.get();
   std::vector<Record> queries;
   if (!a.vector.empty()) {
     auto v = ParseVectorText(a.vector);
@@ -275,13 +285,13 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
     if (!b.ok()) return Fail(ctx, b.status());
     queries.push_back({.id = 0, .binary = *b});
   } else if (a.from_id) {
-    auto r = (*c)->Get(*a.from_id);
+    auto r = c->Get(*a.from_id);
     if (!r.ok()) return Fail(ctx, r.status());
     queries.push_back(*r);
   } else {
     VectorFileOptions file_options;
     file_options.format = a.format;
-    file_options.binary = (*c)->options().metric == Metric::kHamming;
+    file_options.binary = c->options().metric == Metric::kHamming;
     auto reader = VectorFileReader::Open(a.query_file, file_options);
     if (!reader.ok()) return Fail(ctx, reader.status());
     std::vector<Record> batch;
@@ -301,7 +311,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
   options.ef = a.ef;
   options.exact = a.exact;
   options.with_payload = !a.no_payload;
-  auto results = (*c)->SearchBatch(views, options);
+  auto results = c->SearchBatch(views, options);
   if (!results.ok()) return Fail(ctx, results.status());
   for (size_t i = 0; i < results->size(); ++i) PrintHits(ctx, i, (*results)[i]);
 }
@@ -326,23 +336,22 @@ void RunInfo(CommandContext& ctx, const std::string& name) {
   if (!db.ok()) return Fail(ctx, db.status());
   std::vector<std::string> names = name.empty() ? (*db)->ListCollections() : std::vector{name};
   for (const auto& n : names) {
-    auto c = (*db)->GetCollection(n);
-    if (!c.ok()) return Fail(ctx, c.status());
-    PrintInfo(ctx, (*c)->Info());
+    auto collection = (*db)->GetCollection(n);
+    if (!collection.ok()) return Fail(ctx, collection.status());
+    PrintInfo(ctx, (*collection)->Info());
   }
   if (names.empty() && !ctx.json) std::printf("%s: no collections\n", ctx.db_path.c_str());
 }
 
 // Runs a whole-collection maintenance operation and reports the size before and after.
 void RunMaintenance(CommandContext& ctx, const std::string& name, bool compact) {
-  auto db = OpenDb(ctx, false);
-  if (!db.ok()) return Fail(ctx, db.status());
-  auto c = (*db)->GetCollection(name);
-  if (!c.ok()) return Fail(ctx, c.status());
-  const CollectionInfo before = (*c)->Info();
-  Status s = compact ? (*c)->Compact() : (*c)->Checkpoint();
+  auto opened = OpenCollection(ctx, name);
+  if (!opened.ok()) return Fail(ctx, opened.status());
+  Collection* c = opened->collection.get();
+  const CollectionInfo before = c->Info();
+  Status s = compact ? c->Compact() : c->Checkpoint();
   if (!s.ok()) return Fail(ctx, s);
-  const CollectionInfo after = (*c)->Info();
+  const CollectionInfo after = c->Info();
   if (ctx.json) {
     std::cout << nlohmann::json{{"disk_bytes_before", before.disk_bytes},
                                 {"disk_bytes_after", after.disk_bytes},
@@ -487,11 +496,10 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   auto exp_name = std::make_shared<std::string>();
   exp->add_option("name", *exp_name, "Collection name")->required();
   exp->callback([&ctx, exp_name] {
-    auto db = OpenDb(ctx, false);
-    if (!db.ok()) return Fail(ctx, db.status());
-    auto c = (*db)->GetCollection(*exp_name);
-    if (!c.ok()) return Fail(ctx, c.status());
-    Status s = (*c)->ForEach([](const Record& r) {
+    auto opened = OpenCollection(ctx, *exp_name);
+    if (!opened.ok()) return Fail(ctx, opened.status());
+    Collection* c = opened->collection.get();
+    Status s = c->ForEach([](const Record& r) {
       std::cout << RecordJson(r).dump() << "\n";
       return true;
     });
