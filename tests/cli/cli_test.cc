@@ -20,7 +20,7 @@ struct RunResult {
 };
 
 // Runs the alike binary on the test's database (or on `db` when given).
-RunResult RunAlike(const testing::TempDir& dir, const std::string& args, std::string db = "") {
+RunResult RunAlike(const test::TempDir& dir, const std::string& args, std::string db = "") {
   const std::string out = dir.Sub("stdout"), err = dir.Sub("stderr");
   if (db.empty()) db = dir.Sub("db");
   const std::string cmd = std::string(ALIKE_CLI_PATH) + " --db " + db + " " + args + " >" + out +
@@ -54,7 +54,7 @@ void WriteFvecs(const std::string& path, const std::vector<std::vector<float>>& 
 }
 
 TEST(CliTest, CreateUpsertSearchFilterDeleteAndExport) {
-  testing::TempDir dir;
+  test::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create shoes --dim 3 --metric l2").exit_code, 0);
   std::ofstream(dir.Sub("v.jsonl")) << R"({"id":1,"vector":[1,0,0],"payload":{"brand":"a"}})"
                                        "\n"
@@ -99,7 +99,7 @@ TEST(CliTest, CreateUpsertSearchFilterDeleteAndExport) {
 }
 
 TEST(CliTest, FvecsFilesAndBatchQueries) {
-  testing::TempDir dir;
+  test::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create v --dim 2 --metric l2 --index flat").exit_code, 0);
   WriteFvecs(dir.Sub("base.fvecs"), {{0, 0}, {1, 0}, {0, 1}, {5, 5}});
   ASSERT_EQ(
@@ -114,7 +114,7 @@ TEST(CliTest, FvecsFilesAndBatchQueries) {
 }
 
 TEST(CliTest, ErrorsNameTheProblemAndChangeNothing) {
-  testing::TempDir dir;
+  test::TempDir dir;
   ASSERT_EQ(RunAlike(dir, "vectors create v --dim 3").exit_code, 0);
   std::ofstream(dir.Sub("bad.jsonl")) << R"({"id":1,"vector":[1,2,3]})"
                                          "\n"

@@ -405,7 +405,7 @@ TEST(TfliteModelTest, TruncatedAndDamagedFilesAreRefusedSafely) {
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                    std::istreambuf_iterator<char>());
   ASSERT_GT(bytes.size(), 1000u);
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   for (size_t keep :
        {size_t{0}, size_t{7}, size_t{64}, size_t{1000}, bytes.size() / 2, bytes.size() - 1}) {
     const std::string cut = dir.Sub("cut_" + std::to_string(keep) + ".tflite");

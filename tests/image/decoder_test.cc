@@ -100,7 +100,7 @@ TEST(ImageFormats, GreyJpegAndRgbaPngFromSharedData) {
 }
 
 TEST(ImageFormats, SixteenBitPngIsScaledToEightBits) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   cv::Mat m(20, 30, CV_16UC3, cv::Scalar(65535, 32896, 0));  // 32896 = 128 * 257
   ASSERT_TRUE(cv::imwrite(dir.Sub("deep.png"), m));
   const Image img = MustDecode(dir.Sub("deep.png"));
@@ -108,7 +108,7 @@ TEST(ImageFormats, SixteenBitPngIsScaledToEightBits) {
 }
 
 TEST(ImageFormats, GreyPngBecomesBgr) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   cv::Mat m(10, 12, CV_8UC1, cv::Scalar(77));
   ASSERT_TRUE(cv::imwrite(dir.Sub("grey.png"), m));
   const Image img = MustDecode(dir.Sub("grey.png"));
@@ -116,7 +116,7 @@ TEST(ImageFormats, GreyPngBecomesBgr) {
 }
 
 TEST(ImageFormats, RgbaPngIsCompositedOntoWhite) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   cv::Mat m(10, 10, CV_8UC4, cv::Scalar(0, 0, 255, 255));    // opaque red
   m(cv::Rect(0, 0, 5, 10)).setTo(cv::Scalar(0, 0, 0, 0));    // left half fully transparent
   m(cv::Rect(5, 0, 1, 10)).setTo(cv::Scalar(0, 0, 0, 128));  // half-transparent black
@@ -170,7 +170,7 @@ void WriteGif(const std::string& path) {
 }
 
 TEST(ImageFormats, GifFirstFrameOnItsScreen) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   WriteGif(dir.Sub("made.gif"));
   const Image img = MustDecode(dir.Sub("made.gif"));
   EXPECT_EQ(img.format, "gif");
@@ -252,7 +252,7 @@ class HeifInit {
 
 void CheckHeif(heif_compression_format codec, const char* ext, const char* format) {
   HeifInit heif;
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   const cv::Mat pattern = testing::TestPattern(128, 96);
   const std::string path = dir.Sub(std::string("made.") + ext);
   const std::string why = EncodeHeif(pattern, codec, path);
@@ -287,7 +287,7 @@ TEST(ImageFormats, HeicEncodedWithLibheif) { CheckHeif(heif_compression_HEVC, "h
 TEST(ImageFormats, AvifEncodedWithLibheif) { CheckHeif(heif_compression_AV1, "avif", "avif"); }
 
 TEST(ImageShrink, LargeJpegUsesDctScaling) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   const std::string path = dir.Sub("big.jpg");
   ASSERT_TRUE(cv::imwrite(path, testing::TestPattern(4000, 3000)));
   using Clock = std::chrono::steady_clock;
@@ -312,7 +312,7 @@ TEST(ImageShrink, LargeJpegUsesDctScaling) {
 }
 
 TEST(ImageShrink, OtherFormatsResizeAfterDecoding) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   ASSERT_TRUE(cv::imwrite(dir.Sub("wide.png"), testing::TestPattern(1000, 500)));
   const Image img = MustDecode(dir.Sub("wide.png"), {.min_short_side = 100});
   EXPECT_EQ(img.reduction, 1);
@@ -323,7 +323,7 @@ TEST(ImageShrink, OtherFormatsResizeAfterDecoding) {
 }
 
 TEST(ImageDecoder, SeamDecodesLikeTheFreeFunctions) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   ASSERT_TRUE(cv::imwrite(dir.Sub("a.png"), testing::TestPattern(40, 30)));
   std::unique_ptr<Decoder> decoder = NewDecoder();
   Result<Image> img = decoder->DecodeFile(dir.Sub("a.png"), {});

@@ -67,7 +67,7 @@ TEST(ImageHostile, TruncatedWebpGifBmpPnm) {
 }
 
 TEST(ImageHostile, EmptyTextDirectoryMissing) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   WriteBytes(dir.Sub("empty.jpg"), {});
   ExpectFileError(dir.Sub("empty.jpg"), "not an image (empty file)");
   const std::string text = "hello, I am not a picture\n";
@@ -82,7 +82,7 @@ TEST(ImageHostile, EmptyTextDirectoryMissing) {
 }
 
 TEST(ImageHostile, SymlinkLoop) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   ASSERT_EQ(symlink(dir.Sub("b.jpg").c_str(), dir.Sub("a.jpg").c_str()), 0);
   ASSERT_EQ(symlink(dir.Sub("a.jpg").c_str(), dir.Sub("b.jpg").c_str()), 0);
   ExpectFileError(dir.Sub("a.jpg"), "too many levels of symbolic links (a symlink loop?)");
@@ -90,14 +90,14 @@ TEST(ImageHostile, SymlinkLoop) {
 
 TEST(ImageHostile, UnreadableFile) {
   if (geteuid() == 0) GTEST_SKIP() << "running as root, which can read any file";
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   WriteBytes(dir.Sub("secret.png"), Encode(".png", testing::TestPattern(8, 8)));
   ASSERT_EQ(chmod(dir.Sub("secret.png").c_str(), 0), 0);
   ExpectFileError(dir.Sub("secret.png"), "permission denied");
 }
 
 TEST(ImageHostile, ByteLimit) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   const Bytes png = Encode(".png", testing::TestPattern(64, 64));
   WriteBytes(dir.Sub("a.png"), png);
   ExpectFileError(dir.Sub("a.png"),
@@ -106,7 +106,7 @@ TEST(ImageHostile, ByteLimit) {
 }
 
 TEST(ImageHostile, HugePngRefusedBeforeAllocation) {
-  alike::testing::TempDir dir;
+  alike::test::TempDir dir;
   Bytes png = testing::PngSignature();
   for (const Bytes& c : {testing::Ihdr(100000, 100000, 8, 2),
                          testing::PngChunk("IDAT", testing::ZlibStored(Bytes(1000, 0))),

@@ -94,7 +94,7 @@ Model ReadBack(Collection& c) {
 }
 
 TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
-  testing::TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.Sub("db");
   {
     auto db = Database::Open(path, CrashOptions());

@@ -16,7 +16,7 @@
 namespace alike {
 namespace {
 
-using testing::TempDir;
+using test::TempDir;
 
 std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
   std::normal_distribution<float> normal;

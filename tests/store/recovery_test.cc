@@ -52,7 +52,7 @@ class RecoveryTest : public ::testing::Test {
     f.put(static_cast<char>(c ^ 0x5a));
   }
 
-  testing::TempDir dir_;
+  test::TempDir dir_;
   std::string path_ = dir_.Sub("db");
 };
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-namespace alike::testing {
+namespace alike::test {
 
 class TempDir {
  public:
@@ -32,6 +32,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace alike::testing
+}  // namespace alike::test
 
 #endif  // ALIKE_TESTS_TESTING_TEMP_DIR_H_
