@@ -230,6 +230,18 @@ Status DecodeRow(const uint8_t* data, Dtype type, uint32_t count, bool binary, R
   return Status::OK();
 }
 
+// Decodes row number *index of a fixed-width file (its id is first_id + *index) and advances the
+// row counter; errors name the file and the row.
+Status DecodeNumberedRow(const std::vector<uint8_t>& row, Dtype type, uint32_t count,
+                         const VectorFileOptions& options, const std::string& path, uint64_t* index,
+                         Record* record) {
+  Status s = DecodeRow(row.data(), type, count, options.binary, record);
+  if (!s.ok()) return s.WithContext(path + ": vector " + std::to_string(*index));
+  record->id = options.first_id + *index;
+  ++*index;
+  return Status::OK();
+}
+
 Status Truncated(const std::string& path, uint64_t row, uint32_t count, Dtype type,
                  size_t bytes_there, const std::string& note = "") {
   return Status::Corruption(path + ": truncated at vector " + std::to_string(row) + ": expected " +
@@ -289,11 +301,7 @@ class VecsReader final : public VectorFileReader {
     size_t got = 0;
     ALIKE_RETURN_IF_ERROR(file_->Read(row_.data(), row_bytes_, &got));
     if (got < row_bytes_) return Truncated(path(), index_, components_, type_, got);
-    Status s = DecodeRow(row_.data(), type_, components_, options().binary, record);
-    if (!s.ok()) return s.WithContext(path() + ": vector " + std::to_string(index_));
-    record->id = options().first_id + index_;
-    ++index_;
-    return Status::OK();
+    return DecodeNumberedRow(row_, type_, components_, options(), path(), &index_, record);
   }
 
  private:
@@ -548,11 +556,7 @@ class NpyReader final : public VectorFileReader {
     size_t got = 0;
     ALIKE_RETURN_IF_ERROR(file_->Read(row_.data(), row_.size(), &got));
     if (got < row_.size()) return TruncatedAt(index_, got);
-    Status s = DecodeRow(row_.data(), type_, components_, options().binary, record);
-    if (!s.ok()) return s.WithContext(path() + ": vector " + std::to_string(index_));
-    record->id = options().first_id + index_;
-    ++index_;
-    return Status::OK();
+    return DecodeNumberedRow(row_, type_, components_, options(), path(), &index_, record);
   }
 
  private:
