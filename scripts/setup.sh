@@ -27,6 +27,7 @@ packages=(
   libhnswlib-dev libfaiss-dev libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
+  libsqlite3-dev libssl-dev
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "cli/library_commands.h"
 #include "cli/vectors_command.h"
 
 int main(int argc, char** argv) {
@@ -10,8 +11,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   alike::cli::CommandContext ctx;
   if (const char* env = std::getenv("ALIKE_DB")) ctx.db_path = env;
-  app.add_option("--db", ctx.db_path, "Database directory (default: $ALIKE_DB or ./alike.db)");
+  app.add_option("--db", ctx.db_path,
+                 "Library directory (default: $ALIKE_DB, else the nearest .alike here or above)");
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
+  alike::cli::AddLibraryCommands(app, ctx);
   alike::cli::AddVectorsCommand(app, ctx);
   try {
     app.parse(argc, argv);

@@ -49,6 +49,12 @@ void Progress::Draw(bool force) {
   std::fflush(out_);
 }
 
+void Progress::Clear() {
+  if (!enabled_ || finished_) return;
+  std::fputs("\r\033[K", out_);
+  std::fflush(out_);
+}
+
 void Progress::Finish() {
   if (!enabled_ || finished_) return;
   finished_ = true;

@@ -19,6 +19,10 @@ class Progress {
   ~Progress();
 
   void Advance(uint64_t n);
+  // The total may become known only as work is found (0: still unknown).
+  void SetTotal(uint64_t total) { total_ = total; }
+  // Erases the bar so a message can be printed; the next Advance draws it again.
+  void Clear();
   // Clears the bar's line; later output starts on a clean line.
   void Finish();
   double elapsed_seconds() const;

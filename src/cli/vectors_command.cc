@@ -13,16 +13,10 @@
 namespace alike::cli {
 namespace {
 
-// Prints an error the way every alike command does and records the failure.
-void Fail(CommandContext& ctx, const Status& status) {
-  std::fprintf(stderr, "alike: error: %s\n", status.message().c_str());
-  ctx.exit_code = 1;
-}
-
 Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create) {
   DatabaseOptions options;
   options.create_if_missing = create;
-  return Database::Open(ctx.db_path, options);
+  return Database::Open(ctx.LibraryDir(), options);
 }
 
 // A collection and the database that must stay open while it is used.
@@ -37,11 +31,6 @@ Result<OpenedCollection> OpenCollection(const CommandContext& ctx, const std::st
   auto collection = (*db)->GetCollection(name);
   if (!collection.ok()) return collection.status();
   return OpenedCollection{std::move(*db), std::move(*collection)};
-}
-
-// Payload text to JSON for output; payloads in the database are always valid objects.
-nlohmann::json PayloadJson(const std::string& text) {
-  return text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
 }
 
 std::string ToHex(const std::vector<uint8_t>& bytes) {
@@ -115,16 +104,6 @@ nlohmann::json InfoJson(const CollectionInfo& info) {
           {"log_bytes", info.log_bytes}};
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 struct CreateArgs {
   std::string name, metric = "cosine", index = "hnsw";
   uint32_t dimension = 0;
@@ -165,7 +144,7 @@ void RunCreate(CommandContext& ctx, const CreateArgs& a) {
   } else {
     std::cout << "created collection '" << a.name << "' (" << a.dimension << "-d "
               << MetricName(options.metric) << ", " << IndexKindName(options.index) << ") in "
-              << ctx.db_path << "\n";
+              << ctx.LibraryDir() << "\n";
   }
 }
 
@@ -340,7 +319,7 @@ void RunInfo(CommandContext& ctx, const std::string& name) {
     if (!collection.ok()) return Fail(ctx, collection.status());
     PrintInfo(ctx, (*collection)->Info());
   }
-  if (names.empty() && !ctx.json) std::printf("%s: no collections\n", ctx.db_path.c_str());
+  if (names.empty() && !ctx.json) std::printf("%s: no collections\n", ctx.LibraryDir().c_str());
 }
 
 // Runs a whole-collection maintenance operation and reports the size before and after.

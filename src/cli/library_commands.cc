@@ -1,0 +1,339 @@
+#include "cli/library_commands.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "alike/library.h"
+#include "cli/progress.h"
+
+namespace alike::cli {
+namespace {
+
+// The one piece of process-wide state in the tool: a signal handler can reach nothing else.
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnInterrupt(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once (nothing is lost)
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Library>> OpenLibrary(const CommandContext& ctx) {
+  return Library::Open(ctx.LibraryDir(), {});
+}
+
+// ---- init
+
+struct InitArgs {
+  std::string dir = ".";
+  std::string embedders = "cnn,color";
+};
+
+void RunInit(CommandContext& ctx, const InitArgs& args) {
+  const std::string path = ctx.db_path.empty() ? args.dir + "/.alike" : ctx.db_path;
+  if (std::filesystem::exists(path)) {
+    return Fail(ctx, Status::AlreadyExists(path + " already exists"));
+  }
+  auto lib =
+      Library::Open(path, {.create_if_missing = true, .embedders = SplitList(args.embedders)});
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  const std::string abs = std::filesystem::absolute(path).lexically_normal().string();
+  if (ctx.json) {
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"library", abs}, {"embedders", SplitList(args.embedders)}}.dump().c_str());
+  } else {
+    std::printf("initialised an alike library in %s (embedders: %s)\n", abs.c_str(),
+                args.embedders.c_str());
+  }
+}
+
+// ---- index
+
+struct IndexArgs {
+  std::vector<std::string> paths;
+  std::string embedders;
+  unsigned jobs = 0;
+  bool prune = false;
+  bool quiet = false;
+  uint64_t max_pixels = 100'000'000;
+};
+
+const char* EventName(IndexEvent::Kind kind) {
+  switch (kind) {
+    case IndexEvent::Kind::kIndexed:
+      return "indexed";
+    case IndexEvent::Kind::kDuplicate:
+      return "duplicate";
+    case IndexEvent::Kind::kFailed:
+      return "failed";
+    case IndexEvent::Kind::kRemoved:
+      return "removed";
+    case IndexEvent::Kind::kNote:
+      break;
+  }
+  return "note";
+}
+
+void RunIndex(CommandContext& ctx, const IndexArgs& args) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, OnInterrupt);
+
+  // On a terminal: a progress bar on stderr, problems as lines above it. With --json: one JSON
+  // object per event on stdout. Otherwise: problems on stderr and a summary at the end.
+  Progress bar("indexing", 0);
+  uint64_t drawn = 0;
+  const IndexObserver observer = [&](const IndexEvent* event, const IndexProgress& progress) {
+    if (event) {
+      const bool problem =
+          event->kind == IndexEvent::Kind::kFailed || event->kind == IndexEvent::Kind::kNote;
+      if (ctx.json) {
+        nlohmann::json line{{"event", EventName(event->kind)}};
+        if (!event->path.empty()) line["path"] = event->path;
+        if (!event->message.empty()) line["message"] = event->message;
+        std::printf("%s\n",
+                    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      } else if (problem || !args.quiet) {
+        // Failure messages start with the file's path (see IndexEvent).
+        bar.Clear();
+        if (event->kind == IndexEvent::Kind::kFailed) {
+          std::fprintf(stderr, "alike: skipped %s\n", event->message.c_str());
+        } else if (event->kind == IndexEvent::Kind::kNote) {
+          std::fprintf(stderr, "alike: %s\n", event->message.c_str());
+        } else if (event->kind == IndexEvent::Kind::kRemoved) {
+          std::fprintf(stderr, "alike: removed %s (%s)\n", event->path.c_str(),
+                       event->message.c_str());
+        }
+      }
+    }
+    if (!args.quiet && !ctx.json) {
+      bar.SetTotal(progress.walk_finished ? progress.found : 0);
+      bar.Advance(progress.done - drawn);
+      drawn = progress.done;
+    }
+  };
+  IndexOptions options{.embedders = SplitList(args.embedders),
+                       .jobs = args.jobs,
+                       .prune = args.prune,
+                       .max_pixels = args.max_pixels,
+                       .cancel = &g_interrupted};
+  auto report = (*lib)->Index(args.paths, options, observer);
+  std::signal(SIGINT, previous);
+  bar.Finish();
+  if (!report.ok()) return Fail(ctx, report.status());
+  const double rate = report->seconds > 0 ? report->indexed / report->seconds : 0;
+  if (ctx.json) {
+    std::printf("%s\n", nlohmann::json{{"event", "done"},
+                                       {"indexed", report->indexed},
+                                       {"duplicates", report->duplicates},
+                                       {"unchanged", report->unchanged},
+                                       {"failed", report->failed},
+                                       {"removed", report->removed},
+                                       {"cancelled", report->cancelled},
+                                       {"seconds", report->seconds}}
+                            .dump()
+                            .c_str());
+  } else if (!args.quiet) {
+    std::printf(
+        "%s %llu, duplicates %llu, unchanged %llu, failed %llu, removed %llu in %.1f s "
+        "(%.1f images/s)\n",
+        report->cancelled ? "interrupted: indexed" : "indexed",
+        static_cast<unsigned long long>(report->indexed),
+        static_cast<unsigned long long>(report->duplicates),
+        static_cast<unsigned long long>(report->unchanged),
+        static_cast<unsigned long long>(report->failed),
+        static_cast<unsigned long long>(report->removed), report->seconds, rate);
+  }
+  if (report->cancelled) {
+    ctx.exit_code = kExitInterrupted;
+  } else if (report->failed > 0) {
+    ctx.exit_code = kExitSomeFilesFailed;
+  }
+}
+
+// ---- search
+
+struct SearchArgs {
+  std::string image;
+  std::optional<uint64_t> id;
+  std::string by = "cnn";
+  size_t k = 10;
+  std::string filter;
+  std::optional<float> min_score;
+};
+
+void RunSearch(CommandContext& ctx, const SearchArgs& args) {
+  if (args.image.empty() == !args.id) {
+    return Fail(ctx, Status::InvalidArgument("give a query IMAGE or --id, not both"));
+  }
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  ImageSearchOptions options{
+      .by = args.by, .k = args.k, .filter = args.filter, .min_score = args.min_score};
+  auto hits =
+      args.id ? (*lib)->SearchImage(*args.id, options) : (*lib)->SearchFile(args.image, options);
+  if (!hits.ok()) return Fail(ctx, hits.status());
+  if (ctx.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const ImageHit& h : *hits) {
+      out.push_back({{"id", h.image_id},
+                     {"score", h.score},
+                     {"path", h.paths.front()},
+                     {"paths", h.paths},
+                     {"payload", PayloadJson(h.payload)}});
+    }
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  if (hits->empty()) {
+    std::printf("no results\n");
+    return;
+  }
+  std::printf("%4s  %6s  %8s  %s\n", "rank", "score", "id", "path");
+  for (size_t i = 0; i < hits->size(); ++i) {
+    const ImageHit& h = (*hits)[i];
+    std::printf("%4zu  %6.3f  %8llu  %s", i + 1, h.score,
+                static_cast<unsigned long long>(h.image_id), h.paths.front().c_str());
+    if (h.paths.size() > 1) std::printf("  (+%zu copies)", h.paths.size() - 1);
+    std::printf("\n");
+  }
+}
+
+// ---- rm
+
+void RunRemove(CommandContext& ctx, const std::vector<std::string>& paths) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  auto removed = (*lib)->Remove(paths);
+  if (!removed.ok()) return Fail(ctx, removed.status());
+  if (ctx.json) {
+    std::printf("%s\n", nlohmann::json{{"removed", *removed}}.dump().c_str());
+  } else {
+    std::printf("removed %llu file%s from the library\n", static_cast<unsigned long long>(*removed),
+                *removed == 1 ? "" : "s");
+  }
+  if (*removed == 0 && !ctx.json) {
+    std::fprintf(stderr, "alike: nothing in the library under the given paths\n");
+  }
+}
+
+// ---- info
+
+void RunInfo(CommandContext& ctx) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  auto info = (*lib)->Info();
+  if (!info.ok()) return Fail(ctx, info.status());
+  if (ctx.json) {
+    nlohmann::json spaces = nlohmann::json::array();
+    for (const SpaceInfo& s : info->spaces) {
+      spaces.push_back({{"embedder", s.embedder},
+                        {"version", s.version},
+                        {"installed_version", s.installed_version},
+                        {"current", s.version == s.installed_version},
+                        {"dimension", s.dimension},
+                        {"vectors", s.vectors},
+                        {"disk_bytes", s.disk_bytes}});
+    }
+    std::printf("%s\n", nlohmann::json{{"library", info->path},
+                                       {"images", info->images},
+                                       {"files", info->files},
+                                       {"image_bytes", info->image_bytes},
+                                       {"thumbnail_bytes", info->thumbnail_bytes},
+                                       {"disk_bytes", info->disk_bytes},
+                                       {"embedders", info->embedders},
+                                       {"spaces", spaces}}
+                            .dump()
+                            .c_str());
+    return;
+  }
+  std::string embedders;
+  for (const std::string& e : info->embedders) embedders += (embedders.empty() ? "" : ", ") + e;
+  std::printf("library     %s\n", info->path.c_str());
+  std::printf("images      %llu in %llu files (%s)\n",
+              static_cast<unsigned long long>(info->images),
+              static_cast<unsigned long long>(info->files), HumanBytes(info->image_bytes).c_str());
+  std::printf("disk        %s (thumbnails %s)\n", HumanBytes(info->disk_bytes).c_str(),
+              HumanBytes(info->thumbnail_bytes).c_str());
+  std::printf("embedders   %s\n", embedders.c_str());
+  for (const SpaceInfo& s : info->spaces) {
+    std::printf("space %-6s %llu vectors, %u-d, %s, %s\n", s.embedder.c_str(),
+                static_cast<unsigned long long>(s.vectors), s.dimension,
+                HumanBytes(s.disk_bytes).c_str(), s.version.c_str());
+    if (s.installed_version.empty()) {
+      std::printf("             the embedder cannot be loaded here\n");
+    } else if (s.installed_version != s.version) {
+      std::printf("             stale: the installed model is %s; run alike index\n",
+                  s.installed_version.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
+  auto init_args = std::make_shared<InitArgs>();
+  auto* init = app.add_subcommand("init", "Create an image library (DIR/.alike, or --db)");
+  init->add_option("dir", init_args->dir, "Directory to hold the library (default: .)");
+  init->add_option("--embedders", init_args->embedders,
+                   "Embedders to index with, comma-separated: cnn, color")
+      ->capture_default_str();
+  init->callback([&ctx, init_args] { RunInit(ctx, *init_args); });
+
+  auto index_args = std::make_shared<IndexArgs>();
+  auto* index = app.add_subcommand(
+      "index", "Add image files and folders (recursive, incremental) to the library");
+  index->add_option("paths", index_args->paths, "Image files or directories")->required();
+  index->add_option("--embedders", index_args->embedders,
+                    "Embedders for this run, comma-separated (default: the library's)");
+  index->add_option("-j,--jobs", index_args->jobs, "Decoding/embedding threads (default: cores)");
+  index->add_flag("--prune", index_args->prune,
+                  "Forget catalogued files under PATHS that no longer exist");
+  index
+      ->add_option("--max-pixels", index_args->max_pixels,
+                   "Refuse pictures larger than this many pixels")
+      ->capture_default_str();
+  index->add_flag("-q,--quiet", index_args->quiet, "Print only problems");
+  index->callback([&ctx, index_args] { RunIndex(ctx, *index_args); });
+
+  auto search_args = std::make_shared<SearchArgs>();
+  auto* search = app.add_subcommand("search", "Find the indexed images most like a picture");
+  search->add_option("image", search_args->image, "Query image file");
+  search->add_option("--id", search_args->id, "Search from an indexed image instead");
+  search->add_option("--by", search_args->by, "Which embedding to compare: cnn or color")
+      ->capture_default_str();
+  search->add_option("-k", search_args->k, "Number of results")->capture_default_str();
+  search->add_option("--filter", search_args->filter,
+                     R"(JSON filter on image fields, e.g. '{"year": {"$gte": 2020}}')");
+  search->add_option("--min-score", search_args->min_score, "Drop results below this score");
+  search->callback([&ctx, search_args] { RunSearch(ctx, *search_args); });
+
+  auto rm_paths = std::make_shared<std::vector<std::string>>();
+  auto* rm =
+      app.add_subcommand("rm", "Forget files or folders (the files themselves are not touched)");
+  rm->add_option("paths", *rm_paths, "Files or directories")->required();
+  rm->callback([&ctx, rm_paths] { RunRemove(ctx, *rm_paths); });
+
+  auto* info = app.add_subcommand("info", "Counts, models and disk use of the library");
+  info->callback([&ctx] { RunInfo(ctx); });
+}
+
+}  // namespace alike::cli

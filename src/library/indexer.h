@@ -1,0 +1,43 @@
+// One `alike index` run: a pipeline of three stages.
+//
+//   walker (caller's thread) --files--> workers (jobs threads) --outcomes--> writer (1 thread)
+//
+// The walker finds candidate files and skips those whose size and mtime match the catalog and
+// whose image already has current vectors in every space. Workers read each remaining file, hash
+// it, look the content up, and decode and embed only what is missing. The writer commits in
+// batches, in the order that keeps the catalog truthful: image rows, then vectors (durable in
+// the collections' logs), then file rows. Bounded queues keep memory flat however many files
+// there are; a cancel flag stops the walker and workers, and the writer still commits what is
+// finished, so the next run resumes where this one stopped.
+//
+// Thread-safety: RunIndex runs one whole index run; the library serialises runs.
+#ifndef ALIKE_LIBRARY_INDEXER_H_
+#define ALIKE_LIBRARY_INDEXER_H_
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "alike/library.h"
+#include "image/decoder.h"
+#include "library/catalog.h"
+#include "library/space.h"
+
+namespace alike::library {
+
+struct IndexTarget {
+  Catalog* catalog = nullptr;
+  const image::Decoder* decoder = nullptr;
+  std::vector<Space> fill;        // the spaces this run fills (model set)
+  std::vector<Space> all_spaces;  // every space, for deleting images that lost their files
+};
+
+Result<IndexReport> RunIndex(const IndexTarget& target, std::span<const std::string> roots,
+                             const IndexOptions& options, const IndexObserver& observer);
+
+// Forgets images that have no file left: their vectors in every space, then their rows.
+Status DeleteOrphans(const IndexTarget& target, std::span<const uint64_t> image_ids);
+
+}  // namespace alike::library
+
+#endif  // ALIKE_LIBRARY_INDEXER_H_

@@ -1,0 +1,407 @@
+// The image library: a vector database plus a catalog, and the embedders that connect them.
+#include "alike/library.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "embed/cnn_embedder.h"
+#include "embed/color_embedder.h"
+#include "library/catalog.h"
+#include "library/file_walker.h"
+#include "library/image_facts.h"
+#include "library/indexer.h"
+#include "library/space.h"
+#include "util/file.h"
+
+namespace alike {
+namespace {
+
+using library::Catalog;
+using library::Space;
+
+constexpr const char* kEmbeddersSetting = "embedders";
+
+Status CheckKnownEmbedder(const std::string& name) {
+  if (name == "cnn" || name == "color") return Status::OK();
+  return Status::InvalidArgument("unknown embedder '" + name + "' (known: cnn, color)");
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+std::string DefaultModelsDir() {
+  if (const char* env = std::getenv("ALIKE_MODELS"); env && *env) return env;
+  return ALIKE_DEFAULT_MODEL_DIR;
+}
+
+// Similarity from a collection distance: 1 is identical.
+float Score(Metric metric, float distance, uint32_t dimension) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kInnerProduct:
+      return 1 - distance;
+    case Metric::kHamming:
+      return 1 - distance / static_cast<float>(dimension);
+    case Metric::kL2:
+      break;
+  }
+  return 1 / (1 + distance);
+}
+
+class LibraryImpl : public Library {
+ public:
+  LibraryImpl(std::string dir, std::string models_dir, std::unique_ptr<Database> db,
+              std::unique_ptr<Catalog> catalog)
+      : dir_(std::move(dir)),
+        models_dir_(std::move(models_dir)),
+        db_(std::move(db)),
+        catalog_(std::move(catalog)),
+        decoder_(image::NewDecoder()) {}
+
+  Result<IndexReport> Index(std::span<const std::string> paths, const IndexOptions& options,
+                            const IndexObserver& observer) override {
+    std::lock_guard lock(write_mu_);
+    std::vector<std::string> names = options.embedders;
+    if (names.empty()) {
+      auto configured = ConfiguredEmbedders();
+      if (!configured.ok()) return configured.status();
+      names = *configured;
+    }
+    library::IndexTarget target{.catalog = catalog_.get(), .decoder = decoder_.get()};
+    for (const std::string& name : names) {
+      auto space = SpaceForIndexing(name, observer);
+      if (!space.ok()) return space.status();
+      target.fill.push_back(*space);
+    }
+    auto all = AllSpaces();
+    if (!all.ok()) return all.status();
+    target.all_spaces = std::move(*all);
+    // Images left without files by an interrupted run (see catalog.h).
+    auto orphans = catalog_->Orphans();
+    if (!orphans.ok()) return orphans.status();
+    ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
+    return library::RunIndex(target, paths, options, observer);
+  }
+
+  Result<std::vector<ImageHit>> SearchFile(const std::string& path,
+                                           const ImageSearchOptions& options) override {
+    auto space = SpaceForSearch(options.by);
+    if (!space.ok()) return space.status();
+    auto img = decoder_->DecodeFile(path, {.min_short_side = space->model->preferred_short_side()});
+    if (!img.ok()) return img.status();
+    return SearchDecoded(*space, img->bgr, path, options);
+  }
+
+  Result<std::vector<ImageHit>> SearchBytes(std::span<const uint8_t> data, const std::string& name,
+                                            const ImageSearchOptions& options) override {
+    auto space = SpaceForSearch(options.by);
+    if (!space.ok()) return space.status();
+    auto img =
+        decoder_->Decode(data, {.min_short_side = space->model->preferred_short_side()}, name);
+    if (!img.ok()) return img.status();
+    return SearchDecoded(*space, img->bgr, name, options);
+  }
+
+  Result<std::vector<ImageHit>> SearchImage(uint64_t image_id,
+                                            const ImageSearchOptions& options) override {
+    auto space = SpaceForSearch(options.by);
+    if (!space.ok()) return space.status();
+    auto record = space->collection->Get(library::VectorId(image_id, 0));
+    if (!record.ok()) {
+      return Status::NotFound("image " + std::to_string(image_id) + " has no " + options.by +
+                              " vector");
+    }
+    ImageSearchOptions wider = options;
+    ++wider.k;  // the image itself comes back first
+    auto hits = SearchVector(*space, record->vector, wider);
+    if (!hits.ok()) return hits;
+    std::erase_if(*hits, [&](const ImageHit& h) { return h.image_id == image_id; });
+    if (hits->size() > options.k) hits->resize(options.k);
+    return hits;
+  }
+
+  Result<uint64_t> Remove(std::span<const std::string> paths) override {
+    std::lock_guard lock(write_mu_);
+    auto files = catalog_->Files();
+    if (!files.ok()) return files.status();
+    std::vector<std::string> roots;
+    for (const std::string& p : paths) roots.push_back(library::NormalPath(p));
+    std::vector<std::string> doomed;
+    for (const library::FileRow& row : *files) {
+      for (const std::string& root : roots) {
+        if (row.path == root || (row.path.starts_with(root) && row.path[root.size()] == '/')) {
+          doomed.push_back(row.path);
+          break;
+        }
+      }
+    }
+    if (doomed.empty()) return uint64_t{0};
+    auto orphans = catalog_->RemoveFiles(doomed);
+    if (!orphans.ok()) return orphans.status();
+    auto all = AllSpaces();
+    if (!all.ok()) return all.status();
+    library::IndexTarget target{.catalog = catalog_.get(), .all_spaces = std::move(*all)};
+    ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
+    return static_cast<uint64_t>(doomed.size());
+  }
+
+  Result<ImageDetails> GetImage(uint64_t image_id) const override {
+    auto record = catalog_->GetImage(image_id);
+    if (!record.ok()) return record.status();
+    if (!*record) return Status::NotFound("no image " + std::to_string(image_id));
+    const library::ImageRecord& r = **record;
+    return ImageDetails{.id = r.id,
+                        .hash = r.facts.hash,
+                        .bytes = static_cast<uint64_t>(r.facts.bytes),
+                        .width = r.facts.width,
+                        .height = r.facts.height,
+                        .format = r.facts.format,
+                        .taken = r.facts.taken,
+                        .camera = r.facts.camera,
+                        .latitude = r.facts.latitude,
+                        .longitude = r.facts.longitude,
+                        .paths = r.paths,
+                        .tags = r.tags};
+  }
+
+  Result<std::optional<uint64_t>> FindPath(const std::string& path) const override {
+    // Files() is a scan; a lookup by primary key would be cheaper, but this serves the CLI only.
+    auto files = catalog_->Files();
+    if (!files.ok()) return files.status();
+    const std::string normal = library::NormalPath(path);
+    for (const library::FileRow& row : *files) {
+      if (row.path == normal) return std::optional<uint64_t>(row.image_id);
+    }
+    return std::optional<uint64_t>();
+  }
+
+  Result<std::vector<uint8_t>> Thumbnail(uint64_t image_id) const override {
+    return catalog_->Thumbnail(image_id);
+  }
+
+  Result<LibraryInfo> Info() const override {
+    auto counts = catalog_->Counts();
+    if (!counts.ok()) return counts.status();
+    auto spaces = catalog_->Spaces();
+    if (!spaces.ok()) return spaces.status();
+    auto configured = ConfiguredEmbedders();
+    if (!configured.ok()) return configured.status();
+    LibraryInfo info{.path = dir_,
+                     .images = counts->images,
+                     .files = counts->files,
+                     .image_bytes = counts->bytes,
+                     .thumbnail_bytes = counts->thumbnail_bytes,
+                     .embedders = *configured};
+    auto disk = DirectorySize(dir_);
+    if (disk.ok()) info.disk_bytes = *disk;
+    for (const auto& [name, row] : *spaces) {
+      SpaceInfo s{.embedder = name, .version = row.version, .dimension = row.dimension};
+      if (auto model = LoadEmbedder(name); model.ok()) s.installed_version = (*model)->version();
+      if (auto c = db_->GetCollection(library::SpaceCollectionName(name)); c.ok()) {
+        const CollectionInfo ci = (*c)->Info();
+        s.vectors = ci.count;
+        s.disk_bytes = ci.disk_bytes;
+      }
+      info.spaces.push_back(std::move(s));
+    }
+    return info;
+  }
+
+  Database& database() override { return *db_; }
+
+ private:
+  Result<std::vector<std::string>> ConfiguredEmbedders() const {
+    auto value = catalog_->Setting(kEmbeddersSetting);
+    if (!value.ok()) return value.status();
+    return *value ? Split(**value) : std::vector<std::string>{};
+  }
+
+  // Embedders are loaded on first use and kept: a CNN takes a moment to load.
+  Result<const embed::Embedder*> LoadEmbedder(const std::string& name) const {
+    std::lock_guard lock(embedders_mu_);
+    auto it = embedders_.find(name);
+    if (it != embedders_.end()) return it->second.get();
+    ALIKE_RETURN_IF_ERROR(CheckKnownEmbedder(name));
+    std::unique_ptr<embed::Embedder> model;
+    if (name == "color") {
+      model = std::make_unique<embed::ColorEmbedder>();
+    } else {
+      auto cnn = embed::CnnEmbedder::OpenDefault(models_dir_);
+      if (!cnn.ok()) {
+        return Status::FailedPrecondition(
+            "the cnn embedder cannot load its model from " + models_dir_ + " (" +
+            cnn.status().message() +
+            "); run scripts/setup.sh to install it, set ALIKE_MODELS, or index with "
+            "--embedders color");
+      }
+      model = std::move(*cnn);
+    }
+    const embed::Embedder* raw = model.get();
+    embedders_.emplace(name, std::move(model));
+    return raw;
+  }
+
+  // The space an index run fills: created on first use, and emptied when the embedder's
+  // version differs from the one that filled it (the two vector spaces must not mix).
+  Result<Space> SpaceForIndexing(const std::string& name, const IndexObserver& observer) {
+    auto model = LoadEmbedder(name);
+    if (!model.ok()) return model.status();
+    auto spaces = catalog_->Spaces();
+    if (!spaces.ok()) return spaces.status();
+    const std::string collection_name = library::SpaceCollectionName(name);
+    auto row = spaces->find(name);
+    const bool current = row != spaces->end() && row->second.version == (*model)->version() &&
+                         row->second.dimension == (*model)->dimension();
+    if (current) {
+      auto c = db_->GetCollection(collection_name);
+      if (c.ok()) return Space{name, *model, *c};
+    }
+    if (row != spaces->end() && observer) {
+      IndexEvent note{IndexEvent::Kind::kNote, "",
+                      name + ": the model changed (" + row->second.version + " -> " +
+                          (*model)->version() + "); re-embedding every image"};
+      observer(&note, IndexProgress{});
+    }
+    // Forget the old vectors in the catalog first: a crash after this leaves images that the
+    // next run embeds again, never records that claim vectors of the wrong version.
+    ALIKE_RETURN_IF_ERROR(catalog_->DropSpace(name));
+    if (db_->GetCollection(collection_name).ok()) {
+      ALIKE_RETURN_IF_ERROR(db_->DropCollection(collection_name));
+    }
+    auto c = db_->CreateCollection(collection_name, {.dimension = (*model)->dimension(),
+                                                     .metric = (*model)->metric(),
+                                                     .index = IndexKind::kHnsw});
+    if (!c.ok()) return c.status();
+    ALIKE_RETURN_IF_ERROR(catalog_->SetSpace({name, (*model)->version(), (*model)->dimension()}));
+    return Space{name, *model, *c};
+  }
+
+  Result<Space> SpaceForSearch(const std::string& name) const {
+    auto spaces = catalog_->Spaces();
+    if (!spaces.ok()) return spaces.status();
+    auto row = spaces->find(name);
+    if (row == spaces->end()) {
+      return Status::NotFound("nothing is indexed with the '" + name +
+                              "' embedder yet; run: alike index --embedders " + name + " PATH");
+    }
+    auto model = LoadEmbedder(name);
+    if (!model.ok()) return model.status();
+    if (row->second.version != (*model)->version()) {
+      return Status::FailedPrecondition("the stored " + name + " vectors were made by " +
+                                        row->second.version + " but the installed embedder is " +
+                                        (*model)->version() +
+                                        "; run alike index to re-embed before searching");
+    }
+    auto c = db_->GetCollection(library::SpaceCollectionName(name));
+    if (!c.ok()) return c.status();
+    return Space{name, *model, *c};
+  }
+
+  Result<std::vector<Space>> AllSpaces() const {
+    auto spaces = catalog_->Spaces();
+    if (!spaces.ok()) return spaces.status();
+    std::vector<Space> out;
+    for (const auto& [name, row] : *spaces) {
+      auto c = db_->GetCollection(library::SpaceCollectionName(name));
+      if (c.ok()) out.push_back({name, nullptr, *c});
+    }
+    return out;
+  }
+
+  Result<std::vector<ImageHit>> SearchDecoded(const Space& space, const cv::Mat& bgr,
+                                              const std::string& name,
+                                              const ImageSearchOptions& options) const {
+    auto embeddings = space.model->Embed(bgr);
+    if (!embeddings.ok()) return Status(embeddings.status()).WithContext(name);
+    if (embeddings->empty()) {
+      return Status::InvalidArgument(name + ": the " + space.embedder +
+                                     " embedder found nothing to search with");
+    }
+    return SearchVector(space, (*embeddings)[0].vector, options);
+  }
+
+  Result<std::vector<ImageHit>> SearchVector(const Space& space, std::span<const float> vector,
+                                             const ImageSearchOptions& options) const {
+    const CollectionOptions& copts = space.collection->options();
+    SearchOptions search{.k = options.k, .filter = options.filter};
+    if (options.min_score) {
+      // Invert Score() for the metrics where it is 1 - distance.
+      if (copts.metric == Metric::kCosine || copts.metric == Metric::kInnerProduct) {
+        search.max_distance = 1 - *options.min_score;
+      }
+    }
+    auto hits = space.collection->Search({.vector = vector}, search);
+    if (!hits.ok()) return hits.status();
+    std::vector<ImageHit> out;
+    std::set<uint64_t> seen;
+    for (const Hit& hit : *hits) {
+      const uint64_t image_id = library::ImageOfVector(hit.id);
+      if (!seen.insert(image_id).second) continue;
+      auto record = catalog_->GetImage(image_id);
+      if (!record.ok()) return record.status();
+      if (!*record || (*record)->paths.empty()) continue;  // removed meanwhile
+      const float score = Score(copts.metric, hit.distance, copts.dimension);
+      if (options.min_score && score < *options.min_score) continue;
+      out.push_back({.image_id = image_id,
+                     .score = score,
+                     .distance = hit.distance,
+                     .paths = std::move((*record)->paths),
+                     .payload = hit.payload});
+    }
+    return out;
+  }
+
+  const std::string dir_;
+  const std::string models_dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<image::Decoder> decoder_;
+  std::mutex write_mu_;  // one index run or removal at a time
+  mutable std::mutex embedders_mu_;
+  mutable std::map<std::string, std::unique_ptr<embed::Embedder>> embedders_;  // embedders_mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
+                                               const LibraryOptions& options) {
+  const bool exists = FileExists(dir);
+  if (!exists && !options.create_if_missing) {
+    return Status::NotFound("no alike library at " + dir + " (create one with: alike init)");
+  }
+  DatabaseOptions db_options = options.database;
+  db_options.create_if_missing = options.create_if_missing;
+  auto db = Database::Open(dir, db_options);
+  if (!db.ok()) return db.status();
+  auto catalog = Catalog::Open(dir + "/catalog.sqlite");
+  if (!catalog.ok()) return catalog.status();
+  auto configured = (*catalog)->Setting(kEmbeddersSetting);
+  if (!configured.ok()) return configured.status();
+  if (!*configured) {
+    for (const std::string& name : options.embedders) {
+      ALIKE_RETURN_IF_ERROR(CheckKnownEmbedder(name));
+    }
+    ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, Join(options.embedders)));
+  }
+  std::string models = options.models_dir.empty() ? DefaultModelsDir() : options.models_dir;
+  return std::unique_ptr<Library>(
+      new LibraryImpl(dir, std::move(models), std::move(*db), std::move(*catalog)));
+}
+
+}  // namespace alike

@@ -1,0 +1,52 @@
+#include "library/space.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "library/image_facts.h"
+
+namespace alike::library {
+namespace {
+
+// Most images have one vector per space: a run of 8 ids costs one log record and nearly always
+// covers them all.
+constexpr uint32_t kDeleteRun = 8;
+
+}  // namespace
+
+std::string SpaceCollectionName(const std::string& embedder) { return "image." + embedder; }
+
+Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first) {
+  for (uint32_t start = first; start < kMaxVectorsPerImage; start += kDeleteRun) {
+    std::vector<uint64_t> ids;
+    for (uint32_t i = start; i < std::min(start + kDeleteRun, kMaxVectorsPerImage); ++i) {
+      ids.push_back(VectorId(image_id, i));
+    }
+    auto deleted = collection.Delete(ids);
+    if (!deleted.ok()) return deleted.status();
+    if (*deleted == 0) break;
+  }
+  return Status::OK();
+}
+
+Status DeleteImageVectors(std::span<const Space> spaces, std::span<const uint64_t> image_ids) {
+  if (image_ids.empty()) return Status::OK();
+  for (const Space& space : spaces) {
+    // The first run of every image in one batch (one log record), then the rare images with
+    // more vectors than that one by one.
+    std::vector<uint64_t> ids;
+    for (uint64_t image : image_ids) {
+      for (uint32_t i = 0; i < kDeleteRun; ++i) ids.push_back(VectorId(image, i));
+    }
+    auto deleted = space.collection->Delete(ids);
+    if (!deleted.ok()) return deleted.status();
+    for (uint64_t image : image_ids) {
+      if (space.collection->Get(VectorId(image, kDeleteRun)).ok()) {
+        ALIKE_RETURN_IF_ERROR(DeleteVectorsFrom(*space.collection, image, kDeleteRun));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace alike::library

@@ -1,0 +1,35 @@
+// A vector space of an image library: the collection "image.<embedder>" holding the vectors one
+// embedder made, each image's vectors numbered densely from 0 (see VectorId).
+//
+// Thread-safety: Space is a plain handle; the collection it points to is thread-safe.
+#ifndef ALIKE_LIBRARY_SPACE_H_
+#define ALIKE_LIBRARY_SPACE_H_
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "alike/status.h"
+#include "alike/vector_db.h"
+#include "embed/embedder.h"
+
+namespace alike::library {
+
+struct Space {
+  std::string embedder;
+  const embed::Embedder* model = nullptr;  // null when only deleting
+  std::shared_ptr<Collection> collection;
+};
+
+std::string SpaceCollectionName(const std::string& embedder);  // "image.cnn"
+
+// Deletes the vectors of `image_id` numbered `first` and above. Vector numbers are dense, so
+// deletion proceeds in small runs until a run finds nothing.
+Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first);
+
+// Deletes every vector of these images from every space.
+Status DeleteImageVectors(std::span<const Space> spaces, std::span<const uint64_t> image_ids);
+
+}  // namespace alike::library
+
+#endif  // ALIKE_LIBRARY_SPACE_H_
