@@ -127,13 +127,11 @@ class IndexRun {
   void ScheduleStale() {
     for (const auto& [path, row] : files_) {
       if (stop_) return;
-      if (seen_.count(path) || Current(row.image_id)) continue;
-      if (!scheduled_images_.insert(row.image_id).second) continue;
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        scheduled_images_.erase(row.image_id);  // another path of the image may still exist
+      if (seen_.count(path) || Current(row.image_id) || scheduled_images_.count(row.image_id)) {
         continue;
       }
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // try another path
       Consider({path, st.st_size,
                 static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});
     }

@@ -8,12 +8,12 @@
 #include <set>
 #include <sstream>
 
-#include "embed/cnn_embedder.h"
-#include "embed/color_embedder.h"
+#include "embed/registry.h"
 #include "library/catalog.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
 #include "library/indexer.h"
+#include "library/library_impl.h"
 #include "library/space.h"
 #include "util/file.h"
 
@@ -24,11 +24,6 @@ using library::Catalog;
 using library::Space;
 
 constexpr const char* kEmbeddersSetting = "embedders";
-
-Status CheckKnownEmbedder(const std::string& name) {
-  if (name == "cnn" || name == "color") return Status::OK();
-  return Status::InvalidArgument("unknown embedder '" + name + "' (known: cnn, color)");
-}
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -66,10 +61,10 @@ float Score(Metric metric, float distance, uint32_t dimension) {
 
 class LibraryImpl : public Library {
  public:
-  LibraryImpl(std::string dir, std::string models_dir, std::unique_ptr<Database> db,
-              std::unique_ptr<Catalog> catalog)
+  LibraryImpl(std::string dir, std::shared_ptr<const embed::EmbedderRegistry> registry,
+              std::unique_ptr<Database> db, std::unique_ptr<Catalog> catalog)
       : dir_(std::move(dir)),
-        models_dir_(std::move(models_dir)),
+        registry_(std::move(registry)),
         db_(std::move(db)),
         catalog_(std::move(catalog)),
         decoder_(image::NewDecoder()) {}
@@ -237,23 +232,10 @@ class LibraryImpl : public Library {
     std::lock_guard lock(embedders_mu_);
     auto it = embedders_.find(name);
     if (it != embedders_.end()) return it->second.get();
-    ALIKE_RETURN_IF_ERROR(CheckKnownEmbedder(name));
-    std::unique_ptr<embed::Embedder> model;
-    if (name == "color") {
-      model = std::make_unique<embed::ColorEmbedder>();
-    } else {
-      auto cnn = embed::CnnEmbedder::OpenDefault(models_dir_);
-      if (!cnn.ok()) {
-        return Status::FailedPrecondition(
-            "the cnn embedder cannot load its model from " + models_dir_ + " (" +
-            cnn.status().message() +
-            "); run scripts/setup.sh to install it, set ALIKE_MODELS, or index with "
-            "--embedders color");
-      }
-      model = std::move(*cnn);
-    }
-    const embed::Embedder* raw = model.get();
-    embedders_.emplace(name, std::move(model));
+    auto model = registry_->Open(name);
+    if (!model.ok()) return model.status();
+    const embed::Embedder* raw = model->get();
+    embedders_.emplace(name, std::move(*model));
     return raw;
   }
 
@@ -368,7 +350,7 @@ class LibraryImpl : public Library {
   }
 
   const std::string dir_;
-  const std::string models_dir_;
+  const std::shared_ptr<const embed::EmbedderRegistry> registry_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<image::Decoder> decoder_;
@@ -379,8 +361,13 @@ class LibraryImpl : public Library {
 
 }  // namespace
 
-Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
-                                               const LibraryOptions& options) {
+}  // namespace alike
+
+namespace alike::library {
+
+Result<std::unique_ptr<Library>> OpenLibrary(
+    const std::string& dir, const LibraryOptions& options,
+    std::shared_ptr<const embed::EmbedderRegistry> embedders) {
   const bool exists = FileExists(dir);
   if (!exists && !options.create_if_missing) {
     return Status::NotFound("no alike library at " + dir + " (create one with: alike init)");
@@ -395,13 +382,22 @@ Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
   if (!configured.ok()) return configured.status();
   if (!*configured) {
     for (const std::string& name : options.embedders) {
-      ALIKE_RETURN_IF_ERROR(CheckKnownEmbedder(name));
+      ALIKE_RETURN_IF_ERROR(embedders->CheckKnown(name));
     }
     ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, Join(options.embedders)));
   }
+  return std::unique_ptr<Library>(std::make_unique<LibraryImpl>(
+      dir, std::move(embedders), std::move(*db), std::move(*catalog)));
+}
+
+}  // namespace alike::library
+
+namespace alike {
+
+Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
+                                               const LibraryOptions& options) {
   std::string models = options.models_dir.empty() ? DefaultModelsDir() : options.models_dir;
-  return std::unique_ptr<Library>(
-      new LibraryImpl(dir, std::move(models), std::move(*db), std::move(*catalog)));
+  return library::OpenLibrary(dir, options, embed::BuiltinEmbedders(models));
 }
 
 }  // namespace alike
