@@ -233,6 +233,7 @@ class IndexRun {
     auto ids = target_.catalog->AddImages(new_facts);
     if (!ids.ok()) return ids.status();
     for (size_t i = 0; i < new_images.size(); ++i) new_images[i]->stored = (*ids)[i];
+    AfterStep("images");
 
     // 2. Vectors, durable in each space's log before any file row points at them.
     for (size_t s = 0; s < target_.fill.size(); ++s) {
@@ -262,6 +263,8 @@ class IndexRun {
       }
     }
 
+    AfterStep("vectors");
+
     // 3. File rows: from now on these files count as indexed.
     std::vector<IndexedFile> indexed;
     for (const Outcome& o : batch) {
@@ -275,6 +278,7 @@ class IndexRun {
     }
     auto orphans = target_.catalog->CommitIndexed(indexed);
     if (!orphans.ok()) return orphans.status();
+    AfterStep("files");
     ALIKE_RETURN_IF_ERROR(DeleteOrphans(target_, *orphans));
 
     std::lock_guard lock(report_mu_);
@@ -329,6 +333,10 @@ class IndexRun {
     return Status::OK();
   }
 
+  void AfterStep(std::string_view step) const {
+    if (target_.after_step) target_.after_step(step);
+  }
+
   void Fail(const std::string& message) {
     std::lock_guard lock(report_mu_);
     IndexEvent event{IndexEvent::Kind::kFailed, "", message};
@@ -367,7 +375,10 @@ class IndexRun {
 Status DeleteOrphans(const IndexTarget& target, std::span<const uint64_t> image_ids) {
   if (image_ids.empty()) return Status::OK();
   ALIKE_RETURN_IF_ERROR(DeleteImageVectors(target.all_spaces, image_ids));
-  return target.catalog->DeleteImages(image_ids);
+  if (target.after_step) target.after_step("orphan-vectors");
+  ALIKE_RETURN_IF_ERROR(target.catalog->DeleteImages(image_ids));
+  if (target.after_step) target.after_step("orphans");
+  return Status::OK();
 }
 
 Result<IndexReport> RunIndex(const IndexTarget& target, std::span<const std::string> roots,

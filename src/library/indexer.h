@@ -14,8 +14,10 @@
 #ifndef ALIKE_LIBRARY_INDEXER_H_
 #define ALIKE_LIBRARY_INDEXER_H_
 
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alike/library.h"
@@ -30,6 +32,9 @@ struct IndexTarget {
   const image::Decoder* decoder = nullptr;
   std::vector<Space> fill;        // the spaces this run fills (model set)
   std::vector<Space> all_spaces;  // every space, for deleting images that lost their files
+  // Called after each durable step of a commit ("images", "vectors", "files", "orphan-vectors",
+  // "orphans"): crash tests stop the process exactly there.
+  std::function<void(std::string_view step)> after_step;
 };
 
 Result<IndexReport> RunIndex(const IndexTarget& target, std::span<const std::string> roots,

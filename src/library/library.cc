@@ -62,9 +62,11 @@ float Score(Metric metric, float distance, uint32_t dimension) {
 class LibraryImpl : public Library {
  public:
   LibraryImpl(std::string dir, std::shared_ptr<const embed::EmbedderRegistry> registry,
-              std::unique_ptr<Database> db, std::unique_ptr<Catalog> catalog)
+              std::unique_ptr<Database> db, std::unique_ptr<Catalog> catalog,
+              std::function<void(std::string_view)> after_step)
       : dir_(std::move(dir)),
         registry_(std::move(registry)),
+        after_step_(std::move(after_step)),
         db_(std::move(db)),
         catalog_(std::move(catalog)),
         decoder_(image::NewDecoder()) {}
@@ -78,7 +80,8 @@ class LibraryImpl : public Library {
       if (!configured.ok()) return configured.status();
       names = *configured;
     }
-    library::IndexTarget target{.catalog = catalog_.get(), .decoder = decoder_.get()};
+    library::IndexTarget target{
+        .catalog = catalog_.get(), .decoder = decoder_.get(), .after_step = after_step_};
     for (const std::string& name : names) {
       auto space = SpaceForIndexing(name, observer);
       if (!space.ok()) return space.status();
@@ -151,7 +154,8 @@ class LibraryImpl : public Library {
     if (!orphans.ok()) return orphans.status();
     auto all = AllSpaces();
     if (!all.ok()) return all.status();
-    library::IndexTarget target{.catalog = catalog_.get(), .all_spaces = std::move(*all)};
+    library::IndexTarget target{
+        .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
     ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
     return static_cast<uint64_t>(doomed.size());
   }
@@ -351,6 +355,7 @@ class LibraryImpl : public Library {
 
   const std::string dir_;
   const std::shared_ptr<const embed::EmbedderRegistry> registry_;
+  const std::function<void(std::string_view)> after_step_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<image::Decoder> decoder_;
@@ -367,7 +372,8 @@ namespace alike::library {
 
 Result<std::unique_ptr<Library>> OpenLibrary(
     const std::string& dir, const LibraryOptions& options,
-    std::shared_ptr<const embed::EmbedderRegistry> embedders) {
+    std::shared_ptr<const embed::EmbedderRegistry> embedders,
+    std::function<void(std::string_view step)> after_step) {
   const bool exists = FileExists(dir);
   if (!exists && !options.create_if_missing) {
     return Status::NotFound("no alike library at " + dir + " (create one with: alike init)");
@@ -387,7 +393,7 @@ Result<std::unique_ptr<Library>> OpenLibrary(
     ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, Join(options.embedders)));
   }
   return std::unique_ptr<Library>(std::make_unique<LibraryImpl>(
-      dir, std::move(embedders), std::move(*db), std::move(*catalog)));
+      dir, std::move(embedders), std::move(*db), std::move(*catalog), std::move(after_step)));
 }
 
 }  // namespace alike::library
