@@ -13,12 +13,6 @@
 namespace alike::cli {
 namespace {
 
-// Prints an error the way every alike command does and records the failure.
-void Fail(CommandContext& ctx, const Status& status) {
-  std::fprintf(stderr, "alike: error: %s\n", status.message().c_str());
-  ctx.exit_code = 1;
-}
-
 Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create) {
   DatabaseOptions options;
   options.create_if_missing = create;

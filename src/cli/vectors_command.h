@@ -4,16 +4,10 @@
 #define ALIKE_CLI_VECTORS_COMMAND_H_
 
 #include <CLI/CLI.hpp>
-#include <string>
+
+#include "cli/command.h"
 
 namespace alike::cli {
-
-// What every command shares: where the database is, how to print, and the process's exit code.
-struct CommandContext {
-  std::string db_path = "alike.db";
-  bool json = false;
-  int exit_code = 0;
-};
 
 void AddVectorsCommand(CLI::App& app, CommandContext& context);
 
