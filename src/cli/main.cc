@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "cli/models_command.h"
 #include "cli/vectors_command.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_option("--db", ctx.db_path, "Database directory (default: $ALIKE_DB or ./alike.db)");
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
   alike::cli::AddVectorsCommand(app, ctx);
+  alike::cli::AddModelsCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

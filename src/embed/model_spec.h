@@ -45,6 +45,9 @@ Result<ModelSpec> ParseModelSpec(std::string_view json, const std::string& base_
                                  const std::string& origin);
 // Reads and parses a spec file.
 Result<ModelSpec> LoadModelSpec(const std::string& path);
+// The spec in the JSON form ParseModelSpec reads, every field written out ("file" as resolved).
+// `indent` as nlohmann::json::dump: -1 for one line, otherwise pretty-printed.
+std::string ModelSpecToJson(const ModelSpec& spec, int indent = -1);
 
 // The default "cnn" model: MobileNetV2 1.0/224 (tf2_mobilenet_v2_1.0_224_ptq.tflite in
 // `model_dir`), GAP embedding (1280-d), x/127.5-1 RGB, centre crop, flip-averaged.

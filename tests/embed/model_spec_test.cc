@@ -17,12 +17,13 @@ namespace fs = std::filesystem;
 // The ONNX reference conversions are test data; the .tflite originals are installed by setup.
 std::string SharedModels() { return std::string(ALIKE_SHARED_DIR) + "/models"; }
 
+constexpr char kEveryField[] = R"({"name": "v1", "file": "m.onnx",
+    "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
+              "mean": [1, 2, 3], "scale": 0.5, "pad": 114},
+    "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})";
+
 TEST(ModelSpecTest, ParsesEveryField) {
-  auto spec = ParseModelSpec(R"({"name": "v1", "file": "m.onnx",
-      "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
-                "mean": [1, 2, 3], "scale": 0.5},
-      "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})",
-                             "/models", "spec.json");
+  auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->name, "v1");
   EXPECT_EQ(spec->file, "/models/m.onnx");
@@ -32,6 +33,7 @@ TEST(ModelSpecTest, ParsesEveryField) {
   EXPECT_FALSE(spec->input.rgb);
   EXPECT_EQ(spec->input.mean, cv::Scalar(1, 2, 3));
   EXPECT_EQ(spec->input.scale, cv::Scalar(0.5, 0.5, 0.5));
+  EXPECT_EQ(spec->input.pad, 114);
   EXPECT_EQ(spec->output, "dw13");
   EXPECT_EQ(spec->pooling, Pooling::kGem);
   EXPECT_EQ(spec->gem_p, 4);
@@ -69,6 +71,20 @@ TEST(ModelSpecTest, DefaultsAndErrorsNameFileAndField) {
         << r.status().message();
     EXPECT_NE(r.status().message().find(b.field), std::string::npos) << r.status().message();
   }
+}
+
+// The JSON form reads back into the same spec.
+TEST(ModelSpecTest, JsonRoundTrips) {
+  auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  for (const ModelSpec& s : {*spec, DefaultCnnSpec("/models")}) {
+    const std::string text = ModelSpecToJson(s);
+    auto back = ParseModelSpec(text, "/elsewhere", "round trip");
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+    EXPECT_EQ(back->file, s.file);  // written resolved, so the base directory no longer matters
+    EXPECT_EQ(ModelSpecToJson(*back), text);
+  }
+  EXPECT_NE(ModelSpecToJson(*spec, 2).find("\n  \"file\": \"/models/m.onnx\""), std::string::npos);
 }
 
 // Spec files on disk pointing at the shared .onnx and the installed .tflite models load and embed.
