@@ -8,6 +8,7 @@
 //
 // "file" is .tflite (read by alike's importer) or .onnx (OpenCV), relative to the spec file.
 // "output" names the layer to read; empty means the importer's pooled embedding (.tflite only).
+// For .onnx it must be one of the graph's outputs: OpenCV 4.6 names other layers internally.
 // "pooling" reduces an [1, C, H, W] output over H and W: none (the output must already be
 // C values), gap (mean) or gem (generalised mean, exponent gem_p). "dimension" 0 or absent:
 // whatever the net produces; otherwise it is checked when the model is opened. Every field but

@@ -8,6 +8,8 @@
 
 #include "testing/cli.h"
 #include "testing/models.h"
+#include "testing/onnx_writer.h"
+#include "util/file.h"
 
 namespace alike {
 namespace {
@@ -109,6 +111,18 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
   EXPECT_NE(r.err.find("no embedder named 'nosuch'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cnn, color, broken, tiny"), std::string::npos) << r.err;
   EXPECT_NE(RunAlike(dir, "models show").exit_code, 0);  // the name is required
+
+  // With its weights in place the spec loads: ready, with the net's dimension and a version.
+  const test::onnx::ConvNet net = {.weight = std::vector<float>(4 * 3 * 3 * 3, 0.1f),
+                                   .bias = std::vector<float>(4, 0.5f)};
+  ASSERT_TRUE(WriteFileAtomically(models + "/tiny.onnx",
+                                  test::onnx::SerializeModel(test::onnx::ConvReluGap(net)))
+                  .ok());
+  r = RunAlike(dir, "--json models --models " + models);
+  const nlohmann::json ready = JsonLines(r.out).at(0)["embedders"][3];
+  EXPECT_EQ(ready["status"], "ready") << ready.dump();
+  EXPECT_EQ(ready["dimension"], 4);
+  EXPECT_NE(ready["version"].get<std::string>().find("tiny.onnx"), std::string::npos);
 
   std::ofstream(models + "/also_tiny.json")
       << R"({"name": "tiny", "file": "t.onnx", "output": "x"})";
