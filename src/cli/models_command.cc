@@ -26,6 +26,7 @@ struct Entry {
   std::string source;                    // "default", "built in" or the user spec file
   std::optional<embed::ModelSpec> spec;  // none for the built-in colour descriptor
   Status error;                          // a user spec that does not parse
+  bool user = false;                     // from a spec file, which its errors then name
 };
 
 // cnn, color, then the user specs in file-name order. A spec that does not parse stays in the
@@ -41,7 +42,7 @@ std::vector<Entry> Entries(const std::string& dir) {
   }
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
-    Entry entry{.name = file.stem().string(), .source = file.string()};
+    Entry entry{.name = file.stem().string(), .source = file.string(), .user = true};
     auto spec = embed::LoadModelSpec(file.string());
     if (spec.ok()) {
       entry.name = spec->name;
@@ -85,7 +86,7 @@ ordered_json Inspect(const Entry& e) {
   auto embedder = embed::CnnEmbedder::Open(*e.spec);
   if (!embedder.ok()) {
     j["status"] = "error";
-    j["error"] = embedder.status().message();
+    j["error"] = (e.user ? embedder.status().WithContext(e.source) : embedder.status()).message();
     return j;
   }
   j["status"] = "ready";

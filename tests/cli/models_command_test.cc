@@ -123,6 +123,14 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
   EXPECT_EQ(ready["status"], "ready") << ready.dump();
   EXPECT_EQ(ready["dimension"], 4);
   EXPECT_NE(ready["version"].get<std::string>().find("tiny.onnx"), std::string::npos);
+  // A spec that does not match its weights: the error names the spec file, then the model's.
+  std::ofstream(models + "/wrong_output.json") << R"({"file": "tiny.onnx", "output": "nosuch"})";
+  r = RunAlike(dir, "--json models --models " + models);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(models + "/wrong_output.json: " + models + "/tiny.onnx: no layer named"),
+            std::string::npos)
+      << r.err;
+  fs::remove(models + "/wrong_output.json");
 
   std::ofstream(models + "/also_tiny.json")
       << R"({"name": "tiny", "file": "t.onnx", "output": "x"})";
