@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/library_commands.h"
+#include "cli/models_command.h"
 #include "cli/vectors_command.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
   alike::cli::AddLibraryCommands(app, ctx);
   alike::cli::AddVectorsCommand(app, ctx);
+  alike::cli::AddModelsCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

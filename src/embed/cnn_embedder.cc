@@ -98,7 +98,10 @@ Result<std::unique_ptr<CnnEmbedder::Loaded>> CnnEmbedder::Load(const ModelSpec& 
     loaded->output = spec.output;
   }
   if (loaded->net.getLayerId(loaded->output) < 0) {
-    return Status::InvalidArgument(spec.file + ": no layer named \"" + loaded->output + "\"");
+    // OpenCV 4.6 gives an ONNX node's layer its plain output name only for graph outputs.
+    const char* hint = IsTflite(spec.file) ? "" : " (for .onnx, name one of the graph's outputs)";
+    return Status::InvalidArgument(spec.file + ": no layer named \"" + loaded->output + "\"" +
+                                   hint);
   }
   return loaded;
 }

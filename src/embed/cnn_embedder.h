@@ -32,7 +32,7 @@ class CnnEmbedder : public Embedder {
  public:
   // Loads the model the spec names and runs it once to learn (and check) its dimension.
   static Result<std::unique_ptr<CnnEmbedder>> Open(const ModelSpec& spec);
-  // The default model (DefaultCnnSpec) from `model_dir`, e.g. "../shared/models".
+  // The default model (DefaultCnnSpec) from `model_dir`, usually DefaultModelDir().
   static Result<std::unique_ptr<CnnEmbedder>> OpenDefault(const std::string& model_dir);
 
   ~CnnEmbedder() override;

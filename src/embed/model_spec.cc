@@ -149,6 +149,29 @@ Result<ModelSpec> LoadModelSpec(const std::string& path) {
   return ParseModelSpec(*text, fs::path(path).parent_path().string(), path);
 }
 
+std::string ModelSpecToJson(const ModelSpec& spec, int indent) {
+  const PreprocessSpec& in = spec.input;
+  auto triple = [](const cv::Scalar& v) {
+    return nlohmann::ordered_json::array({v[0], v[1], v[2]});
+  };
+  const nlohmann::ordered_json j = {{"name", spec.name},
+                                    {"file", spec.file},
+                                    {"input",
+                                     {{"width", in.width},
+                                      {"height", in.height},
+                                      {"resize", ResizeName(in.resize)},
+                                      {"color", in.rgb ? "rgb" : "bgr"},
+                                      {"mean", triple(in.mean)},
+                                      {"scale", triple(in.scale)},
+                                      {"pad", in.pad}}},
+                                    {"output", spec.output},
+                                    {"pooling", PoolingName(spec.pooling)},
+                                    {"gem_p", spec.gem_p},
+                                    {"flip_average", spec.flip_average},
+                                    {"dimension", spec.dimension}};
+  return j.dump(indent);
+}
+
 ModelSpec DefaultCnnSpec(const std::string& model_dir) {
   ModelSpec spec;
   spec.name = "mobilenet_v2";

@@ -8,6 +8,7 @@
 //
 // "file" is .tflite (read by alike's importer) or .onnx (OpenCV), relative to the spec file.
 // "output" names the layer to read; empty means the importer's pooled embedding (.tflite only).
+// For .onnx it must be one of the graph's outputs: OpenCV 4.6 names other layers internally.
 // "pooling" reduces an [1, C, H, W] output over H and W: none (the output must already be
 // C values), gap (mean) or gem (generalised mean, exponent gem_p). "dimension" 0 or absent:
 // whatever the net produces; otherwise it is checked when the model is opened. Every field but
@@ -45,6 +46,9 @@ Result<ModelSpec> ParseModelSpec(std::string_view json, const std::string& base_
                                  const std::string& origin);
 // Reads and parses a spec file.
 Result<ModelSpec> LoadModelSpec(const std::string& path);
+// The spec in the JSON form ParseModelSpec reads, every field written out ("file" as resolved).
+// `indent` as nlohmann::json::dump: -1 for one line, otherwise pretty-printed.
+std::string ModelSpecToJson(const ModelSpec& spec, int indent = -1);
 
 // The default "cnn" model: MobileNetV2 1.0/224 (tf2_mobilenet_v2_1.0_224_ptq.tflite in
 // `model_dir`), GAP embedding (1280-d), x/127.5-1 RGB, centre crop, flip-averaged.

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/catalog.h"
 #include "library/file_walker.h"
@@ -38,11 +39,6 @@ std::vector<std::string> Split(const std::string& text) {
     if (!part.empty()) out.push_back(part);
   }
   return out;
-}
-
-std::string DefaultModelsDir() {
-  if (const char* env = std::getenv("ALIKE_MODELS"); env && *env) return env;
-  return ALIKE_DEFAULT_MODEL_DIR;
 }
 
 // Similarity from a collection distance: 1 is identical.
@@ -402,7 +398,7 @@ namespace alike {
 
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
                                                const LibraryOptions& options) {
-  std::string models = options.models_dir.empty() ? DefaultModelsDir() : options.models_dir;
+  std::string models = options.models_dir.empty() ? embed::DefaultModelDir() : options.models_dir;
   return library::OpenLibrary(dir, options, embed::BuiltinEmbedders(models));
 }
 

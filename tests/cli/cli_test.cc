@@ -1,48 +1,17 @@
 // The `alike vectors` commands, run as a user runs them: the real binary, real files.
+#include "testing/cli.h"
+
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-
-#include "testing/temp_dir.h"
 
 namespace alike {
 namespace {
 
-struct RunResult {
-  int exit_code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs the alike binary on the test's database (or on `db` when given).
-RunResult RunAlike(const test::TempDir& dir, const std::string& args, std::string db = "") {
-  const std::string out = dir.Sub("stdout"), err = dir.Sub("stderr");
-  if (db.empty()) db = dir.Sub("db");
-  const std::string cmd = std::string(ALIKE_CLI_PATH) + " --db " + db + " " + args + " >" + out +
-                          " 2>" + err + " </dev/null";
-  int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-std::vector<nlohmann::json> JsonLines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
+using test::JsonLines;
+using test::RunAlike;
 
 void WriteFvecs(const std::string& path, const std::vector<std::vector<float>>& vectors) {
   std::ofstream out(path, std::ios::binary);

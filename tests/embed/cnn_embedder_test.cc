@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "image/decoder.h"
+#include "testing/models.h"
 
 namespace alike::embed {
 namespace {
@@ -38,10 +39,9 @@ double Dot(const std::vector<float>& a, const std::vector<float>& b) {
 class CnnEmbedderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(Shared("models/tf2_mobilenet_v2_1.0_224_ptq.tflite"))) {
-      GTEST_SKIP() << "shared model absent under " << Shared("models");
-    }
-    auto e = CnnEmbedder::OpenDefault(Shared("models"));
+    const std::string path = test::InstalledModel(test::kMobileNetV2);
+    if (!fs::exists(path)) GTEST_SKIP() << test::NotInstalled(path);
+    auto e = CnnEmbedder::OpenDefault(DefaultModelDir());
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     embedder_ = std::move(*e);
   }
@@ -69,7 +69,7 @@ TEST_F(CnnEmbedderTest, Describes) {
   EXPECT_NE(v.find("tf2_mobilenet_v2_1.0_224_ptq.tflite"), std::string::npos);
   EXPECT_NE(v.find("4070174"), std::string::npos);  // file size
   EXPECT_NE(v.find("-gap-flip-"), std::string::npos);
-  ModelSpec noflip = DefaultCnnSpec(Shared("models"));
+  ModelSpec noflip = DefaultCnnSpec(DefaultModelDir());
   noflip.flip_average = false;
   auto other = CnnEmbedder::Open(noflip);
   ASSERT_TRUE(other.ok()) << other.status().ToString();

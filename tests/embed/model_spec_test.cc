@@ -1,26 +1,29 @@
 #include "embed/model_spec.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "embed/cnn_embedder.h"
+#include "testing/models.h"
+#include "testing/temp_dir.h"
 
 namespace alike::embed {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Models() { return std::string(ALIKE_SHARED_DIR) + "/models"; }
+// The ONNX reference conversions are test data; the .tflite originals are installed by setup.
+std::string SharedModels() { return std::string(ALIKE_SHARED_DIR) + "/models"; }
+
+constexpr char kEveryField[] = R"({"name": "v1", "file": "m.onnx",
+    "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
+              "mean": [1, 2, 3], "scale": 0.5, "pad": 114},
+    "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})";
 
 TEST(ModelSpecTest, ParsesEveryField) {
-  auto spec = ParseModelSpec(R"({"name": "v1", "file": "m.onnx",
-      "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
-                "mean": [1, 2, 3], "scale": 0.5},
-      "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})",
-                             "/models", "spec.json");
+  auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->name, "v1");
   EXPECT_EQ(spec->file, "/models/m.onnx");
@@ -30,6 +33,7 @@ TEST(ModelSpecTest, ParsesEveryField) {
   EXPECT_FALSE(spec->input.rgb);
   EXPECT_EQ(spec->input.mean, cv::Scalar(1, 2, 3));
   EXPECT_EQ(spec->input.scale, cv::Scalar(0.5, 0.5, 0.5));
+  EXPECT_EQ(spec->input.pad, 114);
   EXPECT_EQ(spec->output, "dw13");
   EXPECT_EQ(spec->pooling, Pooling::kGem);
   EXPECT_EQ(spec->gem_p, 4);
@@ -69,24 +73,37 @@ TEST(ModelSpecTest, DefaultsAndErrorsNameFileAndField) {
   }
 }
 
-// Spec files on disk pointing at the shared .onnx and .tflite models load and embed.
-TEST(ModelSpecTest, SpecFilesLoadSharedModels) {
-  if (!fs::exists(Models() + "/mobilenet_v1_imagenet_embedding.onnx") ||
-      !fs::exists(Models() + "/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")) {
-    GTEST_SKIP() << "shared models absent under " << Models();
+// The JSON form reads back into the same spec.
+TEST(ModelSpecTest, JsonRoundTrips) {
+  auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  for (const ModelSpec& s : {*spec, DefaultCnnSpec("/models")}) {
+    const std::string text = ModelSpecToJson(s);
+    auto back = ParseModelSpec(text, "/elsewhere", "round trip");
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+    EXPECT_EQ(back->file, s.file);  // written resolved, so the base directory no longer matters
+    EXPECT_EQ(ModelSpecToJson(*back), text);
   }
-  const fs::path dir =
-      fs::temp_directory_path() / ("alike_spec_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string rel = fs::relative(Models(), dir).string();
+  EXPECT_NE(ModelSpecToJson(*spec, 2).find("\n  \"file\": \"/models/m.onnx\""), std::string::npos);
+}
+
+// Spec files on disk pointing at the shared .onnx and the installed .tflite models load and embed.
+TEST(ModelSpecTest, SpecFilesLoadRealModels) {
+  const std::string onnx = SharedModels() + "/mobilenet_v1_imagenet_embedding.onnx";
+  const std::string tflite = test::InstalledModel(test::kMobileNetV1);
+  if (!fs::exists(tflite)) GTEST_SKIP() << test::NotInstalled(tflite);
+  if (!fs::exists(onnx)) GTEST_SKIP() << "shared reference model absent: " << onnx;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path();
+  // Relative paths, to check that they resolve against the spec file's directory.
+  const std::string rel_onnx = fs::relative(onnx, dir).string();
+  const std::string rel_tflite = fs::relative(tflite, dir).string();
   const std::vector<std::pair<std::string, std::string>> specs = {
-      {"onnx.json", R"({"file": ")" + rel + R"(/mobilenet_v1_imagenet_embedding.onnx",
+      {"onnx.json", R"({"file": ")" + rel_onnx + R"(",
           "output": "dw13", "pooling": "gem", "flip_average": false, "dimension": 1024})"},
-      {"tflite.json", R"({"file": ")" + rel +
-                          R"(/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+      {"tflite.json", R"({"file": ")" + rel_tflite + R"(",
           "input": {"mean": 127.5, "scale": 0.00784313725}, "dimension": 1024})"},
-      {"bad_dim.json", R"({"file": ")" + rel +
-                           R"(/mobilenet_v1_imagenet_embedding.onnx", "output": "t82",
+      {"bad_dim.json", R"({"file": ")" + rel_onnx + R"(", "output": "t82",
           "dimension": 512})"}};
   cv::Mat img(240, 320, CV_8UC3);
   cv::randu(img, 0, 256);
@@ -111,7 +128,6 @@ TEST(ModelSpecTest, SpecFilesLoadSharedModels) {
     std::cout << name << ": version " << (*e)->version() << "\n";
   }
   EXPECT_FALSE(LoadModelSpec((dir / "missing.json").string()).ok());
-  fs::remove_all(dir);
 }
 
 }  // namespace

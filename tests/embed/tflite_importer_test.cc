@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/models.h"
+
 namespace alike::tflite {
 namespace {
 
@@ -55,10 +57,9 @@ struct Case {
 
 // Runs both nets on each image; returns the largest differences seen (embedding, output).
 void Compare(const Case& c) {
-  const std::string tflite = Shared("models/" + c.tflite), onnx = Shared("models/" + c.onnx);
-  if (!fs::exists(tflite) || !fs::exists(onnx)) {
-    GTEST_SKIP() << "shared models absent: " << tflite << ", " << onnx;
-  }
+  const std::string tflite = test::InstalledModel(c.tflite), onnx = Shared("models/" + c.onnx);
+  if (!fs::exists(tflite)) GTEST_SKIP() << test::NotInstalled(tflite);
+  if (!fs::exists(onnx)) GTEST_SKIP() << "shared reference model absent: " << onnx;
   const std::vector<std::string> images = TestImages();
   if (images.empty()) GTEST_SKIP() << "shared test images absent under " << Shared("data");
 
@@ -115,19 +116,19 @@ void Compare(const Case& c) {
 }
 
 TEST(TfliteImporterTest, MobileNetV2MatchesOnnxReference) {
-  Compare({"tf2_mobilenet_v2_1.0_224_ptq.tflite", "mobilenet_v2_imagenet.onnx", "gap", "t176"});
+  Compare({test::kMobileNetV2, "mobilenet_v2_imagenet.onnx", "gap", "t176"});
 }
 
 TEST(TfliteImporterTest, MobileNetV1MatchesOnnxReference) {
-  Compare({"mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-           "mobilenet_v1_imagenet_embedding.onnx", "t82", ""});
+  Compare({test::kMobileNetV1, "mobilenet_v1_imagenet_embedding.onnx", "t82", ""});
 }
 
 // The imported net takes batches although the model was converted with batch 1.
 TEST(TfliteImporterTest, RunsBatches) {
-  const std::string path = Shared("models/tf2_mobilenet_v2_1.0_224_ptq.tflite");
+  const std::string path = test::InstalledModel(test::kMobileNetV2);
+  if (!fs::exists(path)) GTEST_SKIP() << test::NotInstalled(path);
   const std::vector<std::string> images = TestImages();
-  if (!fs::exists(path) || images.size() < 2) GTEST_SKIP() << "shared model or images absent";
+  if (images.size() < 2) GTEST_SKIP() << "shared test images absent under " << Shared("data");
   TfliteImportInfo info;
   auto net = ImportTflite(path, &info);
   ASSERT_TRUE(net.ok()) << net.status().ToString();
@@ -153,8 +154,8 @@ TEST(TfliteImporterTest, RunsBatches) {
 }
 
 TEST(TfliteImporterTest, ReportsEmbeddingAndTensorNames) {
-  const std::string path = Shared("models/tf2_mobilenet_v2_1.0_224_ptq.tflite");
-  if (!fs::exists(path)) GTEST_SKIP() << "shared model absent: " << path;
+  const std::string path = test::InstalledModel(test::kMobileNetV2);
+  if (!fs::exists(path)) GTEST_SKIP() << test::NotInstalled(path);
   auto model = TfliteModel::Load(path);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   TfliteImportInfo info;

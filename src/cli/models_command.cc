@@ -1,0 +1,174 @@
+#include "cli/models_command.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "embed/cnn_embedder.h"
+#include "embed/color_embedder.h"
+#include "embed/model_dir.h"
+#include "embed/model_spec.h"
+
+namespace alike::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ordered_json = nlohmann::ordered_json;
+
+// One embedder the models directory offers.
+struct Entry {
+  std::string name;
+  std::string source;                    // "default", "built in" or the user spec file
+  std::optional<embed::ModelSpec> spec;  // none for the built-in colour descriptor
+  Status error;                          // a user spec that does not parse
+  bool user = false;                     // from a spec file, which its errors then name
+};
+
+// cnn, color, then the user specs in file-name order. A spec that does not parse stays in the
+// list, named after its file, so that the user sees why it is not usable.
+std::vector<Entry> Entries(const std::string& dir) {
+  std::vector<Entry> entries;
+  entries.push_back({.name = "cnn", .source = "default", .spec = embed::DefaultCnnSpec(dir)});
+  entries.push_back({.name = "color", .source = "built in"});
+  std::vector<fs::path> files;
+  std::error_code ec;  // a missing directory simply holds no specs
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() == ".json" && f.is_regular_file()) files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    Entry entry{.name = file.stem().string(), .source = file.string(), .user = true};
+    auto spec = embed::LoadModelSpec(file.string());
+    if (spec.ok()) {
+      entry.name = spec->name;
+      entry.spec = std::move(*spec);
+    } else {
+      entry.error = spec.status();
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+ordered_json ColorJson() {
+  const embed::ColorEmbedder color;
+  return {{"name", color.name()},
+          {"source", "built in"},
+          {"dimension", color.dimension()},
+          {"version", color.version()}};
+}
+
+// What the list says about one entry. CNN models are loaded: that checks the spec against the
+// weights and gives the real dimension and version.
+ordered_json Inspect(const Entry& e) {
+  if (!e.spec && e.error.ok()) {
+    ordered_json j = ColorJson();
+    j["status"] = "ready";
+    return j;
+  }
+  ordered_json j{{"name", e.name}, {"source", e.source}};
+  if (!e.error.ok()) {
+    j["status"] = "error";
+    j["error"] = e.error.message();
+    return j;
+  }
+  j["file"] = e.spec->file;
+  if (!fs::exists(e.spec->file)) {
+    j["status"] = "missing";
+    if (e.spec->dimension != 0) j["dimension"] = e.spec->dimension;
+    return j;
+  }
+  auto embedder = embed::CnnEmbedder::Open(*e.spec);
+  if (!embedder.ok()) {
+    j["status"] = "error";
+    j["error"] = (e.user ? embedder.status().WithContext(e.source) : embedder.status()).message();
+    return j;
+  }
+  j["status"] = "ready";
+  j["dimension"] = (*embedder)->dimension();
+  j["version"] = (*embedder)->version();
+  return j;
+}
+
+void RunList(CommandContext& ctx, const std::string& dir) {
+  ordered_json list = ordered_json::array();
+  for (const Entry& e : Entries(dir)) {
+    ordered_json j = Inspect(e);
+    if (j["status"] == "error") Fail(ctx, Status::InvalidArgument(j["error"].get<std::string>()));
+    list.push_back(std::move(j));
+  }
+  if (ctx.json) {
+    std::cout << ordered_json{{"models_dir", dir}, {"embedders", list}}.dump() << "\n";
+    return;
+  }
+  std::printf("models directory: %s\n%-16s %6s  %-7s  %s\n", dir.c_str(), "name", "dim", "status",
+              "source");
+  for (const ordered_json& j : list) {
+    const std::string dim = j.contains("dimension") ? j["dimension"].dump() : "-";
+    std::string source = j["source"].get<std::string>();
+    if (j.contains("file")) source += ": " + j["file"].get<std::string>();
+    std::printf("%-16s %6s  %-7s  %s\n", j["name"].get<std::string>().c_str(), dim.c_str(),
+                j["status"].get<std::string>().c_str(), source.c_str());
+    if (j.contains("version")) {
+      std::printf("%33s version %s\n", "", j["version"].get<std::string>().c_str());
+    }
+  }
+  if (list[0]["status"] == "missing") {  // the default cnn
+    std::printf("(the cnn weights are missing: run scripts/setup.sh, or pass --models DIR)\n");
+  }
+}
+
+void RunShow(CommandContext& ctx, const std::string& dir, const std::string& name) {
+  const std::vector<Entry> entries = Entries(dir);
+  std::vector<const Entry*> matches;
+  std::string known;
+  for (const Entry& e : entries) {
+    if (e.name == name) matches.push_back(&e);
+    known += (known.empty() ? "" : ", ") + e.name;
+  }
+  if (matches.empty()) {
+    return Fail(ctx, Status::NotFound("no embedder named '" + name + "' in " + dir +
+                                      " (there are: " + known + ")"));
+  }
+  if (matches.size() > 1) {
+    std::string sources;
+    for (const Entry* e : matches) sources += (sources.empty() ? "" : ", ") + e->source;
+    return Fail(ctx, Status::InvalidArgument("'" + name + "' names several embedders: " + sources));
+  }
+  const Entry& e = *matches[0];
+  if (!e.error.ok()) return Fail(ctx, e.error);
+  const int indent = ctx.json ? -1 : 2;
+  std::cout << (e.spec ? embed::ModelSpecToJson(*e.spec, indent) : ColorJson().dump(indent))
+            << "\n";
+}
+
+}  // namespace
+
+void AddModelsCommand(CLI::App& app, CommandContext& ctx) {
+  CLI::App* models =
+      app.add_subcommand("models", "The embedders this installation can run (default: list them)");
+  auto dir = std::make_shared<std::string>();
+  models->add_option("--models", *dir,
+                     "Models directory (default: $ALIKE_MODELS or the one setup.sh fills)");
+
+  auto* show = models->add_subcommand("show", "Print one embedder's spec as JSON");
+  show->fallthrough();  // so that --models may also follow the name
+  auto name = std::make_shared<std::string>();
+  show->add_option("name", *name, "Embedder name, as the list shows it")->required();
+
+  models->callback([&ctx, show, dir, name] {
+    const std::string d = dir->empty() ? embed::DefaultModelDir() : *dir;
+    if (show->parsed()) {
+      RunShow(ctx, d, *name);
+    } else {
+      RunList(ctx, d);
+    }
+  });
+}
+
+}  // namespace alike::cli

@@ -1,0 +1,18 @@
+// `alike models`: which embedders this installation can run (the default CNN, the built-in
+// colour descriptor and every user model spec *.json in the models directory), and `alike models
+// show NAME`: one embedder's spec as JSON. The models directory is --models DIR, else
+// $ALIKE_MODELS, else the models/ folder scripts/setup.sh fills.
+#ifndef ALIKE_CLI_MODELS_COMMAND_H_
+#define ALIKE_CLI_MODELS_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command_context.h"
+
+namespace alike::cli {
+
+void AddModelsCommand(CLI::App& app, CommandContext& context);
+
+}  // namespace alike::cli
+
+#endif  // ALIKE_CLI_MODELS_COMMAND_H_
