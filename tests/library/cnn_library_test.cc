@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "alike/library.h"
 #include "embed/model_dir.h"
+#include "image/image_test_util.h"
 #include "testing/temp_dir.h"
 
 namespace alike {
@@ -78,6 +80,55 @@ TEST(CnnLibraryTest, SimilarPhotosOfTheSameKindComeFirst) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].paths[0], original);
   EXPECT_GT((*hits)[0].score, 0.99);
+}
+
+// A phone photo stored sideways with the EXIF tag that shows it upright embeds like its upright
+// twin: decoding applies the orientation before the CNN sees the picture.
+TEST(CnnLibraryTest, ExifRotatedTwinsEmbedAlike) {
+  const std::string models = embed::DefaultModelDir();
+  if (!fs::exists(models + "/tf2_mobilenet_v2_1.0_224_ptq.tflite")) {
+    GTEST_SKIP() << "MobileNetV2 is not installed in " << models << ": run scripts/setup.sh";
+  }
+  const std::string photo = std::string(ALIKE_SHARED_DIR) +
+                            "/data/copies/pdq/pdq/data/reg-test-input/exif-rotn/exif-rotn-1.jpg";
+  if (!fs::exists(photo)) GTEST_SKIP() << "shared photo absent: " << photo;
+  test::TempDir dir;
+  fs::create_directories(dir.Sub("photos"));
+  cv::Mat upright = cv::imread(photo, cv::IMREAD_COLOR);
+  ASSERT_FALSE(upright.empty());
+  cv::resize(upright, upright, {800, 600}, 0, 0, cv::INTER_AREA);
+  ASSERT_TRUE(cv::imwrite(dir.Sub("photos/upright.jpg"), upright, {cv::IMWRITE_JPEG_QUALITY, 95}));
+  // Orientation 6: the stored pixels are turned 90 degrees counter-clockwise; viewers (and
+  // alike) turn them clockwise. Orientation 8 is the other way round.
+  cv::Mat stored;
+  cv::rotate(upright, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
+  const auto jpeg = image::testing::Encode(".jpg", stored, {cv::IMWRITE_JPEG_QUALITY, 95});
+  image::testing::WriteBytes(
+      dir.Sub("photos/tagged6.jpg"),
+      image::testing::JpegWithExif(jpeg, image::testing::ExifWithOrientation(6)));
+  ASSERT_TRUE(cv::imwrite(dir.Sub("sideways.jpg"), stored, {cv::IMWRITE_JPEG_QUALITY, 95}));
+
+  auto lib = Library::Open(dir.Sub("lib"), {.create_if_missing = true, .embedders = {"cnn"}});
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  std::vector<std::string> roots = {dir.Sub("photos")};
+  auto report = (*lib)->Index(roots, {}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->indexed, 2u);
+  auto hits = (*lib)->SearchFile(dir.Sub("photos/upright.jpg"), {.by = "cnn", .k = 2});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_GT((*hits)[1].score, 0.98) << (*hits)[1].paths[0];
+  auto tagged =
+      (*lib)->GetImage((*hits)[(*hits)[0].paths[0].ends_with("tagged6.jpg") ? 0 : 1].image_id);
+  ASSERT_TRUE(tagged.ok());
+  EXPECT_EQ(tagged->width, 800);  // catalogued upright
+  // The same pixels without the tag are a different picture to the CNN.
+  auto sideways = (*lib)->SearchFile(dir.Sub("sideways.jpg"), {.by = "cnn", .k = 1});
+  ASSERT_TRUE(sideways.ok());
+  ASSERT_EQ(sideways->size(), 1u);
+  EXPECT_LT((*sideways)[0].score, (*hits)[1].score - 0.05);
+  std::printf("EXIF twin score %.4f; the untagged sideways pixels: %.4f\n", (*hits)[1].score,
+              (*sideways)[0].score);
 }
 
 }  // namespace
