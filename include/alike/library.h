@@ -161,6 +161,15 @@ class Library {
   // Forgets files (a directory: every catalogued file under it); returns how many files.
   virtual Result<uint64_t> Remove(std::span<const std::string> paths) = 0;
 
+  // Adds and removes user tags of an image (stored in the catalog and in its vectors' payloads,
+  // so searches can filter on them); returns the tags it has afterwards.
+  virtual Result<std::vector<std::string>> Tag(uint64_t image_id, std::span<const std::string> add,
+                                               std::span<const std::string> remove) = 0;
+
+  // A consistent copy of the whole library (vectors and catalog) in a new directory, taken
+  // while searches go on; it waits for a running index or removal to finish.
+  virtual Status Snapshot(const std::string& dest_dir) = 0;
+
   virtual Result<ImageDetails> GetImage(uint64_t image_id) const = 0;
   virtual Result<std::optional<uint64_t>> FindPath(const std::string& path) const = 0;
   virtual Result<std::vector<uint8_t>> Thumbnail(uint64_t image_id) const = 0;  // JPEG

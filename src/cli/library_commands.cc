@@ -235,6 +235,99 @@ void RunRemove(CommandContext& ctx, const std::vector<std::string>& paths) {
   }
 }
 
+// ---- show, tag: an image named by one of its paths or by --id
+
+struct ImageRef {
+  std::string path;
+  std::optional<uint64_t> id;
+};
+
+Result<uint64_t> Resolve(Library& lib, const ImageRef& ref) {
+  if (ref.path.empty() == !ref.id) {
+    return Status::InvalidArgument("name the image by one PATH or by --id, not both");
+  }
+  if (ref.id) return *ref.id;
+  auto id = lib.FindPath(ref.path);
+  if (!id.ok()) return id.status();
+  if (!*id) return Status::NotFound(ref.path + " is not in the library (alike index it first)");
+  return **id;
+}
+
+nlohmann::json DetailsJson(const ImageDetails& d) {
+  nlohmann::json j{{"id", d.id},         {"paths", d.paths}, {"hash", d.hash},
+                   {"bytes", d.bytes},   {"width", d.width}, {"height", d.height},
+                   {"format", d.format}, {"taken", d.taken}, {"camera", d.camera},
+                   {"tags", d.tags}};
+  if (d.latitude && d.longitude) {
+    j["lat"] = *d.latitude;
+    j["lon"] = *d.longitude;
+  }
+  return j;
+}
+
+void PrintDetails(const CommandContext& ctx, const ImageDetails& d) {
+  if (ctx.json) {
+    std::printf(
+        "%s\n",
+        DetailsJson(d).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  std::printf("id       %llu\n", static_cast<unsigned long long>(d.id));
+  for (const std::string& p : d.paths) std::printf("path     %s\n", p.c_str());
+  std::printf("picture  %s %dx%d, %s\n", d.format.c_str(), d.width, d.height,
+              HumanBytes(d.bytes).c_str());
+  if (!d.taken.empty()) std::printf("taken    %s\n", d.taken.c_str());
+  if (!d.camera.empty()) std::printf("camera   %s\n", d.camera.c_str());
+  if (d.latitude && d.longitude) std::printf("place    %.6f, %.6f\n", *d.latitude, *d.longitude);
+  std::string tags;
+  for (const std::string& t : d.tags) tags += (tags.empty() ? "" : ", ") + t;
+  std::printf("tags     %s\n", tags.empty() ? "(none)" : tags.c_str());
+  std::printf("sha256   %s\n", d.hash.c_str());
+}
+
+void RunShow(CommandContext& ctx, const ImageRef& ref) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  auto id = Resolve(**lib, ref);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto details = (*lib)->GetImage(*id);
+  if (!details.ok()) return Fail(ctx, details.status());
+  PrintDetails(ctx, *details);
+}
+
+struct TagArgs {
+  ImageRef image;
+  std::string add, remove;
+};
+
+void RunTag(CommandContext& ctx, const TagArgs& args) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  auto id = Resolve(**lib, args.image);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto tags = (*lib)->Tag(*id, SplitList(args.add), SplitList(args.remove));
+  if (!tags.ok()) return Fail(ctx, tags.status());
+  if (ctx.json) {
+    std::printf("%s\n", nlohmann::json{{"id", *id}, {"tags", *tags}}
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
+    return;
+  }
+  std::string text;
+  for (const std::string& t : *tags) text += (text.empty() ? "" : ", ") + t;
+  std::printf("tags: %s\n", text.empty() ? "(none)" : text.c_str());
+}
+
+// ---- snapshot
+
+void RunSnapshot(CommandContext& ctx, const std::string& dest) {
+  auto lib = OpenLibrary(ctx);
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  Status s = (*lib)->Snapshot(dest);
+  if (!s.ok()) return Fail(ctx, s);
+  if (!ctx.json) std::printf("snapshot written to %s\n", dest.c_str());
+}
+
 // ---- info
 
 void RunInfo(CommandContext& ctx) {
@@ -334,6 +427,27 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* info = app.add_subcommand("info", "Counts, models and disk use of the library");
   info->callback([&ctx] { RunInfo(ctx); });
+
+  auto show_ref = std::make_shared<ImageRef>();
+  auto* show = app.add_subcommand("show", "What the library knows about one image");
+  show->add_option("path", show_ref->path, "An indexed file");
+  show->add_option("--id", show_ref->id, "Or the image's id");
+  show->callback([&ctx, show_ref] { RunShow(ctx, *show_ref); });
+
+  auto tag_args = std::make_shared<TagArgs>();
+  auto* tag =
+      app.add_subcommand("tag", "Add or remove tags of an image (searchable with --filter)");
+  tag->add_option("path", tag_args->image.path, "An indexed file");
+  tag->add_option("--id", tag_args->image.id, "Or the image's id");
+  tag->add_option("--add", tag_args->add, "Tags to add, comma-separated");
+  tag->add_option("--remove", tag_args->remove, "Tags to remove, comma-separated");
+  tag->callback([&ctx, tag_args] { RunTag(ctx, *tag_args); });
+
+  auto snapshot_dest = std::make_shared<std::string>();
+  auto* snapshot = app.add_subcommand(
+      "snapshot", "Copy the whole library consistently to a new directory, while it serves");
+  snapshot->add_option("dest", *snapshot_dest, "Directory to create")->required();
+  snapshot->callback([&ctx, snapshot_dest] { RunSnapshot(ctx, *snapshot_dest); });
 }
 
 }  // namespace alike::cli

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -154,6 +155,50 @@ class LibraryImpl : public Library {
         .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
     ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
     return static_cast<uint64_t>(doomed.size());
+  }
+
+  Result<std::vector<std::string>> Tag(uint64_t image_id, std::span<const std::string> add,
+                                       std::span<const std::string> remove) override {
+    std::lock_guard lock(write_mu_);
+    auto record = catalog_->GetImage(image_id);
+    if (!record.ok()) return record.status();
+    if (!*record) return Status::NotFound("no image " + std::to_string(image_id));
+    std::set<std::string> tags((*record)->tags.begin(), (*record)->tags.end());
+    for (const std::string& t : add) {
+      if (t.empty()) return Status::InvalidArgument("a tag cannot be empty");
+      tags.insert(t);
+    }
+    for (const std::string& t : remove) tags.erase(t);
+    const std::vector<std::string> updated(tags.begin(), tags.end());
+    // Payloads first, then the catalog: payloads are rebuilt from the catalog's tags whenever
+    // an image is re-embedded, so the catalog is the copy that must end up right.
+    auto spaces = AllSpaces();
+    if (!spaces.ok()) return spaces.status();
+    for (const Space& space : *spaces) {
+      std::vector<Record> records;
+      for (uint32_t i = 0; i < library::kMaxVectorsPerImage; ++i) {
+        auto r = space.collection->Get(library::VectorId(image_id, i));
+        if (!r.ok()) break;
+        auto payload = nlohmann::json::parse(r->payload, nullptr, false);
+        if (!payload.is_object()) payload = nlohmann::json::object();
+        payload["tags"] = updated;
+        r->payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        records.push_back(std::move(*r));
+      }
+      if (!records.empty()) ALIKE_RETURN_IF_ERROR(space.collection->Upsert(records));
+    }
+    ALIKE_RETURN_IF_ERROR(catalog_->SetTags(image_id, updated));
+    return updated;
+  }
+
+  Status Snapshot(const std::string& dest_dir) override {
+    std::lock_guard lock(write_mu_);
+    ALIKE_RETURN_IF_ERROR(db_->Snapshot(dest_dir));
+    const std::string catalog = dest_dir + "/catalog.sqlite";
+    ALIKE_RETURN_IF_ERROR(catalog_->BackupTo(catalog + ".tmp"));
+    ALIKE_RETURN_IF_ERROR(SyncFile(catalog + ".tmp"));
+    ALIKE_RETURN_IF_ERROR(RenameFile(catalog + ".tmp", catalog));
+    return SyncDir(dest_dir);
   }
 
   Result<ImageDetails> GetImage(uint64_t image_id) const override {

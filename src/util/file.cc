@@ -228,13 +228,21 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
   return SyncDir(ParentDir(path));
 }
 
-Status SyncDir(const std::string& dir) {
-  Result<int> opened = OpenFd(dir, O_RDONLY | O_DIRECTORY);
+namespace {
+
+Status SyncPath(const std::string& path, int flags) {
+  Result<int> opened = OpenFd(path, flags);
   if (!opened.ok()) return opened.status();
   ScopedFd fd(*opened);
-  ALIKE_RETURN_IF_ERROR(Fsync(fd.get(), dir));
-  return fd.Close(dir);
+  ALIKE_RETURN_IF_ERROR(Fsync(fd.get(), path));
+  return fd.Close(path);
 }
+
+}  // namespace
+
+Status SyncDir(const std::string& dir) { return SyncPath(dir, O_RDONLY | O_DIRECTORY); }
+
+Status SyncFile(const std::string& path) { return SyncPath(path, O_RDONLY); }
 
 std::string ParentDir(const std::string& path) {
   std::string parent = std::filesystem::path(path).parent_path().string();

@@ -64,6 +64,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view data);
 // fsyncs a directory, making entries created, renamed or removed in it durable.
 Status SyncDir(const std::string& dir);
 
+// fsyncs a file another library wrote (SQLite's backup, say) before it is renamed into place.
+Status SyncFile(const std::string& path);
+
 // The directory holding path ("." for a bare file name); what SyncDir needs after creating path.
 std::string ParentDir(const std::string& path);
 

@@ -103,6 +103,23 @@ TEST_F(LibraryCliTest, InitIndexSearchInfoRemove) {
   EXPECT_TRUE(i["spaces"][0]["current"].get<bool>());
   EXPECT_NE(Alike("info").out.find("12 in 12 files"), std::string::npos);
 
+  RunResult tag = Alike("tag photos/pic005.png --add shoes,red");
+  ASSERT_EQ(tag.exit_code, 0) << tag.err;
+  EXPECT_NE(tag.out.find("red, shoes"), std::string::npos) << tag.out;
+  auto shown = nlohmann::json::parse(Alike("--json show --id " + std::to_string(id)).out);
+  EXPECT_EQ(shown["paths"][0], Photos() + "/pic005.png");
+  EXPECT_EQ(shown["tags"], (std::vector<std::string>{"red", "shoes"}));
+  EXPECT_EQ(shown["width"], 160);
+  auto tagged = nlohmann::json::parse(
+      Alike(R"(--json search photos/pic001.png --by color --filter '{"tags": "shoes"}')").out);
+  ASSERT_EQ(tagged.size(), 1u);
+  EXPECT_EQ(tagged[0]["id"], id);
+  EXPECT_EQ(Alike("show photos/not-indexed.png").exit_code, 1);
+
+  RunResult snapshot = Alike("snapshot snap");
+  ASSERT_EQ(snapshot.exit_code, 0) << snapshot.err;
+  EXPECT_EQ(nlohmann::json::parse(Alike("--db snap --json info").out)["images"], 12);
+
   RunResult rm = Alike("rm photos/pic000.png photos/pic001.png");
   ASSERT_EQ(rm.exit_code, 0) << rm.err;
   EXPECT_NE(rm.out.find("removed 2 files"), std::string::npos);

@@ -356,6 +356,59 @@ TEST_F(LibraryTest, SearchesFilterOnImageFactsAndFromIndexedImages) {
   EXPECT_FALSE(unknown.ok());
 }
 
+TEST_F(LibraryTest, TagsAreKeptInTheCatalogAndFilterableAcrossReembedding) {
+  WritePicture(Photo("a.png"), 1);
+  WritePicture(Photo("b.png"), 2);
+  WritePicture(Photo("c.png"), 3);
+  Index();
+  auto a = lib_->FindPath(Photo("a.png"));
+  ASSERT_TRUE(a.ok() && *a);
+  std::vector<std::string> add = {"shoes", "red"}, none, remove = {"red"};
+  auto tags = lib_->Tag(**a, add, none);
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  EXPECT_EQ(*tags, (std::vector<std::string>{"red", "shoes"}));
+  tags = lib_->Tag(**a, none, remove);
+  ASSERT_TRUE(tags.ok());
+  EXPECT_EQ(*tags, std::vector<std::string>{"shoes"});
+
+  auto shoes = Search(Photo("c.png"), 10, R"({"tags": "shoes"})");
+  ASSERT_EQ(shoes.size(), 1u);
+  EXPECT_EQ(shoes[0].image_id, **a);
+  EXPECT_TRUE(Search(Photo("c.png"), 10, R"({"tags": "red"})").empty());
+
+  Open("v2");  // a new model: every vector is made again, its payload from the catalog
+  Index();
+  shoes = Search(Photo("c.png"), 10, R"({"tags": "shoes"})");
+  ASSERT_EQ(shoes.size(), 1u);
+  EXPECT_EQ(shoes[0].image_id, **a);
+  auto details = lib_->GetImage(**a);
+  ASSERT_TRUE(details.ok());
+  EXPECT_EQ(details->tags, std::vector<std::string>{"shoes"});
+  std::vector<std::string> empty_tag = {""};
+  EXPECT_FALSE(lib_->Tag(**a, empty_tag, none).ok());
+  EXPECT_FALSE(lib_->Tag(999999, add, none).ok());
+}
+
+TEST_F(LibraryTest, SnapshotsHoldTheWholeLibrary) {
+  for (int i = 0; i < 6; ++i) WritePicture(Photo(Numbered(i)), i);
+  Index();
+  ASSERT_TRUE(lib_->Snapshot(dir_.Sub("snap")).ok());
+  EXPECT_FALSE(lib_->Snapshot(dir_.Sub("snap")).ok());  // never over an existing directory
+  fs::remove(Photo(Numbered(0)));
+  Index(nullptr, {.prune = true});  // the original moves on; the snapshot does not
+  auto snap = OpenLibrary(dir_.Sub("snap"), {}, std::make_shared<FakeRegistry>("v1"));
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  auto info = (*snap)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->images, 6u);
+  EXPECT_EQ(info->spaces.at(0).vectors, 6u);
+  auto hits = (*snap)->SearchFile(Photo(Numbered(3)), {.by = "mean", .k = 1});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->at(0).paths[0], Photo(Numbered(3)));
+  EXPECT_EQ(ImageCount(), 5u);
+}
+
 TEST(LibraryOpenTest, RefusesUnknownEmbeddersAndMissingLibraries) {
   test::TempDir dir;
   auto registry = std::make_shared<FakeRegistry>("v1");
