@@ -9,10 +9,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "alike/library.h"
 #include "cli/progress.h"
+#include "util/text.h"
 
 namespace alike::cli {
 namespace {
@@ -23,15 +23,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void OnInterrupt(int) {
   g_interrupted.store(true);
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once (nothing is lost)
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    if (!part.empty()) out.push_back(part);
-  }
-  return out;
 }
 
 Result<std::unique_ptr<Library>> OpenLibrary(const CommandContext& ctx) {
@@ -279,8 +270,7 @@ void PrintDetails(const CommandContext& ctx, const ImageDetails& d) {
   if (!d.taken.empty()) std::printf("taken    %s\n", d.taken.c_str());
   if (!d.camera.empty()) std::printf("camera   %s\n", d.camera.c_str());
   if (d.latitude && d.longitude) std::printf("place    %.6f, %.6f\n", *d.latitude, *d.longitude);
-  std::string tags;
-  for (const std::string& t : d.tags) tags += (tags.empty() ? "" : ", ") + t;
+  const std::string tags = JoinList(d.tags, ", ");
   std::printf("tags     %s\n", tags.empty() ? "(none)" : tags.c_str());
   std::printf("sha256   %s\n", d.hash.c_str());
 }
@@ -313,8 +303,7 @@ void RunTag(CommandContext& ctx, const TagArgs& args) {
                             .c_str());
     return;
   }
-  std::string text;
-  for (const std::string& t : *tags) text += (text.empty() ? "" : ", ") + t;
+  const std::string text = JoinList(*tags, ", ");
   std::printf("tags: %s\n", text.empty() ? "(none)" : text.c_str());
 }
 
@@ -358,8 +347,7 @@ void RunInfo(CommandContext& ctx) {
                             .c_str());
     return;
   }
-  std::string embedders;
-  for (const std::string& e : info->embedders) embedders += (embedders.empty() ? "" : ", ") + e;
+  const std::string embedders = JoinList(info->embedders, ", ");
   std::printf("library     %s\n", info->path.c_str());
   std::printf("images      %llu in %llu files (%s)\n",
               static_cast<unsigned long long>(info->images),

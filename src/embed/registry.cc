@@ -4,15 +4,15 @@
 
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
+#include "util/text.h"
 
 namespace alike::embed {
 
 Status EmbedderRegistry::CheckKnown(const std::string& name) const {
   const std::vector<std::string> names = Names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return Status::OK();
-  std::string known;
-  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-  return Status::InvalidArgument("unknown embedder '" + name + "' (known: " + known + ")");
+  return Status::InvalidArgument("unknown embedder '" + name +
+                                 "' (known: " + JoinList(names, ", ") + ")");
 }
 
 namespace {

@@ -7,7 +7,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "embed/model_dir.h"
 #include "embed/registry.h"
@@ -18,6 +17,7 @@
 #include "library/library_impl.h"
 #include "library/space.h"
 #include "util/file.h"
+#include "util/text.h"
 
 namespace alike {
 namespace {
@@ -26,21 +26,6 @@ using library::Catalog;
 using library::Space;
 
 constexpr const char* kEmbeddersSetting = "embedders";
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
-  return out;
-}
-
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    if (!part.empty()) out.push_back(part);
-  }
-  return out;
-}
 
 // Similarity from a collection distance: 1 is identical.
 float Score(Metric metric, float distance, uint32_t dimension) {
@@ -269,7 +254,7 @@ class LibraryImpl : public Library {
   Result<std::vector<std::string>> ConfiguredEmbedders() const {
     auto value = catalog_->Setting(kEmbeddersSetting);
     if (!value.ok()) return value.status();
-    return *value ? Split(**value) : std::vector<std::string>{};
+    return *value ? SplitList(**value) : std::vector<std::string>{};
   }
 
   // Embedders are loaded on first use and kept: a CNN takes a moment to load.
@@ -431,7 +416,7 @@ Result<std::unique_ptr<Library>> OpenLibrary(
     for (const std::string& name : options.embedders) {
       ALIKE_RETURN_IF_ERROR(embedders->CheckKnown(name));
     }
-    ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, Join(options.embedders)));
+    ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, JoinList(options.embedders)));
   }
   return std::unique_ptr<Library>(std::make_unique<LibraryImpl>(
       dir, std::move(embedders), std::move(*db), std::move(*catalog), std::move(after_step)));

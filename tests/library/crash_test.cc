@@ -22,6 +22,7 @@
 #include "library/catalog.h"
 #include "library/image_facts.h"
 #include "library/library_impl.h"
+#include "testing/child_process.h"
 #include "testing/temp_dir.h"
 
 namespace alike::library {
@@ -186,25 +187,17 @@ TEST(LibraryCrashTest, KillNineDuringIndexingLosesNothingAcknowledged) {
   int kills = 0;
   for (int round = 0; round < rounds; ++round) {
     ChangeFolder(photos, round, 120, rng, next_seed);
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      RunIndexer(lib_dir, photos, fds[1]);
-    }
-    close(fds[1]);
+    const test::Child child =
+        test::ForkWithPipe([&](int ack_fd) { RunIndexer(lib_dir, photos, ack_fd); });
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 600000));
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
+    kill(child.pid, SIGKILL);
+    const int status = test::WaitFor(child);
     if (WIFSIGNALED(status)) {
       ++kills;
     } else {
       ASSERT_EQ(WEXITSTATUS(status), 0) << "round " << round << ": the indexer failed";
     }
-    ReadAcks(fds[0], acked);
+    ReadAcks(child.read_fd, acked);
     CheckConsistent(lib_dir, acked, "round " + std::to_string(round));
     if (::testing::Test::HasFatalFailure()) return;
   }
@@ -229,17 +222,9 @@ TEST(LibraryCrashTest, DyingAfterAnyCommitStepLosesNothingAcknowledged) {
     for (int nth : {1, 2}) {
       ++round;
       ChangeFolder(photos, round, 10, rng, next_seed);
-      int fds[2];
-      ASSERT_EQ(pipe(fds), 0);
-      pid_t child = fork();
-      ASSERT_GE(child, 0);
-      if (child == 0) {
-        close(fds[0]);
-        RunIndexer(lib_dir, photos, fds[1], step, nth);
-      }
-      close(fds[1]);
-      int status = 0;
-      waitpid(child, &status, 0);
+      const test::Child child =
+          test::ForkWithPipe([&](int ack_fd) { RunIndexer(lib_dir, photos, ack_fd, step, nth); });
+      const int status = test::WaitFor(child);
       const std::string context = std::string("after step ") + step + " #" + std::to_string(nth);
       ASSERT_TRUE(WIFEXITED(status)) << context;
       // Step 2 of a kind may not come in a small run; the first always does (every round
@@ -247,7 +232,7 @@ TEST(LibraryCrashTest, DyingAfterAnyCommitStepLosesNothingAcknowledged) {
       if (nth == 1) {
         ASSERT_EQ(WEXITSTATUS(status), 9) << context << ": step never reached";
       }
-      ReadAcks(fds[0], acked);
+      ReadAcks(child.read_fd, acked);
       CheckConsistent(lib_dir, acked, context);
       if (::testing::Test::HasFatalFailure()) return;
     }

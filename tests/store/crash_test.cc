@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "alike/vector_db.h"
+#include "testing/child_process.h"
 #include "testing/temp_dir.h"
 
 namespace alike {
@@ -108,27 +109,19 @@ TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
   uint64_t applied = 0;
   int in_flight_landed = 0;
   for (int round = 0; round < rounds; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      RunWriter(path, applied, fds[1]);
-    }
-    close(fds[1]);
+    const test::Child child =
+        test::ForkWithPipe([&](int ack_fd) { RunWriter(path, applied, ack_fd); });
     // Kill at a random moment: sometimes during open and recovery, mostly amid writes.
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150000));
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
+    kill(child.pid, SIGKILL);
+    const int status = test::WaitFor(child);
     ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited early with " << WEXITSTATUS(status);
     uint64_t n, acked_end = applied;  // one past the last acknowledged operation
-    while (read(fds[0], &n, sizeof(n)) == sizeof(n)) {
+    while (read(child.read_fd, &n, sizeof(n)) == sizeof(n)) {
       ASSERT_EQ(n, acked_end);
       acked_end = n + 1;
     }
-    close(fds[0]);
+    close(child.read_fd);
     for (uint64_t i = applied; i < acked_end; ++i) ApplyToModel(MakeOp(i), &model);
     applied = acked_end;
 
