@@ -13,47 +13,13 @@
 #include "embed/color_embedder.h"
 #include "embed/model_dir.h"
 #include "embed/model_spec.h"
+#include "embed/registry.h"
 
 namespace alike::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using ordered_json = nlohmann::ordered_json;
-
-// One embedder the models directory offers.
-struct Entry {
-  std::string name;
-  std::string source;                    // "default", "built in" or the user spec file
-  std::optional<embed::ModelSpec> spec;  // none for the built-in colour descriptor
-  Status error;                          // a user spec that does not parse
-  bool user = false;                     // from a spec file, which its errors then name
-};
-
-// cnn, color, then the user specs in file-name order. A spec that does not parse stays in the
-// list, named after its file, so that the user sees why it is not usable.
-std::vector<Entry> Entries(const std::string& dir) {
-  std::vector<Entry> entries;
-  entries.push_back({.name = "cnn", .source = "default", .spec = embed::DefaultCnnSpec(dir)});
-  entries.push_back({.name = "color", .source = "built in"});
-  std::vector<fs::path> files;
-  std::error_code ec;  // a missing directory simply holds no specs
-  for (const auto& f : fs::directory_iterator(dir, ec)) {
-    if (f.path().extension() == ".json" && f.is_regular_file()) files.push_back(f.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
-    Entry entry{.name = file.stem().string(), .source = file.string(), .user = true};
-    auto spec = embed::LoadModelSpec(file.string());
-    if (spec.ok()) {
-      entry.name = spec->name;
-      entry.spec = std::move(*spec);
-    } else {
-      entry.error = spec.status();
-    }
-    entries.push_back(std::move(entry));
-  }
-  return entries;
-}
 
 ordered_json ColorJson() {
   const embed::ColorEmbedder color;
@@ -65,7 +31,7 @@ ordered_json ColorJson() {
 
 // What the list says about one entry. CNN models are loaded: that checks the spec against the
 // weights and gives the real dimension and version.
-ordered_json Inspect(const Entry& e) {
+ordered_json Inspect(const embed::ModelEntry& e) {
   if (!e.spec && e.error.ok()) {
     ordered_json j = ColorJson();
     j["status"] = "ready";
@@ -97,7 +63,7 @@ ordered_json Inspect(const Entry& e) {
 
 void RunList(CommandContext& ctx, const std::string& dir) {
   ordered_json list = ordered_json::array();
-  for (const Entry& e : Entries(dir)) {
+  for (const embed::ModelEntry& e : embed::ListModels(dir)) {
     ordered_json j = Inspect(e);
     if (j["status"] == "error") Fail(ctx, Status::InvalidArgument(j["error"].get<std::string>()));
     list.push_back(std::move(j));
@@ -124,23 +90,9 @@ void RunList(CommandContext& ctx, const std::string& dir) {
 }
 
 void RunShow(CommandContext& ctx, const std::string& dir, const std::string& name) {
-  const std::vector<Entry> entries = Entries(dir);
-  std::vector<const Entry*> matches;
-  std::string known;
-  for (const Entry& e : entries) {
-    if (e.name == name) matches.push_back(&e);
-    known += (known.empty() ? "" : ", ") + e.name;
-  }
-  if (matches.empty()) {
-    return Fail(ctx, Status::NotFound("no embedder named '" + name + "' in " + dir +
-                                      " (there are: " + known + ")"));
-  }
-  if (matches.size() > 1) {
-    std::string sources;
-    for (const Entry* e : matches) sources += (sources.empty() ? "" : ", ") + e->source;
-    return Fail(ctx, Status::InvalidArgument("'" + name + "' names several embedders: " + sources));
-  }
-  const Entry& e = *matches[0];
+  auto found = embed::FindModel(dir, name);
+  if (!found.ok()) return Fail(ctx, found.status());
+  const embed::ModelEntry& e = *found;
   if (!e.error.ok()) return Fail(ctx, e.error);
   const int indent = ctx.json ? -1 : 2;
   std::cout << (e.spec ? embed::ModelSpecToJson(*e.spec, indent) : ColorJson().dump(indent))

@@ -1,6 +1,7 @@
 #include "embed/registry.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
@@ -15,19 +16,72 @@ Status EmbedderRegistry::CheckKnown(const std::string& name) const {
                                  "' (known: " + JoinList(names, ", ") + ")");
 }
 
+std::vector<ModelEntry> ListModels(const std::string& models_dir) {
+  namespace fs = std::filesystem;
+  std::vector<ModelEntry> entries;
+  entries.push_back({.name = "cnn", .source = "default", .spec = DefaultCnnSpec(models_dir)});
+  entries.push_back({.name = "color", .source = "built in"});
+  std::vector<fs::path> files;
+  std::error_code ec;  // a missing directory simply holds no specs
+  for (const auto& f : fs::directory_iterator(models_dir, ec)) {
+    if (f.path().extension() == ".json" && f.is_regular_file()) files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    ModelEntry entry{.name = file.stem().string(), .source = file.string(), .user = true};
+    auto spec = LoadModelSpec(file.string());
+    if (spec.ok()) {
+      entry.name = spec->name;
+      entry.spec = std::move(*spec);
+    } else {
+      entry.error = spec.status();
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Result<ModelEntry> FindModel(const std::string& models_dir, const std::string& name) {
+  std::vector<ModelEntry> matches;
+  std::vector<std::string> names;
+  for (ModelEntry& e : ListModels(models_dir)) {
+    names.push_back(e.name);
+    if (e.name == name) matches.push_back(std::move(e));
+  }
+  if (matches.empty()) {
+    return Status::NotFound("no embedder named '" + name + "' in " + models_dir +
+                            " (there are: " + JoinList(names, ", ") + ")");
+  }
+  if (matches.size() > 1) {
+    std::vector<std::string> sources;
+    for (const ModelEntry& e : matches) sources.push_back(e.source);
+    return Status::InvalidArgument("'" + name +
+                                   "' names several embedders: " + JoinList(sources, ", "));
+  }
+  return std::move(matches[0]);
+}
+
 namespace {
 
-class Builtin : public EmbedderRegistry {
+class Installed : public EmbedderRegistry {
  public:
-  explicit Builtin(std::string models_dir) : models_dir_(std::move(models_dir)) {}
+  explicit Installed(std::string models_dir) : models_dir_(std::move(models_dir)) {}
 
-  std::vector<std::string> Names() const override { return {"cnn", "color"}; }
+  std::vector<std::string> Names() const override {
+    std::vector<std::string> names;
+    for (const ModelEntry& e : ListModels(models_dir_)) names.push_back(e.name);
+    return names;
+  }
 
   Result<std::unique_ptr<Embedder>> Open(const std::string& name) const override {
-    ALIKE_RETURN_IF_ERROR(CheckKnown(name));
-    if (name == "color") return std::unique_ptr<Embedder>(std::make_unique<ColorEmbedder>());
-    auto cnn = CnnEmbedder::OpenDefault(models_dir_);
+    auto found = FindModel(models_dir_, name);
+    if (!found.ok()) return found.status();
+    const ModelEntry& entry = *found;
+    if (!entry.error.ok()) return entry.error;
+    if (!entry.spec) return std::unique_ptr<Embedder>(std::make_unique<ColorEmbedder>());
+    auto cnn = CnnEmbedder::Open(*entry.spec);
     if (!cnn.ok()) {
+      if (entry.user) return cnn.status().WithContext(entry.source);
       return Status::FailedPrecondition(
           "the cnn embedder cannot load its model from " + models_dir_ + " (" +
           cnn.status().message() +
@@ -42,8 +96,8 @@ class Builtin : public EmbedderRegistry {
 
 }  // namespace
 
-std::unique_ptr<EmbedderRegistry> BuiltinEmbedders(const std::string& models_dir) {
-  return std::make_unique<Builtin>(models_dir);
+std::unique_ptr<EmbedderRegistry> InstalledEmbedders(const std::string& models_dir) {
+  return std::make_unique<Installed>(models_dir);
 }
 
 }  // namespace alike::embed

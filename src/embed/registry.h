@@ -1,17 +1,19 @@
-// EmbedderRegistry: the embedders available by name ("cnn", "color"), so that code choosing an
-// embedder by name (a library's settings, a command-line flag) need not know how each is built,
-// and tests can substitute embedders of their own.
+// EmbedderRegistry: the embedders available by name ("cnn", "color", and each user model spec
+// in the models directory), so that code choosing an embedder by name (a library's settings, a
+// command-line flag) need not know how each is built, and tests can substitute their own.
 //
 // Thread-safety: implementations are immutable; Open may be called concurrently.
 #ifndef ALIKE_EMBED_REGISTRY_H_
 #define ALIKE_EMBED_REGISTRY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "alike/status.h"
 #include "embed/embedder.h"
+#include "embed/model_spec.h"
 
 namespace alike::embed {
 
@@ -26,8 +28,26 @@ class EmbedderRegistry {
   Status CheckKnown(const std::string& name) const;
 };
 
-// The embedders built into alike: "cnn" (the default model from `models_dir`) and "color".
-std::unique_ptr<EmbedderRegistry> BuiltinEmbedders(const std::string& models_dir);
+// One embedder a models directory offers, as found (nothing loaded yet).
+struct ModelEntry {
+  std::string name;
+  std::string source;             // "default", "built in" or the user spec file
+  std::optional<ModelSpec> spec;  // none for the built-in colour descriptor
+  Status error;                   // a user spec that does not parse
+  bool user = false;              // from a spec file, which its errors then name
+};
+
+// cnn, color, then the user specs (*.json) in file-name order, each named by its spec's "name".
+// A spec that does not parse stays in the list, named after its file, with its error.
+std::vector<ModelEntry> ListModels(const std::string& models_dir);
+
+// The one entry of ListModels named `name`: NotFound listing the names there are, or
+// InvalidArgument when several specs share the name.
+Result<ModelEntry> FindModel(const std::string& models_dir, const std::string& name);
+
+// The embedders of ListModels(models_dir). Opening a user spec's name loads its model with
+// CnnEmbedder; a name two specs share is refused.
+std::unique_ptr<EmbedderRegistry> InstalledEmbedders(const std::string& models_dir);
 
 }  // namespace alike::embed
 

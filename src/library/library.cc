@@ -429,7 +429,7 @@ namespace alike {
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
                                                const LibraryOptions& options) {
   std::string models = options.models_dir.empty() ? embed::DefaultModelDir() : options.models_dir;
-  return library::OpenLibrary(dir, options, embed::BuiltinEmbedders(models));
+  return library::OpenLibrary(dir, options, embed::InstalledEmbedders(models));
 }
 
 }  // namespace alike

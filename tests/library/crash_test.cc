@@ -53,7 +53,7 @@ LibraryOptions Options() {
                              const std::string& crash_step = "", int crash_nth = 0) {
   int seen = 0;
   auto lib =
-      OpenLibrary(lib_dir, Options(), embed::BuiltinEmbedders(""), [&](std::string_view step) {
+      OpenLibrary(lib_dir, Options(), embed::InstalledEmbedders(""), [&](std::string_view step) {
         if (step == crash_step && ++seen == crash_nth) _exit(9);
       });
   if (!lib.ok()) _exit(3);
