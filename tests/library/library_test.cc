@@ -409,6 +409,31 @@ TEST_F(LibraryTest, SnapshotsHoldTheWholeLibrary) {
   EXPECT_EQ(ImageCount(), 5u);
 }
 
+TEST_F(LibraryTest, SearchesRunWhileAnIndexRunCommits) {
+  for (int i = 0; i < 10; ++i) WritePicture(Photo(Numbered(i)), i);
+  Index();
+  for (int i = 10; i < 120; ++i) WritePicture(Photo(Numbered(i)), i);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      while (!done) {
+        auto hits = lib_->SearchFile(Photo(Numbered(t)), {.by = "mean", .k = 5});
+        if (!hits.ok() || hits->empty() || hits->front().paths.empty()) ++failures;
+        ++searches;
+      }
+    });
+  }
+  IndexReport report = Index();
+  done = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(report.indexed, 110u);
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(searches, 0);
+  EXPECT_EQ(ImageCount(), 120u);
+}
+
 TEST(LibraryOpenTest, RefusesUnknownEmbeddersAndMissingLibraries) {
   test::TempDir dir;
   auto registry = std::make_shared<FakeRegistry>("v1");
