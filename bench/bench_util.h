@@ -1,5 +1,5 @@
-// Small helpers shared by the benchmark's pieces: a stopwatch, process memory, a parallel loop and
-// a fatal-error check. Nothing here is part of alike.
+// Small helpers shared by the benchmark's pieces: a stopwatch, process memory, a parallel loop, a
+// fatal-error check and report formatting. Nothing here is part of alike.
 #ifndef ALIKE_BENCH_BENCH_UTIL_H_
 #define ALIKE_BENCH_BENCH_UTIL_H_
 
@@ -39,6 +39,10 @@ void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& 
 void CheckOk(const Status& status, const std::string& what);
 // Prints "alike-bench: <message>" and exits with status 1.
 [[noreturn]] void Fail(const std::string& message);
+
+// For report headers: the CPU's model name from /proc/cpuinfo, and the local date and time.
+std::string CpuModel();
+std::string Now();
 
 // "12.3 MiB"-style helpers for tables.
 std::string FormatFixed(double value, int decimals);

@@ -1,0 +1,28 @@
+// alike-bench: benchmarks of alike's vector indexes (ann). See bench/README.md.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <string>
+
+#include "bench_util.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace alike::bench;
+  CLI::App app{"alike-bench: alike's vector indexes against hnswlib and Faiss"};
+  app.require_subcommand(1);
+  const Command commands[] = {AddAnnCommand(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (const Command& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
+  } catch (const std::exception& e) {
+    // hnswlib and Faiss report failures (out of memory, bad files) by throwing.
+    Fail(std::string("error: ") + e.what());
+  }
+  return 1;
+}
