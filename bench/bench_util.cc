@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -88,6 +89,12 @@ std::string FormatRate(double value) {
   const double magnitude = std::fabs(value);
   const int decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2;
   return FormatFixed(value, decimals);
+}
+
+std::string FormatRange(const std::vector<double>& values) {
+  if (values.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  return FormatRate(*lo) + "-" + FormatRate(*hi);
 }
 
 }  // namespace alike::bench

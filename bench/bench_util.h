@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "alike/status.h"
 
@@ -49,6 +50,8 @@ std::string FormatFixed(double value, int decimals);
 std::string FormatMiB(uint64_t bytes);
 // A rate with 3 significant digits and no decimals past them: 1234 -> "1234", 12.345 -> "12.3".
 std::string FormatRate(double value);
+// The smallest and largest of repeated measurements as "lo-hi", each by FormatRate.
+std::string FormatRange(const std::vector<double>& values);
 
 }  // namespace alike::bench
 

@@ -1,4 +1,5 @@
-// alike-bench: benchmarks of alike's vector indexes (ann). See bench/README.md.
+// alike-bench: benchmarks of alike's vector indexes (ann) and image ingest (ingest). See
+// bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
@@ -8,9 +9,11 @@
 
 int main(int argc, char** argv) {
   using namespace alike::bench;
-  CLI::App app{"alike-bench: alike's vector indexes against hnswlib and Faiss"};
+  CLI::App app{
+      "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
+      "throughput"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app)};
+  const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,7 +24,7 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) return command.run();
     }
   } catch (const std::exception& e) {
-    // hnswlib and Faiss report failures (out of memory, bad files) by throwing.
+    // hnswlib, Faiss and OpenCV report failures (out of memory, bad files) by throwing.
     Fail(std::string("error: ") + e.what());
   }
   return 1;
