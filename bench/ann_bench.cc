@@ -13,7 +13,6 @@
 // other targets are measured on. See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -98,25 +97,15 @@ struct TargetResult {
 double MeasureQps(const AnnTarget& target, const Dataset& data, size_t count, size_t k,
                   unsigned threads, double min_seconds, std::vector<int64_t>* ids) {
   ids->assign(count * k, -1);
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
   Stopwatch watch;
-  auto work = [&] {
+  const size_t searches = RepeatFor(count, threads, min_seconds, [&](unsigned) {
     target.PrepareThread();
-    std::vector<int64_t> scratch(k);
-    for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= count && watch.Seconds() >= min_seconds) break;
+    return [&, scratch = std::vector<int64_t>(k)](size_t i) mutable {
       const size_t q = i % count;
       target.Search(data.query(q), k, i < count ? ids->data() + q * k : scratch.data());
-      done.fetch_add(1, std::memory_order_relaxed);
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
-  return static_cast<double>(done.load()) / watch.Seconds();
+    };
+  });
+  return static_cast<double>(searches) / watch.Seconds();
 }
 
 // Builds every target, one after the other, noting time and memory.

@@ -37,15 +37,40 @@ void ResetPeakResident() {
   clear_refs << "5";
 }
 
+namespace {
+
+// Runs work(thread) on `threads` threads at once, the caller's being thread 0, and waits for all.
+void OnThreads(unsigned threads, const std::function<void(unsigned)>& work) {
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work, t);
+  work(0);
+  for (std::thread& helper : helpers) helper.join();
+}
+
+}  // namespace
+
 void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
   std::atomic<size_t> next{0};
-  auto work = [&] {
+  OnThreads(threads, [&](unsigned) {
     for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
+  });
+}
+
+size_t RepeatFor(size_t count, unsigned threads, double min_seconds,
+                 const std::function<std::function<void(size_t)>(unsigned)>& make_work) {
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  Stopwatch watch;
+  OnThreads(threads, [&](unsigned thread) {
+    const std::function<void(size_t)> work = make_work(thread);
+    for (;;) {
+      const size_t i = next.fetch_add(1);
+      if (i >= count && watch.Seconds() >= min_seconds) break;
+      work(i);
+      done.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  return done.load();
 }
 
 void CheckOk(const Status& status, const std::string& what) {

@@ -36,6 +36,14 @@ void ResetPeakResident();
 // one at a time from a shared counter.
 void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
 
+// Runs work for i = 0, 1, 2, ... on `threads` threads (the caller's included), handing out
+// indices one at a time from a shared counter, until every i < count has run and `min_seconds`
+// have passed: a measurement that goes round its inputs for long enough. make_work(thread) is
+// called once on each thread (0 is the caller's) to set up that thread and returns its work.
+// Returns how many times work ran.
+size_t RepeatFor(size_t count, unsigned threads, double min_seconds,
+                 const std::function<std::function<void(size_t)>(unsigned)>& make_work);
+
 // Prints "alike-bench: <what>: <status>" and exits with status 1 if `status` is an error.
 void CheckOk(const Status& status, const std::string& what);
 // Prints "alike-bench: <message>" and exits with status 1.
