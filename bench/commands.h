@@ -1,4 +1,4 @@
-// The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc),
+// The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc),
 // so that main() only parses the command line and runs whichever was named.
 #ifndef ALIKE_BENCH_COMMANDS_H_
 #define ALIKE_BENCH_COMMANDS_H_
@@ -17,6 +17,7 @@ struct Command {
 // Each declares its subcommand and options on `app`.
 Command AddAnnCommand(CLI::App& app);
 Command AddIngestCommand(CLI::App& app);
+Command AddQueryCommand(CLI::App& app);
 
 }  // namespace alike::bench
 

@@ -272,4 +272,10 @@ std::string DefaultModelsDir() {
   return ALIKE_DEFAULT_MODEL_DIR;
 }
 
+void AddPhotoAndModelOptions(CLI::App& cmd, std::string& photos, std::string& models) {
+  cmd.add_option("--photos", photos, "Where to find the source photos")->capture_default_str();
+  cmd.add_option("--models", models,
+                 "Model directory (default: $ALIKE_MODELS, else the one scripts/setup.sh fills)");
+}
+
 }  // namespace alike::bench

@@ -13,6 +13,7 @@
 #ifndef ALIKE_BENCH_CORPUS_H_
 #define ALIKE_BENCH_CORPUS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -83,6 +84,9 @@ std::string DescribeSize(int width, int height);
 
 // The model directory the library would use: $ALIKE_MODELS, else the one scripts/setup.sh fills.
 std::string DefaultModelsDir();
+
+// Declares --photos and --models, which both image benchmarks take, on their subcommand.
+void AddPhotoAndModelOptions(CLI::App& cmd, std::string& photos, std::string& models);
 
 }  // namespace alike::bench
 

@@ -426,11 +426,7 @@ Command AddIngestCommand(CLI::App& app) {
                              ->capture_default_str();
   cmd->add_option("--workdir", args->workdir, "Scratch directory (corpora, libraries)")
       ->capture_default_str();
-  cmd->add_option("--photos", args->photos, "Where to find the source photos")
-      ->capture_default_str();
-  cmd->add_option("--models", args->models,
-                  "Model directory (default: $ALIKE_MODELS, else "
-                  "the one scripts/setup.sh fills)");
+  AddPhotoAndModelOptions(*cmd, args->photos, args->models);
   cmd->add_option("--opencv-threads", args->opencv_threads,
                   "cv::setNumThreads for the whole run (OpenCV's parallel loops, e.g. in the "
                   "CNN); default: OpenCV's own, as alike leaves it");
