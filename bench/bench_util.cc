@@ -15,6 +15,12 @@
 
 namespace alike::bench {
 
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + t.tv_nsec * 1e-9;
+}
+
 uint64_t ResidentBytes() {
   malloc_trim(0);
   std::ifstream statm("/proc/self/statm");

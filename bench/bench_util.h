@@ -25,6 +25,10 @@ class Stopwatch {
   Clock::time_point start_;
 };
 
+// CPU time used so far by all threads of this process, in seconds. Unlike wall time it hardly
+// grows when other processes compete for the cores.
+double ProcessCpuSeconds();
+
 // Resident set size of this process, from /proc/self/statm; 0 if unavailable. Free heap memory
 // is handed back to the system first (malloc_trim), so that the number is what is held.
 uint64_t ResidentBytes();

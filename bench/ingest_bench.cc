@@ -10,12 +10,15 @@
 // small 0.3-MP ones (640x480). For each, at each thread count: decode-only throughput (read each
 // file and decode it as the indexer does, shrunk on load to a 256-pixel shorter side), a full
 // decode for reference, and alike::Library::Index into a fresh library for each embedder set.
+// Beside wall time, the process's CPU time per image: on a shared machine other processes take
+// cores away from the wall-clock figures, while CPU time shows what the pipeline itself costs.
 // Then each stage the indexer runs on a new file (read+decode, SHA-256, thumbnail, embed) is
 // called directly and timed per image, to show where the time goes. See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -67,12 +70,28 @@ struct IngestArgs {
   bool quick = false;
 };
 
-// Images/s of one pipeline: rates[thread index][round].
+// One pipeline's measurements, [thread index][round]: images/s, and CPU milliseconds per image
+// (all the process's threads), which tell what the pipeline would do with the cores to itself.
 struct Series {
   std::string name;
   std::vector<std::vector<double>> rates;
+  std::vector<std::vector<double>> cpu_ms;
   double Best(size_t t) const { return *std::max_element(rates[t].begin(), rates[t].end()); }
+  double LeastCpu(size_t t) const { return *std::min_element(cpu_ms[t].begin(), cpu_ms[t].end()); }
+  void Add(size_t t, double rate, double cpu) {
+    rates[t].push_back(rate);
+    cpu_ms[t].push_back(cpu);
+  }
 };
+
+// Times `run`, which handles `images` images: images/s and CPU ms per image.
+std::pair<double, double> TimeImages(size_t images, const std::function<void()>& run) {
+  const double cpu = ProcessCpuSeconds();
+  Stopwatch watch;
+  run();
+  const double seconds = watch.Seconds();
+  return {images / seconds, (ProcessCpuSeconds() - cpu) * 1000 / images};
+}
 
 // What the indexer does to each new file, timed one stage at a time.
 enum Stage { kReadDecode, kHash, kThumbnail, kCnn, kCnnNoFlip, kColor, kStageCount };
@@ -111,16 +130,17 @@ Loaded ReadAndDecode(const std::string& path, int short_side) {
   return {std::move(*file), std::move(*img)};
 }
 
-double DecodeRate(const Corpus& corpus, unsigned threads, int short_side) {
-  Stopwatch watch;
-  ParallelFor(corpus.files.size(), threads,
-              [&](size_t i) { ReadAndDecode(corpus.files[i], short_side); });
-  return corpus.files.size() / watch.Seconds();
+std::pair<double, double> MeasureDecode(const Corpus& corpus, unsigned threads, int short_side) {
+  return TimeImages(corpus.files.size(), [&] {
+    ParallelFor(corpus.files.size(), threads,
+                [&](size_t i) { ReadAndDecode(corpus.files[i], short_side); });
+  });
 }
 
 // Indexes the warm-up images, then times indexing the corpus, into a fresh library.
-double IndexRate(const Corpus& corpus, const Corpus& warmup, const std::string& set,
-                 unsigned threads, const IngestArgs& args) {
+std::pair<double, double> MeasureIndex(const Corpus& corpus, const Corpus& warmup,
+                                       const std::string& set, unsigned threads,
+                                       const IngestArgs& args) {
   const std::string dir = args.workdir + "/library";
   CheckOk(RemoveAll(dir), "remove " + dir);
   auto library = Library::Open(
@@ -131,9 +151,9 @@ double IndexRate(const Corpus& corpus, const Corpus& warmup, const std::string& 
   CheckOk((*library)->Index(warmup_roots, options, nullptr).status(), "index " + warmup.dir);
 
   const std::vector<std::string> roots = {corpus.dir};
-  Stopwatch watch;
-  auto report = (*library)->Index(roots, options, nullptr);
-  const double seconds = watch.Seconds();
+  Result<IndexReport> report = Status::Internal("not run");
+  const auto measured =
+      TimeImages(corpus.files.size(), [&] { report = (*library)->Index(roots, options, nullptr); });
   CheckOk(report.status(), "index " + corpus.dir);
   if (report->indexed != corpus.files.size()) {
     Fail("index " + corpus.dir + " (" + set + "): indexed " + std::to_string(report->indexed) +
@@ -143,35 +163,49 @@ double IndexRate(const Corpus& corpus, const Corpus& warmup, const std::string& 
   }
   library->reset();
   CheckOk(RemoveAll(dir), "remove " + dir);
-  return corpus.files.size() / seconds;
+  return measured;
 }
 
-StageTimes MeasureStages(const Corpus& corpus, unsigned threads, const Embedders& embedders) {
+struct StageRun {
+  StageTimes wall;
+  // Process CPU time: each stage's own only when one thread runs them (OpenCV's helper threads
+  // included, which a thread's CPU clock would miss).
+  StageTimes cpu;
+};
+
+StageRun MeasureStages(const Corpus& corpus, unsigned threads, const Embedders& embedders) {
   const size_t n = std::min(corpus.files.size(), kStageImages);
-  std::vector<StageTimes> each(n);
+  std::vector<StageRun> each(n);
   ParallelFor(n, threads, [&](size_t i) {
-    StageTimes& ms = each[i];
+    StageRun& run = each[i];
     Stopwatch watch;
-    auto lap = [&watch](double& out) {
-      out = watch.Seconds() * 1000;
+    double cpu = ProcessCpuSeconds();
+    auto lap = [&](Stage stage) {
+      run.wall[stage] = watch.Seconds() * 1000;
+      const double now = ProcessCpuSeconds();
+      run.cpu[stage] = (now - cpu) * 1000;
+      cpu = now;
       watch.Restart();
     };
     const Loaded loaded = ReadAndDecode(corpus.files[i], kIndexShortSide);
-    lap(ms[kReadDecode]);
+    lap(kReadDecode);
     library::ContentHash(loaded.file.bytes);
-    lap(ms[kHash]);
+    lap(kHash);
     library::MakeThumbnail(loaded.image.bgr);
-    lap(ms[kThumbnail]);
+    lap(kThumbnail);
     CheckOk(embedders.cnn->Embed(loaded.image.bgr).status(), "cnn embed");
-    lap(ms[kCnn]);
+    lap(kCnn);
     CheckOk(embedders.cnn_no_flip->Embed(loaded.image.bgr).status(), "cnn embed");
-    lap(ms[kCnnNoFlip]);
+    lap(kCnnNoFlip);
     CheckOk(embedders.color.Embed(loaded.image.bgr).status(), "color embed");
-    lap(ms[kColor]);
+    lap(kColor);
   });
-  StageTimes mean{};
-  for (const StageTimes& ms : each) {
-    for (int s = 0; s < kStageCount; ++s) mean[s] += ms[s] / n;
+  StageRun mean{};
+  for (const StageRun& run : each) {
+    for (int s = 0; s < kStageCount; ++s) {
+      mean.wall[s] += run.wall[s] / n;
+      mean.cpu[s] += run.cpu[s] / n;
+    }
   }
   return mean;
 }
@@ -209,8 +243,9 @@ std::vector<double> RoundRatios(const Series& s, const Series& decode, size_t t)
 
 struct CorpusResult {
   std::string label;
-  std::vector<Series> series;      // decode-only, full decode, then one per embedder set
-  std::vector<StageTimes> stages;  // per thread count, fastest of the rounds
+  std::vector<Series> series;           // decode-only, full decode, then one per embedder set
+  std::vector<StageTimes> stages;       // wall, per thread count, fastest of the rounds
+  std::optional<StageTimes> stage_cpu;  // at 1 thread, least of the rounds
 };
 
 const Series* FindSeries(const CorpusResult& result, const std::string& name) {
@@ -227,7 +262,8 @@ CorpusResult MeasureCorpus(const std::string& label, const Corpus& corpus, const
   std::vector<std::string> names = {"decode-only (shorter side 256)", "full decode (reference)"};
   for (const std::string& set : args.embedders) names.push_back("index " + set);
   for (const std::string& name : names) {
-    result.series.push_back({name, std::vector<std::vector<double>>(args.threads.size())});
+    result.series.push_back({name, std::vector<std::vector<double>>(args.threads.size()),
+                             std::vector<std::vector<double>>(args.threads.size())});
   }
   StageTimes slowest;
   slowest.fill(1e30);
@@ -238,15 +274,19 @@ CorpusResult MeasureCorpus(const std::string& label, const Corpus& corpus, const
       const unsigned threads = args.threads[t];
       std::fprintf(stderr, "  %s, %u thread(s), round %u of %u\n", label.c_str(), threads, r + 1,
                    args.repeats);
-      result.series[0].rates[t].push_back(DecodeRate(corpus, threads, kIndexShortSide));
-      result.series[1].rates[t].push_back(DecodeRate(corpus, threads, 0));
+      const auto [decode_rate, decode_cpu] = MeasureDecode(corpus, threads, kIndexShortSide);
+      result.series[0].Add(t, decode_rate, decode_cpu);
+      const auto [full_rate, full_cpu] = MeasureDecode(corpus, threads, 0);
+      result.series[1].Add(t, full_rate, full_cpu);
       for (size_t s = 0; s < args.embedders.size(); ++s) {
-        result.series[2 + s].rates[t].push_back(
-            IndexRate(corpus, warmup, args.embedders[s], threads, args));
+        const auto [rate, cpu] = MeasureIndex(corpus, warmup, args.embedders[s], threads, args);
+        result.series[2 + s].Add(t, rate, cpu);
       }
-      const StageTimes ms = MeasureStages(corpus, threads, embedders);
+      const StageRun run = MeasureStages(corpus, threads, embedders);
+      if (threads == 1 && !result.stage_cpu) result.stage_cpu = slowest;
       for (int s = 0; s < kStageCount; ++s) {
-        result.stages[t][s] = std::min(result.stages[t][s], ms[s]);
+        result.stages[t][s] = std::min(result.stages[t][s], run.wall[s]);
+        if (threads == 1) (*result.stage_cpu)[s] = std::min((*result.stage_cpu)[s], run.cpu[s]);
       }
     }
   }
@@ -256,13 +296,14 @@ CorpusResult MeasureCorpus(const std::string& label, const Corpus& corpus, const
 void PrintCorpus(const CorpusResult& result, const Corpus& corpus, const IngestArgs& args) {
   std::printf(
       "\n%s: %zu files, %s MiB (%.2f MiB per file); images/s, best of %u rounds and range; x "
-      "decode-only: median of the rounds' ratios\n",
+      "decode-only: median of the rounds' ratios; CPU ms/image: all threads, least of the "
+      "rounds\n",
       result.label.c_str(), corpus.files.size(), FormatMiB(corpus.bytes).c_str(),
       corpus.bytes / 1048576.0 / corpus.files.size(), args.repeats);
   std::vector<std::string> header = {"pipeline"};
   for (unsigned threads : args.threads) {
     const std::string t = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
-    header.insert(header.end(), {t, "range", "x decode-only"});
+    header.insert(header.end(), {t, "range", "x decode-only", "CPU ms/image"});
   }
   Table table(header);
   const Series& decode = result.series[0];
@@ -270,35 +311,53 @@ void PrintCorpus(const CorpusResult& result, const Corpus& corpus, const IngestA
     std::vector<std::string> row = {s.name};
     for (size_t t = 0; t < args.threads.size(); ++t) {
       row.insert(row.end(), {FormatRate(s.Best(t)), FormatRange(s.rates[t]),
-                             FormatFixed(Median(RoundRatios(s, decode, t)), 2)});
+                             FormatFixed(Median(RoundRatios(s, decode, t)), 2),
+                             FormatFixed(s.LeastCpu(t), 1)});
     }
     table.AddRow(row);
   }
   table.Print(stdout);
 
   std::printf(
-      "\nWhere the time goes: %s, each stage called directly on the first %zu files, mean ms "
-      "per image per thread (fastest of %u rounds); \"stages\" images/s = threads / (read+decode "
-      "+ sha-256 + thumbnail + embed), beside the measured index rate\n",
+      "\nWhere the time goes: %s, each stage called directly on the first %zu files; mean ms "
+      "per image, least of %u rounds\n",
       result.label.c_str(), std::min(corpus.files.size(), kStageImages), args.repeats);
-  std::vector<std::string> header2 = {"threads"};
-  header2.insert(header2.end(), std::begin(kStageNames), std::end(kStageNames));
-  header2.insert(header2.end(), {"cnn: stages", "index", "color: stages", "index"});
-  Table stages(header2);
+  std::vector<std::string> stage_header = {"ms per image"};
+  stage_header.insert(stage_header.end(), std::begin(kStageNames), std::end(kStageNames));
+  Table stages(stage_header);
+  auto add = [&stages](const std::string& what, const StageTimes& ms) {
+    std::vector<std::string> row = {what};
+    for (double v : ms) row.push_back(FormatFixed(v, 1));
+    stages.AddRow(row);
+  };
+  for (size_t t = 0; t < args.threads.size(); ++t) {
+    add("wall, " + std::to_string(args.threads[t]) +
+            (args.threads[t] == 1 ? " thread" : " threads"),
+        result.stages[t]);
+  }
+  if (result.stage_cpu) add("CPU, 1 thread", *result.stage_cpu);
+  stages.Print(stdout);
+  // The stages' CPU beside the index's: what is left is the library's own work (catalog,
+  // database writes, queues).
+  const auto one = std::find(args.threads.begin(), args.threads.end(), 1u);
   const Series* cnn = FindSeries(result, "index cnn");
   const Series* color = FindSeries(result, "index color");
-  for (size_t t = 0; t < args.threads.size(); ++t) {
-    const StageTimes& ms = result.stages[t];
-    std::vector<std::string> row = {std::to_string(args.threads[t])};
-    for (double v : ms) row.push_back(FormatFixed(v, 1));
-    const double common = ms[kReadDecode] + ms[kHash] + ms[kThumbnail];
-    row.insert(row.end(), {FormatRate(args.threads[t] * 1000 / (common + ms[kCnn])),
-                           cnn ? FormatRate(cnn->Best(t)) : "-",
-                           FormatRate(args.threads[t] * 1000 / (common + ms[kColor])),
-                           color ? FormatRate(color->Best(t)) : "-"});
-    stages.AddRow(row);
+  if (result.stage_cpu && cnn && color) {
+    const StageTimes& cpu = *result.stage_cpu;
+    const size_t t = one - args.threads.begin();
+    const double common = cpu[kReadDecode] + cpu[kHash] + cpu[kThumbnail];
+    std::printf(
+        "  CPU ms per image at 1 thread, stages summed vs index: cnn %.1f vs %.1f, color %.1f vs "
+        "%.1f\n",
+        common + cpu[kCnn], cnn->LeastCpu(t), common + cpu[kColor], color->LeastCpu(t));
   }
-  stages.Print(stdout);
+}
+
+// The target is judged on what was measured; on a busy machine the CPU-bound figure can say
+// that the pipeline itself would meet it.
+std::string Verdict(bool measured_ok, bool cpu_bound_ok) {
+  if (measured_ok) return "ok";
+  return cpu_bound_ok ? "MISS (CPU-bound: ok)" : "MISS";
 }
 
 void PrintTargets(const std::vector<CorpusResult>& results, const IngestArgs& args) {
@@ -310,21 +369,27 @@ void PrintTargets(const std::vector<CorpusResult>& results, const IngestArgs& ar
   const size_t t = at - args.threads.begin();
   std::printf(
       "\nTargets at %u threads (%u rounds: images/s best and range; ratios median and range of "
-      "the rounds' own)\n",
-      kTargetThreads, args.repeats);
-  Table table({"check", "measured", "range", "target", "result"});
+      "the rounds' own). \"CPU-bound\": what the CPU time per image allows when the process has "
+      "%u cores to itself (color: decode-only's CPU ms / color's; cnn: %u s / CPU s per image)\n",
+      kTargetThreads, args.repeats, kTargetThreads, kTargetThreads);
+  Table table({"check", "measured", "range", "CPU-bound", "target", "result"});
   for (const CorpusResult& r : results) {
+    const Series& decode = r.series[0];
     if (const Series* color = FindSeries(r, "index color")) {
-      const std::vector<double> ratios = RoundRatios(*color, r.series[0], t);
+      const std::vector<double> ratios = RoundRatios(*color, decode, t);
       const double ratio = Median(ratios);
+      const double cpu_ratio = decode.LeastCpu(t) / color->LeastCpu(t);
       table.AddRow({"color / decode-only, " + r.label, FormatFixed(ratio, 2) + "x",
-                    FormatRange(ratios), ">= " + FormatFixed(kColorTarget, 1) + "x",
-                    ratio >= kColorTarget ? "ok" : "MISS"});
+                    FormatRange(ratios), FormatFixed(cpu_ratio, 2) + "x",
+                    ">= " + FormatFixed(kColorTarget, 1) + "x",
+                    Verdict(ratio >= kColorTarget, cpu_ratio >= kColorTarget)});
     }
     if (const Series* cnn = FindSeries(r, "index cnn")) {
+      const double cpu_rate = kTargetThreads * 1000 / cnn->LeastCpu(t);
       table.AddRow({"cnn images/s, " + r.label, FormatRate(cnn->Best(t)),
-                    FormatRange(cnn->rates[t]), ">= " + FormatRate(kCnnTarget),
-                    cnn->Best(t) >= kCnnTarget ? "ok" : "MISS"});
+                    FormatRange(cnn->rates[t]), FormatRate(cpu_rate),
+                    ">= " + FormatRate(kCnnTarget),
+                    Verdict(cnn->Best(t) >= kCnnTarget, cpu_rate >= kCnnTarget)});
     }
   }
   table.Print(stdout);
