@@ -155,6 +155,7 @@ VectorDb OpenOrBuild(const QueryArgs& args) {
 struct LatencyRun {
   std::vector<double> ms;                  // one per search
   double qps = 0;                          // searches / wall time
+  double cpu_ms = 0;                       // process CPU time per search
   std::vector<std::vector<uint64_t>> ids;  // of the first pass over the queries
 };
 
@@ -165,6 +166,7 @@ LatencyRun MeasureLatency(const Collection& collection, const Dataset& data, siz
   LatencyRun run;
   run.ids.resize(count);
   std::vector<std::vector<double>> ms(threads);  // per thread
+  const double cpu = ProcessCpuSeconds();
   Stopwatch wall;
   const size_t searches = RepeatFor(count, threads, min_seconds, [&](unsigned thread) {
     return [&, thread](size_t i) {
@@ -178,6 +180,7 @@ LatencyRun MeasureLatency(const Collection& collection, const Dataset& data, siz
     };
   });
   run.qps = searches / wall.Seconds();
+  run.cpu_ms = (ProcessCpuSeconds() - cpu) * 1000 / searches;
   for (const std::vector<double>& m : ms) run.ms.insert(run.ms.end(), m.begin(), m.end());
   return run;
 }
@@ -212,6 +215,7 @@ struct Config {
   // Per thread count: latencies pooled over rounds, queries/s per round.
   std::vector<std::vector<double>> ms;
   std::vector<std::vector<double>> qps;
+  std::vector<double> cpu_ms;                    // per thread count, least of the rounds
   std::vector<std::vector<uint64_t>> first_ids;  // 1 thread, first round
 };
 
@@ -237,6 +241,7 @@ void RunVectorSearch(const QueryArgs& args) {
   for (Config& c : configs) {
     c.ms.resize(args.threads.size());
     c.qps.resize(args.threads.size());
+    c.cpu_ms.assign(args.threads.size(), 1e30);
   }
   for (const Config& c : configs) {
     MeasureLatency(*v.collection, data, std::min(args.queries, c.exact ? 1 : kWarmupQueries),
@@ -255,6 +260,7 @@ void RunVectorSearch(const QueryArgs& args) {
                                         c.exact ? 0 : kMinMeasureSeconds);
         c.ms[t].insert(c.ms[t].end(), run.ms.begin(), run.ms.end());
         c.qps[t].push_back(run.qps);
+        c.cpu_ms[t] = std::min(c.cpu_ms[t], run.cpu_ms);
         if (r == 0 && t == 0) c.first_ids = std::move(run.ids);
       }
     }
@@ -262,20 +268,23 @@ void RunVectorSearch(const QueryArgs& args) {
 
   std::printf(
       "\nSingle searches, k=%zu, with payloads; %zu queries, latencies pooled over %u rounds "
-      "(exact: first %zu queries, one round); recall@%zu against exact on those\n",
+      "(exact: first %zu queries, one round); queries/s best of the rounds and range; CPU ms "
+      "per search (all threads), least of the rounds; recall@%zu against exact on the first "
+      "queries\n",
       args.k, args.queries, args.repeats, std::min(args.queries, kScanQueries), args.k);
-  Table table({"search", "threads", "p50 ms", "p95 ms", "p99 ms", "queries/s", "range",
+  Table table({"search", "threads", "p50 ms", "p95 ms", "p99 ms", "queries/s", "range", "CPU ms",
                "recall@" + std::to_string(args.k), "p50 speed-up vs exact"});
   for (const Config& c : configs) {
     const Config& exact = configs[c.filtered ? 3 : 2];
     const double recall = Recall(c.first_ids, exact.first_ids);
     for (size_t t = 0; t < args.threads.size(); ++t) {
       const double p50 = Percentile(c.ms[t], 50);
-      table.AddRow(
-          {c.name, std::to_string(args.threads[t]), FormatFixed(p50, 3),
-           FormatFixed(Percentile(c.ms[t], 95), 3), FormatFixed(Percentile(c.ms[t], 99), 3),
-           FormatRate(*std::max_element(c.qps[t].begin(), c.qps[t].end())), FormatRange(c.qps[t]),
-           FormatFixed(recall, 4), FormatRate(Percentile(exact.ms[t], 50) / p50)});
+      table.AddRow({c.name, std::to_string(args.threads[t]), FormatFixed(p50, 3),
+                    FormatFixed(Percentile(c.ms[t], 95), 3),
+                    FormatFixed(Percentile(c.ms[t], 99), 3),
+                    FormatRate(*std::max_element(c.qps[t].begin(), c.qps[t].end())),
+                    FormatRange(c.qps[t]), FormatFixed(c.cpu_ms[t], 3), FormatFixed(recall, 4),
+                    FormatRate(Percentile(exact.ms[t], 50) / p50)});
     }
   }
   table.Print(stdout);
