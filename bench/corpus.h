@@ -58,7 +58,7 @@ struct Corpus {
 // The corpora of the image benchmarks, numbered apart so that they share no picture. Ingest and
 // query both use them, at these default sizes, so that one cache serves both.
 constexpr size_t kLargeCorpusImages = 40;
-constexpr size_t kSmallCorpusImages = 200;
+constexpr size_t kSmallCorpusImages = 100;
 CorpusSpec LargeCorpus(size_t count, uint64_t seed);   // 12 MP (4000x3000), as phones take
 CorpusSpec SmallCorpus(size_t count, uint64_t seed);   // 0.3 MP (640x480)
 CorpusSpec WarmupCorpus(size_t count, uint64_t seed);  // 0.3 MP, for warming up a library

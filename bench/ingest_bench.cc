@@ -1,7 +1,7 @@
 // alike-bench ingest: how many images per second `alike index` takes in, beside how many the same
 // threads can merely read and decode, measured in the same run.
 //
-//   alike-bench ingest [--large 40] [--small 200] [--threads 1,2]
+//   alike-bench ingest [--large 40] [--small 100] [--threads 1,2]
 //                      [--embedders color,cnn,cnn+color] [--repeats 3]
 //                      [--workdir /tmp/alike-bench/ingest] [--photos DIR] [--models DIR]
 //                      [--opencv-threads N] [--seed 42] [--quick]
