@@ -13,11 +13,9 @@
 // other targets are measured on. See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -29,6 +27,7 @@
 
 #include "alike/vector_db.h"
 #include "bench_util.h"
+#include "commands.h"
 #include "dataset.h"
 #include "table.h"
 #include "targets.h"
@@ -98,25 +97,15 @@ struct TargetResult {
 double MeasureQps(const AnnTarget& target, const Dataset& data, size_t count, size_t k,
                   unsigned threads, double min_seconds, std::vector<int64_t>* ids) {
   ids->assign(count * k, -1);
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
   Stopwatch watch;
-  auto work = [&] {
+  const size_t searches = RepeatFor(count, threads, min_seconds, [&](unsigned) {
     target.PrepareThread();
-    std::vector<int64_t> scratch(k);
-    for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= count && watch.Seconds() >= min_seconds) break;
+    return [&, scratch = std::vector<int64_t>(k)](size_t i) mutable {
       const size_t q = i % count;
       target.Search(data.query(q), k, i < count ? ids->data() + q * k : scratch.data());
-      done.fetch_add(1, std::memory_order_relaxed);
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
-  return static_cast<double>(done.load()) / watch.Seconds();
+    };
+  });
+  return static_cast<double>(searches) / watch.Seconds();
 }
 
 // Builds every target, one after the other, noting time and memory.
@@ -463,24 +452,6 @@ Json ToJson(const Dataset& data, double load_seconds, double truth_seconds,
   return j;
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
-    }
-  }
-  return "unknown CPU";
-}
-
-std::string Now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
-  return buf;
-}
-
 std::vector<std::string> NonEmpty(std::vector<std::string> items) {
   std::erase_if(items, [](const std::string& s) { return s.empty() || s == "none"; });
   return items;
@@ -618,68 +589,58 @@ int RunAnn(AnnArgs args) {
 }
 
 }  // namespace
-}  // namespace alike::bench
 
-int main(int argc, char** argv) {
-  using alike::bench::AnnArgs;
-  CLI::App app{"alike-bench: alike's vector indexes against hnswlib and Faiss"};
-  app.require_subcommand(1);
-
-  AnnArgs args;
+Command AddAnnCommand(CLI::App& app) {
+  auto args = std::make_shared<AnnArgs>();
   CLI::App* ann = app.add_subcommand(
       "ann", "Build, recall, queries/s, memory, disk and reopen time on one or more data sets");
-  ann->add_option("--dataset", args.datasets, "Data sets: fashion-mnist, synthetic")
+  ann->add_option("--dataset", args->datasets, "Data sets: fashion-mnist, synthetic")
       ->delimiter(',')
       ->capture_default_str();
   CLI::Option* n_option = ann->add_option(
-      "--n", args.n, "Base vectors (default: 60000 for fashion-mnist, 100000 for synthetic)");
-  ann->add_option("--dim", args.dim, "Dimension of the synthetic data set")->capture_default_str();
+      "--n", args->n, "Base vectors (default: 60000 for fashion-mnist, 100000 for synthetic)");
+  ann->add_option("--dim", args->dim, "Dimension of the synthetic data set")->capture_default_str();
   CLI::Option* queries_option =
-      ann->add_option("--queries", args.queries, "Queries (the first of the test set)")
+      ann->add_option("--queries", args->queries, "Queries (the first of the test set)")
           ->capture_default_str();
-  ann->add_option("--k", args.k, "Neighbours per query (recall@k)")->capture_default_str();
-  ann->add_option("--m", args.m, "HNSW M, for every HNSW target")->capture_default_str();
-  ann->add_option("--ef-construction", args.ef_construction, "HNSW ef_construction")
+  ann->add_option("--k", args->k, "Neighbours per query (recall@k)")->capture_default_str();
+  ann->add_option("--m", args->m, "HNSW M, for every HNSW target")->capture_default_str();
+  ann->add_option("--ef-construction", args->ef_construction, "HNSW ef_construction")
       ->capture_default_str();
-  ann->add_option("--ef", args.efs, "Search ef values")->delimiter(',')->capture_default_str();
-  ann->add_option("--threads", args.threads, "Query thread counts")
+  ann->add_option("--ef", args->efs, "Search ef values")->delimiter(',')->capture_default_str();
+  ann->add_option("--threads", args->threads, "Query thread counts")
       ->delimiter(',')
       ->capture_default_str();
-  ann->add_option("--build-threads", args.build_threads, "Threads for every build")
+  ann->add_option("--build-threads", args->build_threads, "Threads for every build")
       ->capture_default_str();
   CLI::Option* repeats_option =
-      ann->add_option("--repeats", args.repeats,
+      ann->add_option("--repeats", args->repeats,
                       "Measure each configuration this often, keep the best")
           ->capture_default_str();
-  ann->add_option("--kinds", args.kinds, "alike index kinds: flat, hnsw, sq8 (or none)")
+  ann->add_option("--kinds", args->kinds, "alike index kinds: flat, hnsw, sq8 (or none)")
       ->delimiter(',')
       ->capture_default_str();
-  ann->add_option("--baselines", args.baselines,
+  ann->add_option("--baselines", args->baselines,
                   "Baselines: brute, hnswlib, faiss, faiss-simd (or none)")
       ->delimiter(',')
       ->capture_default_str();
-  ann->add_option("--json", args.json_path, "Also write the results as JSON to this file");
-  ann->add_option("--workdir", args.workdir, "Scratch directory (databases, index files, cache)")
+  ann->add_option("--json", args->json_path, "Also write the results as JSON to this file");
+  ann->add_option("--workdir", args->workdir, "Scratch directory (databases, index files, cache)")
       ->capture_default_str();
-  ann->add_option("--seed", args.seed, "Seed of the synthetic data set")->capture_default_str();
-  ann->add_flag("--quick", args.quick,
+  ann->add_option("--seed", args->seed, "Seed of the synthetic data set")->capture_default_str();
+  ann->add_flag("--quick", args->quick,
                 "A run of about a minute: n=5000, 200 queries, 1 round unless given");
-  ann->add_flag("--no-cache", args.no_cache, "Recompute the ground truth instead of caching it");
+  ann->add_flag("--no-cache", args->no_cache, "Recompute the ground truth instead of caching it");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (args.quick) {
-    if (n_option->count() == 0) args.n = alike::bench::kQuickN;
-    if (queries_option->count() == 0) args.queries = alike::bench::kQuickQueries;
-    if (repeats_option->count() == 0) args.repeats = 1;
-  }
-  try {
-    return alike::bench::RunAnn(args);
-  } catch (const std::exception& e) {
-    // hnswlib and Faiss report failures (out of memory, bad files) by throwing.
-    alike::bench::Fail(std::string("error: ") + e.what());
-  }
+  auto run = [args, n_option, queries_option, repeats_option] {
+    if (args->quick) {
+      if (n_option->count() == 0) args->n = kQuickN;
+      if (queries_option->count() == 0) args->queries = kQuickQueries;
+      if (repeats_option->count() == 0) args->repeats = 1;
+    }
+    return RunAnn(*args);
+  };
+  return {ann, run};
 }
+
+}  // namespace alike::bench
