@@ -267,11 +267,6 @@ std::string DescribeSize(int width, int height) {
          std::to_string(width) + "x" + std::to_string(height) + ")";
 }
 
-std::string DefaultModelsDir() {
-  if (const char* env = std::getenv("ALIKE_MODELS"); env && *env) return env;
-  return ALIKE_DEFAULT_MODEL_DIR;
-}
-
 void AddPhotoAndModelOptions(CLI::App& cmd, std::string& photos, std::string& models) {
   cmd.add_option("--photos", photos, "Where to find the source photos")->capture_default_str();
   cmd.add_option("--models", models,

@@ -82,9 +82,6 @@ Corpora PrepareCorpora(const std::string& photos, std::span<const CorpusSpec> sp
 // "12.0 MP (4000x3000)"
 std::string DescribeSize(int width, int height);
 
-// The model directory the library would use: $ALIKE_MODELS, else the one scripts/setup.sh fills.
-std::string DefaultModelsDir();
-
 // Declares --photos and --models, which both image benchmarks take, on their subcommand.
 void AddPhotoAndModelOptions(CLI::App& cmd, std::string& photos, std::string& models);
 

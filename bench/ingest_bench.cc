@@ -32,6 +32,7 @@
 #include "corpus.h"
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
+#include "embed/model_dir.h"
 #include "image/decoder.h"
 #include "image/image_file.h"
 #include "library/image_facts.h"
@@ -64,7 +65,7 @@ struct IngestArgs {
   unsigned repeats = 3;
   std::string workdir = "/tmp/alike-bench/ingest";
   std::string photos = ALIKE_BENCH_PHOTOS_DIR;
-  std::string models;       // empty: DefaultModelsDir()
+  std::string models;       // empty: embed::DefaultModelDir()
   int opencv_threads = -1;  // cv::setNumThreads; negative: OpenCV's default
   uint64_t seed = 42;
   bool quick = false;
@@ -424,7 +425,7 @@ int RunIngest(IngestArgs args) {
   if (args.large == 0 || args.small == 0 || args.repeats == 0 || args.embedders.empty()) {
     Fail("--large, --small, --repeats and --embedders must not be zero or empty");
   }
-  if (args.models.empty()) args.models = DefaultModelsDir();
+  if (args.models.empty()) args.models = embed::DefaultModelDir();
   if (args.opencv_threads >= 0) cv::setNumThreads(args.opencv_threads);
   const unsigned cpu_threads = std::max(1u, std::thread::hardware_concurrency());
 

@@ -32,6 +32,7 @@
 #include "corpus.h"
 #include "dataset.h"
 #include "embed/cnn_embedder.h"
+#include "embed/model_dir.h"
 #include "image/decoder.h"
 #include "library/image_facts.h"
 #include "library/space.h"
@@ -66,7 +67,7 @@ struct QueryArgs {
   std::string workdir = "/tmp/alike-bench/query";
   std::string images = "/tmp/alike-bench/ingest";
   std::string photos = ALIKE_BENCH_PHOTOS_DIR;
-  std::string models;  // empty: DefaultModelsDir()
+  std::string models;  // empty: embed::DefaultModelDir()
   uint64_t seed = 42;
   bool quick = false;
 };
@@ -297,7 +298,7 @@ struct FileTimes {
 };
 
 void RunFileSearch(const QueryArgs& args) {
-  const std::string models = args.models.empty() ? DefaultModelsDir() : args.models;
+  const std::string models = args.models.empty() ? embed::DefaultModelDir() : args.models;
   const CorpusSpec specs[] = {SmallCorpus(kSmallCorpusImages, args.seed),
                               LargeCorpus(kLargeCorpusImages, args.seed)};
   const Corpora prepared = PrepareCorpora(args.photos, specs, args.images);
