@@ -9,7 +9,6 @@
 #include "embed/preprocess.h"
 #include "embed/tflite_importer.h"
 #include "util/crc32c.h"
-#include "util/file.h"
 
 namespace alike::embed {
 namespace {
@@ -111,8 +110,8 @@ Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::OpenDefault(const std::string&
 }
 
 Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::Open(const ModelSpec& spec) {
-  auto bytes = ReadFileToString(spec.file);
-  if (!bytes.ok()) return bytes.status();
+  auto file_key = ModelFileKey(spec.file);
+  if (!file_key.ok()) return file_key.status();
   std::unique_ptr<CnnEmbedder> e(new CnnEmbedder(spec));
   auto loaded = Load(spec);
   if (!loaded.ok()) return loaded.status();
@@ -134,10 +133,8 @@ Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::Open(const ModelSpec& spec) {
                                                   : Hex32(Crc32c(layer.data(), layer.size()));
   char gem[32] = "";
   if (spec.pooling == Pooling::kGem) std::snprintf(gem, sizeof(gem), "%g", spec.gem_p);
-  e->version_ = spec.name + "-" + fs::path(spec.file).filename().string() + "-" +
-                Hex32(Crc32c(bytes->data(), bytes->size())) + "-" + std::to_string(bytes->size()) +
-                "-" + output + "-" + PoolingName(spec.pooling) + gem + "-" +
-                (spec.flip_average ? "flip" : "noflip") + "-pre" +
+  e->version_ = spec.name + "-" + *file_key + "-" + output + "-" + PoolingName(spec.pooling) + gem +
+                "-" + (spec.flip_average ? "flip" : "noflip") + "-pre" +
                 Hex32(Crc32c(key.data(), key.size())) + "/1";
   e->idle_.push_back(std::move(*loaded));
   return e;
