@@ -129,11 +129,14 @@ class YunetDetector : public FaceDetector {
   }
 
  private:
-  // Runs YuNet over `bgr` shrunk or enlarged by `scale`, in overlapping 320x320 tiles (one,
-  // padded, when it fits), adding what it finds to `found` in the picture's coordinates.
+  // Runs YuNet over `bgr` shrunk by `scale`, in overlapping 320x320 tiles (one, padded, when it
+  // fits), adding what it finds to `found` in the picture's coordinates. `found` holds the
+  // coarser levels' faces.
   Status DetectAtScale(const cv::Mat& bgr, double scale, std::vector<FaceBox>& found) {
     const cv::Mat img = Rescale(bgr, scale);
     const std::vector<int> xs = TileOrigins(img.cols), ys = TileOrigins(img.rows);
+    const bool finer = xs.size() > 1 || ys.size() > 1;  // the coarsest level is one tile
+    const size_t coarser = found.size();
     for (int y0 : ys) {
       for (int x0 : xs) {
         const cv::Rect tile =
@@ -152,9 +155,16 @@ class YunetDetector : public FaceDetector {
               (open_bottom && b.br().y >= tile.height - 1)) {
             continue;
           }
-          found.push_back({cv::Rect2f((b.x + x0) / scale, (b.y + y0) / scale, b.width / scale,
-                                      b.height / scale),
-                           f.score});
+          // A tile cut through a large face shows YuNet part of it (a nose and mouth) as a
+          // face of its own: at the finer levels, faces larger than the overlap, or lying
+          // mostly inside a face a coarser level found, are left to the coarser level.
+          if (finer && std::max(b.width, b.height) > kTileOverlap) continue;
+          const cv::Rect2f box((b.x + x0) / scale, (b.y + y0) / scale, b.width / scale,
+                               b.height / scale);
+          const bool inside = std::any_of(
+              found.begin(), found.begin() + coarser,
+              [&](const FaceBox& c) { return (c.box & box).area() > 0.5f * box.area(); });
+          if (!inside) found.push_back({box, f.score});
         }
       }
     }

@@ -175,6 +175,11 @@ TEST_F(FaceEmbedderTest, MirrorImageIsTheSamePerson) {
   // Flip-averaging makes a face and its mirror image almost one vector; only the landmarks,
   // found anew on the mirrored pixels, differ a little.
   EXPECT_LT(SquaredDistance(One(img), One(mirrored)), 0.02);
+  // deepface's mirror-image photo of img11, at full size.
+  const std::string photo = Faces("deepface/img11.jpg");
+  if (!fs::exists(photo)) GTEST_SKIP() << photo << " is absent";
+  EXPECT_LT(SquaredDistance(One(Read(photo)), One(Read(Faces("deepface/img11_reflection.jpg")))),
+            0.02);
 }
 
 TEST_F(FaceEmbedderTest, FindsTheFacesOfAGroupPhoto) {
