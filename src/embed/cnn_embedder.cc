@@ -136,7 +136,7 @@ Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::Open(const ModelSpec& spec) {
   e->version_ = spec.name + "-" + *file_key + "-" + output + "-" + PoolingName(spec.pooling) + gem +
                 "-" + (spec.flip_average ? "flip" : "noflip") + "-pre" +
                 Hex32(Crc32c(key.data(), key.size())) + "/1";
-  e->idle_.push_back(std::move(*loaded));
+  e->idle_.Put(std::move(*loaded));
   return e;
 }
 
@@ -146,21 +146,11 @@ int CnnEmbedder::preferred_short_side() const {
 }
 
 Result<std::unique_ptr<CnnEmbedder::Loaded>> CnnEmbedder::Borrow() const {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      auto net = std::move(idle_.back());
-      idle_.pop_back();
-      return net;
-    }
-  }
-  return Load(spec_);  // all nets busy: load another, outside the lock
+  if (std::unique_ptr<Loaded> net = idle_.TakeIdle()) return net;
+  return Load(spec_);  // all nets busy: load another
 }
 
-void CnnEmbedder::Return(std::unique_ptr<Loaded> net) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_.push_back(std::move(net));
-}
+void CnnEmbedder::Return(std::unique_ptr<Loaded> net) const { idle_.Put(std::move(net)); }
 
 Result<std::vector<float>> CnnEmbedder::Describe(Loaded& loaded, const cv::Mat& bgr) const {
   try {

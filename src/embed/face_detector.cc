@@ -10,6 +10,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "embed/dlib_boxes.h"
 #include "embed/face_dnn.h"
 
 namespace alike::embed {
@@ -250,19 +251,13 @@ std::unique_ptr<FaceDetector> NewHogDetector(const FaceDetectorOptions& options)
   auto hog = std::make_shared<dlib::frontal_face_detector>(dlib::get_frontal_face_detector());
   const double threshold = MinScore(options);
   auto run = [hog, threshold](const cv::Mat& bgr) -> Result<std::vector<FaceBox>> {
-    std::vector<FaceBox> found;
     try {
       std::vector<dlib::rect_detection> dets;
       (*hog)(dlib::cv_image<dlib::bgr_pixel>(bgr), dets, threshold);
-      for (const dlib::rect_detection& d : dets) {
-        const dlib::rectangle& r = d.rect;
-        found.push_back(
-            {cv::Rect2f(r.left(), r.top(), r.width(), r.height()), float(d.detection_confidence)});
-      }
+      return ToFaceBoxes(dets);
     } catch (const std::exception& e) {
       return Status::Internal(std::string("face detector: dlib HOG failed: ") + e.what());
     }
-    return found;
   };
   return std::make_unique<DlibDetector>(std::move(run), kWindow, options);
 }

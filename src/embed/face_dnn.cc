@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "embed/dlib_boxes.h"
+
 namespace alike::embed {
 namespace {
 
@@ -50,19 +52,19 @@ using Mmod = dlib::loss_mmod<dlib::con<
     Conv45<Conv45<Conv45<
         Down<32, Down<32, Down<16, dlib::input_rgb_image_pyramid<dlib::pyramid_down<6>>>>>>>>>>;
 
-// Loads `Wrapper::net` from a dlib model file.
-template <typename Wrapper>
-Result<std::unique_ptr<Wrapper>> LoadNet(const std::string& path) {
+// Loads a FaceNet or MmodNet: its `Net::net` from a dlib model file.
+template <typename Outer>
+Result<std::unique_ptr<Outer>> LoadNet(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
     return Status::NotFound(path + ": no such model file (run scripts/setup.sh)");
   }
-  auto net = std::make_unique<Wrapper>();
+  auto net = std::make_unique<typename Outer::Net>();
   try {
     dlib::deserialize(path) >> net->net;
   } catch (const std::exception& e) {
     return Status::Corruption(path + ": dlib cannot read the model: " + e.what());
   }
-  return net;
+  return std::make_unique<Outer>(std::move(net));
 }
 
 dlib::matrix<dlib::rgb_pixel> ToDlib(const cv::Mat& bgr) {
@@ -81,9 +83,7 @@ FaceNet::FaceNet(std::unique_ptr<Net> net) : net_(std::move(net)) {}
 FaceNet::~FaceNet() = default;
 
 Result<std::unique_ptr<FaceNet>> FaceNet::Load(const std::string& path) {
-  auto net = LoadNet<Net>(path);
-  if (!net.ok()) return net.status();
-  return std::make_unique<FaceNet>(std::move(*net));
+  return LoadNet<FaceNet>(path);
 }
 
 std::unique_ptr<FaceNet> FaceNet::Clone() const {
@@ -118,23 +118,15 @@ MmodNet::MmodNet(std::unique_ptr<Net> net) : net_(std::move(net)) {}
 MmodNet::~MmodNet() = default;
 
 Result<std::unique_ptr<MmodNet>> MmodNet::Load(const std::string& path) {
-  auto net = LoadNet<Net>(path);
-  if (!net.ok()) return net.status();
-  return std::make_unique<MmodNet>(std::move(*net));
+  return LoadNet<MmodNet>(path);
 }
 
 Result<std::vector<FaceBox>> MmodNet::Detect(const cv::Mat& bgr) {
-  std::vector<FaceBox> faces;
   try {
-    for (const dlib::mmod_rect& d : net_->net(ToDlib(bgr))) {
-      const dlib::rectangle& r = d.rect;
-      faces.push_back(
-          {cv::Rect2f(r.left(), r.top(), r.width(), r.height()), float(d.detection_confidence)});
-    }
+    return ToFaceBoxes(net_->net(ToDlib(bgr)));
   } catch (const std::exception& e) {
     return Status::Internal(std::string("face detector: dlib MMOD failed: ") + e.what());
   }
-  return faces;
 }
 
 }  // namespace alike::embed

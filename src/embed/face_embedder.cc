@@ -94,15 +94,8 @@ Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Open(const std::string& mode
 }
 
 Result<std::unique_ptr<FaceEmbedder::Worker>> FaceEmbedder::Borrow() const {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      auto w = std::move(idle_.back());
-      idle_.pop_back();
-      return w;
-    }
-  }
-  // All workers busy: make another, outside the lock.
+  if (std::unique_ptr<Worker> w = idle_.TakeIdle()) return w;
+  // All workers busy: make another.
   auto detector = OpenFaceDetector(options_.detector, models_dir_);
   if (!detector.ok()) return detector.status();
   auto w = std::make_unique<Worker>();
@@ -111,10 +104,7 @@ Result<std::unique_ptr<FaceEmbedder::Worker>> FaceEmbedder::Borrow() const {
   return w;
 }
 
-void FaceEmbedder::Return(std::unique_ptr<Worker> worker) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_.push_back(std::move(worker));
-}
+void FaceEmbedder::Return(std::unique_ptr<Worker> worker) const { idle_.Put(std::move(worker)); }
 
 Result<std::vector<Embedding>> FaceEmbedder::Embed(const cv::Mat& bgr) const {
   return Embed(bgr, nullptr);

@@ -25,12 +25,12 @@
 #define ALIKE_EMBED_FACE_EMBEDDER_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "embed/embedder.h"
 #include "embed/face_detector.h"
+#include "util/object_pool.h"
 
 namespace alike::embed {
 
@@ -102,8 +102,7 @@ class FaceEmbedder : public Embedder {
   std::string version_;
   std::unique_ptr<Landmarks> landmarks_;
   std::unique_ptr<FaceNet> prototype_;  // only ever copied, never run
-  mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<Worker>> idle_;  // guarded by mu_
+  mutable ObjectPool<Worker> idle_;
 };
 
 }  // namespace alike::embed
