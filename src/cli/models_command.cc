@@ -11,6 +11,7 @@
 
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
+#include "embed/face_embedder.h"
 #include "embed/model_dir.h"
 #include "embed/model_spec.h"
 #include "embed/registry.h"
@@ -29,14 +30,37 @@ ordered_json ColorJson() {
           {"version", color.version()}};
 }
 
-// What the list says about one entry. CNN models are loaded: that checks the spec against the
-// weights and gives the real dimension and version.
-ordered_json Inspect(const embed::ModelEntry& e) {
-  if (!e.spec && e.error.ok()) {
+// The face embedder's settings, loading it (which checks its model files).
+ordered_json FaceJson(const std::string& dir) {
+  ordered_json j{{"name", "face"}, {"source", "default"}, {"file", dir}};
+  auto face = embed::FaceEmbedder::Open(dir);
+  if (!face.ok()) {
+    j["status"] = "error";
+    j["error"] = face.status().message();
+    return j;
+  }
+  const embed::FaceEmbedderOptions& o = (*face)->options();
+  j["status"] = "ready";
+  j["dimension"] = (*face)->dimension();
+  j["version"] = (*face)->version();
+  j["metric"] = "l2";
+  j["detector"] = embed::FaceDetectorName(o.detector.kind);
+  j["min_face"] = o.detector.min_face;
+  j["max_side"] = o.detector.max_side;
+  j["flip_average"] = o.flip_average;
+  j["max_faces"] = o.max_faces;
+  return j;
+}
+
+// What the list says about one entry. CNN and face models are loaded: that checks the spec
+// against the weights and gives the real dimension and version.
+ordered_json Inspect(const embed::ModelEntry& e, const std::string& dir) {
+  if (e.kind == embed::ModelKind::kColor) {
     ordered_json j = ColorJson();
     j["status"] = "ready";
     return j;
   }
+  if (e.kind == embed::ModelKind::kFace) return FaceJson(dir);
   ordered_json j{{"name", e.name}, {"source", e.source}};
   if (!e.error.ok()) {
     j["status"] = "error";
@@ -64,7 +88,7 @@ ordered_json Inspect(const embed::ModelEntry& e) {
 void RunList(CommandContext& ctx, const std::string& dir) {
   ordered_json list = ordered_json::array();
   for (const embed::ModelEntry& e : embed::ListModels(dir)) {
-    ordered_json j = Inspect(e);
+    ordered_json j = Inspect(e, dir);
     if (j["status"] == "error") Fail(ctx, Status::InvalidArgument(j["error"].get<std::string>()));
     list.push_back(std::move(j));
   }
@@ -95,8 +119,21 @@ void RunShow(CommandContext& ctx, const std::string& dir, const std::string& nam
   const embed::ModelEntry& e = *found;
   if (!e.error.ok()) return Fail(ctx, e.error);
   const int indent = ctx.json ? -1 : 2;
-  std::cout << (e.spec ? embed::ModelSpecToJson(*e.spec, indent) : ColorJson().dump(indent))
-            << "\n";
+  switch (e.kind) {
+    case embed::ModelKind::kCnn:
+      std::cout << embed::ModelSpecToJson(*e.spec, indent) << "\n";
+      break;
+    case embed::ModelKind::kColor:
+      std::cout << ColorJson().dump(indent) << "\n";
+      break;
+    case embed::ModelKind::kFace: {
+      const ordered_json j = FaceJson(dir);
+      if (j["status"] == "error")
+        return Fail(ctx, Status::FailedPrecondition(j["error"].get<std::string>()));
+      std::cout << j.dump(indent) << "\n";
+      break;
+    }
+  }
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "embed/preprocess.h"
 #include "embed/tflite_importer.h"
 #include "util/crc32c.h"
-#include "util/file.h"
 
 namespace alike::embed {
 namespace {
@@ -111,8 +110,8 @@ Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::OpenDefault(const std::string&
 }
 
 Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::Open(const ModelSpec& spec) {
-  auto bytes = ReadFileToString(spec.file);
-  if (!bytes.ok()) return bytes.status();
+  auto file_key = ModelFileKey(spec.file);
+  if (!file_key.ok()) return file_key.status();
   std::unique_ptr<CnnEmbedder> e(new CnnEmbedder(spec));
   auto loaded = Load(spec);
   if (!loaded.ok()) return loaded.status();
@@ -134,12 +133,10 @@ Result<std::unique_ptr<CnnEmbedder>> CnnEmbedder::Open(const ModelSpec& spec) {
                                                   : Hex32(Crc32c(layer.data(), layer.size()));
   char gem[32] = "";
   if (spec.pooling == Pooling::kGem) std::snprintf(gem, sizeof(gem), "%g", spec.gem_p);
-  e->version_ = spec.name + "-" + fs::path(spec.file).filename().string() + "-" +
-                Hex32(Crc32c(bytes->data(), bytes->size())) + "-" + std::to_string(bytes->size()) +
-                "-" + output + "-" + PoolingName(spec.pooling) + gem + "-" +
-                (spec.flip_average ? "flip" : "noflip") + "-pre" +
+  e->version_ = spec.name + "-" + *file_key + "-" + output + "-" + PoolingName(spec.pooling) + gem +
+                "-" + (spec.flip_average ? "flip" : "noflip") + "-pre" +
                 Hex32(Crc32c(key.data(), key.size())) + "/1";
-  e->idle_.push_back(std::move(*loaded));
+  e->idle_.Put(std::move(*loaded));
   return e;
 }
 
@@ -149,21 +146,11 @@ int CnnEmbedder::preferred_short_side() const {
 }
 
 Result<std::unique_ptr<CnnEmbedder::Loaded>> CnnEmbedder::Borrow() const {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      auto net = std::move(idle_.back());
-      idle_.pop_back();
-      return net;
-    }
-  }
-  return Load(spec_);  // all nets busy: load another, outside the lock
+  if (std::unique_ptr<Loaded> net = idle_.TakeIdle()) return net;
+  return Load(spec_);  // all nets busy: load another
 }
 
-void CnnEmbedder::Return(std::unique_ptr<Loaded> net) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_.push_back(std::move(net));
-}
+void CnnEmbedder::Return(std::unique_ptr<Loaded> net) const { idle_.Put(std::move(net)); }
 
 Result<std::vector<float>> CnnEmbedder::Describe(Loaded& loaded, const cv::Mat& bgr) const {
   try {

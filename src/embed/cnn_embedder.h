@@ -19,12 +19,12 @@
 #define ALIKE_EMBED_CNN_EMBEDDER_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "embed/embedder.h"
 #include "embed/model_spec.h"
+#include "util/object_pool.h"
 
 namespace alike::embed {
 
@@ -64,8 +64,7 @@ class CnnEmbedder : public Embedder {
   ModelSpec spec_;
   std::string version_;
   uint32_t dimension_ = 0;
-  mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<Loaded>> idle_;  // guarded by mu_
+  mutable ObjectPool<Loaded> idle_;
 };
 
 }  // namespace alike::embed

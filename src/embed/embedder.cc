@@ -1,6 +1,11 @@
 #include "embed/embedder.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "util/crc32c.h"
+#include "util/file.h"
 
 namespace alike::embed {
 
@@ -11,6 +16,15 @@ void L2Normalize(std::vector<float>& v) {
   if (sum <= 0 || !std::isfinite(sum)) return;
   const double inv = 1.0 / std::sqrt(sum);
   for (float& x : v) x = static_cast<float>(x * inv);
+}
+
+Result<std::string> ModelFileKey(const std::string& path) {
+  auto bytes = ReadFileToString(path);
+  if (!bytes.ok()) return bytes.status();
+  char crc[9];
+  std::snprintf(crc, sizeof(crc), "%08x", Crc32c(bytes->data(), bytes->size()));
+  return std::filesystem::path(path).filename().string() + "-" + crc + "-" +
+         std::to_string(bytes->size());
 }
 
 }  // namespace alike::embed

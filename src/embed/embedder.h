@@ -26,6 +26,9 @@ struct Embedding {
   std::vector<float> vector;       // L2-normalised, `dimension()` components
   std::optional<cv::Rect> region;  // the part of the image it describes; none = whole image
   float score = 1;                 // detector confidence, 1 for global descriptors
+  // Points the region was aligned by, in image pixels (faces: dlib's 5 landmarks, outer and
+  // inner corner of each eye, then the base of the nose); empty for global descriptors.
+  std::vector<cv::Point2f> landmarks;
 };
 
 class Embedder {
@@ -45,6 +48,10 @@ class Embedder {
 
 // Scales v to unit length; a zero vector is left as it is (the caller refuses it).
 void L2Normalize(std::vector<float>& v);
+
+// "<file name>-<CRC-32C of its bytes, 8 hex digits>-<size in bytes>": what identifies a model
+// file's content in an embedder's version (content, not mtime).
+Result<std::string> ModelFileKey(const std::string& path);
 
 }  // namespace alike::embed
 

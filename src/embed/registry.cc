@@ -5,6 +5,7 @@
 
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
+#include "embed/face_embedder.h"
 #include "util/text.h"
 
 namespace alike::embed {
@@ -20,7 +21,10 @@ std::vector<ModelEntry> ListModels(const std::string& models_dir) {
   namespace fs = std::filesystem;
   std::vector<ModelEntry> entries;
   entries.push_back({.name = "cnn", .source = "default", .spec = DefaultCnnSpec(models_dir)});
-  entries.push_back({.name = "color", .source = "built in"});
+  entries.push_back({.name = "color", .source = "built in", .kind = ModelKind::kColor});
+  if (FaceEmbedder::Installed(models_dir)) {
+    entries.push_back({.name = "face", .source = "default", .kind = ModelKind::kFace});
+  }
   std::vector<fs::path> files;
   std::error_code ec;  // a missing directory simply holds no specs
   for (const auto& f : fs::directory_iterator(models_dir, ec)) {
@@ -78,7 +82,14 @@ class Installed : public EmbedderRegistry {
     if (!found.ok()) return found.status();
     const ModelEntry& entry = *found;
     if (!entry.error.ok()) return entry.error;
-    if (!entry.spec) return std::unique_ptr<Embedder>(std::make_unique<ColorEmbedder>());
+    if (entry.kind == ModelKind::kColor) {
+      return std::unique_ptr<Embedder>(std::make_unique<ColorEmbedder>());
+    }
+    if (entry.kind == ModelKind::kFace) {
+      auto face = FaceEmbedder::Open(models_dir_);
+      if (!face.ok()) return face.status();
+      return std::unique_ptr<Embedder>(std::move(*face));
+    }
     auto cnn = CnnEmbedder::Open(*entry.spec);
     if (!cnn.ok()) {
       if (entry.user) return cnn.status().WithContext(entry.source);

@@ -1,5 +1,5 @@
-// EmbedderRegistry: the embedders available by name ("cnn", "color", and each user model spec
-// in the models directory), so that code choosing an embedder by name (a library's settings, a
+// EmbedderRegistry: the embedders available by name ("cnn", "color", "face", and each user model
+// spec in the models directory), so that code choosing an embedder by name (a library's settings, a
 // command-line flag) need not know how each is built, and tests can substitute their own.
 //
 // Thread-safety: implementations are immutable; Open may be called concurrently.
@@ -28,17 +28,21 @@ class EmbedderRegistry {
   Status CheckKnown(const std::string& name) const;
 };
 
+enum class ModelKind { kCnn, kColor, kFace };
+
 // One embedder a models directory offers, as found (nothing loaded yet).
 struct ModelEntry {
   std::string name;
-  std::string source;             // "default", "built in" or the user spec file
-  std::optional<ModelSpec> spec;  // none for the built-in colour descriptor
+  std::string source;  // "default", "built in" or the user spec file
+  ModelKind kind = ModelKind::kCnn;
+  std::optional<ModelSpec> spec;  // kCnn only
   Status error;                   // a user spec that does not parse
   bool user = false;              // from a spec file, which its errors then name
 };
 
-// cnn, color, then the user specs (*.json) in file-name order, each named by its spec's "name".
-// A spec that does not parse stays in the list, named after its file, with its error.
+// cnn, color, face (only when its model files are there: FaceEmbedder::Installed), then the user
+// specs (*.json) in file-name order, each named by its spec's "name". A spec that does not parse
+// stays in the list, named after its file, with its error.
 std::vector<ModelEntry> ListModels(const std::string& models_dir);
 
 // The one entry of ListModels named `name`: NotFound listing the names there are, or

@@ -1,0 +1,450 @@
+#include "cli/eval_command.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "embed/face_embedder.h"
+#include "embed/model_dir.h"
+#include "image/decoder.h"
+#include "util/text.h"
+
+namespace alike::cli {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Deals pairs into `folds` folds: the i-th of n same-person pairs (and likewise the different
+// ones) goes to fold i * folds / n, so folds are consecutive runs holding both kinds equally.
+void DealFolds(std::vector<FacePair>& pairs, int folds) {
+  for (bool same : {true, false}) {
+    const size_t n = std::count_if(pairs.begin(), pairs.end(),
+                                   [&](const FacePair& p) { return p.same == same; });
+    size_t i = 0;
+    for (FacePair& p : pairs) {
+      if (p.same == same) p.fold = int(i++ * folds / n);
+    }
+  }
+}
+
+std::string LfwImage(const std::string& dir, const std::string& name, int index) {
+  char file[32];
+  std::snprintf(file, sizeof(file), "_%04d.jpg", index);
+  return dir + "/" + name + "/" + name + file;
+}
+
+// The threshold that classifies the most pairs right as "same person when distance < t".
+double BestThreshold(std::vector<std::pair<double, bool>> v) {
+  std::sort(v.begin(), v.end());
+  // Below every distance all pairs are judged different: the different ones are right.
+  int correct = int(std::count_if(v.begin(), v.end(), [](const auto& p) { return !p.second; }));
+  int best = correct;
+  double best_t = v.empty() || !std::isfinite(v[0].first) ? 0 : v[0].first - 1e-6;
+  for (size_t i = 0; i < v.size() && std::isfinite(v[i].first); ++i) {
+    correct += v[i].second ? 1 : -1;  // the threshold passes v[i]: judged same from now on
+    if (i + 1 < v.size() && v[i + 1].first == v[i].first) continue;  // ties move together
+    if (correct > best) {
+      best = correct;
+      best_t = i + 1 < v.size() && std::isfinite(v[i + 1].first) ? (v[i].first + v[i + 1].first) / 2
+                                                                 : v[i].first + 1e-6;
+    }
+  }
+  return best_t;
+}
+
+struct Stats {
+  double mean = 0, sd = 0;
+};
+
+Stats MeanSd(const std::vector<double>& xs) {
+  Stats s;
+  if (xs.empty()) return s;
+  for (double x : xs) s.mean += x;
+  s.mean /= xs.size();
+  for (double x : xs) s.sd += (x - s.mean) * (x - s.mean);
+  s.sd = xs.size() > 1 ? std::sqrt(s.sd / (xs.size() - 1)) : 0;
+  return s;
+}
+
+// Which detected face a labelled picture is about.
+enum class Pick {
+  kCentre,   // LFW: the crops are centred on the labelled person
+  kLargest,  // full-size photos: the person the photo is of
+};
+
+struct EvalArgs {
+  std::string pairs;   // lfw: pairs.txt
+  std::string images;  // lfw: the images folder; deepface: the folder with master.csv
+  int folds = 10;
+  int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
+  std::string models;
+  std::string detector = "yunet";
+  int min_face = embed::FaceDetectorOptions{}.min_face;
+  int max_side = embed::FaceDetectorOptions{}.max_side;
+  bool no_flip = false;
+};
+
+// One picture's face, as the evaluation uses it.
+struct ImageFace {
+  std::optional<std::vector<float>> vector;
+  std::optional<cv::Rect2f> box;  // relative to the picture's size
+  size_t faces = 0;               // detected
+  bool fallback = false;          // embedded from the typical box: no face was detected
+  Status error;
+};
+
+double SquaredL2(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += double(a[i] - b[i]) * (a[i] - b[i]);
+  return s;
+}
+
+// Embeds `paths` on `jobs` threads. Each picture keeps the face `pick` chooses. With a
+// `fallback` box (relative to the picture's size), pictures without a detected face are
+// embedded from it.
+std::vector<ImageFace> EmbedAll(const embed::FaceEmbedder& embedder,
+                                const std::vector<std::string>& paths, Pick pick,
+                                const std::optional<cv::Rect2f>& fallback, int jobs,
+                                embed::FaceTimes& times) {
+  std::vector<ImageFace> out(paths.size());
+  std::vector<embed::FaceTimes> thread_times(jobs);
+  std::atomic<size_t> next{0};
+  auto work = [&](int t) {
+    for (size_t i; (i = next++) < paths.size();) {
+      ImageFace& r = out[i];
+      auto img = image::DecodeFile(paths[i], {.min_short_side = embedder.preferred_short_side()});
+      if (!img.ok()) {
+        r.error = img.status();
+        continue;
+      }
+      const cv::Mat& bgr = img->bgr;
+      const cv::Size2f size(bgr.cols, bgr.rows);
+      if (fallback) {
+        const cv::Rect2f box(fallback->x * size.width, fallback->y * size.height,
+                             fallback->width * size.width, fallback->height * size.height);
+        auto e = embedder.EmbedBox(bgr, box, &thread_times[t]);
+        if (!e.ok()) {
+          r.error = e.status();
+          continue;
+        }
+        r.vector = std::move(e->vector);
+        r.fallback = true;
+        continue;
+      }
+      auto faces = embedder.Embed(bgr, &thread_times[t]);
+      if (!faces.ok()) {
+        r.error = faces.status().WithContext(paths[i]);
+        continue;
+      }
+      r.faces = faces->size();
+      const embed::Embedding* best = nullptr;
+      double best_key = kInf;
+      for (const embed::Embedding& f : *faces) {
+        const cv::Rect& b = *f.region;
+        const double dx = b.x + b.width / 2.0 - size.width / 2,
+                     dy = b.y + b.height / 2.0 - size.height / 2;
+        const double key = pick == Pick::kCentre ? dx * dx + dy * dy : -double(b.area());
+        if (key < best_key) {
+          best_key = key;
+          best = &f;
+        }
+      }
+      if (best == nullptr) continue;
+      r.vector = best->vector;
+      const cv::Rect& b = *best->region;
+      r.box = cv::Rect2f(b.x / size.width, b.y / size.height, b.width / size.width,
+                         b.height / size.height);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < jobs; ++t) threads.emplace_back(work, t);
+  for (std::thread& th : threads) th.join();
+  for (const embed::FaceTimes& t : thread_times) {
+    times.detect_ms += t.detect_ms;
+    times.landmarks_ms += t.landmarks_ms;
+    times.align_ms += t.align_ms;
+    times.embed_ms += t.embed_ms;
+    times.faces += t.faces;
+  }
+  return out;
+}
+
+// The median of the detected boxes (relative to the picture), for pictures where none was.
+std::optional<cv::Rect2f> MedianBox(const std::vector<ImageFace>& faces) {
+  std::vector<float> x, y, w, h;
+  for (const ImageFace& f : faces) {
+    if (!f.box) continue;
+    x.push_back(f.box->x);
+    y.push_back(f.box->y);
+    w.push_back(f.box->width);
+    h.push_back(f.box->height);
+  }
+  if (x.empty()) return std::nullopt;
+  auto median = [](std::vector<float>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  return cv::Rect2f(median(x), median(y), median(w), median(h));
+}
+
+void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) {
+  if (args.folds < 2) return Fail(ctx, Status::InvalidArgument("--folds must be at least 2"));
+  if (args.jobs < 1) return Fail(ctx, Status::InvalidArgument("-j must be at least 1"));
+  const bool lfw = set == "lfw";
+  auto pairs = lfw ? ReadLfwPairs(args.pairs, args.images, args.folds)
+                   : ReadDeepfacePairs(args.images, args.folds);
+  if (!pairs.ok()) return Fail(ctx, pairs.status());
+  auto kind = embed::ParseFaceDetector(args.detector);
+  if (!kind.ok()) return Fail(ctx, kind.status());
+  embed::FaceEmbedderOptions options;
+  options.detector.kind = *kind;
+  options.detector.min_face = args.min_face;
+  options.detector.max_side = args.max_side;
+  options.flip_average = !args.no_flip;
+  auto embedder = embed::FaceEmbedder::Open(
+      args.models.empty() ? embed::DefaultModelDir() : args.models, options);
+  if (!embedder.ok()) return Fail(ctx, embedder.status());
+
+  std::map<std::string, size_t> index;  // image path -> position in `paths`
+  std::vector<std::string> paths;
+  for (const FacePair& p : *pairs) {
+    for (const std::string& path : {p.a, p.b}) {
+      if (index.emplace(path, paths.size()).second) paths.push_back(path);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  embed::FaceTimes times;
+  const Pick pick = lfw ? Pick::kCentre : Pick::kLargest;
+  std::vector<ImageFace> faces = EmbedAll(**embedder, paths, pick, std::nullopt, args.jobs, times);
+  size_t detected = 0, failed = 0;
+  std::vector<std::string> missed, errors;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (!faces[i].error.ok()) {
+      ++failed;
+      errors.push_back(faces[i].error.ToString());
+    } else if (faces[i].vector) {
+      ++detected;
+    } else {
+      missed.push_back(paths[i]);
+    }
+  }
+  // LFW's crops all frame the labelled face alike: a missed face is embedded from the typical
+  // box, as a fixed-crop pipeline would, so that every pair is judged.
+  const std::optional<cv::Rect2f> typical = lfw ? MedianBox(faces) : std::nullopt;
+  if (typical && !missed.empty()) {
+    std::vector<size_t> at;
+    for (const std::string& m : missed) at.push_back(index[m]);
+    std::vector<ImageFace> again = EmbedAll(**embedder, missed, pick, typical, args.jobs, times);
+    for (size_t k = 0; k < at.size(); ++k) faces[at[k]] = std::move(again[k]);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::vector<double> distance;
+  for (const FacePair& p : *pairs) {
+    const ImageFace& a = faces[index[p.a]];
+    const ImageFace& b = faces[index[p.b]];
+    distance.push_back(a.vector && b.vector ? SquaredL2(*a.vector, *b.vector) : kInf);
+  }
+  const std::vector<FoldResult> folds = CrossValidate(*pairs, distance);
+  std::vector<double> accuracies, thresholds;
+  for (const FoldResult& f : folds) {
+    if (f.pairs == 0) continue;
+    accuracies.push_back(f.accuracy);
+    thresholds.push_back(f.threshold);
+  }
+  const Stats acc = MeanSd(accuracies), thr = MeanSd(thresholds);
+  // The pairs judged wrong at their fold's threshold, for looking at.
+  nlohmann::ordered_json wrong = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < pairs->size(); ++i) {
+    const FacePair& p = (*pairs)[i];
+    if ((distance[i] < folds[p.fold].threshold) != p.same) {
+      wrong.push_back({{"a", p.a},
+                       {"b", p.b},
+                       {"same", p.same},
+                       {"distance", std::isfinite(distance[i]) ? nlohmann::ordered_json(distance[i])
+                                                               : nlohmann::ordered_json(nullptr)}});
+    }
+  }
+  const size_t same =
+      std::count_if(pairs->begin(), pairs->end(), [](const FacePair& p) { return p.same; });
+  const size_t n_faces = std::max<size_t>(times.faces, 1);
+  const double per_face = (times.landmarks_ms + times.align_ms + times.embed_ms) / n_faces;
+
+  if (ctx.json) {
+    nlohmann::ordered_json j{
+        {"set", set},
+        {"pairs", pairs->size()},
+        {"same", same},
+        {"images", paths.size()},
+        {"detected", detected},
+        {"no_face", missed},
+        {"unreadable", errors},
+        {"folds", accuracies.size()},
+        {"accuracy", acc.mean},
+        {"accuracy_sd", acc.sd},
+        {"fold_accuracies", accuracies},
+        {"threshold", thr.mean},
+        {"wrong", wrong},
+        {"detector", args.detector},
+        {"flip_average", !args.no_flip},
+        {"seconds", seconds},
+        {"threads", args.jobs},
+        {"faces_embedded", times.faces},
+        {"detect_ms_per_image", times.detect_ms / std::max<size_t>(paths.size(), 1)},
+        {"landmarks_ms_per_face", times.landmarks_ms / n_faces},
+        {"align_ms_per_face", times.align_ms / n_faces},
+        {"embed_ms_per_face", times.embed_ms / n_faces}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s: %zu pairs (%zu same, %zu different) over %zu images, %zu folds\n", set.c_str(),
+                pairs->size(), same, pairs->size() - same, paths.size(), accuracies.size());
+    std::printf("faces: detected in %zu of %zu images", detected, paths.size());
+    if (!missed.empty()) {
+      std::printf("; none in %zu (%s)%s", missed.size(), JoinList(missed, ", ").c_str(),
+                  typical ? ", embedded from the median face box" : ", judged 'different'");
+    }
+    if (failed > 0) std::printf("; %zu unreadable", failed);
+    std::printf(
+        "\naccuracy: %.2f%% +- %.2f (threshold %.4f +- %.4f, squared L2, chosen on the "
+        "other folds)\n",
+        100 * acc.mean, 100 * acc.sd, thr.mean, thr.sd);
+    std::printf(
+        "time: %.1f s on %d threads (%s, %s); per image: detect %.1f ms; per face: landmarks "
+        "%.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
+        seconds, args.jobs, args.detector.c_str(), args.no_flip ? "no flip" : "flip-averaged",
+        times.detect_ms / std::max<size_t>(paths.size(), 1), times.landmarks_ms / n_faces,
+        times.align_ms / n_faces, times.embed_ms / n_faces, times.faces);
+    std::printf("      CPU ms per face after detection: %.1f\n", per_face);
+    for (const auto& w : wrong) {
+      std::printf("wrong: %s %s %s, distance %s\n", w["same"].get<bool>() ? "same" : "different",
+                  w["a"].get<std::string>().c_str(), w["b"].get<std::string>().c_str(),
+                  w["distance"].dump().c_str());
+    }
+    for (const std::string& e : errors) std::printf("error: %s\n", e.c_str());
+  }
+  if (failed > 0) ctx.exit_code = 1;
+}
+
+}  // namespace
+
+Result<std::vector<FacePair>> ReadLfwPairs(const std::string& pairs_file,
+                                           const std::string& images_dir, int folds) {
+  std::ifstream in(pairs_file);
+  if (!in) return Status::NotFound(pairs_file + ": cannot open");
+  int sets = 0, n = 0;
+  if (!(in >> sets >> n) || sets < 1 || n < 1) {
+    return Status::InvalidArgument(pairs_file + ": the first line must be 'SETS PAIRS'");
+  }
+  std::vector<FacePair> pairs;
+  std::string line;
+  std::getline(in, line);  // the rest of the header line
+  int line_no = 1;
+  for (int s = 0; s < sets; ++s) {
+    for (int k = 0; k < 2 * n; ++k) {
+      ++line_no;
+      if (!std::getline(in, line)) {
+        return Status::InvalidArgument(pairs_file + ": ends at line " + std::to_string(line_no) +
+                                       ", expected " + std::to_string(sets * 2 * n) + " pairs");
+      }
+      std::istringstream fields(line);
+      std::string name1, name2;
+      int i = 0, j = 0;
+      const bool same = k < n;
+      const bool ok =
+          same ? bool(fields >> name1 >> i >> j) : bool(fields >> name1 >> i >> name2 >> j);
+      if (!ok) {
+        return Status::InvalidArgument(pairs_file + ":" + std::to_string(line_no) + ": expected " +
+                                       (same ? "'name i j'" : "'name1 i name2 j'"));
+      }
+      pairs.push_back(
+          {LfwImage(images_dir, name1, i), LfwImage(images_dir, same ? name1 : name2, j), same, s});
+    }
+  }
+  if (folds != sets) DealFolds(pairs, folds);
+  return pairs;
+}
+
+Result<std::vector<FacePair>> ReadDeepfacePairs(const std::string& dir, int folds) {
+  const std::string file = dir + "/master.csv";
+  std::ifstream in(file);
+  if (!in) return Status::NotFound(file + ": cannot open");
+  std::vector<FacePair> pairs;
+  std::string line;
+  for (int line_no = 1; std::getline(in, line); ++line_no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line_no == 1) continue;  // the header
+    const std::vector<std::string> f = SplitList(line, ',');
+    if (f.size() != 3 || (f[2] != "Yes" && f[2] != "No")) {
+      return Status::InvalidArgument(file + ":" + std::to_string(line_no) +
+                                     ": expected 'file_x,file_y,Yes|No'");
+    }
+    pairs.push_back({dir + "/" + f[0], dir + "/" + f[1], f[2] == "Yes", 0});
+  }
+  if (pairs.empty()) return Status::InvalidArgument(file + ": no pairs");
+  DealFolds(pairs, folds);
+  return pairs;
+}
+
+std::vector<FoldResult> CrossValidate(const std::vector<FacePair>& pairs,
+                                      const std::vector<double>& distance) {
+  int folds = 0;
+  for (const FacePair& p : pairs) folds = std::max(folds, p.fold + 1);
+  std::vector<FoldResult> results;
+  for (int k = 0; k < folds; ++k) {
+    std::vector<std::pair<double, bool>> train;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (pairs[i].fold != k) train.emplace_back(distance[i], pairs[i].same);
+    }
+    const double t = BestThreshold(std::move(train));
+    size_t right = 0, total = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (pairs[i].fold != k) continue;
+      ++total;
+      if ((distance[i] < t) == pairs[i].same) ++right;
+    }
+    results.push_back({t, total > 0 ? double(right) / total : 0, total});
+  }
+  return results;
+}
+
+void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
+  CLI::App* eval = app.add_subcommand("eval", "Measure the face embedder on labelled face pairs");
+  eval->require_subcommand(1);
+  auto args = std::make_shared<EvalArgs>();
+  auto common = [args](CLI::App* cmd) {
+    cmd->add_option("--folds", args->folds, "Cross-validation folds")->capture_default_str();
+    cmd->add_option("-j,--jobs", args->jobs, "Embedding threads (default: cores)");
+    cmd->add_option("--models", args->models,
+                    "Models directory (default: $ALIKE_MODELS or setup.sh's)");
+    cmd->add_option("--detector", args->detector, "Face detector: yunet, hog or mmod")
+        ->capture_default_str();
+    cmd->add_option("--min-face", args->min_face, "Smallest face searched for, in pixels")
+        ->capture_default_str();
+    cmd->add_option("--max-side", args->max_side, "Longest side a picture is examined at")
+        ->capture_default_str();
+    cmd->add_flag("--no-flip", args->no_flip, "Do not average with the mirrored face");
+  };
+  CLI::App* lfw = eval->add_subcommand("lfw", "LFW verification accuracy (pairs.txt protocol)");
+  lfw->add_option("pairs", args->pairs, "pairs.txt")->required();
+  lfw->add_option("images", args->images, "Folder of the images, IMAGES/Name/Name_0001.jpg")
+      ->required();
+  common(lfw);
+  lfw->callback([&ctx, args] { RunEval(ctx, "lfw", *args); });
+  CLI::App* deepface = eval->add_subcommand("deepface", "Accuracy on deepface's master.csv pairs");
+  deepface->add_option("dir", args->images, "Folder holding master.csv and the photos")->required();
+  common(deepface);
+  deepface->callback([&ctx, args] { RunEval(ctx, "deepface", *args); });
+}
+
+}  // namespace alike::cli

@@ -1,0 +1,205 @@
+#include "embed/face_embedder.h"
+
+#include <dlib/image_processing.h>
+#include <dlib/opencv.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <opencv2/core.hpp>
+
+#include "embed/face_dnn.h"
+
+namespace alike::embed {
+namespace {
+
+// dlib's face recognition network was trained on 150x150 chips with 25% padding around the
+// landmarks' extent.
+constexpr double kChipPadding = 0.25;
+
+double MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+struct FaceEmbedder::Landmarks {
+  dlib::shape_predictor predictor;
+};
+
+struct FaceEmbedder::Worker {
+  std::unique_ptr<FaceDetector> detector;
+  std::unique_ptr<FaceNet> net;
+};
+
+FaceEmbedder::FaceEmbedder(std::string models_dir, const FaceEmbedderOptions& options)
+    : models_dir_(std::move(models_dir)), options_(options) {}
+FaceEmbedder::~FaceEmbedder() = default;
+
+uint32_t FaceEmbedder::dimension() const { return FaceNet::kDimension; }
+
+bool FaceEmbedder::Installed(const std::string& models_dir, const FaceEmbedderOptions& options) {
+  std::vector<std::string> files = FaceDetectorFiles(options.detector.kind);
+  files.push_back(kRecognitionFile);
+  files.push_back(kLandmarksFile);
+  for (const std::string& f : files) {
+    if (!std::filesystem::is_regular_file(models_dir + "/" + f)) return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Open(const std::string& models_dir,
+                                                         const FaceEmbedderOptions& options) {
+  if (options.max_faces == 0) return Status::InvalidArgument("face embedder: max_faces is 0");
+  auto e = std::unique_ptr<FaceEmbedder>(new FaceEmbedder(models_dir, options));
+  // The version: every model file's content key, the detector and its settings, the chips.
+  std::string version = "face";
+  std::vector<std::string> files = {kRecognitionFile, kLandmarksFile};
+  for (const std::string& f : FaceDetectorFiles(options.detector.kind)) files.push_back(f);
+  for (const std::string& f : files) {
+    auto key = ModelFileKey(models_dir + "/" + f);
+    if (!key.ok()) return key.status();
+    version += "-" + *key;
+  }
+  const FaceDetectorOptions& d = options.detector;
+  version += "-" + std::string(FaceDetectorName(d.kind)) + "-min" + std::to_string(d.min_face) +
+             "-side" + std::to_string(d.max_side) +
+             (std::isnan(d.min_score) ? "" : "-score" + Number(d.min_score)) + "-chip" +
+             std::to_string(FaceNet::kChipSize) + "p" + Number(kChipPadding) +
+             (options.flip_average ? "-flip" : "-noflip") + "/1";
+  e->version_ = std::move(version);
+
+  const std::string sp_path = models_dir + "/" + kLandmarksFile;
+  e->landmarks_ = std::make_unique<Landmarks>();
+  try {
+    dlib::deserialize(sp_path) >> e->landmarks_->predictor;
+  } catch (const std::exception& ex) {
+    return Status::Corruption(sp_path + ": dlib cannot read the model: " + ex.what());
+  }
+  auto net = FaceNet::Load(models_dir + "/" + kRecognitionFile);
+  if (!net.ok()) return net.status();
+  e->prototype_ = std::move(*net);
+  auto worker = e->Borrow();  // loads the detector: its errors show here, not at first use
+  if (!worker.ok()) return worker.status();
+  e->Return(std::move(*worker));
+  return e;
+}
+
+Result<std::unique_ptr<FaceEmbedder::Worker>> FaceEmbedder::Borrow() const {
+  if (std::unique_ptr<Worker> w = idle_.TakeIdle()) return w;
+  // All workers busy: make another.
+  auto detector = OpenFaceDetector(options_.detector, models_dir_);
+  if (!detector.ok()) return detector.status();
+  auto w = std::make_unique<Worker>();
+  w->detector = std::move(*detector);
+  w->net = prototype_->Clone();
+  return w;
+}
+
+void FaceEmbedder::Return(std::unique_ptr<Worker> worker) const { idle_.Put(std::move(worker)); }
+
+Result<std::vector<Embedding>> FaceEmbedder::Embed(const cv::Mat& bgr) const {
+  return Embed(bgr, nullptr);
+}
+
+Result<std::vector<Embedding>> FaceEmbedder::Embed(const cv::Mat& bgr, FaceTimes* times) const {
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return Status::InvalidArgument("face embedder: expected a non-empty 8-bit BGR image");
+  }
+  auto worker = Borrow();
+  if (!worker.ok()) return worker.status();
+  const auto start = std::chrono::steady_clock::now();
+  auto faces = (*worker)->detector->Detect(bgr);
+  if (times != nullptr) times->detect_ms += MsSince(start);
+  Result<std::vector<Embedding>> out = faces.status();
+  if (faces.ok()) {
+    if (faces->size() > options_.max_faces) faces->resize(options_.max_faces);  // best first
+    out = Describe(**worker, bgr, *faces, times);
+  }
+  Return(std::move(*worker));
+  return out;
+}
+
+Result<Embedding> FaceEmbedder::EmbedBox(const cv::Mat& bgr, const cv::Rect2f& box,
+                                         FaceTimes* times) const {
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return Status::InvalidArgument("face embedder: expected a non-empty 8-bit BGR image");
+  }
+  auto worker = Borrow();
+  if (!worker.ok()) return worker.status();
+  auto out = Describe(**worker, bgr, {FaceBox{box, 0}}, times);
+  Return(std::move(*worker));
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<std::vector<Embedding>> FaceEmbedder::Describe(Worker& worker, const cv::Mat& bgr,
+                                                      const std::vector<FaceBox>& faces,
+                                                      FaceTimes* times) const {
+  std::vector<Embedding> out;
+  if (faces.empty()) return out;
+  std::vector<cv::Mat> chips;
+  try {
+    const dlib::cv_image<dlib::bgr_pixel> img(bgr);
+    const cv::Rect frame(0, 0, bgr.cols, bgr.rows);
+    for (const FaceBox& f : faces) {
+      auto start = std::chrono::steady_clock::now();
+      const dlib::rectangle rect(std::lround(f.box.x), std::lround(f.box.y),
+                                 std::lround(f.box.br().x) - 1, std::lround(f.box.br().y) - 1);
+      const dlib::full_object_detection shape = landmarks_->predictor(img, rect);
+      if (times != nullptr) times->landmarks_ms += MsSince(start);
+
+      start = std::chrono::steady_clock::now();
+      dlib::matrix<dlib::bgr_pixel> chip;
+      dlib::extract_image_chip(
+          img, dlib::get_face_chip_details(shape, FaceNet::kChipSize, kChipPadding), chip);
+      chips.push_back(dlib::toMat(chip).clone());
+      if (options_.flip_average) {
+        cv::Mat mirrored;
+        cv::flip(chips.back(), mirrored, 1);
+        chips.push_back(std::move(mirrored));
+      }
+      if (times != nullptr) times->align_ms += MsSince(start);
+
+      Embedding e;
+      e.region = cv::Rect(f.box) & frame;
+      e.score = f.score;
+      for (unsigned long i = 0; i < shape.num_parts(); ++i) {
+        e.landmarks.emplace_back(float(shape.part(i).x()), float(shape.part(i).y()));
+      }
+      out.push_back(std::move(e));
+    }
+  } catch (const std::exception& ex) {
+    return Status::Internal(std::string("face embedder: dlib failed: ") + ex.what());
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  auto descriptors = worker.net->Describe(chips);
+  if (!descriptors.ok()) return descriptors.status();
+  const size_t per_face = options_.flip_average ? 2 : 1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::vector<float>& v = (*descriptors)[i * per_face];
+    if (options_.flip_average) {
+      const std::vector<float>& m = (*descriptors)[i * per_face + 1];
+      // a + b == b + a exactly, so a chip and its mirror image give the same vector.
+      for (size_t k = 0; k < v.size(); ++k) v[k] = (v[k] + m[k]) * 0.5f;
+    }
+    L2Normalize(v);
+    out[i].vector = std::move(v);
+  }
+  if (times != nullptr) {
+    times->embed_ms += MsSince(start);
+    times->faces += out.size();
+  }
+  return out;
+}
+
+}  // namespace alike::embed
