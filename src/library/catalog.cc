@@ -89,15 +89,30 @@ Result<std::vector<FileRow>> Catalog::Files() const {
   return rows;
 }
 
-Result<std::optional<uint64_t>> Catalog::FindImage(const std::string& hash) const {
-  std::lock_guard lock(mu_);
-  auto stmt = db_->Prepare("SELECT id FROM images WHERE hash = ?1");
+namespace {
+
+// The integer in the one row `sql` (with ?1 bound to `key`) returns, if any.
+Result<std::optional<uint64_t>> LookUpId(const SqliteDb& db, const char* sql,
+                                         const std::string& key) {
+  auto stmt = db.Prepare(sql);
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, hash);
+  stmt->Bind(1, key);
   auto row = stmt->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<uint64_t>();
   return std::optional<uint64_t>(stmt->Int(0));
+}
+
+}  // namespace
+
+Result<std::optional<uint64_t>> Catalog::FindImage(const std::string& hash) const {
+  std::lock_guard lock(mu_);
+  return LookUpId(*db_, "SELECT id FROM images WHERE hash = ?1", hash);
+}
+
+Result<std::optional<uint64_t>> Catalog::FindFile(const std::string& path) const {
+  std::lock_guard lock(mu_);
+  return LookUpId(*db_, "SELECT image_id FROM files WHERE path = ?1", path);
 }
 
 Result<std::optional<ImageRecord>> Catalog::GetImage(uint64_t id) const {

@@ -86,6 +86,8 @@ class Catalog {
   // --- reading
   Result<std::vector<FileRow>> Files() const;
   Result<std::optional<uint64_t>> FindImage(const std::string& hash) const;
+  // The image a catalogued file holds (`path` as FileRow stores it).
+  Result<std::optional<uint64_t>> FindFile(const std::string& path) const;
   Result<std::optional<ImageRecord>> GetImage(uint64_t id) const;
   // image id -> (embedder -> version) for every image with vectors.
   Result<std::map<uint64_t, std::map<std::string, std::string>>> Embedded() const;

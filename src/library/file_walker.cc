@@ -86,6 +86,17 @@ std::string NormalPath(const std::string& path) {
   return out;
 }
 
+bool IsUnder(const std::string& path, const std::string& root) {
+  return path == root || root == "/" ||
+         (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/');
+}
+
+std::optional<FoundFile> StatFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return FoundFile{path, st.st_size, MtimeNs(st)};
+}
+
 void WalkFiles(const std::string& root, const std::function<void(FoundFile)>& on_file,
                const std::function<void(const std::string&)>& on_error,
                const std::atomic<bool>* cancel) {

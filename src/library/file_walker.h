@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,12 @@ bool HasImageExtension(std::string_view path);
 
 // The absolute, lexically normal form of `path`, the form the catalog stores.
 std::string NormalPath(const std::string& path);
+
+// Whether `path` is `root` or lies below it (both in NormalPath form).
+bool IsUnder(const std::string& path, const std::string& root);
+
+// Size and mtime of a regular file (following symlinks); nullopt when it is missing or not one.
+std::optional<FoundFile> StatFile(const std::string& path);
 
 // Calls on_file for each candidate and on_error("<path>: <reason>") for each path that cannot be
 // read (missing, permission denied, not a regular file). Stops early when `cancel` is set.

@@ -29,16 +29,12 @@ struct Outcome {
   FoundFile file;
   Status error;  // not ok: the file failed and nothing of it is stored
   ImageFacts facts;
-  std::optional<uint64_t> stored;  // the content was already catalogued under this id
+  std::optional<uint64_t> stored;  // the content's image id (set by the writer for new content)
+  bool stored_before = false;      // the content was catalogued before this run reached it
   // Per space index in IndexTarget::fill: the vectors made now (absent: already current).
   std::map<size_t, std::vector<embed::Embedding>> vectors;
   std::vector<uint8_t> thumbnail;
 };
-
-bool IsUnder(const std::string& path, const std::string& root) {
-  return path == root || root == "/" ||
-         (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/');
-}
 
 class IndexRun {
  public:
@@ -89,16 +85,24 @@ class IndexRun {
  private:
   bool Cancelled() const { return options_.cancel && options_.cancel->load(); }
 
-  // Whether an image has vectors of the current version in every space this run fills.
-  bool Current(uint64_t image_id) const {
-    auto it = embedded_.find(image_id);
-    if (it == embedded_.end()) return false;
-    for (const Space& space : target_.fill) {
-      auto v = it->second.find(space.embedder);
-      if (v == it->second.end() || v->second != space.model->version()) return false;
+  // The spaces (indexes into target_.fill) where an image lacks vectors of the current version;
+  // every space for content not yet catalogued.
+  std::vector<size_t> MissingSpaces(std::optional<uint64_t> image_id) const {
+    auto have = image_id ? embedded_.find(*image_id) : embedded_.end();
+    std::vector<size_t> missing;
+    for (size_t i = 0; i < target_.fill.size(); ++i) {
+      const Space& space = target_.fill[i];
+      bool current = false;
+      if (have != embedded_.end()) {
+        auto v = have->second.find(space.embedder);
+        current = v != have->second.end() && v->second == space.model->version();
+      }
+      if (!current) missing.push_back(i);
     }
-    return true;
+    return missing;
   }
+
+  bool Current(uint64_t image_id) const { return MissingSpaces(image_id).empty(); }
 
   // Walker: decides whether a found file needs work.
   void Consider(FoundFile file) {
@@ -130,10 +134,7 @@ class IndexRun {
       if (seen_.count(path) || Current(row.image_id) || scheduled_images_.count(row.image_id)) {
         continue;
       }
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // try another path
-      Consider({path, st.st_size,
-                static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});
+      if (auto file = StatFile(path)) Consider(std::move(*file));  // else try another path
     }
   }
 
@@ -161,17 +162,8 @@ class IndexRun {
       return out;
     }
     out.stored = *stored;
-    std::vector<size_t> missing;
-    auto have = out.stored ? embedded_.find(*out.stored) : embedded_.end();
-    for (size_t i = 0; i < target_.fill.size(); ++i) {
-      const Space& space = target_.fill[i];
-      bool current = false;
-      if (have != embedded_.end()) {
-        auto v = have->second.find(space.embedder);
-        current = v != have->second.end() && v->second == space.model->version();
-      }
-      if (!current) missing.push_back(i);
-    }
+    out.stored_before = out.stored.has_value();
+    const std::vector<size_t> missing = MissingSpaces(out.stored);
     if (missing.empty()) return out;  // known content: only the path is new
 
     int short_side = 256;  // thumbnails
@@ -235,6 +227,19 @@ class IndexRun {
     for (size_t i = 0; i < new_images.size(); ++i) new_images[i]->stored = (*ids)[i];
     AfterStep("images");
 
+    // Each image's payload, the same in every space; tags only exist on images catalogued before.
+    std::map<const Outcome*, std::string> payloads;
+    for (const Outcome& o : batch) {
+      if (!o.error.ok() || o.vectors.empty()) continue;
+      std::vector<std::string> tags;
+      if (o.stored_before) {
+        auto image = target_.catalog->GetImage(*o.stored);
+        if (!image.ok()) return image.status();
+        if (*image) tags = (*image)->tags;
+      }
+      payloads[&o] = ImagePayload(*o.stored, o.facts, tags);
+    }
+
     // 2. Vectors, durable in each space's log before any file row points at them.
     for (size_t s = 0; s < target_.fill.size(); ++s) {
       std::vector<Record> records;
@@ -242,10 +247,7 @@ class IndexRun {
       for (const Outcome& o : batch) {
         auto v = o.vectors.find(s);
         if (!o.error.ok() || v == o.vectors.end()) continue;
-        auto image = target_.catalog->GetImage(*o.stored);
-        if (!image.ok()) return image.status();
-        const std::vector<std::string> tags = *image ? (*image)->tags : std::vector<std::string>();
-        const std::string payload = ImagePayload(*o.stored, o.facts, tags);
+        const std::string& payload = payloads.at(&o);
         for (uint32_t i = 0; i < v->second.size(); ++i) {
           records.push_back(
               {.id = VectorId(*o.stored, i), .vector = v->second[i].vector, .payload = payload});

@@ -125,7 +125,7 @@ class LibraryImpl : public Library {
     std::vector<std::string> doomed;
     for (const library::FileRow& row : *files) {
       for (const std::string& root : roots) {
-        if (row.path == root || (row.path.starts_with(root) && row.path[root.size()] == '/')) {
+        if (library::IsUnder(row.path, root)) {
           doomed.push_back(row.path);
           break;
         }
@@ -206,14 +206,7 @@ class LibraryImpl : public Library {
   }
 
   Result<std::optional<uint64_t>> FindPath(const std::string& path) const override {
-    // Files() is a scan; a lookup by primary key would be cheaper, but this serves the CLI only.
-    auto files = catalog_->Files();
-    if (!files.ok()) return files.status();
-    const std::string normal = library::NormalPath(path);
-    for (const library::FileRow& row : *files) {
-      if (row.path == normal) return std::optional<uint64_t>(row.image_id);
-    }
-    return std::optional<uint64_t>();
+    return catalog_->FindFile(library::NormalPath(path));
   }
 
   Result<std::vector<uint8_t>> Thumbnail(uint64_t image_id) const override {
