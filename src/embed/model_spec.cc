@@ -67,24 +67,16 @@ Status ReadInput(const json& in, const std::string& origin, PreprocessSpec* spec
   return Status::OK();
 }
 
-}  // namespace
-
-const char* PoolingName(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::kNone:
-      return "none";
-    case Pooling::kGap:
-      return "gap";
-    case Pooling::kGem:
-      return "gem";
-  }
-  return "?";
+Result<json> ParseObject(std::string_view text, const std::string& origin) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument(origin + ": not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument(origin + ": expected a JSON object");
+  return j;
 }
 
-Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_dir,
-                                 const std::string& origin) {
-  const json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument(origin + ": not valid JSON");
+// One model object; `origin` already names where it sits ("spec.json" or "spec.json: models[1]").
+Result<ModelSpec> ModelFromJson(const json& j, const std::string& base_dir,
+                                const std::string& origin) {
   if (!j.is_object()) return Status::InvalidArgument(origin + ": expected a JSON object");
   ModelSpec spec;
   if (!j.contains("file") || !j["file"].is_string() || j["file"].get<std::string>().empty()) {
@@ -140,21 +132,78 @@ Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_
     }
     spec.dimension = d.get<uint32_t>();
   }
+  if (j.contains("weight")) {
+    const json& w = j["weight"];
+    if (!w.is_number() || !(w.get<double>() > 0) || w.get<double>() > 1000) {
+      return FieldError(origin, "weight", "expected a number in (0, 1000]");
+    }
+    spec.weight = w.get<double>();
+  }
   return spec;
 }
 
-Result<ModelSpec> LoadModelSpec(const std::string& path) {
+}  // namespace
+
+const char* PoolingName(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kNone:
+      return "none";
+    case Pooling::kGap:
+      return "gap";
+    case Pooling::kGem:
+      return "gem";
+  }
+  return "?";
+}
+
+Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_dir,
+                                 const std::string& origin) {
+  auto j = ParseObject(text, origin);
+  if (!j.ok()) return j.status();
+  return ModelFromJson(*j, base_dir, origin);
+}
+
+Result<EmbedderSpec> ParseEmbedderSpec(std::string_view text, const std::string& base_dir,
+                                       const std::string& origin) {
+  auto j = ParseObject(text, origin);
+  if (!j.ok()) return j.status();
+  EmbedderSpec spec;
+  if (!j->contains("models")) {
+    auto model = ModelFromJson(*j, base_dir, origin);
+    if (!model.ok()) return model.status();
+    spec.name = model->name;
+    spec.models.push_back(std::move(*model));
+    return spec;
+  }
+  const json& models = (*j)["models"];
+  if (!models.is_array() || models.empty() || models.size() > 16) {
+    return FieldError(origin, "models", "expected an array of 1 to 16 model objects");
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    auto model = ModelFromJson(models[i], base_dir, origin + ": models[" + std::to_string(i) + "]");
+    if (!model.ok()) return model.status();
+    spec.name += (i > 0 ? "+" : "") + model->name;
+    spec.models.push_back(std::move(*model));
+  }
+  if (j->contains("name")) {
+    if (!(*j)["name"].is_string()) return FieldError(origin, "name", "expected a string");
+    spec.name = (*j)["name"].get<std::string>();
+  }
+  return spec;
+}
+
+Result<EmbedderSpec> LoadEmbedderSpec(const std::string& path) {
   auto text = ReadFileToString(path);
   if (!text.ok()) return text.status();
-  return ParseModelSpec(*text, fs::path(path).parent_path().string(), path);
+  return ParseEmbedderSpec(*text, fs::path(path).parent_path().string(), path);
 }
 
-ModelSpec DefaultCnnSpec(const std::string& model_dir) {
-  ModelSpec spec;
-  spec.name = "mobilenet_v2";
-  spec.file = (fs::path(model_dir) / "tf2_mobilenet_v2_1.0_224_ptq.tflite").string();
-  spec.dimension = 1280;
-  return spec;
+EmbedderSpec DefaultCnnSpec(const std::string& model_dir) {
+  ModelSpec v2;
+  v2.name = "mobilenet_v2";
+  v2.file = (fs::path(model_dir) / "tf2_mobilenet_v2_1.0_224_ptq.tflite").string();
+  v2.dimension = 1280;
+  return {.name = v2.name, .models = {v2}};
 }
 
 }  // namespace alike::embed

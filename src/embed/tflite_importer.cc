@@ -430,17 +430,18 @@ class Builder {
     const int id = AddLayer(PreName(op, o.activation), "Pooling", p, {*x});
     Value v{id, 0, {xs[0], ah.out, aw.out, xs[3]}};
     if (!max && ah.out == 1 && aw.out == 1 && o.activation == Activation::kNone) {
-      NoteEmbedding(v);
+      NoteEmbedding(v, *x);
     }
     auto out = Activate(v, o.activation, OutName(op));
     if (!out.ok()) return out.status();
     return SetOutput(op, *out);
   }
 
-  void NoteEmbedding(const Value& v) {
+  void NoteEmbedding(const Value& pooled, const Value& map) {
     // The last global pooling in the graph is the one that feeds the classifier.
-    info_->embedding_name = LayerName(v);
-    info_->embedding_shape = ToCv(v.shape);
+    info_->embedding_name = LayerName(pooled);
+    info_->embedding_shape = ToCv(pooled.shape);
+    info_->feature_map_name = LayerName(map);
   }
 
   Status Mean(const Operator& op) {
@@ -460,7 +461,7 @@ class Builder {
     const bool keep = op.options.keep_dims;
     const int id = AddLayer(keep ? OutName(op) : OutName(op) + ":pooled", "Pooling", p, {*x});
     Value pooled{id, 0, {xs[0], 1, 1, xs[3]}};
-    NoteEmbedding(pooled);
+    NoteEmbedding(pooled, *x);
     if (keep) return SetOutput(op, pooled);
     // Without keep_dims TFLite's result is [N, C]; flatten the [N, C, 1, 1] pooled map to match.
     cv::dnn::LayerParams f;

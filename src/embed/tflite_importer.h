@@ -51,6 +51,9 @@ struct TfliteImportInfo {
   // This is the image embedding.
   std::string embedding_name;
   std::vector<int> embedding_shape;
+  // The layer whose output that pooling reads, [1, C, H, W]: the last feature map, for callers
+  // that pool it their own way (GeM). Empty when embedding_name is.
+  std::string feature_map_name;
   // OpenCV layer name of each TFLite tensor that became a layer output, indexed like
   // TfliteModel::tensors() (empty for constants and unused tensors).
   std::vector<std::string> tensor_layer_names;

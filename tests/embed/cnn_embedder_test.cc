@@ -69,8 +69,8 @@ TEST_F(CnnEmbedderTest, Describes) {
   EXPECT_NE(v.find("tf2_mobilenet_v2_1.0_224_ptq.tflite"), std::string::npos);
   EXPECT_NE(v.find("4070174"), std::string::npos);  // file size
   EXPECT_NE(v.find("-gap-flip-"), std::string::npos);
-  ModelSpec noflip = DefaultCnnSpec(Shared("models"));
-  noflip.flip_average = false;
+  EmbedderSpec noflip = DefaultCnnSpec(Shared("models"));
+  noflip.models[0].flip_average = false;
   auto other = CnnEmbedder::Open(noflip);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_NE((*other)->version(), v);
@@ -157,7 +157,44 @@ TEST_F(CnnEmbedderTest, ConcurrentEmbedsAgree) {
   }
 }
 
-// Slow (~300 photos through the CNN): run with --gtest_also_run_disabled_tests to measure
-// precision@10 on the same fixed selection as ColorEmbedderTest.PrecisionAt10OnFlowers.
+// Each model's unit vector is scaled by its weight before concatenation, so the cosine of two
+// combined embeddings is the mean of the models' cosines weighted by the squared weights.
+TEST_F(CnnEmbedderTest, ConcatenatesWeightedModels) {
+  const std::string v1_file =
+      Shared("models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite");
+  if (!fs::exists(v1_file)) GTEST_SKIP() << "shared model absent: " << v1_file;
+  ModelSpec v2 = DefaultCnnSpec(Shared("models")).models[0];
+  v2.flip_average = false;
+  ModelSpec v1;
+  v1.name = "v1";
+  v1.file = v1_file;
+  v1.pooling = Pooling::kGem;  // of the last feature map: no output named
+  v1.flip_average = false;
+  v1.weight = 1.5;
+  auto a = CnnEmbedder::Open(v2);
+  auto b = CnnEmbedder::Open(v1);
+  auto both = CnnEmbedder::Open(EmbedderSpec{.name = "pair", .models = {v2, v1}});
+  ASSERT_TRUE(a.ok() && b.ok() && both.ok()) << both.status().ToString();
+  EXPECT_EQ((*b)->dimension(), 1024u);
+  EXPECT_EQ((*both)->dimension(), 1280u + 1024u);
+  const std::string& version = (*both)->version();
+  EXPECT_EQ(version.rfind("pair-", 0), 0u) << version;
+  EXPECT_NE(version.find("tf2_mobilenet_v2_1.0_224_ptq.tflite"), std::string::npos) << version;
+  EXPECT_NE(version.find("+v1-mobilenet_v1_1.0_224_quant"), std::string::npos) << version;
+  EXPECT_NE(version.find("-gem3-noflip-"), std::string::npos) << version;
+  EXPECT_NE(version.find("-w1.5"), std::string::npos) << version;
+
+  cv::Mat x(256, 300, CV_8UC3), y(300, 256, CV_8UC3);
+  cv::randu(x, 0, 256);
+  cv::randu(y, 0, 128);
+  auto cosine = [](const CnnEmbedder& e, const cv::Mat& p, const cv::Mat& q) {
+    auto vp = e.Embed(p);
+    auto vq = e.Embed(q);
+    EXPECT_TRUE(vp.ok() && vq.ok());
+    return vp.ok() && vq.ok() ? Dot((*vp)[0].vector, (*vq)[0].vector) : 0.0;
+  };
+  const double ca = cosine(**a, x, y), cb = cosine(**b, x, y);
+  EXPECT_NEAR(cosine(**both, x, y), (ca + 1.5 * 1.5 * cb) / (1 + 1.5 * 1.5), 1e-5);
+}
 }  // namespace
 }  // namespace alike::embed
