@@ -11,6 +11,8 @@
 // batched), and a summary of alike's HNSW against its targets. Run it with
 // OMP_WAIT_POLICY=PASSIVE so that idle Faiss (OpenMP) threads do not spin on the cores the
 // other targets are measured on. See bench/README.md.
+//
+// The other subcommand, alike-bench quality (image embedders), lives in quality_bench.cc.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -30,6 +32,7 @@
 #include "alike/vector_db.h"
 #include "bench_util.h"
 #include "dataset.h"
+#include "quality_bench.h"
 #include "table.h"
 #include "targets.h"
 
@@ -622,7 +625,8 @@ int RunAnn(AnnArgs args) {
 
 int main(int argc, char** argv) {
   using alike::bench::AnnArgs;
-  CLI::App app{"alike-bench: alike's vector indexes against hnswlib and Faiss"};
+  CLI::App app{
+      "alike-bench: alike's vector indexes against hnswlib and Faiss; alike's image embedders"};
   app.require_subcommand(1);
 
   AnnArgs args;
@@ -666,11 +670,15 @@ int main(int argc, char** argv) {
                 "A run of about a minute: n=5000, 200 queries, 1 round unless given");
   ann->add_flag("--no-cache", args.no_cache, "Recompute the ground truth instead of caching it");
 
+  alike::bench::QualityArgs quality_args;
+  CLI::App* quality = alike::bench::AddQualityCommand(app, &quality_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (quality->parsed()) return alike::bench::RunQuality(quality_args);
   if (args.quick) {
     if (n_option->count() == 0) args.n = alike::bench::kQuickN;
     if (queries_option->count() == 0) args.queries = alike::bench::kQuickQueries;
