@@ -4,9 +4,12 @@
 #include "embed/tflite_importer.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 
+#include "embed/depthwise_conv_layer.h"
 #include "embed/tflite_weights.h"
 
 namespace alike::tflite {
@@ -61,6 +64,20 @@ Axis SpatialAxis(Padding padding, int in, int kernel, int stride, int dilation) 
     a.out = in >= effective ? (in - effective) / stride + 1 : 0;
   }
   return a;
+}
+
+// The interval a fused activation clamps to, for those that are clamps.
+std::optional<std::pair<float, float>> ClampOf(Activation act) {
+  switch (act) {
+    case Activation::kRelu:
+      return std::pair{0.0f, std::numeric_limits<float>::infinity()};
+    case Activation::kRelu6:
+      return std::pair{0.0f, 6.0f};
+    case Activation::kReluN1To1:
+      return std::pair{-1.0f, 1.0f};
+    default:
+      return std::nullopt;
+  }
 }
 
 // Bounds window parameters read from the file so that SpatialAxis cannot overflow.
@@ -224,27 +241,17 @@ class Builder {
   Result<Value> Activate(Value v, Activation act, const std::string& out_name) {
     cv::dnn::LayerParams p;
     std::string type;
-    switch (act) {
-      case Activation::kNone:
-        return v;
-      case Activation::kRelu:
-        type = "ReLU";
-        break;
-      case Activation::kRelu6:
-        type = "ReLU6";
-        p.set("min_value", 0.0f);
-        p.set("max_value", 6.0f);
-        break;
-      case Activation::kReluN1To1:
-        type = "ReLU6";  // OpenCV's ReLU6 is a clip to [min_value, max_value]
-        p.set("min_value", -1.0f);
-        p.set("max_value", 1.0f);
-        break;
-      case Activation::kTanh:
-        type = "TanH";
-        break;
-      default:
-        return Status::NotSupported("fused activation " + std::to_string(static_cast<int>(act)));
+    if (act == Activation::kNone) return v;
+    if (act == Activation::kRelu) {
+      type = "ReLU";
+    } else if (act == Activation::kTanh) {
+      type = "TanH";
+    } else if (const auto clamp = ClampOf(act)) {
+      type = "ReLU6";  // OpenCV's ReLU6 is a clip to [min_value, max_value]
+      p.set("min_value", clamp->first);
+      p.set("max_value", clamp->second);
+    } else {
+      return Status::NotSupported("fused activation " + std::to_string(static_cast<int>(act)));
     }
     const int id = AddLayer(out_name, type, p, {v});
     return Value{id, 0, v.shape};
@@ -362,6 +369,9 @@ class Builder {
     }
     Axis ah = SpatialAxis(o.padding, xs[1], kh, o.stride_h, o.dilation_h);
     Axis aw = SpatialAxis(o.padding, xs[2], kw, o.stride_w, o.dilation_w);
+    if (depthwise && out_c == in_c && o.dilation_h == 1 && o.dilation_w == 1) {
+      return DepthwiseConv(op, *x, weights, *b, ah, aw);
+    }
     Value in = *x;
     if (ah.pad_begin != ah.pad_end || aw.pad_begin != aw.pad_end) {
       // OpenCV 4.6's convolution refuses asymmetric padding (TFLite's SAME with an even input
@@ -395,6 +405,36 @@ class Builder {
     if (!b->empty()) p.blobs.push_back(cv::Mat(1, out_c, CV_32F, b->data()).clone());
     const int id = AddLayer(PreName(op, o.activation), "Convolution", p, {in});
     auto out = Activate(Value{id, 0, {xs[0], ah.out, aw.out, out_c}}, o.activation, OutName(op));
+    if (!out.ok()) return out.status();
+    return SetOutput(op, *out);
+  }
+
+  // Depthwise convolution with multiplier 1 and no dilation (the MobileNets' kind) through
+  // alike's own layer (depthwise_conv_layer.h: OpenCV 4.6's is slow and refuses asymmetric
+  // padding), with the fused activation folded in when it is a clamp.
+  Status DepthwiseConv(const Operator& op, const Value& x, const cv::Mat& weights,
+                       const std::vector<float>& bias, const Axis& ah, const Axis& aw) {
+    const OpOptions& o = op.options;
+    const int channels = x.shape[3];
+    cv::dnn::LayerParams p;
+    p.set("kernel_h", weights.size[2]);
+    p.set("kernel_w", weights.size[3]);
+    p.set("stride_h", o.stride_h);
+    p.set("stride_w", o.stride_w);
+    p.set("pad_t", ah.pad_begin);
+    p.set("pad_b", ah.pad_end);
+    p.set("pad_l", aw.pad_begin);
+    p.set("pad_r", aw.pad_end);
+    Activation rest = o.activation;  // what the layer cannot do itself
+    if (const auto clamp = ClampOf(o.activation)) {
+      p.set("min_value", clamp->first);
+      p.set("max_value", clamp->second);
+      rest = Activation::kNone;
+    }
+    p.blobs.push_back(weights);
+    if (!bias.empty()) p.blobs.push_back(cv::Mat(bias, true).reshape(1, 1));
+    const int id = AddLayer(PreName(op, rest), kDepthwiseConvLayerType, p, {x});
+    auto out = Activate(Value{id, 0, {x.shape[0], ah.out, aw.out, channels}}, rest, OutName(op));
     if (!out.ok()) return out.status();
     return SetOutput(op, *out);
   }
@@ -690,6 +730,7 @@ Result<cv::dnn::Net> ImportTflite(const TfliteModel& model, TfliteImportInfo* in
   TfliteImportInfo local;
   TfliteImportInfo* out = info != nullptr ? info : &local;
   *out = TfliteImportInfo{};
+  RegisterDepthwiseConvLayer();
   // OpenCV reports layer parameter problems by throwing; none of that may leave this function.
   try {
     return Builder(model, out).Build();
