@@ -199,11 +199,20 @@ Result<EmbedderSpec> LoadEmbedderSpec(const std::string& path) {
 }
 
 EmbedderSpec DefaultCnnSpec(const std::string& model_dir) {
-  ModelSpec v2;
-  v2.name = "mobilenet_v2";
-  v2.file = (fs::path(model_dir) / "tf2_mobilenet_v2_1.0_224_ptq.tflite").string();
-  v2.dimension = 1280;
-  return {.name = v2.name, .models = {v2}};
+  const auto model = [&](const char* name, const char* file, uint32_t dimension, double weight) {
+    ModelSpec m;
+    m.name = name;
+    m.file = (fs::path(model_dir) / file).string();
+    m.pooling = Pooling::kGem;
+    m.flip_average = false;
+    m.dimension = dimension;
+    m.weight = weight;
+    return m;
+  };
+  return {.name = "mobilenet_v2+v1",
+          .models = {model("mobilenet_v2", "tf2_mobilenet_v2_1.0_224_ptq.tflite", 1280, 1),
+                     model("mobilenet_v1", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                           1024, 1.4)}};
 }
 
 }  // namespace alike::embed
