@@ -24,6 +24,13 @@ std::string Hex32(uint32_t v) {
 
 bool IsTflite(const std::string& file) { return fs::path(file).extension() == ".tflite"; }
 
+// x^n for a whole n >= 1 (GeM's exponent is at most 16).
+double WholePower(double x, int n) {
+  double r = x;
+  for (int i = 1; i < n; ++i) r *= x;
+  return r;
+}
+
 // Reduces an output blob ([1, C, H, W], [1, C, 1, 1] or [1, C]) of layer `layer` to C values.
 Result<std::vector<float>> Pool(const cv::Mat& out, const ModelSpec& spec,
                                 const std::string& layer) {
@@ -37,6 +44,7 @@ Result<std::vector<float>> Pool(const cv::Mat& out, const ModelSpec& spec,
     return Status::InvalidArgument(spec.file + ": output has spatial extent; pooling \"none\" " +
                                    "needs a flat output (use gap or gem)");
   }
+  const int whole_p = spec.gem_p == std::floor(spec.gem_p) ? static_cast<int>(spec.gem_p) : 0;
   std::vector<float> v(channels);
   const float* p = out.ptr<float>();
   for (int c = 0; c < channels; ++c) {
@@ -44,7 +52,12 @@ Result<std::vector<float>> Pool(const cv::Mat& out, const ModelSpec& spec,
     double sum = 0;
     if (spec.pooling == Pooling::kGem) {
       // GeM: (mean x^p)^(1/p); clamp because activations may be <= 0 and x^p needs x > 0.
-      for (size_t i = 0; i < hw; ++i) sum += std::pow(std::max<double>(ch[i], 1e-6), spec.gem_p);
+      // Whole exponents (the usual p = 3) multiply: std::pow on every activation cost ~4 ms of
+      // a ~20 ms MobileNetV2 embedding.
+      for (size_t i = 0; i < hw; ++i) {
+        const double x = std::max<double>(ch[i], 1e-6);
+        sum += whole_p > 0 ? WholePower(x, whole_p) : std::pow(x, spec.gem_p);
+      }
       v[c] = static_cast<float>(std::pow(sum / hw, 1.0 / spec.gem_p));
     } else {
       for (size_t i = 0; i < hw; ++i) sum += ch[i];
@@ -73,9 +86,9 @@ std::string ModelKey(const ModelSpec& spec, const std::string& layer, const std:
                              : layer.size() <= 24 ? layer
                                                   : Hex32(Crc32c(layer.data(), layer.size()));
   char gem[32] = "";
-  if (spec.pooling == Pooling::kGem) std::snprintf(gem, sizeof(gem), "%g", spec.gem_p);
+  if (spec.pooling == Pooling::kGem) std::snprintf(gem, sizeof(gem), "%.9g", spec.gem_p);
   char weight[32] = "";
-  if (several) std::snprintf(weight, sizeof(weight), "-w%g", spec.weight);
+  if (several) std::snprintf(weight, sizeof(weight), "-w%.9g", spec.weight);
   return (several ? spec.name + "-" : "") + fs::path(spec.file).filename().string() + "-" +
          Hex32(Crc32c(bytes.data(), bytes.size())) + "-" + std::to_string(bytes.size()) + "-" +
          output + "-" + PoolingName(spec.pooling) + gem + "-" +

@@ -151,6 +151,24 @@ TEST_F(CnnEmbedderTest, FlipAveragedMirrorImageEmbedsIdentically) {
   }
 }
 
+// GeM multiplies for whole exponents and calls pow otherwise; both give the same pooling.
+TEST_F(CnnEmbedderTest, GemWholeAndFractionalExponentsAgree) {
+  ModelSpec whole = DefaultCnnSpec(Shared("models")).models[0];
+  ASSERT_EQ(whole.pooling, Pooling::kGem);
+  ModelSpec fractional = whole;
+  fractional.gem_p = whole.gem_p + 1e-7;
+  auto a = CnnEmbedder::Open(whole);
+  auto b = CnnEmbedder::Open(fractional);
+  ASSERT_TRUE(a.ok() && b.ok());
+  cv::Mat img(240, 320, CV_8UC3);
+  cv::randu(img, 0, 256);
+  auto va = (*a)->Embed(img);
+  auto vb = (*b)->Embed(img);
+  ASSERT_TRUE(va.ok() && vb.ok());
+  EXPECT_NEAR(Dot((*va)[0].vector, (*vb)[0].vector), 1.0, 1e-6);
+  EXPECT_NE((*a)->version(), (*b)->version());
+}
+
 // Concurrent callers each get their own net; results match the single-threaded ones.
 TEST_F(CnnEmbedderTest, ConcurrentEmbedsAgree) {
   cv::Mat img(256, 300, CV_8UC3);
