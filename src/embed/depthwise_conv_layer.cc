@@ -12,28 +12,14 @@ namespace alike::tflite {
 namespace {
 
 // Output rows of one channel from its zero-padded input plane (row stride `pw`): every tap is
-// inside the buffer, so the loop over x has no bounds checks and, with the kernel size and stride
-// known at compile time (3x3, stride 1 or 2: all the MobileNets use), vectorises across x with
-// the taps unrolled.
+// inside the buffer, so the loop over x has no bounds checks. A non-zero template argument fixes
+// that kernel size or stride at compile time (3x3, stride 1 or 2: all the MobileNets use), so
+// that the taps unroll and the loop vectorises across x; zero takes it from the arguments.
 template <int KH, int KW, int SH, int SW>
-void ConvolvePadded(const float* padded, int pw, const float* k, float bias, float lo, float hi,
-                    float* dst, int oh, int ow) {
-  for (int oy = 0; oy < oh; ++oy) {
-    const float* top = padded + static_cast<size_t>(oy) * SH * pw;
-    float* row = dst + static_cast<size_t>(oy) * ow;
-    for (int ox = 0; ox < ow; ++ox) {
-      float acc = bias;
-      for (int ky = 0; ky < KH; ++ky) {
-        for (int kx = 0; kx < KW; ++kx) acc += k[ky * KW + kx] * top[ky * pw + ox * SW + kx];
-      }
-      row[ox] = std::min(std::max(acc, lo), hi);
-    }
-  }
-}
-
-// The same for any kernel and stride.
-void ConvolvePadded(const float* padded, int pw, const float* k, int kh, int kw, int sh, int sw,
-                    float bias, float lo, float hi, float* dst, int oh, int ow) {
+void ConvolvePadded(const float* padded, int pw, const float* k, int kh_arg, int kw_arg, int sh_arg,
+                    int sw_arg, float bias, float lo, float hi, float* dst, int oh, int ow) {
+  const int kh = KH != 0 ? KH : kh_arg, kw = KW != 0 ? KW : kw_arg;
+  const int sh = SH != 0 ? SH : sh_arg, sw = SW != 0 ? SW : sw_arg;
   for (int oy = 0; oy < oh; ++oy) {
     const float* top = padded + static_cast<size_t>(oy) * sh * pw;
     float* row = dst + static_cast<size_t>(oy) * ow;
@@ -97,6 +83,10 @@ class DepthwiseConvLayer : public cv::dnn::Layer {
     const float* weights = blobs[0].ptr<float>();
     const float* bias = blobs.size() > 1 ? blobs[1].ptr<float>() : nullptr;
     const int h = in.size[2], w = in.size[3], oh = out.size[2], ow = out.size[3];
+    const auto run = kh_ != 3 || kw_ != 3   ? ConvolvePadded<0, 0, 0, 0>
+                     : sh_ == 1 && sw_ == 1 ? ConvolvePadded<3, 3, 1, 1>
+                     : sh_ == 2 && sw_ == 2 ? ConvolvePadded<3, 3, 2, 2>
+                                            : ConvolvePadded<0, 0, 0, 0>;
     // A stripe per few channels: small planes (7x7) cost less than a thread hand-off each.
     const double per_stripe = std::max(1.0, 16384.0 / (static_cast<double>(oh) * ow));
     cv::parallel_for_(
@@ -116,13 +106,7 @@ class DepthwiseConvLayer : public cv::dnn::Layer {
             const float* k = weights + static_cast<size_t>(c) * kh_ * kw_;
             const float b = bias != nullptr ? bias[c] : 0.0f;
             float* dst = out.ptr<float>() + static_cast<size_t>(p) * oh * ow;
-            if (kh_ == 3 && kw_ == 3 && sh_ == 1 && sw_ == 1) {
-              ConvolvePadded<3, 3, 1, 1>(padded.data(), pw, k, b, lo_, hi_, dst, oh, ow);
-            } else if (kh_ == 3 && kw_ == 3 && sh_ == 2 && sw_ == 2) {
-              ConvolvePadded<3, 3, 2, 2>(padded.data(), pw, k, b, lo_, hi_, dst, oh, ow);
-            } else {
-              ConvolvePadded(padded.data(), pw, k, kh_, kw_, sh_, sw_, b, lo_, hi_, dst, oh, ow);
-            }
+            run(padded.data(), pw, k, kh_, kw_, sh_, sw_, b, lo_, hi_, dst, oh, ow);
           }
         },
         std::max(1.0, planes / per_stripe));

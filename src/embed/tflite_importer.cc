@@ -66,6 +66,20 @@ Axis SpatialAxis(Padding padding, int in, int kernel, int stride, int dilation) 
   return a;
 }
 
+// Kernel size, stride and padding: the parameters that OpenCV's Convolution and Pooling layers
+// and alike's depthwise layer name alike.
+void SetWindow(cv::dnn::LayerParams& p, int kh, int kw, const OpOptions& o, const Axis& ah,
+               const Axis& aw) {
+  p.set("kernel_h", kh);
+  p.set("kernel_w", kw);
+  p.set("stride_h", o.stride_h);
+  p.set("stride_w", o.stride_w);
+  p.set("pad_t", ah.pad_begin);
+  p.set("pad_b", ah.pad_end);
+  p.set("pad_l", aw.pad_begin);
+  p.set("pad_r", aw.pad_end);
+}
+
 // The interval a fused activation clamps to, for those that are clamps.
 std::optional<std::pair<float, float>> ClampOf(Activation act) {
   switch (act) {
@@ -388,16 +402,9 @@ class Builder {
       ah.pad_begin = ah.pad_end = aw.pad_begin = aw.pad_end = 0;
     }
     cv::dnn::LayerParams p;
-    p.set("kernel_h", kh);
-    p.set("kernel_w", kw);
-    p.set("stride_h", o.stride_h);
-    p.set("stride_w", o.stride_w);
+    SetWindow(p, kh, kw, o, ah, aw);
     p.set("dilation_h", o.dilation_h);
     p.set("dilation_w", o.dilation_w);
-    p.set("pad_t", ah.pad_begin);
-    p.set("pad_b", ah.pad_end);
-    p.set("pad_l", aw.pad_begin);
-    p.set("pad_r", aw.pad_end);
     p.set("num_output", out_c);
     p.set("group", groups);
     p.set("bias_term", !b->empty());
@@ -417,14 +424,7 @@ class Builder {
     const OpOptions& o = op.options;
     const int channels = x.shape[3];
     cv::dnn::LayerParams p;
-    p.set("kernel_h", weights.size[2]);
-    p.set("kernel_w", weights.size[3]);
-    p.set("stride_h", o.stride_h);
-    p.set("stride_w", o.stride_w);
-    p.set("pad_t", ah.pad_begin);
-    p.set("pad_b", ah.pad_end);
-    p.set("pad_l", aw.pad_begin);
-    p.set("pad_r", aw.pad_end);
+    SetWindow(p, weights.size[2], weights.size[3], o, ah, aw);
     Activation rest = o.activation;  // what the layer cannot do itself
     if (const auto clamp = ClampOf(o.activation)) {
       p.set("min_value", clamp->first);
@@ -457,14 +457,7 @@ class Builder {
     }
     cv::dnn::LayerParams p;
     p.set("pool", max ? "max" : "ave");
-    p.set("kernel_h", o.filter_h);
-    p.set("kernel_w", o.filter_w);
-    p.set("stride_h", o.stride_h);
-    p.set("stride_w", o.stride_w);
-    p.set("pad_t", ah.pad_begin);
-    p.set("pad_b", ah.pad_end);
-    p.set("pad_l", aw.pad_begin);
-    p.set("pad_r", aw.pad_end);
+    SetWindow(p, o.filter_h, o.filter_w, o, ah, aw);
     // TFLite averages over the window's real pixels only, never over padding.
     p.set("ave_pool_padded_area", false);
     const int id = AddLayer(PreName(op, o.activation), "Pooling", p, {*x});
