@@ -32,6 +32,7 @@
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
 #include "embed/model_spec.h"
+#include "embed/tflite_model.h"
 #include "image/decoder.h"
 #include "table.h"
 
@@ -118,6 +119,8 @@ constexpr BuiltinVariant kBuiltins[] = {
     {"v2-gem-flip", "MobileNetV2, GeM, flip-averaged"},
     {"v1-gem", "MobileNetV1, GeM p=3 of the last pointwise conv"},
     {"v1-gem-flip", "MobileNetV1, GeM, flip-averaged"},
+    {"v1dw-gem", "MobileNetV1, GeM of the last depthwise conv (dw13)"},
+    {"v2+v1dw", "MobileNetV2 GeM + MobileNetV1 dw13 GeM x1.4"},
     {"v2+v1-gap", "MobileNetV2 GAP + MobileNetV1 GAP x1.4"},
     {"v2+v1-w1", "MobileNetV2 GeM + MobileNetV1 GeM x1"},
     {"v2+v1-w2", "MobileNetV2 GeM + MobileNetV1 GeM x2"},
@@ -126,6 +129,18 @@ constexpr BuiltinVariant kBuiltins[] = {
     {"v2+v1+darknet", "MobileNetV2 GeM + MobileNetV1 GeM x1.4 + Darknet-tiny GeM x1"},
 };
 
+// The first tensor whose name starts with `prefix` (TFLite joins the names of fused operations
+// with ';' into long ones; the importer names each layer after its tensor); empty if none.
+std::string TensorNamed(const std::string& file, const std::string& prefix) {
+  auto model = tflite::TfliteModel::Load(file);
+  if (!model.ok()) return "";
+  for (const auto& t : model->tensors()) {
+    if (t.name.rfind(prefix, 0) == 0) return t.name;
+  }
+  return "";
+}
+
+// `which`: v2, v1 (last feature map), v1dw (MobileNetV1's last depthwise map) or darknet.
 embed::ModelSpec Model(const std::string& dir, const std::string& which, embed::Pooling pooling,
                        bool flip, double weight) {
   embed::ModelSpec m;
@@ -135,8 +150,11 @@ embed::ModelSpec Model(const std::string& dir, const std::string& which, embed::
   m.weight = weight;
   if (which == "v2") {
     m.file = dir + "/tf2_mobilenet_v2_1.0_224_ptq.tflite";
-  } else if (which == "v1") {
+  } else if (which == "v1" || which == "v1dw") {
     m.file = dir + "/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite";
+    if (which == "v1dw") {
+      m.output = TensorNamed(m.file, "MobilenetV1/MobilenetV1/Conv2d_13_depthwise/Relu6");
+    }
   } else {
     m.file = dir + "/darknet_tiny_imagenet.onnx";
     m.output = "leaky_re_lu_14";
@@ -200,6 +218,12 @@ Result<std::unique_ptr<embed::Embedder>> OpenBuiltin(const std::string& name,
   if (name == "v2-gem-flip") return one("v2", Pooling::kGem, true);
   if (name == "v1-gem") return one("v1", Pooling::kGem, false);
   if (name == "v1-gem-flip") return one("v1", Pooling::kGem, true);
+  if (name == "v1dw-gem") return one("v1dw", Pooling::kGem, false);
+  if (name == "v2+v1dw") {
+    return OpenCnn({.name = name,
+                    .models = {Model(dir, "v2", Pooling::kGem, false, 1),
+                               Model(dir, "v1dw", Pooling::kGem, false, 1.4)}});
+  }
   if (name == "v2+v1-gap") return OpenCnn(pair(Pooling::kGap, false, 1.4));
   if (name == "v2+v1-w1") return OpenCnn(pair(Pooling::kGem, false, 1));
   if (name == "v2+v1-w2") return OpenCnn(pair(Pooling::kGem, false, 2));
@@ -525,7 +549,7 @@ int RunQuality(QualityArgs args) {
       "only, 1 thread.\n",
       args.k, others.size(), timing, args.repeats);
   Table table({"variant", "dim", "p@" + std::to_string(args.k), "centred sample", "centred other",
-               "ms/image", ThreadsLabel(1), ThreadsLabel(2), "what"});
+               "ms/image", ThreadsLabel(1), ThreadsLabel(2)});
   for (const Variant& v : variants) {
     table.AddRow({v.name, std::to_string(v.embedder->dimension()), FormatFixed(v.precision, 3),
                   FormatFixed(v.precision_sample_centred, 3),
