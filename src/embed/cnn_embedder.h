@@ -17,6 +17,12 @@
 // idle set (loading a new one when all are busy; the pool grows to the peak number of concurrent
 // callers) and returns it afterwards. The mutex is held only to take or return a set, never
 // during a forward pass.
+//
+// Threads: each forward pass also spreads its layers over OpenCV's own thread pool, whose size is
+// process-wide (cv::setNumThreads). A program that embeds on one worker thread per core, as an
+// ingest does, should set it to 1: the workers already fill the cores, and two levels of
+// threads only add hand-offs (alike-bench quality measures with 1; README, "Choosing the image
+// embedding").
 #ifndef ALIKE_EMBED_CNN_EMBEDDER_H_
 #define ALIKE_EMBED_CNN_EMBEDDER_H_
 
