@@ -205,10 +205,10 @@ Result<std::unique_ptr<embed::Embedder>> OpenBuiltin(const std::string& name,
   const auto one = [&](const char* which, Pooling pooling, bool flip) {
     return OpenCnn({.name = name, .models = {Model(dir, which, pooling, flip, 1)}});
   };
-  const auto pair = [&](Pooling pooling, bool flip, double weight) {
+  const auto pair = [&](Pooling pooling, bool flip, double weight, const char* v1 = "v1") {
     return embed::EmbedderSpec{
         .name = name,
-        .models = {Model(dir, "v2", pooling, flip, 1), Model(dir, "v1", pooling, flip, weight)}};
+        .models = {Model(dir, "v2", pooling, flip, 1), Model(dir, v1, pooling, flip, weight)}};
   };
   if (name == "color") return std::unique_ptr<embed::Embedder>(new embed::ColorEmbedder());
   if (name == "cnn") return OpenCnn(embed::DefaultCnnSpec(dir));
@@ -219,11 +219,7 @@ Result<std::unique_ptr<embed::Embedder>> OpenBuiltin(const std::string& name,
   if (name == "v1-gem") return one("v1", Pooling::kGem, false);
   if (name == "v1-gem-flip") return one("v1", Pooling::kGem, true);
   if (name == "v1dw-gem") return one("v1dw", Pooling::kGem, false);
-  if (name == "v2+v1dw") {
-    return OpenCnn({.name = name,
-                    .models = {Model(dir, "v2", Pooling::kGem, false, 1),
-                               Model(dir, "v1dw", Pooling::kGem, false, 1.4)}});
-  }
+  if (name == "v2+v1dw") return OpenCnn(pair(Pooling::kGem, false, 1.4, "v1dw"));
   if (name == "v2+v1-gap") return OpenCnn(pair(Pooling::kGap, false, 1.4));
   if (name == "v2+v1-w1") return OpenCnn(pair(Pooling::kGem, false, 1));
   if (name == "v2+v1-w2") return OpenCnn(pair(Pooling::kGem, false, 2));

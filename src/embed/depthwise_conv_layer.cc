@@ -5,7 +5,6 @@
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
-#include <opencv2/dnn/layer.details.hpp>
 #include <vector>
 
 namespace alike::tflite {
