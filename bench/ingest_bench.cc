@@ -95,15 +95,14 @@ std::pair<double, double> TimeImages(size_t images, const std::function<void()>&
 }
 
 // What the indexer does to each new file, timed one stage at a time.
-enum Stage { kReadDecode, kHash, kThumbnail, kCnn, kCnnNoFlip, kColor, kStageCount };
-constexpr const char* kStageNames[kStageCount] = {"read+decode", "sha-256",          "thumbnail",
-                                                  "cnn embed",   "cnn without flip", "color embed"};
+enum Stage { kReadDecode, kHash, kThumbnail, kCnn, kColor, kStageCount };
+constexpr const char* kStageNames[kStageCount] = {"read+decode", "sha-256", "thumbnail",
+                                                  "cnn embed", "color embed"};
 // Mean milliseconds per image of each stage, at one thread count.
 using StageTimes = std::array<double, kStageCount>;
 
 struct Embedders {
   std::unique_ptr<embed::CnnEmbedder> cnn;
-  std::unique_ptr<embed::CnnEmbedder> cnn_no_flip;  // what dropping the mirrored pass would save
   embed::ColorEmbedder color;
 };
 
@@ -196,8 +195,6 @@ StageRun MeasureStages(const Corpus& corpus, unsigned threads, const Embedders& 
     lap(kThumbnail);
     CheckOk(embedders.cnn->Embed(loaded.image.bgr).status(), "cnn embed");
     lap(kCnn);
-    CheckOk(embedders.cnn_no_flip->Embed(loaded.image.bgr).status(), "cnn embed");
-    lap(kCnnNoFlip);
     CheckOk(embedders.color.Embed(loaded.image.bgr).status(), "color embed");
     lap(kColor);
   });
@@ -405,16 +402,8 @@ Embedders OpenEmbedders(const std::string& models_dir, unsigned threads) {
   CheckOk(cnn.status(), "cnn model");
   std::printf("cnn model: %s, loaded in %.2f s\n", (*cnn)->version().c_str(), watch.Seconds());
   e.cnn = std::move(*cnn);
-  embed::ModelSpec spec = e.cnn->spec();
-  spec.flip_average = false;
-  auto no_flip = embed::CnnEmbedder::Open(spec);
-  CheckOk(no_flip.status(), "cnn model");
-  e.cnn_no_flip = std::move(*no_flip);
   const cv::Mat grey(kIndexShortSide, kIndexShortSide, CV_8UC3, cv::Scalar::all(128));
-  ParallelFor(threads, threads, [&](size_t) {
-    CheckOk(e.cnn->Embed(grey).status(), "cnn embed");
-    CheckOk(e.cnn_no_flip->Embed(grey).status(), "cnn embed");
-  });
+  ParallelFor(threads, threads, [&](size_t) { CheckOk(e.cnn->Embed(grey).status(), "cnn embed"); });
   return e;
 }
 

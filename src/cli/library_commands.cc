@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
 #include <optional>
 
 #include "alike/library.h"
@@ -121,6 +122,9 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
       drawn = progress.done;
     }
   };
+  // The indexer already runs a worker per core (unless -j 1); OpenCV's threads inside each of
+  // their forward passes would only add hand-offs (README, "Choosing the image embedding").
+  if (args.jobs != 1) cv::setNumThreads(1);
   IndexOptions options{.embedders = SplitList(args.embedders),
                        .jobs = args.jobs,
                        .prune = args.prune,

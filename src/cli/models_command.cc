@@ -15,6 +15,7 @@
 #include "embed/model_dir.h"
 #include "embed/model_spec.h"
 #include "embed/registry.h"
+#include "util/text.h"
 
 namespace alike::cli {
 namespace {
@@ -67,10 +68,19 @@ ordered_json Inspect(const embed::ModelEntry& e, const std::string& dir) {
     j["error"] = e.error.message();
     return j;
   }
-  j["file"] = e.spec->file;
-  if (!fs::exists(e.spec->file)) {
+  std::vector<std::string> files;
+  uint32_t dimension = 0;  // stays 0 unless every model states its own
+  bool all_stated = true, all_there = true;
+  for (const embed::ModelSpec& model : e.spec->models) {
+    files.push_back(model.file);
+    dimension += model.dimension;
+    all_stated = all_stated && model.dimension != 0;
+    all_there = all_there && fs::exists(model.file);
+  }
+  j["files"] = files;
+  if (!all_there) {
     j["status"] = "missing";
-    if (e.spec->dimension != 0) j["dimension"] = e.spec->dimension;
+    if (all_stated) j["dimension"] = dimension;
     return j;
   }
   auto embedder = embed::CnnEmbedder::Open(*e.spec);
@@ -101,7 +111,9 @@ void RunList(CommandContext& ctx, const std::string& dir) {
   for (const ordered_json& j : list) {
     const std::string dim = j.contains("dimension") ? j["dimension"].dump() : "-";
     std::string source = j["source"].get<std::string>();
-    if (j.contains("file")) source += ": " + j["file"].get<std::string>();
+    if (j.contains("files")) {
+      source += ": " + JoinList(j["files"].get<std::vector<std::string>>(), ", ");
+    }
     std::printf("%-16s %6s  %-7s  %s\n", j["name"].get<std::string>().c_str(), dim.c_str(),
                 j["status"].get<std::string>().c_str(), source.c_str());
     if (j.contains("version")) {
@@ -121,7 +133,7 @@ void RunShow(CommandContext& ctx, const std::string& dir, const std::string& nam
   const int indent = ctx.json ? -1 : 2;
   switch (e.kind) {
     case embed::ModelKind::kCnn:
-      std::cout << embed::ModelSpecToJson(*e.spec, indent) << "\n";
+      std::cout << embed::EmbedderSpecToJson(*e.spec, indent) << "\n";
       break;
     case embed::ModelKind::kColor:
       std::cout << ColorJson().dump(indent) << "\n";

@@ -67,24 +67,16 @@ Status ReadInput(const json& in, const std::string& origin, PreprocessSpec* spec
   return Status::OK();
 }
 
-}  // namespace
-
-const char* PoolingName(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::kNone:
-      return "none";
-    case Pooling::kGap:
-      return "gap";
-    case Pooling::kGem:
-      return "gem";
-  }
-  return "?";
+Result<json> ParseObject(std::string_view text, const std::string& origin) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument(origin + ": not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument(origin + ": expected a JSON object");
+  return j;
 }
 
-Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_dir,
-                                 const std::string& origin) {
-  const json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument(origin + ": not valid JSON");
+// One model object; `origin` already names where it sits ("spec.json" or "spec.json: models[1]").
+Result<ModelSpec> ModelFromJson(const json& j, const std::string& base_dir,
+                                const std::string& origin) {
   if (!j.is_object()) return Status::InvalidArgument(origin + ": expected a JSON object");
   ModelSpec spec;
   if (!j.contains("file") || !j["file"].is_string() || j["file"].get<std::string>().empty()) {
@@ -140,44 +132,125 @@ Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_
     }
     spec.dimension = d.get<uint32_t>();
   }
+  if (j.contains("weight")) {
+    const json& w = j["weight"];
+    if (!w.is_number() || !(w.get<double>() > 0) || w.get<double>() > 1000) {
+      return FieldError(origin, "weight", "expected a number in (0, 1000]");
+    }
+    spec.weight = w.get<double>();
+  }
   return spec;
 }
 
-Result<ModelSpec> LoadModelSpec(const std::string& path) {
-  auto text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  return ParseModelSpec(*text, fs::path(path).parent_path().string(), path);
+}  // namespace
+
+const char* PoolingName(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kNone:
+      return "none";
+    case Pooling::kGap:
+      return "gap";
+    case Pooling::kGem:
+      return "gem";
+  }
+  return "?";
 }
 
-std::string ModelSpecToJson(const ModelSpec& spec, int indent) {
+Result<ModelSpec> ParseModelSpec(std::string_view text, const std::string& base_dir,
+                                 const std::string& origin) {
+  auto j = ParseObject(text, origin);
+  if (!j.ok()) return j.status();
+  return ModelFromJson(*j, base_dir, origin);
+}
+
+Result<EmbedderSpec> ParseEmbedderSpec(std::string_view text, const std::string& base_dir,
+                                       const std::string& origin) {
+  auto j = ParseObject(text, origin);
+  if (!j.ok()) return j.status();
+  EmbedderSpec spec;
+  if (!j->contains("models")) {
+    auto model = ModelFromJson(*j, base_dir, origin);
+    if (!model.ok()) return model.status();
+    spec.name = model->name;
+    spec.models.push_back(std::move(*model));
+    return spec;
+  }
+  const json& models = (*j)["models"];
+  if (!models.is_array() || models.empty() || models.size() > 16) {
+    return FieldError(origin, "models", "expected an array of 1 to 16 model objects");
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    auto model = ModelFromJson(models[i], base_dir, origin + ": models[" + std::to_string(i) + "]");
+    if (!model.ok()) return model.status();
+    spec.name += (i > 0 ? "+" : "") + model->name;
+    spec.models.push_back(std::move(*model));
+  }
+  if (j->contains("name")) {
+    if (!(*j)["name"].is_string()) return FieldError(origin, "name", "expected a string");
+    spec.name = (*j)["name"].get<std::string>();
+  }
+  return spec;
+}
+
+Result<EmbedderSpec> LoadEmbedderSpec(const std::string& path) {
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  return ParseEmbedderSpec(*text, fs::path(path).parent_path().string(), path);
+}
+
+namespace {
+
+nlohmann::ordered_json ModelJson(const ModelSpec& spec) {
   const PreprocessSpec& in = spec.input;
   auto triple = [](const cv::Scalar& v) {
     return nlohmann::ordered_json::array({v[0], v[1], v[2]});
   };
-  const nlohmann::ordered_json j = {{"name", spec.name},
-                                    {"file", spec.file},
-                                    {"input",
-                                     {{"width", in.width},
-                                      {"height", in.height},
-                                      {"resize", ResizeName(in.resize)},
-                                      {"color", in.rgb ? "rgb" : "bgr"},
-                                      {"mean", triple(in.mean)},
-                                      {"scale", triple(in.scale)},
-                                      {"pad", in.pad}}},
-                                    {"output", spec.output},
-                                    {"pooling", PoolingName(spec.pooling)},
-                                    {"gem_p", spec.gem_p},
-                                    {"flip_average", spec.flip_average},
-                                    {"dimension", spec.dimension}};
+  return {{"name", spec.name},
+          {"file", spec.file},
+          {"input",
+           {{"width", in.width},
+            {"height", in.height},
+            {"resize", ResizeName(in.resize)},
+            {"color", in.rgb ? "rgb" : "bgr"},
+            {"mean", triple(in.mean)},
+            {"scale", triple(in.scale)},
+            {"pad", in.pad}}},
+          {"output", spec.output},
+          {"pooling", PoolingName(spec.pooling)},
+          {"gem_p", spec.gem_p},
+          {"flip_average", spec.flip_average},
+          {"dimension", spec.dimension},
+          {"weight", spec.weight}};
+}
+
+}  // namespace
+
+std::string EmbedderSpecToJson(const EmbedderSpec& spec, int indent) {
+  // A one-model spec named after its model reads back the same from the shorter form.
+  if (spec.models.size() == 1 && spec.name == spec.models[0].name) {
+    return ModelJson(spec.models[0]).dump(indent);
+  }
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const ModelSpec& model : spec.models) models.push_back(ModelJson(model));
+  const nlohmann::ordered_json j = {{"name", spec.name}, {"models", std::move(models)}};
   return j.dump(indent);
 }
 
-ModelSpec DefaultCnnSpec(const std::string& model_dir) {
-  ModelSpec spec;
-  spec.name = "mobilenet_v2";
-  spec.file = (fs::path(model_dir) / "tf2_mobilenet_v2_1.0_224_ptq.tflite").string();
-  spec.dimension = 1280;
-  return spec;
+EmbedderSpec DefaultCnnSpec(const std::string& model_dir) {
+  const auto model = [&](const char* name, const char* file, uint32_t dimension, double weight) {
+    ModelSpec m;
+    m.name = name;
+    m.file = (fs::path(model_dir) / file).string();
+    m.pooling = Pooling::kGem;
+    m.flip_average = false;
+    m.dimension = dimension;
+    m.weight = weight;
+    return m;
+  };
+  return {.name = "mobilenet_v2+v1",
+          .models = {model("mobilenet_v2", "tf2_mobilenet_v2_1.0_224_ptq.tflite", 1280, 1),
+                     model("mobilenet_v1", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                           1024, 1.4)}};
 }
 
 }  // namespace alike::embed

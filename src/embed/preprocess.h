@@ -34,6 +34,8 @@ struct PreprocessSpec {
   cv::Scalar mean{127.5, 127.5, 127.5};
   cv::Scalar scale{1 / 127.5, 1 / 127.5, 1 / 127.5};
   double pad = 0;  // letterbox fill, in 0..255 units
+
+  bool operator==(const PreprocessSpec&) const = default;
 };
 
 const char* ResizeName(PreprocessSpec::Resize resize);  // "center_crop", "letterbox", "stretch"

@@ -33,7 +33,7 @@ std::vector<ModelEntry> ListModels(const std::string& models_dir) {
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
     ModelEntry entry{.name = file.stem().string(), .source = file.string(), .user = true};
-    auto spec = LoadModelSpec(file.string());
+    auto spec = LoadEmbedderSpec(file.string());
     if (spec.ok()) {
       entry.name = spec->name;
       entry.spec = std::move(*spec);

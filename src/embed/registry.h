@@ -35,9 +35,9 @@ struct ModelEntry {
   std::string name;
   std::string source;  // "default", "built in" or the user spec file
   ModelKind kind = ModelKind::kCnn;
-  std::optional<ModelSpec> spec;  // kCnn only
-  Status error;                   // a user spec that does not parse
-  bool user = false;              // from a spec file, which its errors then name
+  std::optional<EmbedderSpec> spec;  // kCnn only
+  Status error;                      // a user spec that does not parse
+  bool user = false;                 // from a spec file, which its errors then name
 };
 
 // cnn, color, face (only when its model files are there: FaceEmbedder::Installed), then the user

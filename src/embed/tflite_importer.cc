@@ -4,9 +4,12 @@
 #include "embed/tflite_importer.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 
+#include "embed/depthwise_conv_layer.h"
 #include "embed/tflite_weights.h"
 
 namespace alike::tflite {
@@ -61,6 +64,34 @@ Axis SpatialAxis(Padding padding, int in, int kernel, int stride, int dilation) 
     a.out = in >= effective ? (in - effective) / stride + 1 : 0;
   }
   return a;
+}
+
+// Kernel size, stride and padding: the parameters that OpenCV's Convolution and Pooling layers
+// and alike's depthwise layer name alike.
+void SetWindow(cv::dnn::LayerParams& p, int kh, int kw, const OpOptions& o, const Axis& ah,
+               const Axis& aw) {
+  p.set("kernel_h", kh);
+  p.set("kernel_w", kw);
+  p.set("stride_h", o.stride_h);
+  p.set("stride_w", o.stride_w);
+  p.set("pad_t", ah.pad_begin);
+  p.set("pad_b", ah.pad_end);
+  p.set("pad_l", aw.pad_begin);
+  p.set("pad_r", aw.pad_end);
+}
+
+// The interval a fused activation clamps to, for those that are clamps.
+std::optional<std::pair<float, float>> ClampOf(Activation act) {
+  switch (act) {
+    case Activation::kRelu:
+      return std::pair{0.0f, std::numeric_limits<float>::infinity()};
+    case Activation::kRelu6:
+      return std::pair{0.0f, 6.0f};
+    case Activation::kReluN1To1:
+      return std::pair{-1.0f, 1.0f};
+    default:
+      return std::nullopt;
+  }
 }
 
 // Bounds window parameters read from the file so that SpatialAxis cannot overflow.
@@ -224,27 +255,17 @@ class Builder {
   Result<Value> Activate(Value v, Activation act, const std::string& out_name) {
     cv::dnn::LayerParams p;
     std::string type;
-    switch (act) {
-      case Activation::kNone:
-        return v;
-      case Activation::kRelu:
-        type = "ReLU";
-        break;
-      case Activation::kRelu6:
-        type = "ReLU6";
-        p.set("min_value", 0.0f);
-        p.set("max_value", 6.0f);
-        break;
-      case Activation::kReluN1To1:
-        type = "ReLU6";  // OpenCV's ReLU6 is a clip to [min_value, max_value]
-        p.set("min_value", -1.0f);
-        p.set("max_value", 1.0f);
-        break;
-      case Activation::kTanh:
-        type = "TanH";
-        break;
-      default:
-        return Status::NotSupported("fused activation " + std::to_string(static_cast<int>(act)));
+    if (act == Activation::kNone) return v;
+    if (act == Activation::kRelu) {
+      type = "ReLU";
+    } else if (act == Activation::kTanh) {
+      type = "TanH";
+    } else if (const auto clamp = ClampOf(act)) {
+      type = "ReLU6";  // OpenCV's ReLU6 is a clip to [min_value, max_value]
+      p.set("min_value", clamp->first);
+      p.set("max_value", clamp->second);
+    } else {
+      return Status::NotSupported("fused activation " + std::to_string(static_cast<int>(act)));
     }
     const int id = AddLayer(out_name, type, p, {v});
     return Value{id, 0, v.shape};
@@ -362,6 +383,9 @@ class Builder {
     }
     Axis ah = SpatialAxis(o.padding, xs[1], kh, o.stride_h, o.dilation_h);
     Axis aw = SpatialAxis(o.padding, xs[2], kw, o.stride_w, o.dilation_w);
+    if (depthwise && out_c == in_c && o.dilation_h == 1 && o.dilation_w == 1) {
+      return DepthwiseConv(op, *x, weights, *b, ah, aw);
+    }
     Value in = *x;
     if (ah.pad_begin != ah.pad_end || aw.pad_begin != aw.pad_end) {
       // OpenCV 4.6's convolution refuses asymmetric padding (TFLite's SAME with an even input
@@ -378,16 +402,9 @@ class Builder {
       ah.pad_begin = ah.pad_end = aw.pad_begin = aw.pad_end = 0;
     }
     cv::dnn::LayerParams p;
-    p.set("kernel_h", kh);
-    p.set("kernel_w", kw);
-    p.set("stride_h", o.stride_h);
-    p.set("stride_w", o.stride_w);
+    SetWindow(p, kh, kw, o, ah, aw);
     p.set("dilation_h", o.dilation_h);
     p.set("dilation_w", o.dilation_w);
-    p.set("pad_t", ah.pad_begin);
-    p.set("pad_b", ah.pad_end);
-    p.set("pad_l", aw.pad_begin);
-    p.set("pad_r", aw.pad_end);
     p.set("num_output", out_c);
     p.set("group", groups);
     p.set("bias_term", !b->empty());
@@ -395,6 +412,29 @@ class Builder {
     if (!b->empty()) p.blobs.push_back(cv::Mat(1, out_c, CV_32F, b->data()).clone());
     const int id = AddLayer(PreName(op, o.activation), "Convolution", p, {in});
     auto out = Activate(Value{id, 0, {xs[0], ah.out, aw.out, out_c}}, o.activation, OutName(op));
+    if (!out.ok()) return out.status();
+    return SetOutput(op, *out);
+  }
+
+  // Depthwise convolution with multiplier 1 and no dilation (the MobileNets' kind) through
+  // alike's own layer (depthwise_conv_layer.h: OpenCV 4.6's is slow and refuses asymmetric
+  // padding), with the fused activation folded in when it is a clamp.
+  Status DepthwiseConv(const Operator& op, const Value& x, const cv::Mat& weights,
+                       const std::vector<float>& bias, const Axis& ah, const Axis& aw) {
+    const OpOptions& o = op.options;
+    const int channels = x.shape[3];
+    cv::dnn::LayerParams p;
+    SetWindow(p, weights.size[2], weights.size[3], o, ah, aw);
+    Activation rest = o.activation;  // what the layer cannot do itself
+    if (const auto clamp = ClampOf(o.activation)) {
+      p.set("min_value", clamp->first);
+      p.set("max_value", clamp->second);
+      rest = Activation::kNone;
+    }
+    p.blobs.push_back(weights);
+    if (!bias.empty()) p.blobs.push_back(cv::Mat(bias, true).reshape(1, 1));
+    const int id = AddLayer(PreName(op, rest), kDepthwiseConvLayerType, p, {x});
+    auto out = Activate(Value{id, 0, {x.shape[0], ah.out, aw.out, channels}}, rest, OutName(op));
     if (!out.ok()) return out.status();
     return SetOutput(op, *out);
   }
@@ -417,30 +457,24 @@ class Builder {
     }
     cv::dnn::LayerParams p;
     p.set("pool", max ? "max" : "ave");
-    p.set("kernel_h", o.filter_h);
-    p.set("kernel_w", o.filter_w);
-    p.set("stride_h", o.stride_h);
-    p.set("stride_w", o.stride_w);
-    p.set("pad_t", ah.pad_begin);
-    p.set("pad_b", ah.pad_end);
-    p.set("pad_l", aw.pad_begin);
-    p.set("pad_r", aw.pad_end);
+    SetWindow(p, o.filter_h, o.filter_w, o, ah, aw);
     // TFLite averages over the window's real pixels only, never over padding.
     p.set("ave_pool_padded_area", false);
     const int id = AddLayer(PreName(op, o.activation), "Pooling", p, {*x});
     Value v{id, 0, {xs[0], ah.out, aw.out, xs[3]}};
     if (!max && ah.out == 1 && aw.out == 1 && o.activation == Activation::kNone) {
-      NoteEmbedding(v);
+      NoteEmbedding(v, *x);
     }
     auto out = Activate(v, o.activation, OutName(op));
     if (!out.ok()) return out.status();
     return SetOutput(op, *out);
   }
 
-  void NoteEmbedding(const Value& v) {
+  void NoteEmbedding(const Value& pooled, const Value& map) {
     // The last global pooling in the graph is the one that feeds the classifier.
-    info_->embedding_name = LayerName(v);
-    info_->embedding_shape = ToCv(v.shape);
+    info_->embedding_name = LayerName(pooled);
+    info_->embedding_shape = ToCv(pooled.shape);
+    info_->feature_map_name = LayerName(map);
   }
 
   Status Mean(const Operator& op) {
@@ -460,7 +494,7 @@ class Builder {
     const bool keep = op.options.keep_dims;
     const int id = AddLayer(keep ? OutName(op) : OutName(op) + ":pooled", "Pooling", p, {*x});
     Value pooled{id, 0, {xs[0], 1, 1, xs[3]}};
-    NoteEmbedding(pooled);
+    NoteEmbedding(pooled, *x);
     if (keep) return SetOutput(op, pooled);
     // Without keep_dims TFLite's result is [N, C]; flatten the [N, C, 1, 1] pooled map to match.
     cv::dnn::LayerParams f;
@@ -689,6 +723,7 @@ Result<cv::dnn::Net> ImportTflite(const TfliteModel& model, TfliteImportInfo* in
   TfliteImportInfo local;
   TfliteImportInfo* out = info != nullptr ? info : &local;
   *out = TfliteImportInfo{};
+  RegisterDepthwiseConvLayer();
   // OpenCV reports layer parameter problems by throwing; none of that may leave this function.
   try {
     return Builder(model, out).Build();

@@ -36,8 +36,9 @@ TEST(ModelsCommandTest, ListsBuiltInsAndAMissingCnn) {
   const nlohmann::json& cnn = list["embedders"][0];
   EXPECT_EQ(cnn["name"], "cnn");
   EXPECT_EQ(cnn["status"], "missing");
-  EXPECT_EQ(cnn["dimension"], 1280);
-  EXPECT_EQ(cnn["file"], dir.Sub("models/") + test::kMobileNetV2);
+  EXPECT_EQ(cnn["dimension"], 1280 + 1024);  // MobileNetV2 beside MobileNetV1
+  EXPECT_EQ(cnn["files"], nlohmann::json::array({dir.Sub("models/") + test::kMobileNetV2,
+                                                 dir.Sub("models/") + test::kMobileNetV1}));
   const nlohmann::json& color = list["embedders"][1];
   EXPECT_EQ(color["name"], "color");
   EXPECT_EQ(color["status"], "ready");
@@ -81,7 +82,7 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
   const nlohmann::json& tiny = list["embedders"][3];
   EXPECT_EQ(tiny["name"], "tiny");
   EXPECT_EQ(tiny["source"], models + "/tiny.json");
-  EXPECT_EQ(tiny["file"], models + "/tiny.onnx");
+  EXPECT_EQ(tiny["files"], nlohmann::json::array({models + "/tiny.onnx"}));
   EXPECT_EQ(tiny["status"], "missing");
   EXPECT_EQ(tiny["dimension"], 4);
 
@@ -98,7 +99,11 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
 
   r = RunAlike(dir, "--json models --models " + models + " show cnn");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(JsonLines(r.out).at(0)["file"], models + "/" + test::kMobileNetV2);
+  const nlohmann::json cnn = JsonLines(r.out).at(0);
+  ASSERT_EQ(cnn["models"].size(), 2u) << cnn.dump();
+  EXPECT_EQ(cnn["models"][0]["file"], models + "/" + test::kMobileNetV2);
+  EXPECT_EQ(cnn["models"][1]["file"], models + "/" + test::kMobileNetV1);
+  EXPECT_EQ(cnn["models"][1]["weight"], 1.4);
   r = RunAlike(dir, "models --models " + models + " show color");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["name"], "color");  // pretty-printed JSON without --json
@@ -147,8 +152,9 @@ TEST(ModelsCommandTest, InstalledCnnIsReady) {
   const nlohmann::json cnn =
       ListJson(dir, "--models " + fs::path(path).parent_path().string())["embedders"][0];
   EXPECT_EQ(cnn["status"], "ready") << cnn.dump();
-  EXPECT_EQ(cnn["dimension"], 1280);
+  EXPECT_EQ(cnn["dimension"], 1280 + 1024);
   EXPECT_NE(cnn["version"].get<std::string>().find(test::kMobileNetV2), std::string::npos);
+  EXPECT_NE(cnn["version"].get<std::string>().find(test::kMobileNetV1), std::string::npos);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ std::string SharedModels() { return std::string(ALIKE_SHARED_DIR) + "/models"; }
 constexpr char kEveryField[] = R"({"name": "v1", "file": "m.onnx",
     "input": {"width": 160, "height": 128, "resize": "letterbox", "color": "bgr",
               "mean": [1, 2, 3], "scale": 0.5, "pad": 114},
-    "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024})";
+    "output": "dw13", "pooling": "gem", "gem_p": 4, "flip_average": false, "dimension": 1024,
+    "weight": 1.5})";
 
 TEST(ModelSpecTest, ParsesEveryField) {
   auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
@@ -39,6 +40,50 @@ TEST(ModelSpecTest, ParsesEveryField) {
   EXPECT_EQ(spec->gem_p, 4);
   EXPECT_FALSE(spec->flip_average);
   EXPECT_EQ(spec->dimension, 1024u);
+  EXPECT_EQ(spec->weight, 1.5);
+}
+
+TEST(ModelSpecTest, ParsesModelListsAndSingleModels) {
+  auto pair = ParseEmbedderSpec(R"({"models": [
+      {"file": "a.tflite", "pooling": "gem", "flip_average": false},
+      {"name": "b", "file": "sub/b.onnx", "output": "x", "weight": 1.4}]})",
+                                "/m", "pair.json");
+  ASSERT_TRUE(pair.ok()) << pair.status().ToString();
+  EXPECT_EQ(pair->name, "a+b");
+  ASSERT_EQ(pair->models.size(), 2u);
+  EXPECT_EQ(pair->models[0].file, "/m/a.tflite");
+  EXPECT_EQ(pair->models[0].pooling, Pooling::kGem);
+  EXPECT_EQ(pair->models[0].weight, 1.0);
+  EXPECT_EQ(pair->models[1].file, "/m/sub/b.onnx");
+  EXPECT_EQ(pair->models[1].weight, 1.4);
+
+  auto named = ParseEmbedderSpec(R"({"name": "both", "models": [{"file": "a.tflite"}]})", "", "n");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->name, "both");
+
+  auto single = ParseEmbedderSpec(R"({"file": "c.tflite", "weight": 2})", "d", "s.json");
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  EXPECT_EQ(single->name, "c");
+  ASSERT_EQ(single->models.size(), 1u);
+  EXPECT_EQ(single->models[0].file, "d/c.tflite");
+
+  struct Bad {
+    const char* json;
+    const char* where;
+  };
+  for (const Bad& b :
+       {Bad{R"({"models": {}})", "\"models\""}, Bad{R"({"models": []})", "\"models\""},
+        Bad{R"({"models": [{"file": "a.tflite"}, {"file": "b.onnx"}]})",
+            "models[1]: field \"output\""},
+        Bad{R"({"models": [{"file": "a.tflite"}, 3]})", "models[1]"},
+        Bad{R"({"models": [{"file": "a.tflite", "weight": 0}]})", "\"weight\""},
+        Bad{R"({"file": "a.tflite", "weight": "1"})", "\"weight\""},
+        Bad{R"({"name": 1, "models": [{"file": "a.tflite"}]})", "\"name\""}}) {
+    auto r = ParseEmbedderSpec(b.json, "d", "list.json");
+    ASSERT_FALSE(r.ok()) << b.json;
+    EXPECT_NE(r.status().message().find("list.json"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(b.where), std::string::npos) << r.status().message();
+  }
 }
 
 TEST(ModelSpecTest, DefaultsAndErrorsNameFileAndField) {
@@ -77,14 +122,19 @@ TEST(ModelSpecTest, DefaultsAndErrorsNameFileAndField) {
 TEST(ModelSpecTest, JsonRoundTrips) {
   auto spec = ParseModelSpec(kEveryField, "/models", "spec.json");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
-  for (const ModelSpec& s : {*spec, DefaultCnnSpec("/models")}) {
-    const std::string text = ModelSpecToJson(s);
-    auto back = ParseModelSpec(text, "/elsewhere", "round trip");
+  for (const EmbedderSpec& s :
+       {EmbedderSpec{.name = "one", .models = {*spec}}, DefaultCnnSpec("/models")}) {
+    const std::string text = EmbedderSpecToJson(s);
+    auto back = ParseEmbedderSpec(text, "/elsewhere", "round trip");
     ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
-    EXPECT_EQ(back->file, s.file);  // written resolved, so the base directory no longer matters
-    EXPECT_EQ(ModelSpecToJson(*back), text);
+    ASSERT_EQ(back->models.size(), s.models.size());
+    // Written resolved, so the base directory no longer matters.
+    EXPECT_EQ(back->models[0].file, s.models[0].file);
+    EXPECT_EQ(EmbedderSpecToJson(*back), text);
   }
-  EXPECT_NE(ModelSpecToJson(*spec, 2).find("\n  \"file\": \"/models/m.onnx\""), std::string::npos);
+  EXPECT_NE(EmbedderSpecToJson({.name = "one", .models = {*spec}}, 2)
+                .find("\n      \"file\": \"/models/m.onnx\""),
+            std::string::npos);
 }
 
 // Spec files on disk pointing at the shared .onnx and the installed .tflite models load and embed.
@@ -109,7 +159,7 @@ TEST(ModelSpecTest, SpecFilesLoadRealModels) {
   cv::randu(img, 0, 256);
   for (const auto& [name, text] : specs) {
     std::ofstream(dir / name) << text;
-    auto spec = LoadModelSpec((dir / name).string());
+    auto spec = LoadEmbedderSpec((dir / name).string());
     ASSERT_TRUE(spec.ok()) << spec.status().ToString();
     auto e = CnnEmbedder::Open(*spec);
     if (name == "bad_dim.json") {
@@ -127,7 +177,7 @@ TEST(ModelSpecTest, SpecFilesLoadRealModels) {
     EXPECT_NEAR(n, 1.0, 1e-4) << name;
     std::cout << name << ": version " << (*e)->version() << "\n";
   }
-  EXPECT_FALSE(LoadModelSpec((dir / "missing.json").string()).ok());
+  EXPECT_FALSE(LoadEmbedderSpec((dir / "missing.json").string()).ok());
 }
 
 }  // namespace

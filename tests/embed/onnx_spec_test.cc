@@ -1,5 +1,5 @@
 // A user model spec end to end, on an ONNX model the test writes itself (Conv 3->4, 3x3 ->
-// Relu -> GlobalAveragePool, known weights): LoadModelSpec and CnnEmbedder::Open must produce
+// Relu -> GlobalAveragePool, known weights): LoadEmbedderSpec and CnnEmbedder::Open must produce
 // exactly the vector computed here by hand, and spec mistakes must be reported clearly.
 #include <gtest/gtest.h>
 
@@ -98,9 +98,9 @@ class OnnxSpecTest : public ::testing::Test {
   // Writes `json` as a spec file and opens the embedder it describes.
   Result<std::unique_ptr<CnnEmbedder>> Open(const std::string& json, ModelSpec* spec = nullptr) {
     std::ofstream(dir_.Sub("spec.json")) << json;
-    auto parsed = LoadModelSpec(dir_.Sub("spec.json"));
+    auto parsed = LoadEmbedderSpec(dir_.Sub("spec.json"));
     if (!parsed.ok()) return parsed.status();
-    if (spec != nullptr) *spec = *parsed;
+    if (spec != nullptr) *spec = parsed->models.at(0);
     return CnnEmbedder::Open(*parsed);
   }
 

@@ -170,6 +170,23 @@ TEST(TfliteImporterTest, ReportsEmbeddingAndTensorNames) {
   EXPECT_GE(net->getLayerId(info.output_names[0]), 0);
   EXPECT_EQ(info.tensor_layer_names[static_cast<size_t>(out)], info.output_names[0]);
   EXPECT_GT(info.input_scale, 0.0f);  // the original takes uint8 input
+
+  // The feature map is what the embedding averages: [1, 1280, 7, 7], and its mean is the
+  // embedding.
+  cv::Mat input(info.input_shape, CV_32F);
+  cv::randu(input, -1, 1);
+  net->setInput(input, info.input_name);
+  std::vector<cv::Mat> outs;
+  net->forward(outs, std::vector<std::string>{info.feature_map_name, info.embedding_name});
+  ASSERT_EQ(outs.size(), 2u);
+  const cv::Mat& map = outs[0];
+  ASSERT_EQ(map.dims, 4);
+  EXPECT_EQ((std::vector<int>{map.size[0], map.size[1], map.size[2], map.size[3]}),
+            (std::vector<int>{1, 1280, 7, 7}));
+  for (int c = 0; c < 1280; c += 97) {
+    const cv::Mat plane(7, 7, CV_32F, const_cast<float*>(map.ptr<float>(0, c)));
+    EXPECT_NEAR(cv::mean(plane)[0], outs[1].ptr<float>()[c], 1e-5) << "channel " << c;
+  }
 }
 
 }  // namespace

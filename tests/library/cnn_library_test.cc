@@ -69,8 +69,8 @@ TEST(CnnLibraryTest, SimilarPhotosOfTheSameKindComeFirst) {
   std::printf("cnn precision@4 over %zu photos of 3 kinds: %.3f\n", class_of.size(), precision);
   EXPECT_GE(precision, 0.5);  // measured 0.59 with MobileNetV2 GAP + flip
 
-  // A query from outside the library: a photo's mirror image finds the photo first (the
-  // embedding is flip-averaged, so a mirrored picture embeds like the original).
+  // A query from outside the library: a photo's mirror image finds the photo first. The default
+  // embedding is not flip-averaged (it ranked better without), so the two are close, not equal.
   const std::string original = class_of.begin()->first;
   cv::Mat mirrored;
   cv::flip(cv::imread(original), mirrored, 1);
@@ -79,7 +79,7 @@ TEST(CnnLibraryTest, SimilarPhotosOfTheSameKindComeFirst) {
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].paths[0], original);
-  EXPECT_GT((*hits)[0].score, 0.99);
+  EXPECT_GT((*hits)[0].score, 0.9);  // measured 0.95
 }
 
 // A phone photo stored sideways with the EXIF tag that shows it upright embeds like its upright
