@@ -1,8 +1,12 @@
 #include "embed/color_embedder.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <utility>
+
+#include "image/pixels.h"
 
 namespace alike::embed {
 namespace {
@@ -36,19 +40,50 @@ void HellingerBlock(float* values, int n, float weight) {
 void ColorHistograms(const cv::Mat& bgr, float* out) {
   cv::Mat hsv;
   cv::cvtColor(bgr, hsv, cv::COLOR_BGR2HSV);  // H in 0..179, S and V in 0..255
+  // Per-channel bin offsets, looked up instead of divided per pixel.
+  uint8_t hue[256], sat[256], val[256];
+  for (int i = 0; i < 256; ++i) {
+    hue[i] = static_cast<uint8_t>(std::min(i, 179) * kHueBins / 180 * kSatBins * kValBins);
+    sat[i] = static_cast<uint8_t>(i * kSatBins / 256 * kValBins);
+    val[i] = static_cast<uint8_t>(i * kValBins / 256);
+  }
   const int w = hsv.cols, h = hsv.rows;
+  const int half_w = (w + 1) / 2;  // Cell(): x * 2 >= w
   for (int y = 0; y < h; ++y) {
     const uint8_t* p = hsv.ptr<uint8_t>(y);
+    float* left = out + Cell(0, y, w, h) * kColorBins;
+    float* right = out + Cell(w - 1, y, w, h) * kColorBins;
     for (int x = 0; x < w; ++x, p += 3) {
-      const int bin = (p[0] * kHueBins / 180) * kSatBins * kValBins +
-                      (p[1] * kSatBins / 256) * kValBins + p[2] * kValBins / 256;
+      const int bin = hue[p[0]] + sat[p[1]] + val[p[2]];
       out[bin] += 1;
-      out[Cell(x, y, w, h) * kColorBins + bin] += 1;
+      (x < half_w ? left : right)[bin] += 1;
     }
   }
   for (int r = 0; r < kRegions; ++r) {
     HellingerBlock(out + r * kColorBins, kColorBins, r == 0 ? kWholeColorWeight : kCellColorWeight);
   }
+}
+
+// Which of kOrientations equal sectors of [0, pi) holds the unsigned direction of (dx, dy): an
+// edge and its reverse are the same edge. Without atan2, the cost of the whole descriptor once:
+// the angle is at or past the sector boundary phi exactly when dy cos(phi) - dx sin(phi) >= 0,
+// once (dx, dy) is turned into the upper half-plane.
+int OrientationBin(float dx, float dy) {
+  static const auto kBoundaries = [] {
+    std::array<std::pair<float, float>, kOrientations - 1> b{};  // (cos, sin) of k pi / 8
+    for (int k = 1; k < kOrientations; ++k) {
+      const double phi = CV_PI * k / kOrientations;
+      b[k - 1] = {static_cast<float>(std::cos(phi)), static_cast<float>(std::sin(phi))};
+    }
+    return b;
+  }();
+  if (dy < 0) {
+    dx = -dx;
+    dy = -dy;
+  }
+  int bin = 0;
+  for (const auto& [c, s] : kBoundaries) bin += dy * c - dx * s >= 0;
+  return bin;
 }
 
 // Edge orientations, and the mean gradient magnitude (how textured the picture is) last.
@@ -66,10 +101,7 @@ void EdgeHistograms(const cv::Mat& bgr, float* out) {
       const float mag = std::sqrt(dx[x] * dx[x] + dy[x] * dy[x]);
       total += mag;
       if (mag < 16) continue;  // flat areas and JPEG noise have no meaningful direction
-      // Unsigned orientation in [0, pi): an edge and its reverse are the same edge.
-      float angle = std::atan2(dy[x], dx[x]);
-      if (angle < 0) angle += static_cast<float>(CV_PI);
-      const int bin = std::min(kOrientations - 1, static_cast<int>(angle / CV_PI * kOrientations));
+      const int bin = OrientationBin(dx[x], dy[x]);
       out[bin] += mag;
       out[Cell(x, y, w, h) * kOrientations + bin] += mag;
     }
@@ -116,15 +148,7 @@ Result<std::vector<float>> ColorEmbedder::Describe(const cv::Mat& bgr) const {
     return Status::InvalidArgument("color embedder: expected a non-empty 8-bit BGR image");
   }
   try {
-    cv::Mat small = bgr;
-    const int side = std::max(bgr.cols, bgr.rows);
-    if (side > kMaxSide) {
-      const double s = double(kMaxSide) / side;
-      cv::resize(bgr, small,
-                 cv::Size(std::max(1, int(std::lround(bgr.cols * s))),
-                          std::max(1, int(std::lround(bgr.rows * s)))),
-                 0, 0, cv::INTER_AREA);
-    }
+    const cv::Mat small = image::ShrinkToFit(bgr, kMaxSide);
     std::vector<float> v(kDimension, 0.0f);
     ColorHistograms(small, v.data());
     EdgeHistograms(small, v.data() + kRegions * kColorBins);

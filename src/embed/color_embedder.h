@@ -45,7 +45,7 @@ class ColorEmbedder : public Embedder {
  private:
   const std::string name_ = "color";
   // Bump the suffix whenever bins, blocks, weights or the shrink size change.
-  const std::string version_ = "hsv16x4x2g2-eoh8g2-cld12/1";
+  const std::string version_ = "hsv16x4x2g2-eoh8g2-cld12/2";
 };
 
 }  // namespace alike::embed

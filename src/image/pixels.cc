@@ -126,4 +126,24 @@ cv::Mat ShrinkToShortSide(const cv::Mat& in, int min_short_side) {
   return out;
 }
 
+cv::Mat ShrinkToFit(const cv::Mat& in, int max_side) {
+  const int longer = std::max(in.cols, in.rows);
+  if (max_side <= 0 || longer <= max_side) return in;
+  const double scale = static_cast<double>(max_side) / longer;
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(in.cols * scale))),
+                      std::max(1, static_cast<int>(std::lround(in.rows * scale))));
+  const int whole = longer / max_side;  // >= 1
+  cv::Mat out = in;
+  if (whole >= 2) {
+    // OpenCV takes its fast path only at an exact whole factor: drop the last < whole columns
+    // and rows rather than pay for the general one.
+    const cv::Size reduced(std::max(1, in.cols / whole), std::max(1, in.rows / whole));
+    const cv::Rect exact(0, 0, std::min(in.cols, reduced.width * whole),
+                         std::min(in.rows, reduced.height * whole));
+    cv::resize(in(exact), out, reduced, 0, 0, cv::INTER_AREA);
+  }
+  if (out.size() != size) cv::resize(out, out, size, 0, 0, cv::INTER_LINEAR);
+  return out;
+}
+
 }  // namespace alike::image

@@ -27,6 +27,12 @@ inline bool SwapsAxes(int orientation) { return orientation >= 5 && orientation 
 // Shrinks (INTER_AREA, never enlarges) so the shorter side equals min_short_side; 0 = unchanged.
 cv::Mat ShrinkToShortSide(const cv::Mat& in, int min_short_side);
 
+// Shrinks (never enlarges) so the longer side is at most max_side, aspect kept, the cheap way:
+// INTER_AREA by the whole part of the factor (OpenCV's fast path), then INTER_LINEAR for the
+// rest, which at a factor under 2 samples every pixel. OpenCV's INTER_AREA at a fractional
+// factor costs 5-8x that (640x480 -> 341x256: 1.6 ms against 0.2), the price of a descriptor.
+cv::Mat ShrinkToFit(const cv::Mat& in, int max_side);
+
 }  // namespace alike::image
 
 #endif  // ALIKE_IMAGE_PIXELS_H_

@@ -9,6 +9,8 @@
 #include <opencv2/imgproc.hpp>
 #include <string_view>
 
+#include "image/pixels.h"
+
 namespace alike::library {
 
 std::string ContentHash(std::span<const uint8_t> bytes) {
@@ -89,15 +91,7 @@ std::string ImagePayload(uint64_t image_id, const ImageFacts& facts,
 }
 
 std::vector<uint8_t> MakeThumbnail(const cv::Mat& bgr, int max_side) {
-  cv::Mat small = bgr;
-  const int longer = std::max(bgr.cols, bgr.rows);
-  if (longer > max_side) {
-    const double scale = double(max_side) / longer;
-    cv::resize(bgr, small,
-               cv::Size(std::max(1, int(bgr.cols * scale + 0.5)),
-                        std::max(1, int(bgr.rows * scale + 0.5))),
-               0, 0, cv::INTER_AREA);
-  }
+  const cv::Mat small = image::ShrinkToFit(bgr, max_side);
   std::vector<uint8_t> jpeg;
   cv::imencode(".jpg", small, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
   return jpeg;
