@@ -1,0 +1,129 @@
+#include "search/copy_verifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/calib3d.hpp>
+#include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "image/pixels.h"
+
+namespace alike::search {
+namespace {
+
+// Signed area of a polygon (shoelace): positive for one winding, negative for the other.
+double SignedArea(const std::array<cv::Point2f, 4>& q) {
+  double twice = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    const cv::Point2f& a = q[i];
+    const cv::Point2f& b = q[(i + 1) % q.size()];
+    twice += double(a.x) * b.y - double(b.x) * a.y;
+  }
+  return twice / 2;
+}
+
+// A mapping a real copy can have: the query's outline stays a convex quadrilateral with its
+// winding kept (a mirror image is matched by describing the mirrored query, not by a flipping
+// homography), and its area changes by less than 256x either way. RANSAC on random matches
+// tends to produce folded or collapsed quadrilaterals, which this refuses.
+bool Plausible(const std::array<cv::Point2f, 4>& corners, cv::Size query) {
+  double sign = 0;
+  for (size_t i = 0; i < corners.size(); ++i) {
+    const cv::Point2f a = corners[(i + 1) % 4] - corners[i];
+    const cv::Point2f b = corners[(i + 2) % 4] - corners[(i + 1) % 4];
+    const double cross = double(a.x) * b.y - double(a.y) * b.x;
+    if (cross == 0 || (sign != 0 && (cross > 0) != (sign > 0))) return false;
+    sign = cross;
+  }
+  const double area = SignedArea(corners);
+  const double query_area = double(query.width) * query.height;
+  return area > 0 && area > query_area / 256 && area < query_area * 256;
+}
+
+// Inliers bunched in a corner of the query (a shared logo, a line of text) say little about the
+// whole picture; a copy, even a 50% crop, spreads them over a good part of it.
+double InlierSpread(const std::vector<cv::Point2f>& points, cv::Size size) {
+  if (points.empty()) return 0;
+  const cv::Rect box = cv::boundingRect(points);
+  return double(box.area()) / (double(size.width) * size.height);
+}
+
+}  // namespace
+
+Result<LocalFeatures> CopyVerifier::Describe(const cv::Mat& bgr) const {
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return Status::InvalidArgument("copy verifier: expected a non-empty 8-bit BGR image");
+  }
+  LocalFeatures out;
+  out.size = bgr.size();
+  try {
+    const cv::Mat small = image::ShrinkToFit(bgr, options_.max_side);
+    cv::Mat grey;
+    cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+    std::vector<cv::KeyPoint> keypoints;
+    cv::Ptr<cv::Feature2D> detector;
+    if (options_.features == Features::kSift) {
+      detector = cv::SIFT::create(options_.max_features);
+    } else {
+      detector = cv::ORB::create(options_.max_features);
+    }
+    detector->detectAndCompute(grey, cv::noArray(), keypoints, out.descriptors);
+    const float scale_x = float(bgr.cols) / small.cols, scale_y = float(bgr.rows) / small.rows;
+    out.points.reserve(keypoints.size());
+    for (const cv::KeyPoint& k : keypoints) {
+      out.points.emplace_back(k.pt.x * scale_x, k.pt.y * scale_y);
+    }
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("copy verifier: ") + e.what());
+  }
+  return out;
+}
+
+CopyMatch CopyVerifier::Verify(const LocalFeatures& query, const LocalFeatures& candidate) const {
+  CopyMatch m;
+  if (query.descriptors.rows < 2 || candidate.descriptors.rows < 2) return m;
+  std::vector<std::vector<cv::DMatch>> knn;
+  // Both sides come from one verifier, so the descriptor type decides the norm.
+  const int norm = query.descriptors.type() == CV_8U ? cv::NORM_HAMMING : cv::NORM_L2;
+  if (candidate.descriptors.type() != query.descriptors.type()) return m;
+  cv::BFMatcher(norm).knnMatch(query.descriptors, candidate.descriptors, knn, 2);
+  std::vector<cv::Point2f> from, to;
+  for (const auto& pair : knn) {
+    if (pair.size() == 2 && pair[0].distance < options_.ratio * pair[1].distance) {
+      from.push_back(query.points[pair[0].queryIdx]);
+      to.push_back(candidate.points[pair[0].trainIdx]);
+    }
+  }
+  m.matches = static_cast<int>(from.size());
+  if (m.matches < std::max(4, options_.min_inliers)) return m;
+
+  // The tolerance is set for pictures at max_side; scale it to the query's own pixels.
+  const double longer = std::max(query.size.width, query.size.height);
+  const double tolerance = options_.ransac_pixels * std::max(1.0, longer / options_.max_side);
+  std::vector<uint8_t> mask;
+  const cv::Mat h = cv::findHomography(from, to, cv::RANSAC, tolerance, mask, 4000, 0.999);
+  if (h.empty()) return m;
+  std::vector<cv::Point2f> inlier_points;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (mask[i]) inlier_points.push_back(from[i]);
+  }
+  m.inliers = static_cast<int>(inlier_points.size());
+  m.homography = cv::Matx33d(h);
+
+  const float w = float(query.size.width), hgt = float(query.size.height);
+  std::vector<cv::Point2f> outline = {{0, 0}, {w, 0}, {w, hgt}, {0, hgt}}, mapped;
+  cv::perspectiveTransform(outline, mapped, h);
+  std::copy(mapped.begin(), mapped.end(), m.corners.begin());
+  m.region = cv::boundingRect(mapped) & cv::Rect(cv::Point(0, 0), candidate.size);
+
+  const bool enough = m.inliers >= options_.min_inliers;
+  const bool spread = InlierSpread(inlier_points, query.size) >= 0.02;
+  m.is_copy = enough && spread && !m.region.empty() && Plausible(m.corners, query.size);
+  if (m.is_copy) {
+    // Saturates with the evidence: min_inliers agreeing matches give 0.5, twice that 0.75, ...
+    m.confidence = static_cast<float>(1 - std::exp2(-double(m.inliers) / options_.min_inliers));
+  }
+  return m;
+}
+
+}  // namespace alike::search
