@@ -1,5 +1,5 @@
-// alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest) and query
-// latency (query). See bench/README.md.
+// alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query
+// latency (query) and faces (faces). See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
       "throughput and query latency"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app)};
+  const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app),
+                              AddFacesCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
