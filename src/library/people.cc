@@ -40,24 +40,30 @@ Status GroupNewFaces(const FaceSpace& space, float threshold) {
 
   std::unordered_map<uint64_t, unsigned long> index_of;
   for (size_t i = 0; i < fresh.size(); ++i) index_of[fresh[i].id] = i;
-  std::set<std::pair<unsigned long, unsigned long>> links;
+  // Edge weights: 0 for a face's link to itself (which only makes it a node; a heavier one
+  // would keep every face on its own label), and for two faces the share of the threshold
+  // left over by their distance, so that one near-threshold link (a look-alike, a blurred face)
+  // weighs little against a person's close faces.
+  std::map<std::pair<unsigned long, unsigned long>, double> links;
   std::vector<std::set<uint64_t>> near_persons(fresh.size());
   for (unsigned long i = 0; i < fresh.size(); ++i) {
-    links.emplace(i, i);  // every face is a node, even one without neighbours
+    links[{i, i}] = 0;  // every face is a node, even one without neighbours
     auto hits = space.collection.Search(
         {.vector = fresh[i].vector},
         {.k = kNeighbours + 1, .max_distance = threshold, .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& h : *hits) {
       if (auto j = index_of.find(h.id); j != index_of.end()) {
-        if (j->second != i) links.emplace(std::min(i, j->second), std::max(i, j->second));
+        if (j->second != i) {
+          links[{std::min(i, j->second), std::max(i, j->second)}] = 1 - h.distance / threshold;
+        }
       } else if (auto p = person_of.find(h.id); p != person_of.end()) {
         near_persons[i].insert(p->second);
       }
     }
   }
   std::vector<dlib::sample_pair> edges;
-  for (const auto& [a, b] : links) edges.emplace_back(a, b);
+  for (const auto& [ends, weight] : links) edges.emplace_back(ends.first, ends.second, weight);
   std::vector<unsigned long> labels;
   const unsigned long groups = dlib::chinese_whispers(edges, labels);
 

@@ -1,7 +1,8 @@
 // Persons: the faces of a library grouped by who they show.
 //
 // The first grouping clusters every face with Chinese whispers (dlib) over the graph that links
-// each face to its nearest faces closer than the same-person threshold. Later calls group only
+// each face to its nearest faces closer than the same-person threshold, each link weighted by
+// how far below the threshold it lies. Later calls group only
 // the faces that have no person yet: they are clustered among themselves the same way, and
 // each resulting group joins the existing person that at least half of its faces have a near
 // face in, or else becomes a new person. Faces already placed never move, so names stay put
