@@ -193,15 +193,12 @@ class LibraryImpl : public Library {
     auto spaces = AllSpaces();
     if (!spaces.ok()) return spaces.status();
     for (const Space& space : *spaces) {
-      std::vector<Record> records;
-      for (uint32_t i = 0; i < library::kMaxVectorsPerImage; ++i) {
-        auto r = space.collection->Get(library::VectorId(image_id, i));
-        if (!r.ok()) break;
-        auto payload = nlohmann::json::parse(r->payload, nullptr, false);
+      std::vector<Record> records = library::VectorsOf(*space.collection, image_id);
+      for (Record& r : records) {
+        auto payload = nlohmann::json::parse(r.payload, nullptr, false);
         if (!payload.is_object()) payload = nlohmann::json::object();
         payload["tags"] = updated;
-        r->payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        records.push_back(std::move(*r));
+        r.payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       if (!records.empty()) ALIKE_RETURN_IF_ERROR(space.collection->Upsert(records));
     }

@@ -36,6 +36,24 @@ Status GroupNewFaces(const FaceSpace& space, float threshold) {
   for (const auto& [id, person] : person_of) {
     if (!live.count(id)) gone.push_back(id);
   }
+  // A face of an image no longer catalogued (a deletion that a gap of erased faces hid) is
+  // deleted, not grouped: its row could not name the image.
+  std::vector<uint64_t> stray;
+  std::map<uint64_t, bool> catalogued;
+  for (const Record& r : fresh) {
+    const uint64_t image = ImageOfVector(r.id);
+    if (!catalogued.count(image)) {
+      auto found = space.catalog.GetImage(image);
+      if (!found.ok()) return found.status();
+      catalogued[image] = found->has_value();
+    }
+    if (!catalogued[image]) stray.push_back(r.id);
+  }
+  if (!stray.empty()) {
+    auto deleted = space.collection.Delete(stray);
+    if (!deleted.ok()) return deleted.status();
+    std::erase_if(fresh, [&](const Record& r) { return !catalogued[ImageOfVector(r.id)]; });
+  }
   if (fresh.empty() && gone.empty()) return Status::OK();
 
   std::unordered_map<uint64_t, unsigned long> index_of;

@@ -5,6 +5,7 @@
 // photos are absent.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -347,6 +348,54 @@ TEST_F(FaceLibraryTest, ForgettingAllFacesLeavesNoByteAndTurnsFacesOff) {
   std::vector<std::string> late = {data_->Path(kLate)};
   ASSERT_TRUE(lib_->Index(late, {}, nullptr).ok());
   EXPECT_FALSE(lib_->database().GetCollection("image.face").ok());
+}
+
+TEST_F(FaceLibraryTest, TagsAndRemovalStepOverTheGapAnErasedFaceLeaves) {
+  auto faces = lib_->database().GetCollection("image.face");
+  ASSERT_TRUE(faces.ok());
+  std::map<uint64_t, int> per_image;
+  ASSERT_TRUE((*faces)
+                  ->ForEach([&](const Record& r) {
+                    ++per_image[r.id >> 12];
+                    return true;
+                  })
+                  .ok());
+  auto crowd = std::max_element(per_image.begin(), per_image.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+  ASSERT_GE(crowd->second, 3) << "the deepface photos include group photos";
+  const uint64_t image = crowd->first;
+  // Erase the person of the image's first face, leaving a gap before its other faces.
+  const uint64_t first = image << 12;
+  auto people = lib_->People();
+  ASSERT_TRUE(people.ok());
+  std::string doomed;
+  for (const Person& p : *people) {
+    auto hits = lib_->SearchPerson(std::to_string(p.id), 0);
+    ASSERT_TRUE(hits.ok());
+    for (const FaceHit& h : *hits) {
+      if (h.face_id == first) doomed = std::to_string(p.id);
+    }
+  }
+  ASSERT_FALSE(doomed.empty());
+  ASSERT_TRUE(lib_->ForgetPerson(doomed).ok());
+  ASSERT_FALSE((*faces)->Get(first).ok());
+
+  ASSERT_TRUE(lib_->Tag(image, std::vector<std::string>{"party"}, {}).ok());
+  int tagged = 0;
+  for (uint32_t i = 1; i < 16; ++i) {
+    auto r = (*faces)->Get(first | i);
+    if (!r.ok()) continue;
+    EXPECT_EQ(nlohmann::json::parse(r->payload).at("tags"), nlohmann::json::array({"party"}));
+    ++tagged;
+  }
+  EXPECT_GE(tagged, 1);
+
+  auto details = lib_->GetImage(image);
+  ASSERT_TRUE(details.ok());
+  auto removed = lib_->Remove(details->paths);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  for (uint32_t i = 0; i < 16; ++i) EXPECT_FALSE((*faces)->Get(first | i).ok()) << i;
+  EXPECT_TRUE(lib_->People().ok());
 }
 
 TEST_F(FaceLibraryTest, PicturesWithoutFacesGoThroughAndQueriesWithoutFacesSaySo) {
