@@ -2,7 +2,8 @@
 // collections (<library>/catalog.sqlite). One row per distinct picture content (files with the
 // same bytes share it, all their paths listed), the files that hold it with the size and mtime
 // that let a re-run skip unchanged files, which embedder version produced its vectors, its
-// thumbnail, EXIF facts and user tags.
+// thumbnail, EXIF facts and user tags; and, when faces are indexed, the persons and which
+// person each face (a vector of the "face" space) shows.
 //
 // The catalog is the source of truth for "this file is indexed": a file row is written only after
 // its vectors are durable in the collections, so a crash in between leaves a file that the next
