@@ -128,4 +128,11 @@ std::string FormatRange(const std::vector<double>& values) {
   return FormatRate(*lo) + "-" + FormatRate(*hi);
 }
 
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t rank = static_cast<size_t>(std::ceil(p / 100 * values.size()));
+  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
 }  // namespace alike::bench

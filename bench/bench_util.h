@@ -48,6 +48,9 @@ void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& 
 size_t RepeatFor(size_t count, unsigned threads, double min_seconds,
                  const std::function<std::function<void(size_t)>(unsigned)>& make_work);
 
+// The p-th percentile (0-100) of `values` by the nearest-rank method; 0 when empty.
+double Percentile(std::vector<double> values, double p);
+
 // Prints "alike-bench: <what>: <status>" and exits with status 1 if `status` is an error.
 void CheckOk(const Status& status, const std::string& what);
 // Prints "alike-bench: <message>" and exits with status 1.

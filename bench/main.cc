@@ -1,5 +1,6 @@
 // alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query
-// latency (query) and the image embedders' retrieval quality (quality). See bench/README.md.
+// latency (query), the image embedders' retrieval quality (quality) and faces (faces). See
+// bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
       "throughput, query latency and embedder quality"};
   app.require_subcommand(1);
   const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app),
-                              AddQualityCommand(app)};
+                              AddQualityCommand(app), AddFacesCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -186,14 +186,6 @@ LatencyRun MeasureLatency(const Collection& collection, const Dataset& data, siz
   return run;
 }
 
-// The p-th percentile (0-100) by the nearest-rank method.
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t rank = static_cast<size_t>(std::ceil(p / 100 * values.size()));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
-
 // Mean share of each query's exact top k found by the index.
 double Recall(const std::vector<std::vector<uint64_t>>& found,
               const std::vector<std::vector<uint64_t>>& exact) {

@@ -14,12 +14,21 @@
 // the installed model differs, indexing re-embeds every image into a fresh space and searching
 // refuses to mix the two.
 //
+// Faces are opt-in per library, because they are biometric data: only a library created with
+// LibraryOptions::faces or indexed once with IndexOptions::faces (the choice is kept) detects
+// faces. Each face is then one vector of the space "image.face" whose payload holds the image
+// id, the face box, its landmarks and detection score. Faces are grouped into persons (Chinese
+// whispers over the graph of faces closer than kSamePersonDistance); faces indexed later join
+// the person of their nearest faces without re-clustering. ForgetPerson/ForgetAllFaces erase
+// faces so that none of their bytes remain in the library's files.
+//
 // Thread-safety: every method may be called concurrently. Index() calls are serialised with
 // each other and with Remove(); searches run alongside them and see each image either before or
 // after its update.
 #ifndef ALIKE_LIBRARY_H_
 #define ALIKE_LIBRARY_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -41,6 +50,7 @@ struct LibraryOptions {
   std::string models_dir;
   // The embedders a new library indexes with (kept in the library; later runs may override).
   std::vector<std::string> embedders = {"cnn", "color"};
+  bool faces = false;  // a new library detects and indexes faces (kept in the library)
   DatabaseOptions database;
 };
 
@@ -50,6 +60,7 @@ struct IndexOptions {
   bool prune = false;                  // forget catalogued files under the roots that are gone
   uint64_t max_pixels = 100'000'000;   // larger pictures are refused unread
   const std::atomic<bool>* cancel = nullptr;  // set it (e.g. on Ctrl-C) to stop cleanly
+  bool faces = false;  // turn face indexing on for this library, from this run on (kept)
 };
 
 // One thing that happened to one file, reported as it happens.
@@ -119,6 +130,56 @@ struct LibraryInfo {
   uint64_t disk_bytes = 0;             // the library directory
   std::vector<std::string> embedders;  // indexed by default
   std::vector<SpaceInfo> spaces;
+  bool faces = false;  // face indexing is on
+  uint64_t persons = 0;
+};
+
+// Two faces closer than this (squared L2 between the face embedder's unit vectors) show the
+// same person: the threshold LFW cross-validation picks for alike's face pipeline.
+inline constexpr float kSamePersonDistance = 0.17f;
+
+struct FaceBox {
+  int x = 0;  // in the upright picture's pixels
+  int y = 0;
+  int width = 0;
+  int height = 0;
+  float score = 0;  // detector confidence
+  // Outer and inner corner of each eye, then the base of the nose (dlib's 5 landmarks).
+  std::vector<std::array<float, 2>> landmarks;
+};
+
+struct FaceHit {
+  uint64_t image_id = 0;
+  uint64_t face_id = 0;  // the face's vector id
+  float distance = 0;    // squared L2 to the query face (or the person's mean face)
+  FaceBox box;
+  std::optional<uint64_t> person;
+  std::string person_name;
+  std::vector<std::string> paths;
+};
+
+// One face found in a query picture and the images that show the same person, best first.
+struct QueryFace {
+  FaceBox box;
+  std::vector<FaceHit> hits;
+};
+
+struct FaceSearchOptions {
+  size_t k = 10;                          // images per query face
+  float threshold = kSamePersonDistance;  // farther faces are somebody else
+};
+
+struct Person {
+  uint64_t id = 0;
+  std::string name;  // empty until named
+  uint64_t faces = 0;
+  uint64_t images = 0;
+  FaceHit representative;  // the face nearest the person's mean face
+};
+
+struct FaceForgetReport {
+  uint64_t faces = 0;
+  uint64_t persons = 0;
 };
 
 struct ImageDetails {
@@ -174,6 +235,26 @@ class Library {
   virtual Result<std::optional<uint64_t>> FindPath(const std::string& path) const = 0;
   virtual Result<std::vector<uint8_t>> Thumbnail(uint64_t image_id) const = 0;  // JPEG
   virtual Result<LibraryInfo> Info() const = 0;
+
+  // --- Faces (see the top of this file).
+  // For each face in the picture, the images showing the same person, best first (one hit per
+  // image, its closest face). A picture without a face is an InvalidArgument error.
+  virtual Result<std::vector<QueryFace>> SearchFacesFile(const std::string& path,
+                                                         const FaceSearchOptions& options) = 0;
+  virtual Result<std::vector<QueryFace>> SearchFacesBytes(std::span<const uint8_t> data,
+                                                          const std::string& name,
+                                                          const FaceSearchOptions& options) = 0;
+  // The images a person (by name) appears in, the most typical face first; k = 0: all.
+  virtual Result<std::vector<FaceHit>> SearchPerson(const std::string& name, size_t k) = 0;
+  // Every person, most faces first, grouping any faces not yet grouped.
+  virtual Result<std::vector<Person>> People() = 0;
+  // Names a person; a name another person has merges the two. Returns the named person's id.
+  virtual Result<uint64_t> NamePerson(uint64_t person_id, const std::string& name) = 0;
+  // Erase faces: their vectors, payloads and person rows, then compact the face space and
+  // vacuum the catalog so that nothing of them is left in the files. A forgotten face is not
+  // detected again unless the face model changes; ForgetAllFaces also turns face indexing off.
+  virtual Result<FaceForgetReport> ForgetPerson(const std::string& name) = 0;
+  virtual Result<FaceForgetReport> ForgetAllFaces() = 0;
 
   // The underlying database, for generic vector collections beside the image spaces.
   virtual Database& database() = 0;

@@ -146,7 +146,9 @@ class Collection {
   // false. Writers wait while it runs, so keep fn quick.
   virtual Status ForEach(const std::function<bool(const Record&)>& fn) const = 0;
 
-  // Purges deleted records from the index, reuses their space and checkpoints.
+  // Purges deleted records from the index, reuses their space and checkpoints. Afterwards no
+  // deleted record's vector or payload is left in the collection's files: freed slots are
+  // zeroed and the log that held the records is deleted.
   virtual Status Compact() = 0;
   // Writes the collection whole and truncates its log.
   virtual Status Checkpoint() = 0;

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Library>> OpenLibrary(const CommandContext& ctx) {
 struct InitArgs {
   std::string dir = ".";
   std::string embedders = "cnn,color";
+  bool faces = false;
 };
 
 void RunInit(CommandContext& ctx, const InitArgs& args) {
@@ -42,17 +43,20 @@ void RunInit(CommandContext& ctx, const InitArgs& args) {
   if (std::filesystem::exists(path)) {
     return Fail(ctx, Status::AlreadyExists(path + " already exists"));
   }
-  auto lib =
-      Library::Open(path, {.create_if_missing = true, .embedders = SplitList(args.embedders)});
+  auto lib = Library::Open(
+      path,
+      {.create_if_missing = true, .embedders = SplitList(args.embedders), .faces = args.faces});
   if (!lib.ok()) return Fail(ctx, lib.status());
   const std::string abs = std::filesystem::absolute(path).lexically_normal().string();
   if (ctx.json) {
-    std::printf(
-        "%s\n",
-        nlohmann::json{{"library", abs}, {"embedders", SplitList(args.embedders)}}.dump().c_str());
+    std::printf("%s\n", nlohmann::json{{"library", abs},
+                                       {"embedders", SplitList(args.embedders)},
+                                       {"faces", args.faces}}
+                            .dump()
+                            .c_str());
   } else {
-    std::printf("initialised an alike library in %s (embedders: %s)\n", abs.c_str(),
-                args.embedders.c_str());
+    std::printf("initialised an alike library in %s (embedders: %s%s)\n", abs.c_str(),
+                args.embedders.c_str(), args.faces ? "; faces on" : "");
   }
 }
 
@@ -64,6 +68,7 @@ struct IndexArgs {
   unsigned jobs = 0;
   bool prune = false;
   bool quiet = false;
+  bool faces = false;
   uint64_t max_pixels = 100'000'000;
 };
 
@@ -129,7 +134,8 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
                        .jobs = args.jobs,
                        .prune = args.prune,
                        .max_pixels = args.max_pixels,
-                       .cancel = &g_interrupted};
+                       .cancel = &g_interrupted,
+                       .faces = args.faces};
   auto report = (*lib)->Index(args.paths, options, observer);
   std::signal(SIGINT, previous);
   bar.Finish();
@@ -346,6 +352,8 @@ void RunInfo(CommandContext& ctx) {
                                        {"thumbnail_bytes", info->thumbnail_bytes},
                                        {"disk_bytes", info->disk_bytes},
                                        {"embedders", info->embedders},
+                                       {"faces", info->faces},
+                                       {"persons", info->persons},
                                        {"spaces", spaces}}
                             .dump()
                             .c_str());
@@ -359,6 +367,9 @@ void RunInfo(CommandContext& ctx) {
   std::printf("disk        %s (thumbnails %s)\n", HumanBytes(info->disk_bytes).c_str(),
               HumanBytes(info->thumbnail_bytes).c_str());
   std::printf("embedders   %s\n", embedders.c_str());
+  std::printf("faces       %s", info->faces ? "on" : "off (alike index --faces turns it on)");
+  if (info->persons) std::printf(", %llu persons", static_cast<unsigned long long>(info->persons));
+  std::printf("\n");
   for (const SpaceInfo& s : info->spaces) {
     std::printf("space %-6s %llu vectors, %u-d, %s, %s\n", s.embedder.c_str(),
                 static_cast<unsigned long long>(s.vectors), s.dimension,
@@ -381,6 +392,8 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   init->add_option("--embedders", init_args->embedders,
                    "Embedders to index with, comma-separated: cnn, color")
       ->capture_default_str();
+  init->add_flag("--faces", init_args->faces,
+                 "Also detect and index faces (biometric data: see alike faces forget)");
   init->callback([&ctx, init_args] { RunInit(ctx, *init_args); });
 
   auto index_args = std::make_shared<IndexArgs>();
@@ -397,6 +410,8 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
                    "Refuse pictures larger than this many pixels")
       ->capture_default_str();
   index->add_flag("-q,--quiet", index_args->quiet, "Print only problems");
+  index->add_flag("--faces", index_args->faces,
+                  "Turn face indexing on for this library, from this run on (kept)");
   index->callback([&ctx, index_args] { RunIndex(ctx, *index_args); });
 
   auto search_args = std::make_shared<SearchArgs>();

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/eval_command.h"
+#include "cli/faces_command.h"
 #include "cli/library_commands.h"
 #include "cli/models_command.h"
 #include "cli/vectors_command.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
                  "Library directory (default: $ALIKE_DB, else the nearest .alike here or above)");
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
   alike::cli::AddLibraryCommands(app, ctx);
+  alike::cli::AddFacesCommand(app, ctx);
   alike::cli::AddVectorsCommand(app, ctx);
   alike::cli::AddModelsCommand(app, ctx);
   alike::cli::AddEvalCommand(app, ctx);

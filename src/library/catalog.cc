@@ -5,7 +5,10 @@
 namespace alike::library {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added persons and faces (face clustering). The schema only ever adds tables with
+// CREATE IF NOT EXISTS, so opening an older catalog migrates it in the same transaction that
+// stamps the new version.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS images(
@@ -45,18 +48,16 @@ CREATE TABLE IF NOT EXISTS spaces(
 CREATE TABLE IF NOT EXISTS settings(
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS persons(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT UNIQUE);
+CREATE TABLE IF NOT EXISTS faces(
+  vector_id INTEGER PRIMARY KEY,
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS faces_by_person ON faces(person_id);
+CREATE INDEX IF NOT EXISTS faces_by_image ON faces(image_id);
 )sql";
-
-// Runs `fn(stmt)` for every row of a prepared query.
-template <typename Fn>
-Status ForEachRow(Statement& stmt, Fn&& fn) {
-  for (;;) {
-    auto row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::OK();
-    fn(stmt);
-  }
-}
 
 }  // namespace
 
@@ -88,22 +89,6 @@ Result<std::vector<FileRow>> Catalog::Files() const {
   }));
   return rows;
 }
-
-namespace {
-
-// The integer in the one row `sql` (with ?1 bound to `key`) returns, if any.
-Result<std::optional<uint64_t>> LookUpId(const SqliteDb& db, const char* sql,
-                                         const std::string& key) {
-  auto stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, key);
-  auto row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<uint64_t>();
-  return std::optional<uint64_t>(stmt->Int(0));
-}
-
-}  // namespace
 
 Result<std::optional<uint64_t>> Catalog::FindImage(const std::string& hash) const {
   std::lock_guard lock(mu_);

@@ -2,7 +2,8 @@
 // collections (<library>/catalog.sqlite). One row per distinct picture content (files with the
 // same bytes share it, all their paths listed), the files that hold it with the size and mtime
 // that let a re-run skip unchanged files, which embedder version produced its vectors, its
-// thumbnail, EXIF facts and user tags.
+// thumbnail, EXIF facts and user tags; and, when faces are indexed, the persons and which
+// person each face (a vector of the "face" space) shows.
 //
 // The catalog is the source of truth for "this file is indexed": a file row is written only after
 // its vectors are durable in the collections, so a crash in between leaves a file that the next
@@ -72,6 +73,26 @@ struct IndexedFile {
   std::vector<uint8_t> thumbnail;               // JPEG; empty keeps the current one
 };
 
+// A face (a vector of the "face" space) and the person it shows.
+struct FaceRow {
+  uint64_t vector_id = 0;
+  uint64_t image_id = 0;
+  uint64_t person_id = 0;
+};
+
+struct PersonRow {
+  uint64_t id = 0;
+  std::string name;  // empty until named
+};
+
+// A face joining a person: an existing one, or the `new_person`-th of those the call creates.
+struct FaceAssignment {
+  uint64_t vector_id = 0;
+  uint64_t image_id = 0;
+  std::optional<uint64_t> person;
+  size_t new_person = 0;  // when `person` is empty
+};
+
 struct CatalogCounts {
   uint64_t images = 0;
   uint64_t files = 0;
@@ -115,6 +136,26 @@ class Catalog {
   Status DropSpace(const std::string& embedder);
   Status SetSetting(const std::string& key, const std::string& value);
   Status SetTags(uint64_t id, std::span<const std::string> tags);
+
+  // --- faces and persons (catalog_faces.cc). Persons without faces are deleted by every call
+  // that can leave one so, whatever its name.
+  Result<std::vector<FaceRow>> Faces() const;
+  Result<std::vector<PersonRow>> Persons() const;
+  Result<std::optional<uint64_t>> FindPerson(const std::string& name) const;
+  Result<std::optional<PersonRow>> PersonOfFace(uint64_t vector_id) const;
+  Result<std::vector<uint64_t>> FacesOfPerson(uint64_t person_id) const;
+  // Records where faces belong, creating `new_persons` persons, and forgets the face rows
+  // `gone` (faces whose vectors no longer exist).
+  Status AssignFaces(std::span<const FaceAssignment> faces, size_t new_persons,
+                     std::span<const uint64_t> gone);
+  // Names a person. A name another person already has merges this one into that person (the
+  // way to join a person the clustering split); returns the id that carries the name.
+  Result<uint64_t> NamePerson(uint64_t id, const std::string& name);
+  Status ForgetFaces(std::span<const uint64_t> vector_ids);
+  Status ForgetAllFaces();
+  // Rewrites the file without free pages and empties its write-ahead log, so that rows deleted
+  // before survive nowhere in the catalog's files.
+  Status Vacuum();
 
   // A consistent copy of the catalog (for snapshots).
   Status BackupTo(const std::string& dest) const;

@@ -90,6 +90,19 @@ std::string ImagePayload(uint64_t image_id, const ImageFacts& facts,
   return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string VectorPayload(const std::string& image_payload, const embed::Embedding& embedding) {
+  if (!embedding.region) return image_payload;
+  nlohmann::json p = nlohmann::json::parse(image_payload, nullptr, false);
+  if (!p.is_object()) p = nlohmann::json::object();
+  const cv::Rect& r = *embedding.region;
+  p["box"] = {r.x, r.y, r.width, r.height};
+  p["score"] = embedding.score;
+  nlohmann::json points = nlohmann::json::array();
+  for (const cv::Point2f& pt : embedding.landmarks) points.push_back({pt.x, pt.y});
+  p["landmarks"] = std::move(points);
+  return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::vector<uint8_t> MakeThumbnail(const cv::Mat& bgr, int max_side) {
   const cv::Mat small = image::ShrinkToFit(bgr, max_side);
   std::vector<uint8_t> jpeg;

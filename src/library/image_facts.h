@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "embed/embedder.h"
 #include "image/decoder.h"
 #include "library/catalog.h"
 
@@ -29,6 +30,10 @@ ImageFacts FactsOf(const image::Image& image, std::string hash, int64_t bytes);
 //  "lat": 48.85, "lon": 2.35, "tags": ["shoes"]}; absent facts are left out.
 std::string ImagePayload(uint64_t image_id, const ImageFacts& facts,
                          std::span<const std::string> tags);
+
+// The payload of one vector: the image's payload, plus for an embedding of a region (a face)
+// "box": [x, y, width, height], "score": detection score and "landmarks": [[x, y], ...].
+std::string VectorPayload(const std::string& image_payload, const embed::Embedding& embedding);
 
 // A JPEG whose longer side is at most `max_side` pixels (never enlarged).
 std::vector<uint8_t> MakeThumbnail(const cv::Mat& bgr, int max_side = 256);

@@ -168,7 +168,12 @@ class IndexRun {
 
     int short_side = 256;  // thumbnails
     for (size_t i : missing) {
-      short_side = std::max(short_side, target_.fill[i].model->preferred_short_side());
+      const int wanted = target_.fill[i].model->preferred_short_side();
+      if (wanted == 0) {  // full resolution (faces: small ones need every pixel)
+        short_side = 0;
+        break;
+      }
+      short_side = std::max(short_side, wanted);
     }
     image::DecodeOptions decode{.max_pixels = options_.max_pixels, .min_short_side = short_side};
     auto img = target_.decoder->Decode(bytes->bytes, decode, path);
@@ -249,8 +254,9 @@ class IndexRun {
         if (!o.error.ok() || v == o.vectors.end()) continue;
         const std::string& payload = payloads.at(&o);
         for (uint32_t i = 0; i < v->second.size(); ++i) {
-          records.push_back(
-              {.id = VectorId(*o.stored, i), .vector = v->second[i].vector, .payload = payload});
+          records.push_back({.id = VectorId(*o.stored, i),
+                             .vector = v->second[i].vector,
+                             .payload = VectorPayload(payload, v->second[i])});
         }
         counts.emplace_back(*o.stored, static_cast<uint32_t>(v->second.size()));
       }

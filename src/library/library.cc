@@ -1,6 +1,7 @@
 // The image library: a vector database plus a catalog, and the embedders that connect them.
 #include "alike/library.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -11,10 +12,12 @@
 #include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/catalog.h"
+#include "library/faces.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
 #include "library/indexer.h"
 #include "library/library_impl.h"
+#include "library/people.h"
 #include "library/space.h"
 #include "util/file.h"
 #include "util/text.h"
@@ -26,6 +29,19 @@ using library::Catalog;
 using library::Space;
 
 constexpr const char* kEmbeddersSetting = "embedders";
+constexpr const char* kFacesSetting = "faces";  // "on" or "off"
+
+Status FaceModelsMissing(const Status& why) {
+  return Status::FailedPrecondition("faces need the face models, which cannot be loaded (" +
+                                    why.message() +
+                                    "); run scripts/setup.sh to install them, or set ALIKE_MODELS");
+}
+
+Status FacesOff() {
+  return Status::FailedPrecondition(
+      "face indexing is off in this library (faces are biometric data, so it is opt-in); "
+      "enable it with: alike index --faces PATH");
+}
 
 // Similarity from a collection distance: 1 is identical.
 float Score(Metric metric, float distance, uint32_t dimension) {
@@ -62,6 +78,17 @@ class LibraryImpl : public Library {
       if (!configured.ok()) return configured.status();
       names = *configured;
     }
+    auto faces = FacesEnabled();
+    if (!faces.ok()) return faces.status();
+    if (options.faces && !*faces) {
+      ALIKE_RETURN_IF_ERROR(LoadEmbedder(library::kFaceEmbedder).status());
+      ALIKE_RETURN_IF_ERROR(catalog_->SetSetting(kFacesSetting, "on"));
+      *faces = true;
+    }
+    const bool named_face =
+        std::find(names.begin(), names.end(), library::kFaceEmbedder) != names.end();
+    if (named_face && !*faces) return FacesOff();
+    if (*faces && !named_face) names.push_back(library::kFaceEmbedder);
     library::IndexTarget target{
         .catalog = catalog_.get(), .decoder = decoder_.get(), .after_step = after_step_};
     for (const std::string& name : names) {
@@ -76,7 +103,13 @@ class LibraryImpl : public Library {
     auto orphans = catalog_->Orphans();
     if (!orphans.ok()) return orphans.status();
     ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
-    return library::RunIndex(target, paths, options, observer);
+    auto report = library::RunIndex(target, paths, options, observer);
+    if (!report.ok() || !*faces) return report;
+    // New faces join their persons now, so that searches by person see them at once.
+    auto collection = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
+    if (!collection.ok()) return collection.status();
+    ALIKE_RETURN_IF_ERROR(library::GroupNewFaces({*catalog_, **collection}, kSamePersonDistance));
+    return report;
   }
 
   Result<std::vector<ImageHit>> SearchFile(const std::string& path,
@@ -160,15 +193,12 @@ class LibraryImpl : public Library {
     auto spaces = AllSpaces();
     if (!spaces.ok()) return spaces.status();
     for (const Space& space : *spaces) {
-      std::vector<Record> records;
-      for (uint32_t i = 0; i < library::kMaxVectorsPerImage; ++i) {
-        auto r = space.collection->Get(library::VectorId(image_id, i));
-        if (!r.ok()) break;
-        auto payload = nlohmann::json::parse(r->payload, nullptr, false);
+      std::vector<Record> records = library::VectorsOf(*space.collection, image_id);
+      for (Record& r : records) {
+        auto payload = nlohmann::json::parse(r.payload, nullptr, false);
         if (!payload.is_object()) payload = nlohmann::json::object();
         payload["tags"] = updated;
-        r->payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        records.push_back(std::move(*r));
+        r.payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       if (!records.empty()) ALIKE_RETURN_IF_ERROR(space.collection->Upsert(records));
     }
@@ -226,6 +256,12 @@ class LibraryImpl : public Library {
                      .image_bytes = counts->bytes,
                      .thumbnail_bytes = counts->thumbnail_bytes,
                      .embedders = *configured};
+    auto faces = FacesEnabled();
+    if (!faces.ok()) return faces.status();
+    info.faces = *faces;
+    auto persons = catalog_->Persons();
+    if (!persons.ok()) return persons.status();
+    info.persons = persons->size();
     auto disk = DirectorySize(dir_);
     if (disk.ok()) info.disk_bytes = *disk;
     for (const auto& [name, row] : *spaces) {
@@ -241,6 +277,79 @@ class LibraryImpl : public Library {
     return info;
   }
 
+  Result<std::vector<QueryFace>> SearchFacesFile(const std::string& path,
+                                                 const FaceSearchOptions& options) override {
+    auto space = FaceSpaceForSearch();
+    if (!space.ok()) return space.status();
+    auto img = decoder_->DecodeFile(path, {});
+    if (!img.ok()) return img.status();
+    return SearchFacesDecoded(*space, img->bgr, path, options);
+  }
+
+  Result<std::vector<QueryFace>> SearchFacesBytes(std::span<const uint8_t> data,
+                                                  const std::string& name,
+                                                  const FaceSearchOptions& options) override {
+    auto space = FaceSpaceForSearch();
+    if (!space.ok()) return space.status();
+    auto img = decoder_->Decode(data, {}, name);
+    if (!img.ok()) return img.status();
+    return SearchFacesDecoded(*space, img->bgr, name, options);
+  }
+
+  Result<std::vector<FaceHit>> SearchPerson(const std::string& name, size_t k) override {
+    auto collection = FaceCollection();
+    if (!collection.ok()) return collection.status();
+    auto person = library::ResolvePerson(*catalog_, name);
+    if (!person.ok()) return person.status();
+    return library::SearchPerson({*catalog_, **collection}, *person, k);
+  }
+
+  Result<std::vector<Person>> People() override {
+    std::lock_guard lock(write_mu_);
+    auto collection = FaceCollection();
+    if (!collection.ok()) return collection.status();
+    const library::FaceSpace space{*catalog_, **collection};
+    ALIKE_RETURN_IF_ERROR(library::GroupNewFaces(space, kSamePersonDistance));
+    return library::ListPeople(space);
+  }
+
+  Result<uint64_t> NamePerson(uint64_t person_id, const std::string& name) override {
+    std::lock_guard lock(write_mu_);
+    return catalog_->NamePerson(person_id, name);
+  }
+
+  Result<FaceForgetReport> ForgetPerson(const std::string& name) override {
+    std::lock_guard lock(write_mu_);
+    auto collection = FaceCollection();
+    if (!collection.ok()) return collection.status();
+    auto person = library::ResolvePerson(*catalog_, name);
+    if (!person.ok()) return person.status();
+    auto faces = catalog_->FacesOfPerson(*person);
+    if (!faces.ok()) return faces.status();
+    ALIKE_RETURN_IF_ERROR(library::EraseFaces({*catalog_, **collection}, *faces));
+    return FaceForgetReport{.faces = faces->size(), .persons = 1};
+  }
+
+  Result<FaceForgetReport> ForgetAllFaces() override {
+    std::lock_guard lock(write_mu_);
+    // Off first: whatever happens next, no later run detects faces again unasked.
+    ALIKE_RETURN_IF_ERROR(catalog_->SetSetting(kFacesSetting, "off"));
+    FaceForgetReport report;
+    auto persons = catalog_->Persons();
+    if (!persons.ok()) return persons.status();
+    report.persons = persons->size();
+    const std::string name = library::SpaceCollectionName(library::kFaceEmbedder);
+    if (auto c = db_->GetCollection(name); c.ok()) {
+      report.faces = (*c)->Count();
+      // Dropping removes the collection's directory: its checkpoint and logs go whole.
+      ALIKE_RETURN_IF_ERROR(db_->DropCollection(name));
+    }
+    ALIKE_RETURN_IF_ERROR(catalog_->DropSpace(library::kFaceEmbedder));
+    ALIKE_RETURN_IF_ERROR(catalog_->ForgetAllFaces());
+    ALIKE_RETURN_IF_ERROR(catalog_->Vacuum());
+    return report;
+  }
+
   Database& database() override { return *db_; }
 
  private:
@@ -250,12 +359,44 @@ class LibraryImpl : public Library {
     return *value ? SplitList(**value) : std::vector<std::string>{};
   }
 
+  Result<bool> FacesEnabled() const {
+    auto value = catalog_->Setting(kFacesSetting);
+    if (!value.ok()) return value.status();
+    return *value && **value == "on";
+  }
+
+  // The face space's collection, whether or not the face model is installed (erasure must
+  // work without it); a clear error when faces were never indexed.
+  Result<std::shared_ptr<Collection>> FaceCollection() const {
+    auto c = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
+    if (c.ok()) return c;
+    auto faces = FacesEnabled();
+    if (!faces.ok()) return faces.status();
+    if (!*faces) return FacesOff();
+    return Status::NotFound("no faces are indexed yet; run: alike index PATH");
+  }
+
+  Result<Space> FaceSpaceForSearch() const {
+    ALIKE_RETURN_IF_ERROR(FaceCollection().status());
+    return SpaceForSearch(library::kFaceEmbedder);
+  }
+
+  Result<std::vector<QueryFace>> SearchFacesDecoded(const Space& space, const cv::Mat& bgr,
+                                                    const std::string& name,
+                                                    const FaceSearchOptions& options) const {
+    auto faces = space.model->Embed(bgr);
+    if (!faces.ok()) return Status(faces.status()).WithContext(name);
+    if (faces->empty()) return Status::InvalidArgument(name + ": no face found in the picture");
+    return library::SearchFaces({*catalog_, *space.collection}, *faces, options);
+  }
+
   // Embedders are loaded on first use and kept: a CNN takes a moment to load.
   Result<const embed::Embedder*> LoadEmbedder(const std::string& name) const {
     std::lock_guard lock(embedders_mu_);
     auto it = embedders_.find(name);
     if (it != embedders_.end()) return it->second.get();
     auto model = registry_->Open(name);
+    if (!model.ok() && name == library::kFaceEmbedder) return FaceModelsMissing(model.status());
     if (!model.ok()) return model.status();
     const embed::Embedder* raw = model->get();
     embedders_.emplace(name, std::move(*model));
@@ -284,7 +425,9 @@ class LibraryImpl : public Library {
       observer(&note, IndexProgress{});
     }
     // Forget the old vectors in the catalog first: a crash after this leaves images that the
-    // next run embeds again, never records that claim vectors of the wrong version.
+    // next run embeds again, never records that claim vectors of the wrong version. Persons
+    // are made of the old faces, so they go too (their names with them).
+    if (name == library::kFaceEmbedder) ALIKE_RETURN_IF_ERROR(catalog_->ForgetAllFaces());
     ALIKE_RETURN_IF_ERROR(catalog_->DropSpace(name));
     if (db_->GetCollection(collection_name).ok()) {
       ALIKE_RETURN_IF_ERROR(db_->DropCollection(collection_name));
@@ -407,7 +550,16 @@ Result<std::unique_ptr<Library>> OpenLibrary(
   if (!configured.ok()) return configured.status();
   if (!*configured) {
     for (const std::string& name : options.embedders) {
+      if (name == library::kFaceEmbedder) {
+        return Status::InvalidArgument(
+            "faces are not an embedder to list; face indexing is opt-in: use --faces");
+      }
       ALIKE_RETURN_IF_ERROR(embedders->CheckKnown(name));
+    }
+    if (options.faces) {
+      Status known = embedders->CheckKnown(library::kFaceEmbedder);
+      if (!known.ok()) return FaceModelsMissing(known);
+      ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kFacesSetting, "on"));
     }
     ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, JoinList(options.embedders)));
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "alike/status.h"
 #include "alike/vector_db.h"
@@ -26,6 +27,10 @@ std::string SpaceCollectionName(const std::string& embedder);  // "image.cnn"
 // Deletes the vectors of `image_id` numbered `first` and above. Vector numbers are dense, so
 // deletion proceeds in small runs until a run finds nothing.
 Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first);
+
+// The vectors of an image in one space. Numbers are dense, but an erased face leaves a gap;
+// gaps shorter than the deletion run (8) are stepped over, here and by the deletions.
+std::vector<Record> VectorsOf(const Collection& collection, uint64_t image_id);
 
 // Deletes every vector of these images from every space.
 Status DeleteImageVectors(std::span<const Space> spaces, std::span<const uint64_t> image_ids);

@@ -161,4 +161,15 @@ Status Transaction::Commit() {
   return Status::OK();
 }
 
+Result<std::optional<uint64_t>> LookUpId(const SqliteDb& db, const char* sql,
+                                         const std::string& key) {
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, key);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(stmt->Int(0));
+}
+
 }  // namespace alike::library

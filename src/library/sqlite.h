@@ -99,6 +99,21 @@ class Transaction {
   SqliteDb* db_;
 };
 
+// Runs `fn(stmt)` for every row of a prepared query.
+template <typename Fn>
+Status ForEachRow(Statement& stmt, Fn&& fn) {
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::OK();
+    fn(stmt);
+  }
+}
+
+// The integer in the one row `sql` (with ?1 bound to `key`) returns, if any.
+Result<std::optional<uint64_t>> LookUpId(const SqliteDb& db, const char* sql,
+                                         const std::string& key);
+
 }  // namespace alike::library
 
 #endif  // ALIKE_LIBRARY_SQLITE_H_

@@ -552,6 +552,8 @@ void StoredCollection::PurgeLocked() {
     if (slot_states_[s] == SlotState::kRemoved) {
       slot_states_[s] = SlotState::kFree;
       free_slots_.push_back(s);
+      // Checkpoints write every slot's code: a deleted vector must not outlive its purge there.
+      std::memset(table_.mutable_code(s), 0, space_.code_size());
     }
   }
   // Hand out low slots first, so the table stays dense.

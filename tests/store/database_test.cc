@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "alike/vector_db.h"
+#include "testing/file_scan.h"
 #include "testing/temp_dir.h"
 
 namespace alike {
@@ -335,6 +336,32 @@ TEST(DatabaseTest, ChurnKeepsDiskAndMemoryBounded) {
     }
   }
   EXPECT_EQ(c->Count(), 0u);
+}
+
+TEST(DatabaseTest, CompactLeavesNoDeletedVectorInAnyFile) {
+  TempDir dir;
+  auto db = Database::Open(dir.Sub("db"), {});
+  ASSERT_TRUE(db.ok());
+  auto c = MustCreate(**db, "erase", {.dimension = 32, .metric = Metric::kL2});
+  auto records = ClusteredRecords(200, 32, 5);
+  ASSERT_TRUE(c->Upsert(records).ok());
+  ASSERT_TRUE(c->Checkpoint().ok());  // the vectors are in the checkpoint, not only the log
+  const Record& doomed = records[17];
+  const Record& kept = records[18];
+  ASSERT_FALSE(test::FilesContaining(dir.Sub("db"), test::BytesOf(doomed.vector)).empty())
+      << "the scan must see a stored vector";
+  ASSERT_TRUE(c->Delete(std::vector<uint64_t>{doomed.id}).ok());
+  ASSERT_TRUE(c->Compact().ok());
+  EXPECT_EQ(test::FilesContaining(dir.Sub("db"), test::BytesOf(doomed.vector)),
+            std::vector<std::string>{});
+  EXPECT_FALSE(test::FilesContaining(dir.Sub("db"), test::BytesOf(kept.vector)).empty());
+  // The freed slot is reused and reads back right.
+  Record again = doomed;
+  again.id = 9999;
+  ASSERT_TRUE(c->Upsert({&again, 1}).ok());
+  auto got = c->Get(9999);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->vector, doomed.vector);
 }
 
 TEST(DatabaseTest, UpsertReplacesAndDeleteWhereUsesFilters) {
