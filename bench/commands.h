@@ -1,5 +1,5 @@
-// The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc),
-// so that main() only parses the command line and runs whichever was named.
+// The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc,
+// hamming_bench.cc), so that main() only parses the command line and runs whichever was named.
 #ifndef ALIKE_BENCH_COMMANDS_H_
 #define ALIKE_BENCH_COMMANDS_H_
 
@@ -18,6 +18,7 @@ struct Command {
 Command AddAnnCommand(CLI::App& app);
 Command AddIngestCommand(CLI::App& app);
 Command AddQueryCommand(CLI::App& app);
+Command AddHammingCommand(CLI::App& app);
 
 }  // namespace alike::bench
 

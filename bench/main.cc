@@ -1,5 +1,5 @@
-// alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest) and query
-// latency (query). See bench/README.md.
+// alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query latency
+// (query) and Hamming search over binary codes (hamming). See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
@@ -11,9 +11,10 @@ int main(int argc, char** argv) {
   using namespace alike::bench;
   CLI::App app{
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
-      "throughput and query latency"};
+      "throughput, query latency and Hamming search"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app)};
+  const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app),
+                              AddHammingCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
