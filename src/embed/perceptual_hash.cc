@@ -42,10 +42,6 @@ void SetBit(std::span<uint8_t> bits, size_t k) {
   bits[bits.size() - 1 - k / 8] |= static_cast<uint8_t>(1u << (k % 8));
 }
 
-bool GetBit(std::span<const uint8_t> bits, size_t k) {
-  return (bits[bits.size() - 1 - k / 8] >> (k % 8)) & 1;
-}
-
 int BitDistance(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   assert(a.size() == b.size());
   int bits = 0;

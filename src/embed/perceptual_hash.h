@@ -28,7 +28,6 @@ std::vector<uint8_t> MedianBits(std::span<const float> values);
 
 // Sets bit k of packed bits (see the layout above).
 void SetBit(std::span<uint8_t> bits, size_t k);
-bool GetBit(std::span<const uint8_t> bits, size_t k);
 
 // Number of differing bits; the spans must have the same size.
 int BitDistance(std::span<const uint8_t> a, std::span<const uint8_t> b);
