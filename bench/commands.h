@@ -1,6 +1,6 @@
 // The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc,
-// quality_bench.cc, face_bench.cc),
-// so that main() only parses the command line and runs whichever was named.
+// quality_bench.cc, face_bench.cc, hamming_bench.cc), so that main() only parses the command line
+// and runs whichever was named.
 #ifndef ALIKE_BENCH_COMMANDS_H_
 #define ALIKE_BENCH_COMMANDS_H_
 
@@ -21,6 +21,7 @@ Command AddIngestCommand(CLI::App& app);
 Command AddQueryCommand(CLI::App& app);
 Command AddQualityCommand(CLI::App& app);
 Command AddFacesCommand(CLI::App& app);
+Command AddHammingCommand(CLI::App& app);
 
 }  // namespace alike::bench
 

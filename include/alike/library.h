@@ -100,7 +100,8 @@ struct ImageSearchOptions {
   std::string by = "cnn";  // which embedder's space to search
   size_t k = 10;
   std::string filter;  // JSON filter on the image payload (docs/filters.md)
-  // Drop hits whose similarity is below this (cosine similarity for cnn and color).
+  // Drop hits whose similarity is below this (cosine similarity for cnn and color; for the
+  // perceptual hashes pdq and dct64, 1 - differing bits / bits).
   std::optional<float> min_score;
 };
 

@@ -389,8 +389,9 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   auto init_args = std::make_shared<InitArgs>();
   auto* init = app.add_subcommand("init", "Create an image library (DIR/.alike, or --db)");
   init->add_option("dir", init_args->dir, "Directory to hold the library (default: .)");
-  init->add_option("--embedders", init_args->embedders,
-                   "Embedders to index with, comma-separated: cnn, color")
+  init->add_option(
+          "--embedders", init_args->embedders,
+          "Embedders to index with, comma-separated: cnn, color, pdq, dct64 (see: alike models)")
       ->capture_default_str();
   init->add_flag("--faces", init_args->faces,
                  "Also detect and index faces (biometric data: see alike faces forget)");
@@ -418,7 +419,9 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   auto* search = app.add_subcommand("search", "Find the indexed images most like a picture");
   search->add_option("image", search_args->image, "Query image file");
   search->add_option("--id", search_args->id, "Search from an indexed image instead");
-  search->add_option("--by", search_args->by, "Which embedding to compare: cnn or color")
+  search
+      ->add_option("--by", search_args->by,
+                   "Which embedding to compare: cnn, color, pdq, dct64, ...")
       ->capture_default_str();
   search->add_option("-k", search_args->k, "Number of results")->capture_default_str();
   search->add_option("--filter", search_args->filter,

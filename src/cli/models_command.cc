@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "embed/cnn_embedder.h"
-#include "embed/color_embedder.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
 #include "embed/model_spec.h"
@@ -23,12 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json ColorJson() {
-  const embed::ColorEmbedder color;
-  return {{"name", color.name()},
+ordered_json BuiltInJson(const std::string& name) {
+  const std::unique_ptr<embed::Embedder> e = embed::OpenBuiltIn(name);
+  return {{"name", e->name()},
           {"source", "built in"},
-          {"dimension", color.dimension()},
-          {"version", color.version()}};
+          {"dimension", e->dimension()},
+          {"version", e->version()},
+          {"metric", MetricName(e->metric())}};
 }
 
 // The face embedder's settings, loading it (which checks its model files).
@@ -56,8 +56,8 @@ ordered_json FaceJson(const std::string& dir) {
 // What the list says about one entry. CNN and face models are loaded: that checks the spec
 // against the weights and gives the real dimension and version.
 ordered_json Inspect(const embed::ModelEntry& e, const std::string& dir) {
-  if (e.kind == embed::ModelKind::kColor) {
-    ordered_json j = ColorJson();
+  if (e.kind == embed::ModelKind::kBuiltIn) {
+    ordered_json j = BuiltInJson(e.name);
     j["status"] = "ready";
     return j;
   }
@@ -135,8 +135,8 @@ void RunShow(CommandContext& ctx, const std::string& dir, const std::string& nam
     case embed::ModelKind::kCnn:
       std::cout << embed::EmbedderSpecToJson(*e.spec, indent) << "\n";
       break;
-    case embed::ModelKind::kColor:
-      std::cout << ColorJson().dump(indent) << "\n";
+    case embed::ModelKind::kBuiltIn:
+      std::cout << BuiltInJson(e.name).dump(indent) << "\n";
       break;
     case embed::ModelKind::kFace: {
       const ordered_json j = FaceJson(dir);

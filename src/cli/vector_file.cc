@@ -16,6 +16,8 @@
 #include <system_error>
 #include <utility>
 
+#include "util/text.h"
+
 namespace alike::cli {
 namespace {
 
@@ -757,13 +759,6 @@ std::string Excerpt(const Json& value) {
   return text;
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 class JsonlReader final : public VectorFileReader {
  public:
   JsonlReader(const std::string& path, const VectorFileOptions& options,
@@ -898,23 +893,10 @@ class JsonlReader final : public VectorFileReader {
     }
     const auto& hex = binary->get_ref<const std::string&>();
     if (hex.empty()) return Status::InvalidArgument("\"binary\" is empty");
-    if (hex.size() % 2 != 0) {
-      return Status::InvalidArgument("\"binary\" has an odd number of hex digits (" +
-                                     std::to_string(hex.size()) + ")");
-    }
+    auto bytes = ParseHex(hex, "\"binary\"");
+    if (!bytes.ok()) return bytes.status();
     record->vector.clear();
-    record->binary.resize(hex.size() / 2);
-    for (size_t i = 0; i < hex.size(); i += 2) {
-      const int hi = HexDigit(hex[i]);
-      const int lo = HexDigit(hex[i + 1]);
-      if (hi < 0 || lo < 0) {
-        const size_t bad = hi < 0 ? i : i + 1;
-        return Status::InvalidArgument("\"binary\" has a non-hex character '" +
-                                       std::string(1, hex[bad]) + "' at position " +
-                                       std::to_string(bad));
-      }
-      record->binary[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
-    }
+    record->binary = std::move(*bytes);
     return Status::OK();
   }
 

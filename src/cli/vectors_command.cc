@@ -9,6 +9,7 @@
 #include "alike/vector_db.h"
 #include "cli/progress.h"
 #include "cli/vector_file.h"
+#include "util/text.h"
 
 namespace alike::cli {
 namespace {
@@ -31,30 +32,6 @@ Result<OpenedCollection> OpenCollection(const CommandContext& ctx, const std::st
   auto collection = (*db)->GetCollection(name);
   if (!collection.ok()) return collection.status();
   return OpenedCollection{std::move(*db), std::move(*collection)};
-}
-
-std::string ToHex(const std::vector<uint8_t>& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) out += {digits[b >> 4], digits[b & 15]};
-  return out;
-}
-
-Result<std::vector<uint8_t>> FromHex(const std::string& hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return Status::InvalidArgument("hex vector has an odd number of digits");
-  std::vector<uint8_t> out(hex.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("hex vector has a non-hex digit");
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return out;
 }
 
 // "0.1,0.2 0.3" or "[0.1, 0.2, 0.3]" to floats.
@@ -80,7 +57,7 @@ Result<std::vector<float>> ParseVectorText(std::string text) {
 nlohmann::json RecordJson(const Record& r) {
   nlohmann::json j{{"id", r.id}};
   if (!r.binary.empty()) {
-    j["binary"] = ToHex(r.binary);
+    j["binary"] = HexString(r.binary);
   } else {
     j["vector"] = r.vector;
   }
@@ -260,7 +237,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
     if (!v.ok()) return Fail(ctx, v.status());
     queries.push_back({.id = 0, .vector = *v});
   } else if (!a.hex.empty()) {
-    auto b = FromHex(a.hex);
+    auto b = ParseHex(a.hex, "hex vector");
     if (!b.ok()) return Fail(ctx, b.status());
     queries.push_back({.id = 0, .binary = *b});
   } else if (a.from_id) {

@@ -23,9 +23,12 @@
 namespace alike::embed {
 
 struct Embedding {
-  std::vector<float> vector;       // L2-normalised, `dimension()` components
+  std::vector<float> vector;  // float metrics: L2-normalised, `dimension()` components
+  // kHamming embedders (perceptual hashes): dimension()/8 bytes, as Record::binary takes them;
+  // `vector` is then empty.
+  std::vector<uint8_t> binary;
   std::optional<cv::Rect> region;  // the part of the image it describes; none = whole image
-  float score = 1;                 // detector confidence, 1 for global descriptors
+  float score = 1;  // detector confidence (a hash's quality), 1 for global descriptors
   // Points the region was aligned by, in image pixels (faces: dlib's 5 landmarks, outer and
   // inner corner of each eye, then the base of the nose); empty for global descriptors.
   std::vector<cv::Point2f> landmarks;
@@ -35,7 +38,7 @@ class Embedder {
  public:
   virtual ~Embedder() = default;
 
-  virtual const std::string& name() const = 0;     // "cnn", "color", "face"
+  virtual const std::string& name() const = 0;     // "cnn", "color", "face", "pdq", "dct64"
   virtual const std::string& version() const = 0;  // e.g. "mobilenet_v2-gap-flip/1"
   virtual uint32_t dimension() const = 0;
   virtual Metric metric() const = 0;

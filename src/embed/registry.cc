@@ -6,6 +6,7 @@
 #include "embed/cnn_embedder.h"
 #include "embed/color_embedder.h"
 #include "embed/face_embedder.h"
+#include "embed/hash_embedder.h"
 #include "util/text.h"
 
 namespace alike::embed {
@@ -17,11 +18,26 @@ Status EmbedderRegistry::CheckKnown(const std::string& name) const {
                                  "' (known: " + JoinList(names, ", ") + ")");
 }
 
+namespace {
+
+constexpr const char* kBuiltInNames[] = {"color", "pdq", "dct64"};
+
+}  // namespace
+
+std::unique_ptr<Embedder> OpenBuiltIn(const std::string& name) {
+  if (name == "color") return std::make_unique<ColorEmbedder>();
+  if (name == "pdq") return NewPdqEmbedder();
+  if (name == "dct64") return NewDctHashEmbedder();
+  return nullptr;
+}
+
 std::vector<ModelEntry> ListModels(const std::string& models_dir) {
   namespace fs = std::filesystem;
   std::vector<ModelEntry> entries;
   entries.push_back({.name = "cnn", .source = "default", .spec = DefaultCnnSpec(models_dir)});
-  entries.push_back({.name = "color", .source = "built in", .kind = ModelKind::kColor});
+  for (const char* name : kBuiltInNames) {
+    entries.push_back({.name = name, .source = "built in", .kind = ModelKind::kBuiltIn});
+  }
   if (FaceEmbedder::Installed(models_dir)) {
     entries.push_back({.name = "face", .source = "default", .kind = ModelKind::kFace});
   }
@@ -82,9 +98,7 @@ class Installed : public EmbedderRegistry {
     if (!found.ok()) return found.status();
     const ModelEntry& entry = *found;
     if (!entry.error.ok()) return entry.error;
-    if (entry.kind == ModelKind::kColor) {
-      return std::unique_ptr<Embedder>(std::make_unique<ColorEmbedder>());
-    }
+    if (entry.kind == ModelKind::kBuiltIn) return OpenBuiltIn(entry.name);
     if (entry.kind == ModelKind::kFace) {
       auto face = FaceEmbedder::Open(models_dir_);
       if (!face.ok()) return face.status();

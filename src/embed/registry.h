@@ -1,6 +1,7 @@
-// EmbedderRegistry: the embedders available by name ("cnn", "color", "face", and each user model
-// spec in the models directory), so that code choosing an embedder by name (a library's settings, a
-// command-line flag) need not know how each is built, and tests can substitute their own.
+// EmbedderRegistry: the embedders available by name ("cnn", the built-in "color", "pdq" and
+// "dct64", "face", and each user model spec in the models directory), so that code choosing an
+// embedder by name (a library's settings, a command-line flag) need not know how each is built, and
+// tests can substitute their own.
 //
 // Thread-safety: implementations are immutable; Open may be called concurrently.
 #ifndef ALIKE_EMBED_REGISTRY_H_
@@ -28,7 +29,10 @@ class EmbedderRegistry {
   Status CheckKnown(const std::string& name) const;
 };
 
-enum class ModelKind { kCnn, kColor, kFace };
+enum class ModelKind { kCnn, kBuiltIn, kFace };
+
+// The embedders that need no model files (color, pdq, dct64), by name; null for other names.
+std::unique_ptr<Embedder> OpenBuiltIn(const std::string& name);
 
 // One embedder a models directory offers, as found (nothing loaded yet).
 struct ModelEntry {
@@ -40,9 +44,9 @@ struct ModelEntry {
   bool user = false;                 // from a spec file, which its errors then name
 };
 
-// cnn, color, face (only when its model files are there: FaceEmbedder::Installed), then the user
-// specs (*.json) in file-name order, each named by its spec's "name". A spec that does not parse
-// stays in the list, named after its file, with its error.
+// cnn, color, pdq, dct64, face (only when its model files are there: FaceEmbedder::Installed), then
+// the user specs (*.json) in file-name order, each named by its spec's "name". A spec that does not
+// parse stays in the list, named after its file, with its error.
 std::vector<ModelEntry> ListModels(const std::string& models_dir);
 
 // The one entry of ListModels named `name`: NotFound listing the names there are, or

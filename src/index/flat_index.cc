@@ -1,5 +1,6 @@
 #include "index/flat_index.h"
 
+#include <cstring>
 #include <string>
 
 namespace alike::index {
@@ -71,24 +72,67 @@ Status LiveSlots::Load(ByteSource& source, size_t slot_limit) {
   return Status::OK();
 }
 
-std::vector<Neighbor> FlatIndex::Search(const void* query, const IndexSearchParams& params) const {
+namespace {
+
+// The exact scan over every live slot, with `distance(code)` measuring one code from the query.
+template <typename Distance>
+std::vector<Neighbor> Scan(const LiveSlots& live, const VectorTable& table,
+                           const IndexSearchParams& params, Distance distance) {
   if (params.k == 0) return {};
   TopK top(params.k);
-  const DistanceFn distance = space_.distance_fn();
-  const size_t dim = space_.distance_dim();
-  const size_t code_size = table_.code_size();
-  const size_t prefetch_limit = table_.capacity();
+  const size_t code_size = table.code_size();
+  // Codes of a cache line or less (binary codes) lie several to a line, and the hardware
+  // prefetcher follows the scan by itself.
+  const size_t prefetch_limit = code_size > 64 ? table.capacity() : 0;
   const SlotFilter* filter = params.filter;
-  live_.ForEach([&](uint32_t slot) {
+  live.ForEach([&](uint32_t slot) {
     if (slot + kPrefetchSlotsAhead < prefetch_limit) {
-      PrefetchCode(table_.code(slot + kPrefetchSlotsAhead), code_size);
+      PrefetchCode(table.code(slot + kPrefetchSlotsAhead), code_size);
     }
     if (filter != nullptr && !filter->Allows(slot)) return;
-    float d = distance(query, table_.code(slot), dim);
+    float d = distance(table.code(slot));
     // Slots arrive in ascending order, so an equal distance never displaces an earlier slot.
     if (d < top.threshold() || top.size() < params.k) top.Push(d, slot);
   });
   return top.TakeSorted();
+}
+
+// Hamming distance to a binary code of `Words` 64-bit words, the query's words loaded once.
+// Perceptual hashes are 1 or 4 words: inlined into the scan, the popcounts run at about twice
+// the speed of a call through the space's distance pointer per code (alike-bench hamming).
+template <size_t Words>
+class HammingTo {
+ public:
+  explicit HammingTo(const void* query) { std::memcpy(query_, query, sizeof(query_)); }
+  float operator()(const uint8_t* code) const {
+    uint64_t words[Words];
+    std::memcpy(words, code, sizeof(words));
+    int bits = 0;
+    for (size_t i = 0; i < Words; ++i) bits += std::popcount(query_[i] ^ words[i]);
+    return static_cast<float>(bits);
+  }
+
+ private:
+  uint64_t query_[Words];
+};
+
+}  // namespace
+
+std::vector<Neighbor> FlatIndex::Search(const void* query, const IndexSearchParams& params) const {
+  if (space_.metric() == Metric::kHamming) {
+    switch (space_.code_size()) {
+      case 8:
+        return Scan(live_, table_, params, HammingTo<1>(query));
+      case 32:
+        return Scan(live_, table_, params, HammingTo<4>(query));
+      default:
+        break;
+    }
+  }
+  const DistanceFn distance = space_.distance_fn();
+  const size_t dim = space_.distance_dim();
+  return Scan(live_, table_, params,
+              [&](const uint8_t* code) { return distance(query, code, dim); });
 }
 
 Status FlatIndex::Save(ByteSink& sink) const {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "image/pixels.h"
+#include "util/text.h"
 
 namespace alike::library {
 
@@ -17,14 +18,7 @@ std::string ContentHash(std::span<const uint8_t> bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return HexString({digest, length});
 }
 
 namespace {

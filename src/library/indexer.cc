@@ -254,9 +254,11 @@ class IndexRun {
         if (!o.error.ok() || v == o.vectors.end()) continue;
         const std::string& payload = payloads.at(&o);
         for (uint32_t i = 0; i < v->second.size(); ++i) {
+          const embed::Embedding& e = v->second[i];
           records.push_back({.id = VectorId(*o.stored, i),
-                             .vector = v->second[i].vector,
-                             .payload = VectorPayload(payload, v->second[i])});
+                             .vector = e.vector,
+                             .binary = e.binary,
+                             .payload = VectorPayload(payload, e)});
         }
         counts.emplace_back(*o.stored, static_cast<uint32_t>(v->second.size()));
       }

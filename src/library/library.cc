@@ -142,7 +142,7 @@ class LibraryImpl : public Library {
     }
     ImageSearchOptions wider = options;
     ++wider.k;  // the image itself comes back first
-    auto hits = SearchVector(*space, record->vector, wider);
+    auto hits = SearchVector(*space, {.vector = record->vector, .binary = record->binary}, wider);
     if (!hits.ok()) return hits;
     std::erase_if(*hits, [&](const ImageHit& h) { return h.image_id == image_id; });
     if (hits->size() > options.k) hits->resize(options.k);
@@ -432,9 +432,7 @@ class LibraryImpl : public Library {
     if (db_->GetCollection(collection_name).ok()) {
       ALIKE_RETURN_IF_ERROR(db_->DropCollection(collection_name));
     }
-    auto c = db_->CreateCollection(collection_name, {.dimension = (*model)->dimension(),
-                                                     .metric = (*model)->metric(),
-                                                     .index = IndexKind::kHnsw});
+    auto c = db_->CreateCollection(collection_name, library::SpaceOptions(**model));
     if (!c.ok()) return c.status();
     ALIKE_RETURN_IF_ERROR(catalog_->SetSpace({name, (*model)->version(), (*model)->dimension()}));
     return Space{name, *model, *c};
@@ -481,20 +479,23 @@ class LibraryImpl : public Library {
       return Status::InvalidArgument(name + ": the " + space.embedder +
                                      " embedder found nothing to search with");
     }
-    return SearchVector(space, (*embeddings)[0].vector, options);
+    const embed::Embedding& e = (*embeddings)[0];
+    return SearchVector(space, {.vector = e.vector, .binary = e.binary}, options);
   }
 
-  Result<std::vector<ImageHit>> SearchVector(const Space& space, std::span<const float> vector,
+  Result<std::vector<ImageHit>> SearchVector(const Space& space, const Query& query,
                                              const ImageSearchOptions& options) const {
     const CollectionOptions& copts = space.collection->options();
     SearchOptions search{.k = options.k, .filter = options.filter};
     if (options.min_score) {
-      // Invert Score() for the metrics where it is 1 - distance.
+      // Invert Score() for the metrics where it is linear in the distance.
       if (copts.metric == Metric::kCosine || copts.metric == Metric::kInnerProduct) {
         search.max_distance = 1 - *options.min_score;
+      } else if (copts.metric == Metric::kHamming) {
+        search.max_distance = (1 - *options.min_score) * static_cast<float>(copts.dimension);
       }
     }
-    auto hits = space.collection->Search({.vector = vector}, search);
+    auto hits = space.collection->Search(query, search);
     if (!hits.ok()) return hits.status();
     std::vector<ImageHit> out;
     std::set<uint64_t> seen;

@@ -16,6 +16,12 @@ constexpr uint32_t kDeleteRun = 8;
 
 std::string SpaceCollectionName(const std::string& embedder) { return "image." + embedder; }
 
+CollectionOptions SpaceOptions(const embed::Embedder& model) {
+  return {.dimension = model.dimension(),
+          .metric = model.metric(),
+          .index = model.metric() == Metric::kHamming ? IndexKind::kFlat : IndexKind::kHnsw};
+}
+
 Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first) {
   for (uint32_t start = first; start < kMaxVectorsPerImage; start += kDeleteRun) {
     std::vector<uint64_t> ids;

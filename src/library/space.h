@@ -24,6 +24,11 @@ struct Space {
 
 std::string SpaceCollectionName(const std::string& embedder);  // "image.cnn"
 
+// The collection a space of this embedder is stored in: HNSW for float vectors; an exact scan
+// for binary hashes, whose small integer Hamming distances tie too often for a graph walk to rank
+// them, and which a popcount scan searches at millions of hashes per second anyway.
+CollectionOptions SpaceOptions(const embed::Embedder& model);
+
 // Deletes the vectors of `image_id` numbered `first` and above. Vector numbers are dense, so
 // deletion proceeds in small runs until a run finds nothing.
 Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "testing/cli.h"
 #include "testing/models.h"
@@ -32,7 +33,7 @@ TEST(ModelsCommandTest, ListsBuiltInsAndAMissingCnn) {
   fs::create_directory(dir.Sub("models"));
   const nlohmann::json list = ListJson(dir, "--models " + dir.Sub("models"));
   EXPECT_EQ(list["models_dir"], dir.Sub("models"));
-  ASSERT_EQ(list["embedders"].size(), 2u) << list.dump();
+  ASSERT_EQ(list["embedders"].size(), 4u) << list.dump();
   const nlohmann::json& cnn = list["embedders"][0];
   EXPECT_EQ(cnn["name"], "cnn");
   EXPECT_EQ(cnn["status"], "missing");
@@ -44,6 +45,15 @@ TEST(ModelsCommandTest, ListsBuiltInsAndAMissingCnn) {
   EXPECT_EQ(color["status"], "ready");
   EXPECT_GT(color["dimension"].get<int>(), 0);
   EXPECT_FALSE(color["version"].get<std::string>().empty());
+  EXPECT_EQ(color["metric"], "cosine");
+  // The perceptual hashes: binary vectors, their dimension counting bits.
+  for (const auto& [index, name, bits] : {std::tuple{2, "pdq", 256}, std::tuple{3, "dct64", 64}}) {
+    const nlohmann::json& hash = list["embedders"][index];
+    EXPECT_EQ(hash["name"], name);
+    EXPECT_EQ(hash["status"], "ready");
+    EXPECT_EQ(hash["metric"], "hamming");
+    EXPECT_EQ(hash["dimension"], bits);
+  }
 
   auto text = RunAlike(dir, "models --models " + dir.Sub("models"));
   EXPECT_EQ(text.exit_code, 0) << text.err;
@@ -74,12 +84,12 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("broken.json"), std::string::npos) << r.err;
   const nlohmann::json list = JsonLines(r.out).at(0);
-  ASSERT_EQ(list["embedders"].size(), 4u) << list.dump();
-  const nlohmann::json& broken = list["embedders"][2];
+  ASSERT_EQ(list["embedders"].size(), 6u) << list.dump();
+  const nlohmann::json& broken = list["embedders"][4];
   EXPECT_EQ(broken["name"], "broken");
   EXPECT_EQ(broken["status"], "error");
   EXPECT_NE(broken["error"].get<std::string>().find("\"file\""), std::string::npos);
-  const nlohmann::json& tiny = list["embedders"][3];
+  const nlohmann::json& tiny = list["embedders"][5];
   EXPECT_EQ(tiny["name"], "tiny");
   EXPECT_EQ(tiny["source"], models + "/tiny.json");
   EXPECT_EQ(tiny["files"], nlohmann::json::array({models + "/tiny.onnx"}));
@@ -114,7 +124,7 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
   r = RunAlike(dir, "models --models " + models + " show nosuch");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no embedder named 'nosuch'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("cnn, color, broken, tiny"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cnn, color, pdq, dct64, broken, tiny"), std::string::npos) << r.err;
   EXPECT_NE(RunAlike(dir, "models show").exit_code, 0);  // the name is required
 
   // With its weights in place the spec loads: ready, with the net's dimension and a version.
@@ -124,7 +134,7 @@ TEST(ModelsCommandTest, ListsAndShowsUserSpecs) {
                                   test::onnx::SerializeModel(test::onnx::ConvReluGap(net)))
                   .ok());
   r = RunAlike(dir, "--json models --models " + models);
-  const nlohmann::json ready = JsonLines(r.out).at(0)["embedders"][3];
+  const nlohmann::json ready = JsonLines(r.out).at(0)["embedders"][5];
   EXPECT_EQ(ready["status"], "ready") << ready.dump();
   EXPECT_EQ(ready["dimension"], 4);
   EXPECT_NE(ready["version"].get<std::string>().find("tiny.onnx"), std::string::npos);

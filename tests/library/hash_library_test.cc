@@ -1,0 +1,119 @@
+// The perceptual hash embedders (pdq, dct64) in an image library, end to end through
+// Library::Open with the installed registry: binary vectors written by the indexer, found by
+// SearchFile and SearchImage, flat and tiny pictures catalogued without vectors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "alike/library.h"
+#include "embed/pdq_hash.h"
+#include "embed/registry.h"
+#include "image/decoder.h"
+#include "testing/pdq_data.h"
+#include "testing/temp_dir.h"
+
+namespace alike {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(HashLibraryTest, FindsAResizedRecompressedCopyFirst) {
+  const std::vector<std::string> unrelated = test::PdqFiles("reg-test-input/labelme-subset");
+  const std::string original = test::PdqData() + "/bridge-mods/aaa-orig.jpg";
+  if (unrelated.empty() || !fs::exists(original)) GTEST_SKIP() << test::PdqAbsent();
+  test::TempDir tmp;
+  const std::string photos = tmp.Sub("photos");
+  fs::create_directories(photos);
+  for (const std::string& f : unrelated)
+    fs::copy_file(f, photos + "/" + fs::path(f).filename().string());
+  fs::copy_file(original, photos + "/bridge.jpg");
+  // No structure to hash: catalogued, but without pdq or dct64 vectors.
+  ASSERT_TRUE(
+      cv::imwrite(photos + "/flat.png", cv::Mat(200, 300, CV_8UC3, cv::Scalar(90, 140, 200))));
+  ASSERT_TRUE(cv::imwrite(photos + "/tiny.png", cv::Mat(3, 4, CV_8UC3, cv::Scalar(0, 0, 255))));
+  // Transparency: composited onto white by the decoder, then hashed like any picture.
+  cv::Mat rgba = cv::imread(unrelated.back(), cv::IMREAD_COLOR);
+  cv::cvtColor(rgba, rgba, cv::COLOR_BGR2BGRA);
+  for (int y = 0; y < rgba.rows; ++y) {
+    for (int x = 0; x < rgba.cols; ++x) rgba.at<cv::Vec4b>(y, x)[3] = x < rgba.cols / 2 ? 255 : 0;
+  }
+  ASSERT_TRUE(cv::imwrite(photos + "/half-transparent.png", rgba));
+  // An animated GIF: its first frame is hashed.
+  const std::string gif =
+      std::string(ALIKE_SHARED_DIR) + "/data/copies/imagededup/tests/data/formats_images/giphy.gif";
+  const bool with_gif = fs::exists(gif);
+  if (with_gif) fs::copy_file(gif, photos + "/animated.gif");
+  const uint64_t pictures = unrelated.size() + 4 + (with_gif ? 1 : 0);
+
+  // The copy: shrunk to 60% and recompressed at JPEG quality 40; not in the library.
+  cv::Mat copy = cv::imread(original, cv::IMREAD_COLOR);
+  cv::resize(copy, copy, {}, 0.6, 0.6, cv::INTER_AREA);
+  const std::string query = tmp.Sub("copy.jpg");
+  ASSERT_TRUE(cv::imwrite(query, copy, {cv::IMWRITE_JPEG_QUALITY, 40}));
+
+  auto lib = Library::Open(tmp.Sub(".alike"), {.create_if_missing = true,
+                                               .models_dir = tmp.Sub("no-models"),
+                                               .embedders = {"pdq", "dct64"}});
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  const std::vector<std::string> roots = {photos};
+  auto report = (*lib)->Index(roots, {.jobs = 2}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed, pictures);
+  EXPECT_EQ(report->failed, 0u);
+
+  auto info = (*lib)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->images, pictures);
+  ASSERT_EQ(info->spaces.size(), 2u);
+  for (const SpaceInfo& space : info->spaces) {
+    // One vector per picture the embedder finds structure in: never flat.png or tiny.png, nor
+    // the nearly featureless LabelMe photos.
+    const std::unique_ptr<embed::Embedder> embedder = embed::OpenBuiltIn(space.embedder);
+    uint64_t hashable = 0;
+    for (const auto& file : fs::directory_iterator(photos)) {
+      auto img =
+          image::DecodeFile(file.path(), {.min_short_side = embedder->preferred_short_side()});
+      ASSERT_TRUE(img.ok());
+      auto vectors = embedder->Embed(img->bgr);
+      ASSERT_TRUE(vectors.ok());
+      hashable += vectors->size();
+    }
+    EXPECT_EQ(space.vectors, hashable) << space.embedder;
+    EXPECT_LE(space.vectors, pictures - 2) << space.embedder;
+    EXPECT_GE(space.vectors, unrelated.size() - 2) << space.embedder;
+  }
+
+  for (const std::string by : {"pdq", "dct64"}) {
+    const float bits = by == "pdq" ? 256 : 64;
+    auto hits = (*lib)->SearchFile(query, {.by = by, .k = 3});
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    ASSERT_EQ(hits->size(), 3u) << by;
+    EXPECT_EQ(fs::path((*hits)[0].paths[0]).filename(), "bridge.jpg") << by;
+    EXPECT_FLOAT_EQ((*hits)[0].score, 1 - (*hits)[0].distance / bits) << by;
+    EXPECT_GT((*hits)[0].score, (*hits)[1].score) << by;
+    if (by == "pdq") {
+      EXPECT_LE((*hits)[0].distance, embed::kPdqMatchDistance);
+    }
+
+    // From the indexed picture itself: the copy is not in the library, and nothing else is near.
+    auto id = (*lib)->FindPath(photos + "/bridge.jpg");
+    ASSERT_TRUE(id.ok() && id->has_value());
+    const float match = 1 - static_cast<float>(embed::kPdqMatchDistance) / 256;
+    auto near = (*lib)->SearchImage(**id, {.by = by, .k = 5, .min_score = match});
+    ASSERT_TRUE(near.ok()) << near.status().ToString();
+    EXPECT_TRUE(near->empty()) << by << ": " << near->front().paths[0];
+    auto any = (*lib)->SearchImage(**id, {.by = by, .k = 5});
+    ASSERT_TRUE(any.ok());
+    EXPECT_EQ(any->size(), 5u);
+    for (const ImageHit& h : *any) EXPECT_NE(h.image_id, **id);
+
+    // A flat query has nothing to search with, rather than matching every flat picture.
+    auto flat = (*lib)->SearchFile(photos + "/flat.png", {.by = by});
+    EXPECT_EQ(flat.status().code(), Status::Code::kInvalidArgument) << flat.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace alike
