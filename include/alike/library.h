@@ -91,6 +91,8 @@ struct ImageSearchOptions {
   std::string filter;  // JSON filter on the image payload (docs/filters.md)
   // Drop hits whose similarity is below this (cosine similarity for cnn and color).
   std::optional<float> min_score;
+  // Query pictures (SearchFile, SearchBytes) whose header claims more pixels are refused unread.
+  uint64_t max_pixels = 100'000'000;
 };
 
 struct ImageHit {

@@ -9,9 +9,14 @@
 #include "alike/vector_db.h"
 #include "cli/progress.h"
 #include "cli/vector_file.h"
+#include "server/collection_json.h"
+#include "util/text.h"
 
 namespace alike::cli {
 namespace {
+
+using server::CollectionInfoJson;
+using server::RecordJson;
 
 Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create) {
   DatabaseOptions options;
@@ -33,30 +38,6 @@ Result<OpenedCollection> OpenCollection(const CommandContext& ctx, const std::st
   return OpenedCollection{std::move(*db), std::move(*collection)};
 }
 
-std::string ToHex(const std::vector<uint8_t>& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) out += {digits[b >> 4], digits[b & 15]};
-  return out;
-}
-
-Result<std::vector<uint8_t>> FromHex(const std::string& hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return Status::InvalidArgument("hex vector has an odd number of digits");
-  std::vector<uint8_t> out(hex.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("hex vector has a non-hex digit");
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
 // "0.1,0.2 0.3" or "[0.1, 0.2, 0.3]" to floats.
 Result<std::vector<float>> ParseVectorText(std::string text) {
   for (char& c : text) {
@@ -75,33 +56,6 @@ Result<std::vector<float>> ParseVectorText(std::string text) {
   }
   if (v.empty()) return Status::InvalidArgument("--vector is empty");
   return v;
-}
-
-nlohmann::json RecordJson(const Record& r) {
-  nlohmann::json j{{"id", r.id}};
-  if (!r.binary.empty()) {
-    j["binary"] = ToHex(r.binary);
-  } else {
-    j["vector"] = r.vector;
-  }
-  j["payload"] = PayloadJson(r.payload);
-  return j;
-}
-
-nlohmann::json InfoJson(const CollectionInfo& info) {
-  return {{"name", info.name},
-          {"dimension", info.options.dimension},
-          {"metric", MetricName(info.options.metric)},
-          {"index", IndexKindName(info.options.index)},
-          {"hnsw",
-           {{"m", info.options.hnsw.m},
-            {"ef_construction", info.options.hnsw.ef_construction},
-            {"ef_search", info.options.hnsw.ef_search}}},
-          {"count", info.count},
-          {"deleted", info.deleted},
-          {"memory_bytes", info.memory_bytes},
-          {"disk_bytes", info.disk_bytes},
-          {"log_bytes", info.log_bytes}};
 }
 
 struct CreateArgs {
@@ -140,7 +94,7 @@ void RunCreate(CommandContext& ctx, const CreateArgs& a) {
   auto c = (*db)->CreateCollection(a.name, options);
   if (!c.ok()) return Fail(ctx, c.status());
   if (ctx.json) {
-    std::cout << InfoJson((*c)->Info()).dump() << "\n";
+    std::cout << CollectionInfoJson((*c)->Info()).dump() << "\n";
   } else {
     std::cout << "created collection '" << a.name << "' (" << a.dimension << "-d "
               << MetricName(options.metric) << ", " << IndexKindName(options.index) << ") in "
@@ -297,7 +251,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
 
 void PrintInfo(const CommandContext& ctx, const CollectionInfo& info) {
   if (ctx.json) {
-    std::cout << InfoJson(info).dump() << "\n";
+    std::cout << CollectionInfoJson(info).dump() << "\n";
     return;
   }
   std::printf(

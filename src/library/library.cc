@@ -83,7 +83,8 @@ class LibraryImpl : public Library {
                                            const ImageSearchOptions& options) override {
     auto space = SpaceForSearch(options.by);
     if (!space.ok()) return space.status();
-    auto img = decoder_->DecodeFile(path, {.min_short_side = space->model->preferred_short_side()});
+    auto img = decoder_->DecodeFile(path, {.max_pixels = options.max_pixels,
+                                           .min_short_side = space->model->preferred_short_side()});
     if (!img.ok()) return img.status();
     return SearchDecoded(*space, img->bgr, path, options);
   }
@@ -92,8 +93,10 @@ class LibraryImpl : public Library {
                                             const ImageSearchOptions& options) override {
     auto space = SpaceForSearch(options.by);
     if (!space.ok()) return space.status();
-    auto img =
-        decoder_->Decode(data, {.min_short_side = space->model->preferred_short_side()}, name);
+    auto img = decoder_->Decode(
+        data,
+        {.max_pixels = options.max_pixels, .min_short_side = space->model->preferred_short_side()},
+        name);
     if (!img.ok()) return img.status();
     return SearchDecoded(*space, img->bgr, name, options);
   }
