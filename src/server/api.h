@@ -17,7 +17,6 @@
 #include "server/router.h"
 #include "server/server.h"
 #include "server/upload_store.h"
-#include "server/write_gate.h"
 
 namespace alike::server {
 
@@ -26,7 +25,6 @@ struct Api {
   const ServerOptions& options;
   const Roots& roots;
   UploadStore& uploads;
-  WriteGate& writes;
   Metrics& metrics;
   const std::atomic<bool>& stopping;  // set by Stop(): long indexing runs end early
   std::string default_by;             // the embedder searched when a request names none

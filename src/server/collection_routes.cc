@@ -35,6 +35,20 @@ std::shared_ptr<Collection> Named(Api& api, const httplib::Request& req, httplib
   return *collection;
 }
 
+// The named collection and the JSON body, or an error answer (and false).
+bool NamedWithBody(Api& api, const httplib::Request& req, httplib::Response& res, bool for_writing,
+                   std::shared_ptr<Collection>& collection, json& body) {
+  collection = Named(api, req, res, for_writing);
+  if (!collection) return false;
+  auto parsed = JsonBody(req);
+  if (!parsed.ok()) {
+    SetError(res, parsed.status());
+    return false;
+  }
+  body = std::move(*parsed);
+  return true;
+}
+
 bool IsBinary(const Collection& c) { return c.options().metric == Metric::kHamming; }
 
 void ListCollections(Api& api, const httplib::Request&, httplib::Response& res) {
@@ -81,13 +95,10 @@ void DropCollection(Api& api, const httplib::Request& req, httplib::Response& re
 }
 
 void Upsert(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
-  auto c = Named(api, req, res, true);
-  if (!c) return;
-  auto body = JsonBody(req);
-  if (!body.ok()) return SetError(res, body.status());
-  const json& given = (*body)["records"];
+  std::shared_ptr<Collection> c;
+  json body;
+  if (!NamedWithBody(api, req, res, true, c, body)) return;
+  const json& given = body["records"];
   if (!given.is_array()) return SetError(res, 400, "invalid_argument", "\"records\" is required");
   std::vector<Record> records;
   for (const json& r : given) {
@@ -111,47 +122,43 @@ void GetRecord(Api& api, const httplib::Request& req, httplib::Response& res) {
 }
 
 void DeleteRecords(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
-  auto c = Named(api, req, res, true);
-  if (!c) return;
-  auto body = JsonBody(req);
-  if (!body.ok()) return SetError(res, body.status());
-  if (body->contains("ids") == body->contains("filter")) {
+  std::shared_ptr<Collection> c;
+  json body;
+  if (!NamedWithBody(api, req, res, true, c, body)) return;
+  if (body.contains("ids") == body.contains("filter")) {
     return SetError(res, 400, "invalid_argument", "give \"ids\" or \"filter\", not both");
   }
-  auto deleted = body->contains("ids") ? c->Delete((*body)["ids"].get<std::vector<uint64_t>>())
-                                       : c->DeleteWhere((*body)["filter"].dump());
+  auto deleted = body.contains("ids") ? c->Delete(body["ids"].get<std::vector<uint64_t>>())
+                                      : c->DeleteWhere(body["filter"].dump());
   if (!deleted.ok()) return SetError(res, deleted.status());
   SetJson(res, {{"deleted", *deleted}});
 }
 
 void SearchCollection(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto c = Named(api, req, res, false);
-  if (!c) return;
-  auto body = JsonBody(req);
-  if (!body.ok()) return SetError(res, body.status());
-  SearchOptions options{.k = body->value("k", size_t{10}),
-                        .ef = body->value("ef", 0u),
-                        .exact = body->value("exact", false),
-                        .with_payload = body->value("with_payload", true)};
+  std::shared_ptr<Collection> c;
+  json body;
+  if (!NamedWithBody(api, req, res, false, c, body)) return;
+  SearchOptions options{.k = body.value("k", size_t{10}),
+                        .ef = body.value("ef", 0u),
+                        .exact = body.value("exact", false),
+                        .with_payload = body.value("with_payload", true)};
   if (options.k < 1 || options.k > api.options.max_k) {
     return SetError(res, 400, "invalid_argument",
                     "k must be from 1 to " + std::to_string(api.options.max_k));
   }
-  if (body->contains("filter")) options.filter = (*body)["filter"].dump();
-  if (body->contains("max_distance")) options.max_distance = (*body)["max_distance"].get<float>();
+  if (body.contains("filter")) options.filter = body["filter"].dump();
+  if (body.contains("max_distance")) options.max_distance = body["max_distance"].get<float>();
   // From a stored record, or from the vector given.
   Record stored;
   std::vector<float> floats;
   std::vector<uint8_t> bits;
-  if (body->contains("id")) {
-    auto record = c->Get((*body)["id"].get<uint64_t>());
+  if (body.contains("id")) {
+    auto record = c->Get(body["id"].get<uint64_t>());
     if (!record.ok()) return SetError(res, record.status());
     stored = std::move(*record);
     floats = stored.vector;
     bits = stored.binary;
-  } else if (const Status s = QueryFromJson(*body, IsBinary(*c), floats, bits); !s.ok()) {
+  } else if (const Status s = QueryFromJson(body, IsBinary(*c), floats, bits); !s.ok()) {
     return SetError(res, s);
   }
   auto hits = c->Search({.vector = floats, .binary = bits}, options);

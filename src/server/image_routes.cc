@@ -6,8 +6,8 @@
 
 #include "server/api.h"
 #include "server/api_error.h"
-#include "server/collection_json.h"
 #include "server/http_input.h"
+#include "server/library_json.h"
 
 namespace alike::server {
 namespace {
@@ -16,27 +16,6 @@ using nlohmann::json;
 
 // Failures listed in an index answer; the counts cover all of them.
 constexpr size_t kMaxListedFailures = 100;
-
-json HitsJson(const std::vector<ImageHit>& hits) {
-  json results = json::array();
-  for (const ImageHit& h : hits) {
-    results.push_back({{"id", h.image_id},
-                       {"score", h.score},
-                       {"distance", h.distance},
-                       {"paths", h.paths},
-                       {"payload", PayloadJson(h.payload)}});
-  }
-  return {{"results", std::move(results)}};
-}
-
-json DetailsJson(const ImageDetails& d) {
-  json out{{"id", d.id},         {"sha256", d.hash},   {"bytes", d.bytes}, {"width", d.width},
-           {"height", d.height}, {"format", d.format}, {"paths", d.paths}, {"tags", d.tags}};
-  if (!d.taken.empty()) out["taken"] = d.taken;
-  if (!d.camera.empty()) out["camera"] = d.camera;
-  if (d.latitude && d.longitude) out["location"] = {{"lat", *d.latitude}, {"lon", *d.longitude}};
-  return out;
-}
 
 // k, by, filter and min_score from the query string.
 Result<ImageSearchOptions> SearchOptionsFrom(const httplib::Request& req, const Api& api) {
@@ -72,8 +51,6 @@ void SearchSimilar(Api& api, const httplib::Request& req, httplib::Response& res
 }
 
 void AddUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
   auto path = api.uploads.Save(upload->data, upload->name);
@@ -106,8 +83,6 @@ void AddUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
 }
 
 void IndexPaths(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
   auto body = JsonBody(req);
   if (!body.ok()) return SetError(res, body.status());
   const json& given = (*body)["paths"];
@@ -142,14 +117,9 @@ void IndexPaths(Api& api, const httplib::Request& req, httplib::Response& res) {
   };
   auto report = api.library.Index(paths, options, observer);
   if (!report.ok()) return SetError(res, report.status());
-  SetJson(res, {{"indexed", report->indexed},
-                {"duplicates", report->duplicates},
-                {"unchanged", report->unchanged},
-                {"failed", report->failed},
-                {"removed", report->removed},
-                {"cancelled", report->cancelled},
-                {"seconds", report->seconds},
-                {"failures", std::move(failures)}});
+  json out = IndexReportJson(*report);
+  out["failures"] = std::move(failures);
+  SetJson(res, out);
 }
 
 void GetImage(Api& api, const httplib::Request& req, httplib::Response& res) {
@@ -161,8 +131,6 @@ void GetImage(Api& api, const httplib::Request& req, httplib::Response& res) {
 }
 
 void DeleteImage(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
   auto id = PathId(req);
   if (!id.ok()) return SetError(res, id.status());
   auto details = api.library.GetImage(*id);
@@ -184,8 +152,6 @@ void GetThumbnail(Api& api, const httplib::Request& req, httplib::Response& res)
 }
 
 void SetTags(Api& api, const httplib::Request& req, httplib::Response& res) {
-  WriteGate::Pass pass(api.writes);
-  if (!pass.ok()) return SetBusy(res);
   auto id = PathId(req);
   if (!id.ok()) return SetError(res, id.status());
   auto body = JsonBody(req);

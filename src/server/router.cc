@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "server/api_error.h"
 
@@ -48,9 +49,13 @@ std::string PresentedKey(const httplib::Request& req) {
 
 }  // namespace
 
-Router::Router(httplib::Server& http, const KeyStore& keys, Metrics& metrics,
+Router::Router(httplib::Server& http, const KeyStore& keys, Metrics& metrics, WriteGate& writes,
                std::string cors_origin)
-    : http_(http), keys_(keys), metrics_(metrics), cors_origin_(std::move(cors_origin)) {
+    : http_(http),
+      keys_(keys),
+      metrics_(metrics),
+      writes_(writes),
+      cors_origin_(std::move(cors_origin)) {
   InstallHooks();
 }
 
@@ -60,6 +65,11 @@ void Router::Add(const std::string& method, const std::string& path, Scope scope
   auto wrapped = [this, scope, handler = std::move(handler)](const httplib::Request& req,
                                                              httplib::Response& res) {
     if (!Authorize(req, res, scope)) return;
+    std::optional<WriteGate::Pass> pass;
+    if (scope == Scope::kWrite) {
+      pass.emplace(writes_);
+      if (!pass->ok()) return SetBusy(res);
+    }
     try {
       handler(req, res);
     } catch (const nlohmann::json::exception& e) {

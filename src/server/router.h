@@ -1,7 +1,7 @@
 // The route table of the HTTP API and what every request goes through around its handler:
-// the API-key check for the route's scope, JSON errors for what no handler answered (unknown
-// route, wrong method, body too large), exceptions turned into JSON errors, CORS headers, and
-// one metrics sample per response.
+// the API-key check for the route's scope, a bound on concurrent writes, JSON errors for what no
+// handler answered (unknown route, wrong method, body too large), exceptions turned into JSON
+// errors, CORS headers, and one metrics sample per response.
 //
 // Routes are written as OpenAPI path templates ("/v1/images/{id}"), which is also how they are
 // named in metrics and compared with /openapi.json by the tests. A parameter named {id} matches
@@ -21,6 +21,7 @@
 
 #include "server/api_keys.h"
 #include "server/metrics.h"
+#include "server/write_gate.h"
 
 namespace alike::server {
 
@@ -34,8 +35,10 @@ struct Route {
 
 class Router {
  public:
-  // `cors_origin` empty: no CORS headers and no preflight answers.
-  Router(httplib::Server& http, const KeyStore& keys, Metrics& metrics, std::string cors_origin);
+  // `cors_origin` empty: no CORS headers and no preflight answers. Routes of scope kWrite hold
+  // a place of `writes` while they run (503 when none is free).
+  Router(httplib::Server& http, const KeyStore& keys, Metrics& metrics, WriteGate& writes,
+         std::string cors_origin);
 
   void Add(const std::string& method, const std::string& path, Scope scope, Handler handler);
 
@@ -53,6 +56,7 @@ class Router {
   httplib::Server& http_;
   const KeyStore& keys_;
   Metrics& metrics_;
+  WriteGate& writes_;
   const std::string cors_origin_;
   std::vector<Route> routes_;
   std::vector<std::regex> patterns_;  // one per route

@@ -33,9 +33,8 @@ class ServerImpl : public Server {
         threads_(RequestThreads(options.threads)),
         // Half the request threads at most may wait on writes; searches keep the rest.
         writes_(static_cast<int>(std::max(1u, threads_ / 2))),
-        router_(http_, keys_, metrics_, options.cors_origin),
-        api_{library, options_, roots_,    *uploads_,
-             writes_, metrics_, stopping_, std::move(default_by)} {
+        router_(http_, keys_, metrics_, writes_, options.cors_origin),
+        api_{library, options_, roots_, *uploads_, metrics_, stopping_, std::move(default_by)} {
     const unsigned threads = threads_;
     // httplib owns the queue it asks for and deletes it when listening ends.
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

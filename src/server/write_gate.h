@@ -1,4 +1,5 @@
-// Bounds how many write requests (uploads, indexing, deletes) hold request threads at once.
+// Bounds how many write requests (uploads, indexing, deletes) hold request threads at once;
+// the router takes a place for every route of write scope.
 // The library runs one index or removal at a time, so without a bound a burst of uploads would
 // park every request thread on its lock and searches would queue behind them; with one, the
 // surplus is told to retry (503) and searches keep threads.
