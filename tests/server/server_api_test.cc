@@ -404,7 +404,10 @@ TEST_F(ServerApiTest, SearchesRunWhileImagesAreAdded) {
       while (adding) {
         auto r = client->Get("/v1/images/" + std::to_string(id) + "/similar?k=5");
         ++searches;
-        if (!r || r->status != 200 || Body(r)["results"].size() != 5) ++failed_searches;
+        if (!r || r->status != 200 || Body(r)["results"].size() != 5) {
+          ++failed_searches;
+          ADD_FAILURE() << (r ? r->body : httplib::to_string(r.error()));
+        }
       }
     });
   }
