@@ -99,6 +99,20 @@ TEST_F(ServerApiTest, HealthStatsAndOpenApi) {
   EXPECT_EQ(Body(doc), json::parse(server::OpenApiDocument()));
 }
 
+TEST_F(ServerApiTest, ServesTheWebFolderAtTheRoot) {
+  fs::create_directories(dir_.Sub("web"));
+  std::ofstream(dir_.Sub("web/index.html")) << "<!doctype html><title>alike</title>";
+  auto server = Start({"--web", dir_.Sub("web")});
+  auto client = server->Client();
+  auto page = client->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "<!doctype html><title>alike</title>");
+  EXPECT_EQ(page->get_header_value("Content-Type").substr(0, 9), "text/html");
+  EXPECT_EQ(client->Get("/../keys")->status, 404);
+  EXPECT_EQ(client->Get("/healthz")->status, 200);
+}
+
 TEST_F(ServerApiTest, SearchByUploadRawAndMultipartFindsThePictureFirst) {
   const uint64_t id = IdOf("rose1.jpg");
   auto server = Start();
@@ -465,7 +479,7 @@ TEST_F(ServerApiTest, SigtermLosesNoAcknowledgedWrite) {
     }
   });
   // Let the writers get going, then stop the server under them.
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 3000; ++i) {
     {
       std::lock_guard lock(mu);
       if (acked_records.size() >= 50 && acked_images.size() >= 3) break;
