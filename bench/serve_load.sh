@@ -84,7 +84,8 @@ writer() {  # first counts
   tail -n +"$1" "$work/new" | while read -r photo && [ ! -e "$work/stop" ]; do
     code="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: image/jpeg' \
       --data-binary "@$photo" "$url/v1/images")"
-    [ "$code" = 201 ] && n=$((n + 1)) && echo "$n" > "$2"
+    # Renamed into place, so that a reader never sees the file empty half-way through a write.
+    [ "$code" = 201 ] && n=$((n + 1)) && echo "$n" > "$2.tmp" && mv "$2.tmp" "$2"
   done
 }
 writer_runs=0
