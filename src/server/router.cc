@@ -13,6 +13,8 @@ namespace {
 // response header (httplib gives hooks nothing else to share); it is removed before sending.
 constexpr const char* kStartHeader = "X-Alike-Internal-Start";
 
+constexpr const char* kFormEncoded = "application/x-www-form-urlencoded";
+
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -145,6 +147,13 @@ void Router::InstallHooks() {
           message = req.method + " is not allowed on " + req.path;
         } else if (res.status == 404) {
           message = "no route " + req.method + " " + req.path + " (see /openapi.json)";
+        } else if (res.status == 413 &&
+                   req.get_header_value("Content-Type").starts_with(kFormEncoded)) {
+          // httplib caps form-encoded bodies at 8 KiB, and curl's --data-binary sends that type
+          // unless told otherwise: say how to send a picture or JSON instead.
+          message =
+              "a form-encoded body is limited to 8 KiB: send pictures as image/* or "
+              "application/octet-stream, and JSON as application/json";
         } else if (res.status == 413) {
           message = "the request body is larger than the server accepts";
         }

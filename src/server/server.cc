@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -104,7 +106,9 @@ class ServerImpl : public Server {
 }  // namespace
 
 bool IsLoopback(const std::string& address) {
-  return address == "localhost" || address == "::1" || address.starts_with("127.");
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOptions& options) {

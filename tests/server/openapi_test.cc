@@ -68,7 +68,9 @@ TEST(ServerOptionsTest, RefusesAnOpenServerOffLoopback) {
   EXPECT_TRUE(Server::Create(**lib, {.bind = "0.0.0.0", .port = 0, .insecure_open = true}).ok());
   EXPECT_TRUE(Server::Create(**lib, {.bind = "127.0.0.1", .port = 0}).ok());
   EXPECT_TRUE(IsLoopback("::1"));
+  EXPECT_TRUE(IsLoopback("127.0.0.2"));
   EXPECT_FALSE(IsLoopback("192.168.1.2"));
+  EXPECT_FALSE(IsLoopback("127.evil.example"));
 }
 
 }  // namespace

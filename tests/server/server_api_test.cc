@@ -220,6 +220,12 @@ TEST_F(ServerApiTest, RefusesUploadsThatAreNotPicturesTooLargeOrTooManyPixels) {
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 422);
   EXPECT_EQ(ErrorCode(garbage), "invalid_image");
+  // curl's default for --data-binary, which httplib caps at 8 KiB: the message says what to do.
+  auto form =
+      client->Post("/v1/search", std::string(9000, 'x'), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 413);
+  EXPECT_NE(Body(form)["error"]["message"].get<std::string>().find("image/"), std::string::npos);
   auto big = client->Post("/v1/search", std::string(200000, 'x'), "image/jpeg");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
