@@ -43,7 +43,7 @@ packages=(
   libhnswlib-dev libfaiss-dev libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
-  libsqlite3-dev libssl-dev
+  libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
   libdlib-dev nodejs npm
 )
 

@@ -103,6 +103,8 @@ struct ImageSearchOptions {
   // Drop hits whose similarity is below this (cosine similarity for cnn and color; for the
   // perceptual hashes pdq and dct64, 1 - differing bits / bits).
   std::optional<float> min_score;
+  // Query pictures (SearchFile, SearchBytes) whose header claims more pixels are refused unread.
+  uint64_t max_pixels = 100'000'000;
 };
 
 struct ImageHit {

@@ -13,6 +13,7 @@
 
 #include "alike/library.h"
 #include "cli/progress.h"
+#include "server/library_json.h"
 #include "util/text.h"
 
 namespace alike::cli {
@@ -142,16 +143,9 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
   if (!report.ok()) return Fail(ctx, report.status());
   const double rate = report->seconds > 0 ? report->indexed / report->seconds : 0;
   if (ctx.json) {
-    std::printf("%s\n", nlohmann::json{{"event", "done"},
-                                       {"indexed", report->indexed},
-                                       {"duplicates", report->duplicates},
-                                       {"unchanged", report->unchanged},
-                                       {"failed", report->failed},
-                                       {"removed", report->removed},
-                                       {"cancelled", report->cancelled},
-                                       {"seconds", report->seconds}}
-                            .dump()
-                            .c_str());
+    nlohmann::json done = server::IndexReportJson(*report);
+    done["event"] = "done";
+    std::printf("%s\n", done.dump().c_str());
   } else if (!args.quiet) {
     std::printf(
         "%s %llu, duplicates %llu, unchanged %llu, failed %llu, removed %llu in %.1f s "

@@ -6,6 +6,7 @@
 #include "cli/faces_command.h"
 #include "cli/library_commands.h"
 #include "cli/models_command.h"
+#include "cli/serve_command.h"
 #include "cli/vectors_command.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   alike::cli::AddVectorsCommand(app, ctx);
   alike::cli::AddModelsCommand(app, ctx);
   alike::cli::AddEvalCommand(app, ctx);
+  alike::cli::AddServeCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

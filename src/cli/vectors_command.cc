@@ -9,10 +9,14 @@
 #include "alike/vector_db.h"
 #include "cli/progress.h"
 #include "cli/vector_file.h"
+#include "server/collection_json.h"
 #include "util/text.h"
 
 namespace alike::cli {
 namespace {
+
+using server::CollectionInfoJson;
+using server::RecordJson;
 
 Result<std::unique_ptr<Database>> OpenDb(const CommandContext& ctx, bool create) {
   DatabaseOptions options;
@@ -54,33 +58,6 @@ Result<std::vector<float>> ParseVectorText(std::string text) {
   return v;
 }
 
-nlohmann::json RecordJson(const Record& r) {
-  nlohmann::json j{{"id", r.id}};
-  if (!r.binary.empty()) {
-    j["binary"] = HexString(r.binary);
-  } else {
-    j["vector"] = r.vector;
-  }
-  j["payload"] = PayloadJson(r.payload);
-  return j;
-}
-
-nlohmann::json InfoJson(const CollectionInfo& info) {
-  return {{"name", info.name},
-          {"dimension", info.options.dimension},
-          {"metric", MetricName(info.options.metric)},
-          {"index", IndexKindName(info.options.index)},
-          {"hnsw",
-           {{"m", info.options.hnsw.m},
-            {"ef_construction", info.options.hnsw.ef_construction},
-            {"ef_search", info.options.hnsw.ef_search}}},
-          {"count", info.count},
-          {"deleted", info.deleted},
-          {"memory_bytes", info.memory_bytes},
-          {"disk_bytes", info.disk_bytes},
-          {"log_bytes", info.log_bytes}};
-}
-
 struct CreateArgs {
   std::string name, metric = "cosine", index = "hnsw";
   uint32_t dimension = 0;
@@ -117,7 +94,7 @@ void RunCreate(CommandContext& ctx, const CreateArgs& a) {
   auto c = (*db)->CreateCollection(a.name, options);
   if (!c.ok()) return Fail(ctx, c.status());
   if (ctx.json) {
-    std::cout << InfoJson((*c)->Info()).dump() << "\n";
+    std::cout << CollectionInfoJson((*c)->Info()).dump() << "\n";
   } else {
     std::cout << "created collection '" << a.name << "' (" << a.dimension << "-d "
               << MetricName(options.metric) << ", " << IndexKindName(options.index) << ") in "
@@ -274,7 +251,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
 
 void PrintInfo(const CommandContext& ctx, const CollectionInfo& info) {
   if (ctx.json) {
-    std::cout << InfoJson(info).dump() << "\n";
+    std::cout << CollectionInfoJson(info).dump() << "\n";
     return;
   }
   std::printf(

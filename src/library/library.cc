@@ -116,7 +116,8 @@ class LibraryImpl : public Library {
                                            const ImageSearchOptions& options) override {
     auto space = SpaceForSearch(options.by);
     if (!space.ok()) return space.status();
-    auto img = decoder_->DecodeFile(path, {.min_short_side = space->model->preferred_short_side()});
+    auto img = decoder_->DecodeFile(path, {.max_pixels = options.max_pixels,
+                                           .min_short_side = space->model->preferred_short_side()});
     if (!img.ok()) return img.status();
     return SearchDecoded(*space, img->bgr, path, options);
   }
@@ -125,8 +126,10 @@ class LibraryImpl : public Library {
                                             const ImageSearchOptions& options) override {
     auto space = SpaceForSearch(options.by);
     if (!space.ok()) return space.status();
-    auto img =
-        decoder_->Decode(data, {.min_short_side = space->model->preferred_short_side()}, name);
+    auto img = decoder_->Decode(
+        data,
+        {.max_pixels = options.max_pixels, .min_short_side = space->model->preferred_short_side()},
+        name);
     if (!img.ok()) return img.status();
     return SearchDecoded(*space, img->bgr, name, options);
   }
@@ -495,23 +498,36 @@ class LibraryImpl : public Library {
         search.max_distance = (1 - *options.min_score) * static_cast<float>(copts.dimension);
       }
     }
-    auto hits = space.collection->Search(query, search);
-    if (!hits.ok()) return hits.status();
+    // Hits are dropped for images that have no files at this moment (being indexed or removed
+    // by a concurrent writer) and for further vectors of one image, so a search that came back
+    // short asks again for more, until it has k images or the collection has no more.
     std::vector<ImageHit> out;
-    std::set<uint64_t> seen;
-    for (const Hit& hit : *hits) {
-      const uint64_t image_id = library::ImageOfVector(hit.id);
-      if (!seen.insert(image_id).second) continue;
-      auto record = catalog_->GetImage(image_id);
-      if (!record.ok()) return record.status();
-      if (!*record || (*record)->paths.empty()) continue;  // removed meanwhile
-      const float score = Score(copts.metric, hit.distance, copts.dimension);
-      if (options.min_score && score < *options.min_score) continue;
-      out.push_back({.image_id = image_id,
-                     .score = score,
-                     .distance = hit.distance,
-                     .paths = std::move((*record)->paths),
-                     .payload = hit.payload});
+    bool below_min_score = false;  // scores only fall further down the list
+    for (size_t want = options.k; !below_min_score; want *= 2) {
+      search.k = want;
+      auto hits = space.collection->Search(query, search);
+      if (!hits.ok()) return hits.status();
+      out.clear();
+      std::set<uint64_t> seen;
+      for (const Hit& hit : *hits) {
+        const uint64_t image_id = library::ImageOfVector(hit.id);
+        if (!seen.insert(image_id).second) continue;
+        auto record = catalog_->GetImage(image_id);
+        if (!record.ok()) return record.status();
+        if (!*record || (*record)->paths.empty()) continue;  // being added or removed
+        const float score = Score(copts.metric, hit.distance, copts.dimension);
+        if (options.min_score && score < *options.min_score) {
+          below_min_score = true;
+          break;
+        }
+        out.push_back({.image_id = image_id,
+                       .score = score,
+                       .distance = hit.distance,
+                       .paths = std::move((*record)->paths),
+                       .payload = hit.payload});
+        if (out.size() == options.k) break;
+      }
+      if (out.size() >= options.k || hits->size() < want) break;
     }
     return out;
   }

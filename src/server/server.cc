@@ -1,0 +1,144 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "server/api.h"
+#include "server/api_keys.h"
+#include "server/metrics.h"
+#include "server/roots.h"
+#include "server/router.h"
+#include "server/upload_store.h"
+#include "server/write_gate.h"
+
+namespace alike::server {
+namespace {
+
+unsigned RequestThreads(unsigned configured) {
+  if (configured > 0) return configured;
+  return std::max(8u, 2 * std::max(1u, std::thread::hardware_concurrency()));
+}
+
+class ServerImpl : public Server {
+ public:
+  ServerImpl(Library& library, const ServerOptions& options, KeyStore keys, Roots roots,
+             std::unique_ptr<UploadStore> uploads, std::string default_by)
+      : options_(options),
+        keys_(std::move(keys)),
+        roots_(std::move(roots)),
+        uploads_(std::move(uploads)),
+        threads_(RequestThreads(options.threads)),
+        // Half the request threads at most may wait on writes; searches keep the rest.
+        writes_(static_cast<int>(std::max(1u, threads_ / 2))),
+        router_(http_, keys_, metrics_, writes_, options.cors_origin),
+        api_{library, options_, roots_, *uploads_, metrics_, stopping_, std::move(default_by)} {
+    const unsigned threads = threads_;
+    // httplib owns the queue it asks for and deletes it when listening ends.
+    http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http_.set_payload_max_length(options.max_body_bytes);
+    http_.set_read_timeout(options.io_timeout_seconds);
+    http_.set_write_timeout(options.io_timeout_seconds);
+    // Idle keep-alive connections each hold a request thread, so they are let go quickly.
+    http_.set_keep_alive_timeout(2);
+    http_.set_keep_alive_max_count(1000);
+    // httplib writes headers and body separately; with Nagle's algorithm the body then waits
+    // for the client's delayed ACK, 40 ms on Linux, on every keep-alive request.
+    http_.set_tcp_nodelay(true);
+    AddSystemRoutes(router_, api_);
+    AddImageRoutes(router_, api_);
+    AddCollectionRoutes(router_, api_);
+    std::string web = options.web_dir.empty() ? ALIKE_DEFAULT_WEB_DIR : options.web_dir;
+    if (std::filesystem::is_directory(web)) http_.set_mount_point("/", web);
+  }
+
+  Result<int> Bind() override {
+    const int port = options_.port == 0
+                         ? http_.bind_to_any_port(options_.bind)
+                         : (http_.bind_to_port(options_.bind, options_.port) ? options_.port : -1);
+    if (port < 0) {
+      return Status::IOError("cannot listen on " + options_.bind + ":" +
+                             std::to_string(options_.port));
+    }
+    return port;
+  }
+
+  Status Run() override {
+    running_ = true;
+    if (stopping_) return Status::OK();
+    if (!http_.listen_after_bind() && !stopping_) {
+      return Status::IOError("the server stopped accepting connections");
+    }
+    return Status::OK();
+  }
+
+  void Stop() override {
+    stopping_ = true;
+    // A stop that comes while Run is starting up must wait for httplib to be running, or it
+    // would be lost and Run would never return.
+    for (int i = 0; i < 400 && running_ && !http_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    http_.stop();
+  }
+
+  const std::vector<Route>& routes() const override { return router_.routes(); }
+
+ private:
+  const ServerOptions options_;
+  const KeyStore keys_;
+  const Roots roots_;
+  std::unique_ptr<UploadStore> uploads_;
+  const unsigned threads_;
+  WriteGate writes_;
+  Metrics metrics_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{false};
+  httplib::Server http_;
+  Router router_;
+  Api api_;
+};
+
+}  // namespace
+
+bool IsLoopback(const std::string& address) {
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOptions& options) {
+  KeyStore keys;
+  if (!options.keys_file.empty()) {
+    auto loaded = KeyStore::Load(options.keys_file);
+    if (!loaded.ok()) return loaded.status();
+    if (loaded->empty()) {
+      // An empty file must not silently open the server to everyone.
+      return Status::InvalidArgument("the keys file " + options.keys_file + " holds no keys");
+    }
+    keys = std::move(*loaded);
+  }
+  if (keys.empty() && !IsLoopback(options.bind) && !options.insecure_open) {
+    return Status::FailedPrecondition(
+        "refusing to serve " + options.bind +
+        " without API keys: anyone who can reach it could change the library (give --keys, "
+        "or --insecure to do it anyway)");
+  }
+  auto roots = Roots::Make(options.roots);
+  if (!roots.ok()) return roots.status();
+  auto info = library.Info();
+  if (!info.ok()) return info.status();
+  auto uploads = UploadStore::Open(options.uploads_dir.empty() ? info->path + "/uploads"
+                                                               : options.uploads_dir);
+  if (!uploads.ok()) return uploads.status();
+  std::string default_by = info->embedders.empty() ? "cnn" : info->embedders.front();
+  return std::unique_ptr<Server>(
+      std::make_unique<ServerImpl>(library, options, std::move(keys), std::move(*roots),
+                                   std::move(*uploads), std::move(default_by)));
+}
+
+}  // namespace alike::server

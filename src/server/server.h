@@ -1,0 +1,70 @@
+// alike's HTTP API over an image library: search by uploaded picture, by indexed image or by
+// vector; add, tag and forget images; thumbnails and facts; library statistics; generic vector
+// collections; /openapi.json, /healthz and /metrics. README.md ("HTTP API") lists the routes;
+// openapi.cc describes each one.
+//
+//   auto server = alike::server::Server::Create(*library, {.port = 0});
+//   int port = (*server)->Bind();          // Result<int>
+//   (*server)->Run();                      // blocks until Stop()
+//
+// Security: loopback by default; a non-loopback address needs API keys (or `insecure_open`).
+// Without keys every request may read and write, which is why that is loopback-only.
+//
+// Thread-safety: Run blocks on one thread and serves requests on a pool of others; Stop may be
+// called from any thread (it is what a SIGTERM handler thread calls). Stop lets every request
+// already being handled finish, so a write acknowledged to a client is always durable.
+#ifndef ALIKE_SERVER_SERVER_H_
+#define ALIKE_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alike/library.h"
+#include "alike/status.h"
+#include "server/router.h"
+
+namespace alike::server {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  int port = 8080;  // 0: any free port (Bind returns it)
+  // Server-side folders whose images clients may index by path; none: indexing by path is off.
+  std::vector<std::string> roots;
+  std::string keys_file;       // empty: no keys (loopback only)
+  bool insecure_open = false;  // allow a non-loopback address without keys
+  std::string cors_origin;     // empty: no CORS
+  std::string web_dir;         // served at /; empty: the source tree's web/ if it exists
+  std::string uploads_dir;     // empty: <library>/uploads
+  uint64_t max_body_bytes = uint64_t{32} << 20;
+  uint64_t max_pixels = 40'000'000;  // per uploaded or indexed picture
+  uint32_t max_k = 1000;
+  unsigned threads = 0;             // request threads; 0: max(8, 2 x cores)
+  int io_timeout_seconds = 10;      // reading a request / writing a response
+  int index_timeout_seconds = 600;  // indexing server-side paths stops (committed) after this
+};
+
+class Server {
+ public:
+  virtual ~Server() = default;
+
+  // Checks the options (keys file, roots, bind address) without opening a socket.
+  static Result<std::unique_ptr<Server>> Create(Library& library, const ServerOptions& options);
+
+  // Opens the listening socket; returns the port (useful with port 0).
+  virtual Result<int> Bind() = 0;
+  // Serves until Stop(); returns once every request in progress has been answered.
+  virtual Status Run() = 0;
+  virtual void Stop() = 0;
+
+  // Every route, for /openapi.json's test.
+  virtual const std::vector<Route>& routes() const = 0;
+};
+
+// Whether an address is a loopback one ("127.0.0.1", "::1", "localhost").
+bool IsLoopback(const std::string& address);
+
+}  // namespace alike::server
+
+#endif  // ALIKE_SERVER_SERVER_H_

@@ -1,0 +1,96 @@
+// Runs the built `alike serve` as a child process on a free loopback port, as a user would, for
+// the API tests: the port is read from the line the server prints when it is listening.
+#ifndef ALIKE_TESTS_TESTING_SERVER_PROCESS_H_
+#define ALIKE_TESTS_TESTING_SERVER_PROCESS_H_
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "testing/child_process.h"
+
+namespace alike::test {
+
+class ServerProcess {
+ public:
+  // Starts `alike --db DB serve --port 0 ARGS...`; port() is 0 when it did not come up (its
+  // output is then in output()).
+  ServerProcess(const std::string& db, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {ALIKE_CLI_PATH, "--db", db, "serve", "--port", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // Built before forking: the child of a threaded process should not allocate.
+    std::vector<char*> c_argv;
+    for (std::string& a : argv) c_argv.push_back(a.data());
+    c_argv.push_back(nullptr);
+    child_ = ForkWithPipe([&](int write_fd) {
+      dup2(write_fd, STDOUT_FILENO);
+      dup2(write_fd, STDERR_FILENO);
+      execv(c_argv[0], c_argv.data());
+      _exit(127);
+    });
+    // "alike: serving DB on http://127.0.0.1:PORT"
+    while (output_.find('\n') == std::string::npos && ReadSome(30'000)) {
+    }
+    const size_t colon = output_.rfind(':');
+    if (output_.find("serving") != std::string::npos && colon != std::string::npos) {
+      port_ = std::stoi(output_.substr(colon + 1));
+    }
+  }
+  ~ServerProcess() {
+    if (child_.pid > 0 && !exited_) {
+      kill(child_.pid, SIGKILL);
+      WaitFor(child_);
+    }
+    if (child_.read_fd >= 0) close(child_.read_fd);
+  }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  std::unique_ptr<httplib::Client> Client() const {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client->set_read_timeout(60);
+    return client;
+  }
+
+  // Sends a signal and waits for the process to end; returns its exit code (-1: killed).
+  int StopWith(int signal) {
+    kill(child_.pid, signal);
+    return Wait();
+  }
+  int Wait() {
+    const int status = WaitFor(child_);
+    exited_ = true;
+    while (ReadSome(0)) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  bool ReadSome(int timeout_ms) {
+    pollfd p{child_.read_fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = read(child_.read_fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    output_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  Child child_;
+  int port_ = 0;
+  bool exited_ = false;
+  std::string output_;
+};
+
+}  // namespace alike::test
+
+#endif  // ALIKE_TESTS_TESTING_SERVER_PROCESS_H_
