@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
       "throughput, query latency and embedder quality"};
   app.require_subcommand(1);
   const Command commands[] = {AddAnnCommand(app), AddIngestCommand(app), AddQueryCommand(app),
-                              AddQualityCommand(app)};
+                              AddFilterCommand(app), AddQualityCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,7 +2,7 @@
 // filter applied inside it, and with what beam. The collection estimates the filter's selectivity;
 // this decides from it.
 //
-// Why these rules (measured in bench/README.md, "Filtered search"):
+// Why these rules (measured by `alike-bench filter`, see bench/README.md):
 //   - Few matches: the graph walk would visit mostly rejected nodes, and a scan of the matches
 //     costs little; exact recall for free.
 //   - Otherwise the walk goes on through rejected nodes until it holds ef accepted ones, so it
