@@ -37,7 +37,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr char kFashionDir[] = "/usr/share/datasets/fashion-mnist";
 constexpr size_t kFashionDefaultN = 60000;
 constexpr size_t kSyntheticDefaultN = 100000;
 constexpr size_t kQuickN = 5000;
@@ -532,7 +531,8 @@ int RunAnn(AnnArgs args) {
     Stopwatch load;
     Dataset data;
     if (name == "fashion-mnist") {
-      data = LoadFashionMnist(kFashionDir, args.n != 0 ? args.n : kFashionDefaultN, args.queries);
+      data =
+          LoadFashionMnist(kFashionMnistDir, args.n != 0 ? args.n : kFashionDefaultN, args.queries);
     } else {
       data = MakeSynthetic(args.n != 0 ? args.n : kSyntheticDefaultN, args.dim, args.queries,
                            args.seed, cpu_threads);

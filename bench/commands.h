@@ -19,6 +19,7 @@ struct Command {
 Command AddAnnCommand(CLI::App& app);
 Command AddIngestCommand(CLI::App& app);
 Command AddQueryCommand(CLI::App& app);
+Command AddFilterCommand(CLI::App& app);
 Command AddQualityCommand(CLI::App& app);
 Command AddFacesCommand(CLI::App& app);
 Command AddHammingCommand(CLI::App& app);

@@ -37,6 +37,9 @@ struct Dataset {
   const float* query(size_t i) const { return queries.data() + i * dim; }
 };
 
+// Where Debian's dataset-fashion-mnist puts the files.
+inline constexpr char kFashionMnistDir[] = "/usr/share/datasets/fashion-mnist";
+
 // Fashion-MNIST from `dir` ({train,t10k}-images-idx3-ubyte.gz): the first `n` training images
 // (at most 60,000) and the first `num_queries` test images (at most 10,000).
 Dataset LoadFashionMnist(const std::string& dir, size_t n, size_t num_queries);

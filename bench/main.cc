@@ -1,6 +1,6 @@
 // alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query
-// latency (query), the image embedders' retrieval quality (quality), faces (faces) and Hamming
-// search over binary codes (hamming). See bench/README.md.
+// latency (query), filtered HNSW walks (filter), the image embedders' retrieval quality (quality),
+// faces (faces) and Hamming search over binary codes (hamming). See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
@@ -12,10 +12,11 @@ int main(int argc, char** argv) {
   using namespace alike::bench;
   CLI::App app{
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
-      "throughput, query latency, embedder quality, faces and Hamming search"};
+      "throughput, query and filtered-search latency, embedder quality, faces and Hamming search"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app),     AddIngestCommand(app), AddQueryCommand(app),
-                              AddQualityCommand(app), AddFacesCommand(app),  AddHammingCommand(app)};
+  const Command commands[] = {AddAnnCommand(app),    AddIngestCommand(app),  AddQueryCommand(app),
+                              AddFilterCommand(app), AddQualityCommand(app), AddFacesCommand(app),
+                              AddHammingCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -60,6 +60,7 @@ struct QueryArgs {
   size_t dim = 1280;
   size_t queries = 1000;
   size_t k = 10;
+  uint32_t ef = 0;  // 0: the collection's ef_search
   std::vector<unsigned> threads = {1, 2};
   std::string filter = R"({"year": {"$gte": 2020}})";
   unsigned repeats = 3;
@@ -223,7 +224,7 @@ void RunVectorSearch(const QueryArgs& args) {
       "collection: %llu vectors x %zu, cosine, HNSW M=%u ef_construction=%u ef_search=%u, "
       "%s MiB in memory; filter %s matches %.1f%%\n",
       static_cast<unsigned long long>(info.count), args.dim, info.options.hnsw.m,
-      info.options.hnsw.ef_construction, info.options.hnsw.ef_search,
+      info.options.hnsw.ef_construction, args.ef != 0 ? args.ef : info.options.hnsw.ef_search,
       FormatMiB(info.memory_bytes).c_str(), args.filter.c_str(), 100.0 * *matching / info.count);
   std::fflush(stdout);
 
@@ -238,7 +239,7 @@ void RunVectorSearch(const QueryArgs& args) {
   }
   for (const Config& c : configs) {
     MeasureLatency(*v.collection, data, std::min(args.queries, c.exact ? 1 : kWarmupQueries),
-                   {.k = args.k, .filter = c.filtered ? args.filter : ""}, 1, 0);
+                   {.k = args.k, .filter = c.filtered ? args.filter : "", .ef = args.ef}, 1, 0);
   }
   // Configurations take turns within each round, so that a change in machine load hits all.
   for (unsigned r = 0; r < args.repeats; ++r) {
@@ -248,7 +249,7 @@ void RunVectorSearch(const QueryArgs& args) {
         if (c.exact && r > 0) continue;
         const size_t count = c.exact ? std::min(args.queries, kScanQueries) : args.queries;
         const SearchOptions options{
-            .k = args.k, .filter = c.filtered ? args.filter : "", .exact = c.exact};
+            .k = args.k, .filter = c.filtered ? args.filter : "", .ef = args.ef, .exact = c.exact};
         LatencyRun run = MeasureLatency(*v.collection, data, count, options, args.threads[t],
                                         c.exact ? 0 : kMinMeasureSeconds);
         c.ms[t].insert(c.ms[t].end(), run.ms.begin(), run.ms.end());
@@ -364,9 +365,8 @@ int RunQuery(const QueryArgs& args) {
   if (args.threads.empty() || std::count(args.threads.begin(), args.threads.end(), 0u) > 0) {
     Fail("--threads: give positive values");
   }
-  if (args.n == 0 || args.dim == 0 || args.queries == 0 || args.k == 0 || args.repeats == 0 ||
-      args.search_files == 0) {
-    Fail("--n, --dim, --queries, --k, --repeats and --search-files must be positive");
+  if (args.n == 0 || args.dim == 0 || args.queries == 0 || args.k == 0 || args.repeats == 0) {
+    Fail("--n, --dim, --queries, --k and --repeats must be positive");
   }
   CheckOk(CreateDir(args.workdir), "create " + args.workdir);
   std::printf("alike-bench query: %s\n", Now().c_str());
@@ -374,7 +374,7 @@ int RunQuery(const QueryArgs& args) {
               std::thread::hardware_concurrency());
   std::fflush(stdout);
   RunVectorSearch(args);
-  RunFileSearch(args);
+  if (args.search_files > 0) RunFileSearch(args);
   return 0;
 }
 
@@ -390,6 +390,8 @@ Command AddQueryCommand(CLI::App& app) {
   CLI::Option* queries =
       cmd->add_option("--queries", args->queries, "Query vectors")->capture_default_str();
   cmd->add_option("--k", args->k, "Hits per search")->capture_default_str();
+  cmd->add_option("--ef", args->ef, "HNSW search beam (0: the collection's ef_search)")
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Client thread counts")
       ->delimiter(',')
       ->capture_default_str();
@@ -398,7 +400,8 @@ Command AddQueryCommand(CLI::App& app) {
   CLI::Option* repeats = cmd->add_option("--repeats", args->repeats, "Rounds of every measurement")
                              ->capture_default_str();
   CLI::Option* search_files = cmd->add_option("--search-files", args->search_files,
-                                              "Query files of each size for Library::SearchFile")
+                                              "Query files of each size for Library::SearchFile "
+                                              "(0: vector search only)")
                                   ->capture_default_str();
   cmd->add_option("--workdir", args->workdir, "Scratch directory (database, library)")
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "store/collection_options.h"
+#include "store/search_plan.h"
 #include "util/file.h"
 #include "util/json_depth.h"
 
@@ -22,10 +23,6 @@ constexpr int kMaxPayloadDepth = 64;
 // Below this many live records a filtered search counts matches exactly instead of sampling.
 constexpr uint64_t kExactCountLimit = 4096;
 constexpr size_t kSelectivitySamples = 1024;
-// A filter expected to match fewer records than this (or this fraction) is served by an exact
-// scan of the matches: the graph walk would visit mostly rejected nodes and lose recall.
-constexpr double kExactScanMatches = 2000;
-constexpr double kExactScanFraction = 0.05;
 // Batches smaller than this are inserted on the calling thread: spawning workers costs more.
 constexpr size_t kParallelAddMinimum = 256;
 
@@ -723,13 +720,10 @@ std::vector<index::Neighbor> StoredCollection::SearchLocked(const std::string& c
 
   params.ef = options.ef != 0 ? options.ef : options_.hnsw.ef_search;
   if (active != nullptr) {
-    const double fraction = EstimateSelectivity(filter);
-    if (fraction * live_count_ < kExactScanMatches || fraction < kExactScanFraction) {
-      return ExactScan(code, k, active);
-    }
-    // Fewer matching nodes per visited node: widen the beam so as many matches are reached as
-    // an unfiltered search would reach.
-    params.ef = static_cast<uint32_t>(std::min(params.ef / fraction, 4.0 * params.ef));
+    const FilteredPlan plan =
+        PlanFilteredSearch(live_count_, EstimateSelectivity(filter), params.ef);
+    if (plan.exact) return ExactScan(code, k, active);
+    params.ef = plan.ef;
     params.filter = &payload_filter;
   }
   auto result = index_->Search(code.data(), params);
