@@ -185,6 +185,38 @@ struct FaceForgetReport {
   uint64_t persons = 0;
 };
 
+// Copy detection (see "Copy detection" in the README): candidates from the perceptual-hash spaces
+// ("pdq" over the query's eight rotations and mirror images, "dct64") and from "cnn", each checked
+// with local features and a homography against the candidate's file.
+struct CopySearchOptions {
+  size_t k = 10;
+  float min_confidence = 0.5f;  // hits below it are not copies
+  size_t candidates = 20;       // nearest images taken from each space before verification
+};
+
+struct CopyHit {
+  uint64_t image_id = 0;
+  float confidence = 0;    // 0..1; see the README for what it means in precision
+  int hash_distance = -1;  // fewest differing PDQ bits over the query's orientations; -1: none
+  int inliers = 0;         // local-feature matches one homography explains; 0: not verified
+  bool mirrored = false;   // the hit holds the query's mirror image
+  // Where the query's picture lies in the hit: the query's corners (clockwise from top-left) in
+  // the hit's pixels; absent unless verified.
+  std::optional<std::array<std::array<float, 2>, 4>> corners;
+  std::vector<std::string> paths;
+};
+
+// Groups of copies among the library's own images: connected components of the match graph.
+struct DuplicateOptions {
+  int max_bits = 31;  // PDQ bits two images may differ by and still be one picture
+};
+
+struct DuplicateGroup {
+  uint64_t keeper = 0;           // the one to keep: most pixels, then the oldest in the library
+  std::vector<uint64_t> images;  // keeper first, then by id
+  int max_bits = 0;              // the largest distance of an edge that joined the group
+};
+
 struct ImageDetails {
   uint64_t id = 0;
   std::string hash;
@@ -258,6 +290,21 @@ class Library {
   // detected again unless the face model changes; ForgetAllFaces also turns face indexing off.
   virtual Result<FaceForgetReport> ForgetPerson(const std::string& name) = 0;
   virtual Result<FaceForgetReport> ForgetAllFaces() = 0;
+
+  // --- Copies. Copies of a picture among the indexed images, most confident first. The library
+  // needs the "pdq" or "cnn" space (index with --embedders ...,pdq); a flat picture, which has no
+  // perceptual hash, is found through "cnn" alone.
+  virtual Result<std::vector<CopyHit>> SearchCopiesFile(const std::string& path,
+                                                        const CopySearchOptions& options) = 0;
+  virtual Result<std::vector<CopyHit>> SearchCopiesBytes(std::span<const uint8_t> data,
+                                                         const std::string& name,
+                                                         const CopySearchOptions& options) = 0;
+  // Of an indexed image (read from its file; the image itself is not among the hits).
+  virtual Result<std::vector<CopyHit>> SearchCopiesOfImage(uint64_t image_id,
+                                                           const CopySearchOptions& options) = 0;
+  // Every group of two or more images that are copies of one another by their PDQ hashes,
+  // largest group first. Each image's hash is looked up in the index: no all-pairs pass.
+  virtual Result<std::vector<DuplicateGroup>> Duplicates(const DuplicateOptions& options) = 0;
 
   // The underlying database, for generic vector collections beside the image spaces.
   virtual Database& database() = 0;

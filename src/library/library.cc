@@ -12,6 +12,7 @@
 #include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/catalog.h"
+#include "library/copies.h"
 #include "library/faces.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
@@ -299,6 +300,47 @@ class LibraryImpl : public Library {
     return SearchFacesDecoded(*space, img->bgr, name, options);
   }
 
+  Result<std::vector<CopyHit>> SearchCopiesFile(const std::string& path,
+                                                const CopySearchOptions& options) override {
+    auto spaces = CopySpacesForSearch();
+    if (!spaces.ok()) return spaces.status();
+    auto img = decoder_->DecodeFile(path, {.min_short_side = library::kCopyShortSide});
+    if (!img.ok()) return img.status();
+    return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
+  }
+
+  Result<std::vector<CopyHit>> SearchCopiesBytes(std::span<const uint8_t> data,
+                                                 const std::string& name,
+                                                 const CopySearchOptions& options) override {
+    auto spaces = CopySpacesForSearch();
+    if (!spaces.ok()) return spaces.status();
+    auto img = decoder_->Decode(data, {.min_short_side = library::kCopyShortSide}, name);
+    if (!img.ok()) return img.status();
+    return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
+  }
+
+  Result<std::vector<CopyHit>> SearchCopiesOfImage(uint64_t image_id,
+                                                   const CopySearchOptions& options) override {
+    auto spaces = CopySpacesForSearch();
+    if (!spaces.ok()) return spaces.status();
+    auto record = catalog_->GetImage(image_id);
+    if (!record.ok()) return record.status();
+    if (!*record) return Status::NotFound("no image " + std::to_string(image_id));
+    Status last = Status::NotFound("image " + std::to_string(image_id) + " has no files");
+    for (const std::string& path : (*record)->paths) {
+      auto img = decoder_->DecodeFile(path, {.min_short_side = library::kCopyShortSide});
+      if (img.ok()) return library::FindCopies(*spaces, img->bgr, options, image_id);
+      last = img.status();
+    }
+    return last;
+  }
+
+  Result<std::vector<DuplicateGroup>> Duplicates(const DuplicateOptions& options) override {
+    auto space = SpaceForSearch(library::kPdqEmbedder);
+    if (!space.ok()) return space.status();
+    return library::FindDuplicates(*catalog_, *space->collection, options);
+  }
+
   Result<std::vector<FaceHit>> SearchPerson(const std::string& name, size_t k) override {
     auto collection = FaceCollection();
     if (!collection.ok()) return collection.status();
@@ -460,6 +502,25 @@ class LibraryImpl : public Library {
     auto c = db_->GetCollection(library::SpaceCollectionName(name));
     if (!c.ok()) return c.status();
     return Space{name, *model, *c};
+  }
+
+  // The spaces copy search draws candidates from; a space the library does not hold is left
+  // out, one it holds but cannot search (a changed model) is an error.
+  Result<library::CopySpaces> CopySpacesForSearch() const {
+    library::CopySpaces spaces{.catalog = *catalog_, .decoder = *decoder_};
+    auto rows = catalog_->Spaces();
+    if (!rows.ok()) return rows.status();
+    const std::pair<const char*, std::optional<Space>*> wanted[] = {
+        {library::kPdqEmbedder, &spaces.pdq},
+        {library::kDctHashEmbedder, &spaces.dct64},
+        {library::kCnnEmbedder, &spaces.cnn}};
+    for (const auto& [name, slot] : wanted) {
+      if (!rows->contains(name)) continue;
+      auto space = SpaceForSearch(name);
+      if (!space.ok()) return space.status();
+      *slot = std::move(*space);
+    }
+    return spaces;
   }
 
   Result<std::vector<Space>> AllSpaces() const {

@@ -1,0 +1,284 @@
+#include "library/copies.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <opencv2/core.hpp>
+
+#include "library/image_facts.h"
+#include "search/copy_verifier.h"
+
+namespace alike::library {
+namespace {
+
+// Beyond this many differing bits two PDQ hashes say nothing (unrelated photos sit at 112-128 of
+// 256); nearer ones are worth a look by the verifier even when past the match threshold.
+constexpr int kPdqCandidateBits = 96;
+// dct64 is for near-exact copies: at most this many of 64 bits (edits measured 0-2, unrelated
+// photos 20 and more).
+constexpr int kDctMatchBits = 4;
+
+struct Evidence {
+  int pdq_bits = -1;  // fewest over the query's orientations; -1: not a PDQ candidate
+  bool pdq_mirrored = false;
+  int dct_bits = -1;
+  size_t cnn_rank = SIZE_MAX;
+};
+
+// The query turned through the dihedral group: four rotations, each also mirrored.
+std::vector<std::pair<cv::Mat, bool>> Orientations(const cv::Mat& query) {
+  std::vector<std::pair<cv::Mat, bool>> out;
+  cv::Mat turned = query;
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    if (quarter > 0) cv::rotate(turned, turned, cv::ROTATE_90_CLOCKWISE);
+    cv::Mat mirrored;
+    cv::flip(turned, mirrored, 1);
+    out.emplace_back(turned.clone(), false);
+    out.emplace_back(std::move(mirrored), true);
+  }
+  return out;
+}
+
+Status AddPdqCandidates(const Space& space, const cv::Mat& query, size_t k,
+                        std::map<uint64_t, Evidence>& found) {
+  for (const auto& [picture, mirrored] : Orientations(query)) {
+    auto embedded = space.model->Embed(picture);
+    if (!embedded.ok()) return embedded.status();
+    if (embedded->empty()) return Status::OK();  // flat: no orientation has a hash either
+    auto hits = space.collection->Search(
+        {.binary = (*embedded)[0].binary},
+        {.k = k, .max_distance = float(kPdqCandidateBits), .with_payload = false});
+    if (!hits.ok()) return hits.status();
+    for (const Hit& hit : *hits) {
+      Evidence& e = found[ImageOfVector(hit.id)];
+      const int bits = static_cast<int>(hit.distance);
+      if (e.pdq_bits < 0 || bits < e.pdq_bits) {
+        e.pdq_bits = bits;
+        e.pdq_mirrored = mirrored;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status AddDctCandidates(const Space& space, const cv::Mat& query, size_t k,
+                        std::map<uint64_t, Evidence>& found) {
+  auto embedded = space.model->Embed(query);
+  if (!embedded.ok()) return embedded.status();
+  if (embedded->empty()) return Status::OK();
+  auto hits = space.collection->Search(
+      {.binary = (*embedded)[0].binary},
+      {.k = k, .max_distance = float(kDctMatchBits), .with_payload = false});
+  if (!hits.ok()) return hits.status();
+  for (const Hit& hit : *hits) found[ImageOfVector(hit.id)].dct_bits = int(hit.distance);
+  return Status::OK();
+}
+
+Status AddCnnCandidates(const Space& space, const cv::Mat& query, size_t k,
+                        std::map<uint64_t, Evidence>& found) {
+  cv::Mat mirrored;
+  cv::flip(query, mirrored, 1);
+  for (const cv::Mat& picture : {query, mirrored}) {
+    auto embedded = space.model->Embed(picture);
+    if (!embedded.ok()) return embedded.status();
+    if (embedded->empty()) continue;
+    auto hits = space.collection->Search({.vector = (*embedded)[0].vector},
+                                         {.k = k, .with_payload = false});
+    if (!hits.ok()) return hits.status();
+    for (size_t rank = 0; rank < hits->size(); ++rank) {
+      Evidence& e = found[ImageOfVector((*hits)[rank].id)];
+      e.cnn_rank = std::min(e.cnn_rank, rank);
+    }
+  }
+  return Status::OK();
+}
+
+// Which candidates the verifier looks at, at most `limit`: the PDQ ones by distance and the cnn
+// ones by rank, taken in turn, so that neither source crowds out the other.
+std::vector<uint64_t> VerificationOrder(const std::map<uint64_t, Evidence>& found, size_t limit) {
+  std::vector<uint64_t> by_pdq, by_cnn;
+  for (const auto& [image, e] : found) {
+    if (e.pdq_bits >= 0 || e.dct_bits >= 0) by_pdq.push_back(image);
+    if (e.cnn_rank != SIZE_MAX) by_cnn.push_back(image);
+  }
+  auto pdq_key = [&](uint64_t image) {
+    const Evidence& e = found.at(image);
+    return e.dct_bits >= 0 ? -1 : e.pdq_bits;
+  };
+  std::stable_sort(by_pdq.begin(), by_pdq.end(),
+                   [&](uint64_t a, uint64_t b) { return pdq_key(a) < pdq_key(b); });
+  std::stable_sort(by_cnn.begin(), by_cnn.end(), [&](uint64_t a, uint64_t b) {
+    return found.at(a).cnn_rank < found.at(b).cnn_rank;
+  });
+  std::vector<uint64_t> order;
+  for (size_t i = 0; order.size() < limit && (i < by_pdq.size() || i < by_cnn.size()); ++i) {
+    for (const std::vector<uint64_t>* list : {&by_pdq, &by_cnn}) {
+      if (i < list->size() && order.size() < limit &&
+          std::find(order.begin(), order.end(), (*list)[i]) == order.end()) {
+        order.push_back((*list)[i]);
+      }
+    }
+  }
+  return order;
+}
+
+// How sure a hash distance alone makes us: PDQ at its threshold 0.5, identical 1; dct64, whose
+// matches are near-exact, 0.75 at its threshold.
+float HashConfidence(const Evidence& e) {
+  float c = 0;
+  if (e.pdq_bits >= 0 && e.pdq_bits <= kPdqMatchBits) c = 1 - e.pdq_bits / 64.0f;
+  if (e.dct_bits >= 0) c = std::max(c, 1 - e.dct_bits / 16.0f);
+  return c;
+}
+
+// The first of an image's files that decodes, at the size the verifier needs.
+Result<image::Image> DecodeAnyPath(const CopySpaces& spaces, uint64_t image_id) {
+  auto record = spaces.catalog.GetImage(image_id);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound("image " + std::to_string(image_id) + " is gone");
+  Status last = Status::NotFound("image " + std::to_string(image_id) + " has no files");
+  for (const std::string& path : (*record)->paths) {
+    auto decoded = spaces.decoder.DecodeFile(path, {.min_short_side = kCopyShortSide});
+    if (decoded.ok()) return decoded;
+    last = decoded.status();
+  }
+  return last;
+}
+
+// The query's corners in the hit's full-resolution pixels. A match of the mirrored query maps the
+// mirror image's corners: its top-left is the query's top-right, and so on.
+std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool mirrored,
+                                               const image::Image& hit) {
+  static constexpr int kUnmirror[4] = {1, 0, 3, 2};
+  const float sx = float(hit.original_width) / float(hit.bgr.cols);
+  const float sy = float(hit.original_height) / float(hit.bgr.rows);
+  std::array<std::array<float, 2>, 4> out{};
+  for (int i = 0; i < 4; ++i) {
+    const cv::Point2f& p = m.corners[mirrored ? kUnmirror[i] : i];
+    out[i] = {p.x * sx, p.y * sy};
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat& query,
+                                        const CopySearchOptions& options,
+                                        std::optional<uint64_t> exclude) {
+  if (!spaces.pdq && !spaces.cnn) {
+    return Status::FailedPrecondition(
+        "copy search needs the pdq or cnn space: index with --embedders cnn,pdq");
+  }
+  std::map<uint64_t, Evidence> found;
+  const size_t k = options.candidates + (exclude ? 1 : 0);
+  if (spaces.pdq) ALIKE_RETURN_IF_ERROR(AddPdqCandidates(*spaces.pdq, query, k, found));
+  if (spaces.dct64) ALIKE_RETURN_IF_ERROR(AddDctCandidates(*spaces.dct64, query, k, found));
+  if (spaces.cnn) ALIKE_RETURN_IF_ERROR(AddCnnCandidates(*spaces.cnn, query, k, found));
+  if (exclude) found.erase(*exclude);
+
+  const search::CopyVerifier verifier;
+  auto upright = verifier.Describe(query);
+  if (!upright.ok()) return upright.status();
+  cv::Mat flipped;
+  cv::flip(query, flipped, 1);
+  auto mirrored = verifier.Describe(flipped);
+  if (!mirrored.ok()) return mirrored.status();
+
+  std::vector<CopyHit> out;
+  for (const uint64_t image_id : VerificationOrder(found, options.candidates)) {
+    const Evidence& e = found.at(image_id);
+    CopyHit hit{.image_id = image_id,
+                .confidence = HashConfidence(e),
+                .hash_distance = e.pdq_bits,
+                .mirrored = e.pdq_mirrored};
+    auto candidate = DecodeAnyPath(spaces, image_id);
+    if (candidate.ok()) {
+      auto features = verifier.Describe(candidate->bgr);
+      if (!features.ok()) return features.status();
+      bool flip = false;
+      search::CopyMatch m = verifier.Verify(*upright, *features);
+      if (!m.is_copy) {
+        m = verifier.Verify(*mirrored, *features);
+        flip = true;
+      }
+      if (m.is_copy) {
+        hit.inliers = m.inliers;
+        hit.mirrored = flip;
+        hit.corners = HitCorners(m, flip, *candidate);
+        hit.confidence = std::max(hit.confidence, m.confidence);
+      }
+    }
+    // A candidate whose file is gone or unreadable keeps its hash evidence only.
+    if (hit.confidence < options.min_confidence) continue;
+    auto record = spaces.catalog.GetImage(image_id);
+    if (!record.ok()) return record.status();
+    if (!*record || (*record)->paths.empty()) continue;  // removed meanwhile
+    hit.paths = (*record)->paths;
+    out.push_back(std::move(hit));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CopyHit& a, const CopyHit& b) { return a.confidence > b.confidence; });
+  if (out.size() > options.k) out.resize(options.k);
+  return out;
+}
+
+Result<std::vector<DuplicateGroup>> FindDuplicates(const Catalog& catalog, const Collection& pdq,
+                                                   const DuplicateOptions& options) {
+  // Read every hash first: searching from inside ForEach would nest the collection's locks.
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> hashes;
+  ALIKE_RETURN_IF_ERROR(pdq.ForEach([&](const Record& r) {
+    hashes.emplace_back(ImageOfVector(r.id), r.binary);
+    return true;
+  }));
+  std::map<uint64_t, uint64_t> parent;  // union-find over image ids
+  std::function<uint64_t(uint64_t)> root = [&](uint64_t x) {
+    auto it = parent.find(x);
+    if (it == parent.end() || it->second == x) return x;
+    return it->second = root(it->second);
+  };
+  std::map<uint64_t, int> widest;  // per root: the largest edge distance inside
+  for (const auto& [image, bits] : hashes) {
+    auto hits =
+        pdq.Search({.binary = bits},
+                   {.k = 64, .max_distance = float(options.max_bits), .with_payload = false});
+    if (!hits.ok()) return hits.status();
+    for (const Hit& hit : *hits) {
+      const uint64_t other = ImageOfVector(hit.id);
+      if (other == image) continue;
+      const uint64_t a = root(image), b = root(other);
+      parent.try_emplace(image, image);
+      parent.try_emplace(other, other);
+      const int edge = std::max({int(hit.distance), widest[a], widest[b]});
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+      widest[std::min(a, b)] = edge;
+    }
+  }
+  std::map<uint64_t, std::vector<uint64_t>> members;
+  for (const auto& [image, unused] : parent) members[root(image)].push_back(image);
+
+  std::vector<DuplicateGroup> groups;
+  for (auto& [group_root, images] : members) {
+    if (images.size() < 2) continue;
+    // Keeper: the most pixels, then the earliest added (ids grow with time).
+    int64_t best_pixels = -1;
+    uint64_t keeper = images.front();
+    for (const uint64_t image : images) {
+      auto record = catalog.GetImage(image);
+      if (!record.ok()) return record.status();
+      if (!*record) continue;
+      const int64_t pixels = int64_t((*record)->facts.width) * (*record)->facts.height;
+      if (pixels > best_pixels) {
+        best_pixels = pixels;
+        keeper = image;
+      }
+    }
+    std::sort(images.begin(), images.end());
+    std::stable_partition(images.begin(), images.end(), [&](uint64_t i) { return i == keeper; });
+    groups.push_back({.keeper = keeper, .images = images, .max_bits = widest[group_root]});
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const auto& a, const auto& b) { return a.images.size() > b.images.size(); });
+  return groups;
+}
+
+}  // namespace alike::library

@@ -1,0 +1,52 @@
+// Copies in an image library. A query picture's candidates come from the spaces that survive
+// edits in different ways: "pdq" (global, robust to resizing, recompression, colour shifts, blur;
+// searched with the query turned through its eight rotations and mirror images), "dct64"
+// (near-exact copies) and "cnn" (what a crop, a border or an overlay leaves of the picture's
+// content). Every candidate is then checked against its file with local features and a homography
+// (search/copy_verifier.h), which also says where the copy lies. Duplicate groups are the
+// connected components of the PDQ match graph, each image's hash looked up in the index.
+//
+// Thread-safety: free functions over the thread-safe Catalog, Decoder and collections.
+#ifndef ALIKE_LIBRARY_COPIES_H_
+#define ALIKE_LIBRARY_COPIES_H_
+
+#include <opencv2/core.hpp>
+#include <optional>
+#include <vector>
+
+#include "alike/library.h"
+#include "image/decoder.h"
+#include "library/catalog.h"
+#include "library/space.h"
+
+namespace alike::library {
+
+inline constexpr char kPdqEmbedder[] = "pdq";
+inline constexpr char kDctHashEmbedder[] = "dct64";
+inline constexpr char kCnnEmbedder[] = "cnn";
+
+// Decoding size for copy queries and candidates: PDQ fits pictures into 512 x 512 and the
+// verifier works at a 640-pixel longer side, so a 512-pixel shorter side serves both.
+inline constexpr int kCopyShortSide = 512;
+
+// PDQ's own match threshold (the reference's): at most 31 of 256 bits differ.
+inline constexpr int kPdqMatchBits = 31;
+
+struct CopySpaces {
+  const Catalog& catalog;
+  const image::Decoder& decoder;
+  std::optional<Space> pdq, dct64, cnn;  // those the library holds; none is required
+};
+
+// Copies of `query` (upright BGR, decoded at kCopyShortSide), most confident first; `exclude` is
+// left out (the query's own image when it is indexed).
+Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat& query,
+                                        const CopySearchOptions& options,
+                                        std::optional<uint64_t> exclude);
+
+Result<std::vector<DuplicateGroup>> FindDuplicates(const Catalog& catalog, const Collection& pdq,
+                                                   const DuplicateOptions& options);
+
+}  // namespace alike::library
+
+#endif  // ALIKE_LIBRARY_COPIES_H_

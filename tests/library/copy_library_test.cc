@@ -1,0 +1,161 @@
+// Copy search and duplicate groups through the library, on real photos and edited copies of them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "alike/library.h"
+#include "testing/models.h"
+#include "testing/temp_dir.h"
+
+namespace alike {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Copies(const std::string& rel) {
+  return std::string(ALIKE_SHARED_DIR) + "/data/copies/" + rel;
+}
+
+// Photos of distinct scenes: the library's originals.
+std::vector<std::string> Originals() {
+  std::vector<std::string> out;
+  for (const char* dir :
+       {"pdq/pdq/data/reg-test-input/labelme-subset", "imagededup/tests/data/base_images"}) {
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(Copies(dir), ec)) {
+      // q0003 is nearly flat (PDQ quality 3): it has no hash to find it by.
+      if (f.path().filename() != "q0003.jpg") out.push_back(f.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class CopyLibraryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    originals_ = Originals();
+    if (originals_.size() < 10) GTEST_SKIP() << "shared copy photos absent under " << Copies("");
+    const std::string cnn = test::InstalledModel(test::kMobileNetV2);
+    if (!fs::exists(cnn)) GTEST_SKIP() << test::NotInstalled(cnn);
+    fs::create_directory(dir_.Sub("photos"));
+    for (const std::string& f : originals_) {
+      fs::copy_file(f, dir_.Sub("photos/") + fs::path(f).filename().string());
+    }
+    auto lib = Library::Open(dir_.Sub("lib"),
+                             {.create_if_missing = true, .embedders = {"cnn", "pdq", "dct64"}});
+    ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+    lib_ = std::move(*lib);
+    Index(dir_.Sub("photos"));
+  }
+
+  void Index(const std::string& path) {
+    std::vector<std::string> roots = {path};
+    auto report = lib_->Index(roots, {}, nullptr);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_EQ(report->failed, 0u);
+  }
+
+  // Writes an edited picture as a JPEG outside the library and searches copies of it.
+  std::vector<CopyHit> SearchEdit(const std::string& name, const cv::Mat& picture) {
+    const std::string path = dir_.Sub(name + ".jpg");
+    EXPECT_TRUE(cv::imwrite(path, picture, {cv::IMWRITE_JPEG_QUALITY, 70}));
+    auto hits = lib_->SearchCopiesFile(path, {});
+    EXPECT_TRUE(hits.ok()) << name << ": " << hits.status().ToString();
+    return hits.ok() ? *hits : std::vector<CopyHit>{};
+  }
+
+  std::string Stored(const std::string& original) const {
+    return fs::weakly_canonical(dir_.Sub("photos/") + fs::path(original).filename().string());
+  }
+
+  test::TempDir dir_;
+  std::vector<std::string> originals_;
+  std::unique_ptr<Library> lib_;
+};
+
+TEST_F(CopyLibraryTest, EditedCopiesFindTheirOriginalWithTheRegion) {
+  const std::string original = originals_[0];
+  const cv::Mat photo = cv::imread(original);
+  ASSERT_FALSE(photo.empty());
+  cv::Mat smaller, quarter, mirrored, bordered, turned;
+  cv::resize(photo, smaller, {}, 0.5, 0.5, cv::INTER_AREA);
+  cv::rotate(photo, quarter, cv::ROTATE_90_COUNTERCLOCKWISE);
+  cv::flip(photo, mirrored, 1);
+  cv::copyMakeBorder(photo, bordered, 80, 20, 0, 0, cv::BORDER_CONSTANT, cv::Scalar::all(245));
+  const cv::Point2f centre(photo.cols / 2.0f, photo.rows / 2.0f);
+  cv::warpAffine(photo, turned, cv::getRotationMatrix2D(centre, 8, 1.0), photo.size());
+  const cv::Mat crop =
+      photo(cv::Rect(photo.cols / 4, photo.rows / 4, photo.cols / 2, photo.rows / 2)).clone();
+  const std::pair<const char*, cv::Mat> edits[] = {
+      {"half size", smaller}, {"quarter turn", quarter}, {"mirror", mirrored},
+      {"border", bordered},   {"8 degrees", turned},     {"50% crop", crop}};
+  for (const auto& [name, edited] : edits) {
+    const std::vector<CopyHit> hits = SearchEdit(name, edited);
+    ASSERT_FALSE(hits.empty()) << name;
+    const CopyHit& top = hits[0];
+    EXPECT_EQ(top.paths.at(0), Stored(original)) << name;
+    EXPECT_GE(top.confidence, 0.5) << name;
+    std::printf("%-12s confidence %.3f, pdq %d bits, %d inliers%s\n", name, top.confidence,
+                top.hash_distance, top.inliers, top.mirrored ? ", mirrored" : "");
+    if (std::string(name) == "border") {
+      // The query (the bordered picture) is larger than the hit: its outline lies around it.
+      ASSERT_TRUE(top.corners.has_value()) << name;
+      EXPECT_NEAR((*top.corners)[0][1], -80, 12);
+    }
+    if (std::string(name) == "50% crop") {
+      ASSERT_TRUE(top.corners.has_value()) << name;
+      EXPECT_NEAR((*top.corners)[0][0], photo.cols / 4.0, 12);
+      EXPECT_NEAR((*top.corners)[0][1], photo.rows / 4.0, 12);
+    }
+    if (std::string(name) == "mirror") {
+      EXPECT_TRUE(top.mirrored);
+    }
+  }
+}
+
+TEST_F(CopyLibraryTest, UnrelatedAndFlatPicturesHaveNoCopies) {
+  const std::string unrelated = Copies("opencv-pairs/aero1.jpg");
+  auto hits = lib_->SearchCopiesFile(unrelated, {});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_TRUE(hits->empty()) << hits->at(0).paths.at(0) << " at " << hits->at(0).confidence;
+  const std::vector<CopyHit> flat =
+      SearchEdit("flat", cv::Mat(300, 400, CV_8UC3, cv::Scalar(90, 140, 200)));
+  EXPECT_TRUE(flat.empty());
+}
+
+TEST_F(CopyLibraryTest, DuplicateGroupsKeepTheLargestAndTheIndexedImageFindsItsCopies) {
+  // Two smaller re-encoded copies of one original join the library.
+  const std::string original = originals_[1];
+  const cv::Mat photo = cv::imread(original);
+  fs::create_directory(dir_.Sub("more"));
+  for (const double scale : {0.5, 0.75}) {
+    cv::Mat smaller;
+    cv::resize(photo, smaller, {}, scale, scale, cv::INTER_AREA);
+    ASSERT_TRUE(cv::imwrite(dir_.Sub("more/copy-") + std::to_string(int(scale * 100)) + ".jpg",
+                            smaller, {cv::IMWRITE_JPEG_QUALITY, 60}));
+  }
+  Index(dir_.Sub("more"));
+  auto groups = lib_->Duplicates({});
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->size(), 1u);
+  const DuplicateGroup& g = (*groups)[0];
+  EXPECT_EQ(g.images.size(), 3u);
+  auto keeper = lib_->GetImage(g.keeper);
+  ASSERT_TRUE(keeper.ok());
+  EXPECT_EQ(keeper->paths.at(0), Stored(original));  // the full-size one
+  EXPECT_EQ(g.images[0], g.keeper);
+
+  auto hits = lib_->SearchCopiesOfImage(g.keeper, {});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 2u);
+  for (const CopyHit& h : *hits) {
+    EXPECT_NE(h.image_id, g.keeper);
+    EXPECT_NE(h.paths.at(0).find("copy-"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace alike
