@@ -5,6 +5,10 @@
 
 namespace alike::cli {
 
+Result<std::unique_ptr<Library>> CommandContext::OpenLibrary() const {
+  return Library::Open(LibraryDir(), {});
+}
+
 std::string CommandContext::LibraryDir() const {
   if (!db_path.empty()) return db_path;
   namespace fs = std::filesystem;

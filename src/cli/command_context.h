@@ -4,9 +4,11 @@
 #define ALIKE_CLI_COMMAND_CONTEXT_H_
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "alike/library.h"
 #include "alike/status.h"
 
 namespace alike::cli {
@@ -19,6 +21,8 @@ struct CommandContext {
   // The library directory: --db, else $ALIKE_DB, else the nearest ".alike" in the working
   // directory or one of its parents (as git finds ".git"), else "./.alike".
   std::string LibraryDir() const;
+  // The library at LibraryDir(), which must exist (`alike init` makes one).
+  Result<std::unique_ptr<Library>> OpenLibrary() const;
 };
 
 // Prints "alike: error: <message>" on stderr and sets the exit code to 1.

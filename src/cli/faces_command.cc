@@ -61,10 +61,6 @@ void PrintHits(const std::vector<FaceHit>& hits) {
   }
 }
 
-Result<std::unique_ptr<Library>> Open(const CommandContext& ctx) {
-  return Library::Open(ctx.LibraryDir(), {});
-}
-
 // ---- search
 
 struct SearchArgs {
@@ -78,7 +74,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
   if (args.image.empty() == args.person.empty()) {
     return Fail(ctx, Status::InvalidArgument("give a query IMAGE or --person NAME, not both"));
   }
-  auto lib = Open(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   if (!args.person.empty()) {
     auto hits = (*lib)->SearchPerson(args.person, args.k);
@@ -117,7 +113,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
 // ---- people
 
 void RunPeople(CommandContext& ctx) {
-  auto lib = Open(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto people = (*lib)->People();
   if (!people.ok()) return Fail(ctx, people.status());
@@ -155,7 +151,7 @@ struct NameArgs {
 };
 
 void RunName(CommandContext& ctx, const NameArgs& args) {
-  auto lib = Open(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto named = (*lib)->NamePerson(args.person, args.name);
   if (!named.ok()) return Fail(ctx, named.status());
@@ -182,7 +178,7 @@ void RunForget(CommandContext& ctx, const ForgetArgs& args) {
   if (args.person.empty() == !args.all) {
     return Fail(ctx, Status::InvalidArgument("give --person NAME or --all"));
   }
-  auto lib = Open(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto report = args.all ? (*lib)->ForgetAllFaces() : (*lib)->ForgetPerson(args.person);
   if (!report.ok()) return Fail(ctx, report.status());

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "alike/library.h"
+#include "cli/copies_command.h"
 #include "cli/progress.h"
 #include "server/library_json.h"
 #include "util/text.h"
@@ -25,10 +26,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void OnInterrupt(int) {
   g_interrupted.store(true);
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once (nothing is lost)
-}
-
-Result<std::unique_ptr<Library>> OpenLibrary(const CommandContext& ctx) {
-  return Library::Open(ctx.LibraryDir(), {});
 }
 
 // ---- init
@@ -90,7 +87,7 @@ const char* EventName(IndexEvent::Kind kind) {
 }
 
 void RunIndex(CommandContext& ctx, const IndexArgs& args) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   g_interrupted = false;
   auto previous = std::signal(SIGINT, OnInterrupt);
@@ -173,13 +170,19 @@ struct SearchArgs {
   size_t k = 10;
   std::string filter;
   std::optional<float> min_score;
+  bool copies = false;
+  float min_confidence = CopySearchOptions{}.min_confidence;
 };
 
 void RunSearch(CommandContext& ctx, const SearchArgs& args) {
   if (args.image.empty() == !args.id) {
     return Fail(ctx, Status::InvalidArgument("give a query IMAGE or --id, not both"));
   }
-  auto lib = OpenLibrary(ctx);
+  if (args.copies) {
+    return RunCopySearch(ctx, args.image, args.id,
+                         {.k = args.k, .min_confidence = args.min_confidence});
+  }
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   ImageSearchOptions options{
       .by = args.by, .k = args.k, .filter = args.filter, .min_score = args.min_score};
@@ -215,7 +218,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
 // ---- rm
 
 void RunRemove(CommandContext& ctx, const std::vector<std::string>& paths) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto removed = (*lib)->Remove(paths);
   if (!removed.ok()) return Fail(ctx, removed.status());
@@ -280,7 +283,7 @@ void PrintDetails(const CommandContext& ctx, const ImageDetails& d) {
 }
 
 void RunShow(CommandContext& ctx, const ImageRef& ref) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto id = Resolve(**lib, ref);
   if (!id.ok()) return Fail(ctx, id.status());
@@ -295,7 +298,7 @@ struct TagArgs {
 };
 
 void RunTag(CommandContext& ctx, const TagArgs& args) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto id = Resolve(**lib, args.image);
   if (!id.ok()) return Fail(ctx, id.status());
@@ -314,7 +317,7 @@ void RunTag(CommandContext& ctx, const TagArgs& args) {
 // ---- snapshot
 
 void RunSnapshot(CommandContext& ctx, const std::string& dest) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   Status s = (*lib)->Snapshot(dest);
   if (!s.ok()) return Fail(ctx, s);
@@ -324,7 +327,7 @@ void RunSnapshot(CommandContext& ctx, const std::string& dest) {
 // ---- info
 
 void RunInfo(CommandContext& ctx) {
-  auto lib = OpenLibrary(ctx);
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto info = (*lib)->Info();
   if (!info.ok()) return Fail(ctx, info.status());
@@ -421,6 +424,14 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   search->add_option("--filter", search_args->filter,
                      R"(JSON filter on image fields, e.g. '{"year": {"$gte": 2020}}')");
   search->add_option("--min-score", search_args->min_score, "Drop results below this score");
+  search->add_flag("--copies", search_args->copies,
+                   "Find copies (resized, recompressed, cropped, turned, mirrored, bordered, "
+                   "overlaid) instead of similar pictures; needs the pdq or cnn space");
+  search
+      ->add_option("--min-confidence", search_args->min_confidence,
+                   "With --copies: drop copies below this confidence")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   search->callback([&ctx, search_args] { RunSearch(ctx, *search_args); });
 
   auto rm_paths = std::make_shared<std::vector<std::string>>();

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "cli/copies_command.h"
 #include "cli/eval_command.h"
 #include "cli/faces_command.h"
 #include "cli/library_commands.h"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
   alike::cli::AddLibraryCommands(app, ctx);
   alike::cli::AddFacesCommand(app, ctx);
+  alike::cli::AddDupsCommand(app, ctx);
   alike::cli::AddVectorsCommand(app, ctx);
   alike::cli::AddModelsCommand(app, ctx);
   alike::cli::AddEvalCommand(app, ctx);

@@ -58,7 +58,7 @@ class StopOnSignal {
 };
 
 void RunServe(CommandContext& ctx, const server::ServerOptions& options) {
-  auto lib = Library::Open(ctx.LibraryDir(), {});
+  auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto server = server::Server::Create(**lib, options);
   if (!server.ok()) return Fail(ctx, server.status());

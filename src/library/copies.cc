@@ -195,12 +195,12 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
     if (candidate.ok()) {
       auto features = verifier.Describe(candidate->bgr);
       if (!features.ok()) return features.status();
-      bool flip = false;
+      // Both ways round, keeping the better: a picture's mirror image can scrape past the
+      // verifier with a few chance matches where the true orientation has hundreds.
       search::CopyMatch m = verifier.Verify(*upright, *features);
-      if (!m.is_copy) {
-        m = verifier.Verify(*mirrored, *features);
-        flip = true;
-      }
+      const search::CopyMatch m_flipped = verifier.Verify(*mirrored, *features);
+      const bool flip = m_flipped.is_copy && (!m.is_copy || m_flipped.inliers > m.inliers);
+      if (flip) m = m_flipped;
       if (m.is_copy) {
         hit.inliers = m.inliers;
         hit.mirrored = flip;
