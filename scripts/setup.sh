@@ -185,6 +185,7 @@ install_face_models
 # tests/web/package-lock.json. Installed only when missing or of another version, so that a
 # provisioned machine needs no registry.
 web_tests="$root/tests/web"
+command -v node >/dev/null || { echo "setup: node is needed (package nodejs)" >&2; exit 1; }
 want_playwright="$(node -p "require('$web_tests/package-lock.json').packages['node_modules/playwright-core'].version")"
 have_playwright="$(node -p "require('$web_tests/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
 if [ "$have_playwright" != "$want_playwright" ]; then

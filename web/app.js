@@ -37,7 +37,7 @@ async function api(path, options = {}) {
       const body = await res.json().catch(() => null);
       if (body && body.error && body.error.message) message = body.error.message;
     }
-    if (res.status === 401) message += ' — enter an API key (top right).';
+    if (res.status === 401) message += ' — enter one under "API key" at the top.';
     throw new ApiError(message);
   }
   return type.includes('json') ? res.json() : res.blob();

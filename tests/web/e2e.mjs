@@ -11,6 +11,7 @@
 // (where screenshots go; default: web-evidence beside the binary), CHROMIUM (/usr/bin/chromium).
 // Exits 77 (CTest's SKIP_RETURN_CODE) when chromium, node_modules or the photos are absent.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,8 +90,8 @@ fs.mkdirSync(path.join(roots, 'more'), { recursive: true });
 for (const p of photos('rose', PER_CLASS, 3)) fs.copyFileSync(p, path.join(roots, 'more', path.basename(p)));
 fs.writeFileSync(path.join(work, 'not-a-picture.jpg'), 'this is text, not a JPEG');
 
-function startServer() {
-  const server = spawn(binary, ['--db', db, 'serve', '--port', '0', '--roots', roots],
+function startServer(extra = []) {
+  const server = spawn(binary, ['--db', db, 'serve', '--port', '0', '--roots', roots, ...extra],
                        { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -113,8 +114,13 @@ const classOf = (p) => path.basename(path.dirname(p));
 
 // ---- The browser ---------------------------------------------------------------------------
 
+function stopServer(server) {
+  server.kill('SIGTERM');
+  return new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+}
+
 fs.mkdirSync(evidence, { recursive: true });
-const { server, base } = await startServer();
+let { server, base } = await startServer();
 const browser = await chromium.launch({
   executablePath: chromiumPath,
   headless: true,
@@ -126,7 +132,7 @@ const browser = await chromium.launch({
 // Every request the page makes must go to the server itself.
 const foreign = [];
 const pageErrors = [];
-async function openPage(viewport) {
+async function openPage(viewport, waitForStats = true) {
   const page = await browser.newPage({ viewport });
   page.setDefaultTimeout(30000);
   page.on('request', (r) => {
@@ -135,7 +141,9 @@ async function openPage(viewport) {
   });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(base + '/');
-  await page.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
+  if (waitForStats) {
+    await page.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
+  }
   return page;
 }
 
@@ -155,6 +163,24 @@ async function uploadAndWait(page, file) {
     return /results for|Nothing found|failed/.test(c);
   });
   return caption.textContent();
+}
+
+// Hands the page a photo as a paste (Ctrl+V) or a drop, the way the browser would, and waits for
+// the search it starts.
+async function pasteOrDrop(page, how, file) {
+  await page.$eval('#results-caption', (c) => { c.textContent = ''; });
+  await page.evaluate(({ how, b64, name }) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+    const event = how === 'paste'
+      ? new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+      : new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+    (how === 'paste' ? document : document.querySelector('#drop')).dispatchEvent(event);
+  }, { how, b64: fs.readFileSync(file).toString('base64'), name: path.basename(file) });
+  await page.waitForFunction(() => /results for|Nothing found|failed/.test(
+      document.querySelector('#results-caption').textContent));
+  return hits(page);
 }
 
 try {
@@ -204,6 +230,16 @@ try {
   check(second.map((h) => h.id).join() !== first.map((h) => h.id).join(), 'the grid changes');
   await page.screenshot({ path: path.join(evidence, 'browse.png'), fullPage: true });
 
+  // Paste and drag-and-drop search too.
+  const sunflower = photos('sunflower', 4, 1)[0];
+  const pasted = await pasteOrDrop(page, 'paste', sunflower);
+  check(pasted.length > 0 && pasted[0].path === sunflower, 'a pasted picture is searched',
+        pasted[0] && pasted[0].path);
+  const daisy = photos('daisy', 6, 1)[0];
+  const dropped = await pasteOrDrop(page, 'drop', daisy);
+  check(dropped.length > 0 && dropped[0].path === daisy, 'a dropped picture is searched',
+        dropped[0] && dropped[0].path);
+
   // The keyboard reaches the results: focus one and press Enter.
   await page.focus(`#grid li:nth-child(2) button`);
   const keyed = await page.getAttribute('#grid li:nth-child(2)', 'data-id');
@@ -249,14 +285,40 @@ try {
   await phone.screenshot({ path: path.join(evidence, 'phone.png'), fullPage: true });
   await phone.close();
 
+  // With API keys: the page asks for one, then sends it (thumbnails included, which an <img>
+  // alone could not authorise).
+  await stopServer(server);
+  const key = 'e2e-' + crypto.randomBytes(16).toString('hex');
+  const keys = path.join(work, 'keys.txt');
+  fs.writeFileSync(keys, `${crypto.createHash('sha256').update(key).digest('hex')} read e2e\n`);
+  ({ server, base } = await startServer(['--keys', keys]));
+  const locked = await openPage({ width: 1280, height: 900 }, false);
+  await locked.waitForSelector('#error:not([hidden])');
+  const asked = await locked.textContent('#error-text');
+  check(/API key/.test(asked), 'without a key the page says one is needed', asked);
+  await locked.click('#key-panel summary');
+  await locked.fill('#api-key', key);
+  await locked.click('#key-form button[type=submit]');
+  await locked.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
+  check(true, 'with the key the library loads');
+  await uploadAndWait(locked, query);
+  const withKey = await hits(locked);
+  check(withKey.length > 0 && withKey[0].path === query, 'searching works with the key');
+  await locked.waitForFunction(() => [...document.querySelectorAll('#grid img')].slice(0, 6)
+      .every((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')));
+  check(true, 'thumbnails load with the key');
+  check(await locked.evaluate(() => localStorage.getItem('alike.apiKey')) === key,
+        'the key is kept in the browser');
+  await locked.screenshot({ path: path.join(evidence, 'with-key.png'), fullPage: true });
+  await locked.close();
+
   check(foreign.length === 0, 'the page fetches nothing from elsewhere', foreign.join(' '));
   check(pageErrors.length === 0, 'no script errors', pageErrors.join('; '));
 } catch (e) {
   check(false, 'the run finished', e.stack || String(e));
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+  await stopServer(server);
   fs.rmSync(work, { recursive: true, force: true });
 }
 
