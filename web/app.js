@@ -217,7 +217,7 @@ function hitItem(hit) {
   const li = document.createElement('li');
   li.dataset.id = hit.id;
   li.dataset.path = path;
-  li.dataset.score = hit.score;
+  if (typeof hit.score === 'number') li.dataset.score = hit.score;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'hit';
