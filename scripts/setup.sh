@@ -44,7 +44,7 @@ packages=(
   dataset-fashion-mnist
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
-  libdlib-dev nodejs npm
+  libdlib-dev nodejs npm chromium
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
@@ -180,6 +180,18 @@ for m in "${models[@]}"; do
   install_model "$name" "$size" "$sum" "$url"
 done
 install_face_models
+
+# The web page's browser test drives Debian's chromium with playwright-core, pinned by
+# tests/web/package-lock.json. Installed only when missing or of another version, so that a
+# provisioned machine needs no registry.
+web_tests="$root/tests/web"
+command -v node >/dev/null || { echo "setup: node is needed (package nodejs)" >&2; exit 1; }
+want_playwright="$(node -p "require('$web_tests/package-lock.json').packages['node_modules/playwright-core'].version")"
+have_playwright="$(node -p "require('$web_tests/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
+if [ "$have_playwright" != "$want_playwright" ]; then
+  echo "setup: installing playwright-core $want_playwright into tests/web/node_modules"
+  (cd "$web_tests" && npm ci --no-audit --no-fund --silent)
+fi
 
 if [ "$do_build" = 1 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -93,7 +93,9 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--insecure", options->insecure_open,
                 "Allow a non-loopback --bind without --keys (anyone reaching it may write)");
   cmd->add_option("--cors", options->cors_origin, "Allow browser pages from this origin");
-  cmd->add_option("--web", options->web_dir, "Folder served at / (default: the built-in page)");
+  cmd->add_option("--web", options->web_dir,
+                  "Folder served at / instead of the built-in page (to work on web/ without "
+                  "rebuilding)");
   cmd->add_option("--uploads", options->uploads_dir,
                   "Where uploaded pictures are kept (default: LIBRARY/uploads)");
   cmd->add_option("--max-body", options->max_body_bytes, "Largest request body in bytes")

@@ -14,6 +14,7 @@
 #include "server/roots.h"
 #include "server/router.h"
 #include "server/upload_store.h"
+#include "server/web_assets.h"
 #include "server/write_gate.h"
 
 namespace alike::server {
@@ -52,8 +53,7 @@ class ServerImpl : public Server {
     AddSystemRoutes(router_, api_);
     AddImageRoutes(router_, api_);
     AddCollectionRoutes(router_, api_);
-    std::string web = options.web_dir.empty() ? ALIKE_DEFAULT_WEB_DIR : options.web_dir;
-    if (std::filesystem::is_directory(web)) http_.set_mount_point("/", web);
+    ServeWebPage(http_, options.web_dir);
   }
 
   Result<int> Bind() override {
@@ -127,6 +127,9 @@ Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOpt
         "refusing to serve " + options.bind +
         " without API keys: anyone who can reach it could change the library (give --keys, "
         "or --insecure to do it anyway)");
+  }
+  if (!options.web_dir.empty() && !std::filesystem::is_directory(options.web_dir)) {
+    return Status::InvalidArgument("--web " + options.web_dir + " is not a folder");
   }
   auto roots = Roots::Make(options.roots);
   if (!roots.ok()) return roots.status();

@@ -35,7 +35,7 @@ struct ServerOptions {
   std::string keys_file;       // empty: no keys (loopback only)
   bool insecure_open = false;  // allow a non-loopback address without keys
   std::string cors_origin;     // empty: no CORS
-  std::string web_dir;         // served at /; empty: the source tree's web/ if it exists
+  std::string web_dir;         // served at /; empty: the page built into the binary
   std::string uploads_dir;     // empty: <library>/uploads
   uint64_t max_body_bytes = uint64_t{32} << 20;
   uint64_t max_pixels = 40'000'000;  // per uploaded or indexed picture

@@ -113,6 +113,25 @@ TEST_F(ServerApiTest, ServesTheWebFolderAtTheRoot) {
   EXPECT_EQ(client->Get("/healthz")->status, 200);
 }
 
+// Without --web the page compiled into the binary is served (tests/web/e2e.mjs drives it).
+TEST_F(ServerApiTest, ServesTheBuiltInPageByDefault) {
+  auto server = Start();
+  auto client = server->Client();
+  const std::map<std::string, std::string> types = {{"/", "text/html; charset=utf-8"},
+                                                    {"/index.html", "text/html; charset=utf-8"},
+                                                    {"/app.js", "text/javascript; charset=utf-8"},
+                                                    {"/style.css", "text/css; charset=utf-8"}};
+  for (const auto& [route, type] : types) {
+    auto got = client->Get(route);
+    ASSERT_TRUE(got) << route;
+    EXPECT_EQ(got->status, 200) << route;
+    EXPECT_EQ(got->get_header_value("Content-Type"), type) << route;
+    const std::string file = route == "/" ? "index.html" : route.substr(1);
+    EXPECT_EQ(got->body, Slurp(std::string(ALIKE_SOURCE_DIR) + "/web/" + file)) << route;
+  }
+  EXPECT_EQ(client->Get("/nothing.html")->status, 404);
+}
+
 TEST_F(ServerApiTest, SearchByUploadRawAndMultipartFindsThePictureFirst) {
   const uint64_t id = IdOf("rose1.jpg");
   auto server = Start();

@@ -1,0 +1,327 @@
+// The web page end to end, in a real browser: the real `alike serve` over a fresh library of 30
+// flower photos (10 daisies, roses and sunflowers from the shared set), Debian's chromium driven
+// by playwright-core. It searches by uploading a photo, checks that the photo finds itself first
+// and mostly its own kind, browses by clicking a result, adds pictures through the indexing panel,
+// shows an API error, checks the page at phone width, and that nothing is fetched from anywhere
+// but the server. Screenshots are saved as evidence.
+//
+//   node tests/web/e2e.mjs path/to/alike
+//
+// Environment: ALIKE_SHARED_DIR (default: ../shared beside the checkout), ALIKE_WEB_EVIDENCE
+// (where screenshots go; default: web-evidence beside the binary), CHROMIUM (/usr/bin/chromium).
+// Exits 77 (CTest's SKIP_RETURN_CODE) when chromium, node_modules or the photos are absent.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const SKIP = 77;
+const CLASSES = ['daisy', 'rose', 'sunflower'];
+const PER_CLASS = 10;
+
+function skip(why) {
+  console.log(`SKIP: ${why}`);
+  process.exit(SKIP);
+}
+
+const binary = path.resolve(process.argv[2] || path.join(repo, 'build/alike'));
+const shared = process.env.ALIKE_SHARED_DIR || path.resolve(repo, '../shared');
+const flowers = path.join(shared, 'data/categories/flowers/flowers');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const evidence = process.env.ALIKE_WEB_EVIDENCE || path.join(path.dirname(binary), 'web-evidence');
+
+if (!fs.existsSync(binary)) skip(`no alike binary at ${binary}`);
+if (!fs.existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath} (apt-get install chromium)`);
+if (!CLASSES.every((c) => fs.existsSync(path.join(flowers, c)))) {
+  skip(`shared photos absent: ${flowers}`);
+}
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  skip('playwright-core is not installed (cd tests/web && npm ci; scripts/setup.sh does it)');
+}
+
+// ---- Checks --------------------------------------------------------------------------------
+
+let passed = 0;
+const failures = [];
+function check(ok, what, detail = '') {
+  if (ok) {
+    passed++;
+    console.log(`ok   ${what}`);
+  } else {
+    failures.push(what);
+    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+// ---- The library and the server ------------------------------------------------------------
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alike-web-e2e-'));
+const db = path.join(work, 'db');
+const roots = path.join(work, 'roots');
+
+function photos(cls, from, count) {
+  const names = fs.readdirSync(path.join(flowers, cls)).filter((n) => /\.jpe?g$/i.test(n)).sort();
+  return names.slice(from, from + count).map((n) => path.join(flowers, cls, n));
+}
+
+function alike(...args) {
+  const r = spawnSync(binary, ['--db', db, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`alike ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+// The CNN tells flowers apart far better than colour does; colour keeps the test running where
+// the model weights are not installed.
+const modelDir = process.env.ALIKE_MODELS || path.join(repo, 'models');
+const embedder = fs.existsSync(path.join(modelDir, 'tf2_mobilenet_v2_1.0_224_ptq.tflite'))
+  ? 'cnn' : 'color';
+const library = CLASSES.flatMap((c) => photos(c, 0, PER_CLASS));
+alike('init', '--embedders', embedder);
+alike('index', '-q', ...library);
+// Three more photos, for the indexing panel to add by server-side path.
+fs.mkdirSync(path.join(roots, 'more'), { recursive: true });
+for (const p of photos('rose', PER_CLASS, 3)) fs.copyFileSync(p, path.join(roots, 'more', path.basename(p)));
+fs.writeFileSync(path.join(work, 'not-a-picture.jpg'), 'this is text, not a JPEG');
+
+function startServer(extra = []) {
+  const server = spawn(binary, ['--db', db, 'serve', '--port', '0', '--roots', roots, ...extra],
+                       { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 30000);
+    const read = (chunk) => {
+      output += chunk;
+      const m = output.match(/on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ server, base: m[1] });
+      }
+    };
+    server.stdout.on('data', read);
+    server.stderr.on('data', read);
+    server.on('exit', (code) => reject(new Error(`the server exited (${code}): ${output}`)));
+  });
+}
+
+const classOf = (p) => path.basename(path.dirname(p));
+
+// ---- The browser ---------------------------------------------------------------------------
+
+function stopServer(server) {
+  server.kill('SIGTERM');
+  return new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+}
+
+fs.mkdirSync(evidence, { recursive: true });
+let { server, base } = await startServer();
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  // Without the networking flags Chromium keeps calling home, which a closed network makes slow.
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+// Every request the page makes must go to the server itself.
+const foreign = [];
+const pageErrors = [];
+async function openPage(viewport, waitForStats = true) {
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(30000);
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(base) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(base + '/');
+  if (waitForStats) {
+    await page.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
+  }
+  return page;
+}
+
+// The results grid as the page shows it.
+function hits(page) {
+  return page.$$eval('#grid li', (items) => items.map((li) => ({
+    id: li.dataset.id, path: li.dataset.path, score: Number(li.dataset.score),
+  })));
+}
+
+async function uploadAndWait(page, file) {
+  const caption = page.locator('#results-caption');
+  await page.$eval('#results-caption', (c) => { c.textContent = ''; });
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => {
+    const c = document.querySelector('#results-caption').textContent;
+    return /results for|Nothing found|failed/.test(c);
+  });
+  return caption.textContent();
+}
+
+// Hands the page a photo as a paste (Ctrl+V) or a drop, the way the browser would, and waits for
+// the search it starts.
+async function pasteOrDrop(page, how, file) {
+  await page.$eval('#results-caption', (c) => { c.textContent = ''; });
+  await page.evaluate(({ how, b64, name }) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+    const event = how === 'paste'
+      ? new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+      : new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+    (how === 'paste' ? document : document.querySelector('#drop')).dispatchEvent(event);
+  }, { how, b64: fs.readFileSync(file).toString('base64'), name: path.basename(file) });
+  await page.waitForFunction(() => /results for|Nothing found|failed/.test(
+      document.querySelector('#results-caption').textContent));
+  return hits(page);
+}
+
+try {
+  const page = await openPage({ width: 1280, height: 900 });
+  const stats = await page.textContent('#stats');
+  check(stats.includes(`${library.length} images`), 'the stats show the library', stats);
+  const spaces = await page.$$eval('#by option', (o) => o.map((x) => x.value));
+  check(spaces.includes(embedder), `the space list offers ${embedder}`, spaces.join(','));
+
+  // Copy and face search are offered exactly when the API has routes for them.
+  const doc = await (await fetch(base + '/openapi.json')).json();
+  for (const [mode, word] of [['copies', 'cop'], ['faces', 'face']]) {
+    const hasRoute = Object.keys(doc.paths).some((p) => p.includes(word));
+    const disabled = await page.isDisabled(`input[name=mode][value=${mode}]`);
+    check(disabled === !hasRoute, `${mode} is ${hasRoute ? 'offered' : 'greyed out'}`);
+  }
+
+  // Search by uploading one of the library's roses.
+  const query = photos('rose', 2, 1)[0];
+  const caption = await uploadAndWait(page, query);
+  const first = await hits(page);
+  check(first.length >= 10, 'an upload shows results', `${caption}; ${first.length} results`);
+  check(first[0] && first[0].path === query, 'the uploaded photo finds itself first',
+        first[0] && first[0].path);
+  check(first[0] && first[0].score > 0.99, 'with a score of about 1', first[0] && first[0].score);
+  const top = first.slice(1, 6);
+  const same = top.filter((h) => classOf(h.path) === classOf(query)).length;
+  check(same >= 3, 'most of the top results are roses too',
+        top.map((h) => classOf(h.path)).join(','));
+  await page.waitForFunction(() => [...document.querySelectorAll('#grid img')].slice(0, 6)
+      .every((img) => img.complete && img.naturalWidth > 0));
+  check(true, 'the thumbnails load');
+  check(await page.isVisible('#query-img'), 'the query picture is shown');
+  await page.screenshot({ path: path.join(evidence, 'search.png'), fullPage: true });
+
+  // Click a result (not the query itself): the grid becomes that image's neighbours.
+  const picked = first[1];
+  await page.click(`#grid li[data-id="${picked.id}"] button`);
+  await page.waitForFunction((id) => {
+    const li = document.querySelector('#grid li');
+    return li && li.dataset.id !== id && /results for/.test(
+        document.querySelector('#results-caption').textContent);
+  }, first[0].id);
+  const second = await hits(page);
+  check(second.length > 0 && !second.some((h) => h.id === picked.id),
+        'clicking a result searches from it (it is not among its own neighbours)');
+  check(second.map((h) => h.id).join() !== first.map((h) => h.id).join(), 'the grid changes');
+  await page.screenshot({ path: path.join(evidence, 'browse.png'), fullPage: true });
+
+  // Paste and drag-and-drop search too.
+  const sunflower = photos('sunflower', 4, 1)[0];
+  const pasted = await pasteOrDrop(page, 'paste', sunflower);
+  check(pasted.length > 0 && pasted[0].path === sunflower, 'a pasted picture is searched',
+        pasted[0] && pasted[0].path);
+  const daisy = photos('daisy', 6, 1)[0];
+  const dropped = await pasteOrDrop(page, 'drop', daisy);
+  check(dropped.length > 0 && dropped[0].path === daisy, 'a dropped picture is searched',
+        dropped[0] && dropped[0].path);
+
+  // The keyboard reaches the results: focus one and press Enter.
+  await page.focus(`#grid li:nth-child(2) button`);
+  const keyed = await page.getAttribute('#grid li:nth-child(2)', 'data-id');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((id) => !document.querySelector(`#grid li[data-id="${id}"]`) &&
+      document.querySelectorAll('#grid li').length > 0, keyed);
+  check(true, 'Enter on a focused result searches from it');
+
+  // An API error is shown with the API's message.
+  await uploadAndWait(page, path.join(work, 'not-a-picture.jpg'));
+  const error = (await page.textContent('#error-text')) || '';
+  check(await page.isVisible('#error') && error.length > 10 && !/^\d{3} /.test(error),
+        "a bad picture shows the API's error message", error);
+  await page.click('#error-close');
+
+  // The indexing panel adds a server-side folder under --roots.
+  await page.fill('#index-paths', 'more');
+  await page.click('#index-form button[type=submit]');
+  await page.waitForFunction(() => /indexed/.test(document.querySelector('#index-status').textContent));
+  const status = await page.textContent('#index-status');
+  check(/^3 indexed/.test(status), 'indexing a folder by path reports its counts', status);
+  await page.waitForFunction((n) => document.querySelector('#stats').textContent.includes(`${n} images`),
+                             library.length + 3);
+  check(true, 'the stats count the new pictures');
+  await page.fill('#index-paths', '/etc');
+  await page.click('#index-form button[type=submit]');
+  await page.waitForSelector('#error:not([hidden])');
+  check(true, 'a path outside the roots is refused with a message',
+        await page.textContent('#error-text'));
+  await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
+  await page.close();
+
+  // At phone width: results, and nothing wider than the screen.
+  const phone = await openPage({ width: 390, height: 844 });
+  await uploadAndWait(phone, query);
+  const phoneHits = await hits(phone);
+  check(phoneHits.length > 0 && phoneHits[0].path === query, 'the search works at phone width');
+  const widths = await phone.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  check(widths.scroll <= widths.client, 'no horizontal scrolling at 390 px',
+        `${widths.scroll} > ${widths.client}`);
+  await phone.screenshot({ path: path.join(evidence, 'phone.png'), fullPage: true });
+  await phone.close();
+
+  // With API keys: the page asks for one, then sends it (thumbnails included, which an <img>
+  // alone could not authorise).
+  await stopServer(server);
+  const key = 'e2e-' + crypto.randomBytes(16).toString('hex');
+  const keys = path.join(work, 'keys.txt');
+  fs.writeFileSync(keys, `${crypto.createHash('sha256').update(key).digest('hex')} read e2e\n`);
+  ({ server, base } = await startServer(['--keys', keys]));
+  const locked = await openPage({ width: 1280, height: 900 }, false);
+  await locked.waitForSelector('#error:not([hidden])');
+  const asked = await locked.textContent('#error-text');
+  check(/API key/.test(asked), 'without a key the page says one is needed', asked);
+  await locked.click('#key-panel summary');
+  await locked.fill('#api-key', key);
+  await locked.click('#key-form button[type=submit]');
+  await locked.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
+  check(true, 'with the key the library loads');
+  await uploadAndWait(locked, query);
+  const withKey = await hits(locked);
+  check(withKey.length > 0 && withKey[0].path === query, 'searching works with the key');
+  await locked.waitForFunction(() => [...document.querySelectorAll('#grid img')].slice(0, 6)
+      .every((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')));
+  check(true, 'thumbnails load with the key');
+  check(await locked.evaluate(() => localStorage.getItem('alike.apiKey')) === key,
+        'the key is kept in the browser');
+  await locked.screenshot({ path: path.join(evidence, 'with-key.png'), fullPage: true });
+  await locked.close();
+
+  check(foreign.length === 0, 'the page fetches nothing from elsewhere', foreign.join(' '));
+  check(pageErrors.length === 0, 'no script errors', pageErrors.join('; '));
+} catch (e) {
+  check(false, 'the run finished', e.stack || String(e));
+} finally {
+  await browser.close();
+  await stopServer(server);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+console.log(`screenshots in ${evidence}`);
+console.log(`web e2e: ${passed} passed, ${failures.length} failed`);
+process.exit(failures.length ? 1 : 0);
