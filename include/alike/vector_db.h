@@ -114,8 +114,11 @@ struct CollectionInfo {
   CollectionOptions options;
   uint64_t count = 0;         // live records
   uint64_t deleted = 0;       // tombstones not yet compacted
-  uint64_t memory_bytes = 0;  // vectors + index + payloads, approximate
-  uint64_t disk_bytes = 0;    // checkpoint + log
+  uint64_t memory_bytes = 0;  // vectors + index + payloads in memory, approximate
+  // sq8: float vectors memory-mapped from the checkpoint, not in memory_bytes: the OS pages in
+  // only what reads touch (re-ranking, Get) and may drop those pages again at any time.
+  uint64_t mapped_bytes = 0;
+  uint64_t disk_bytes = 0;  // checkpoint + log
   uint64_t log_bytes = 0;
 };
 

@@ -14,7 +14,10 @@
 // Search: every live code passing the filter gets an approximate distance to the float query
 // (a dot product of per-query int16 weights with the codes; sq8_index.cc derives it), the best
 // max(4k, 40) are re-ranked with the table's exact distance, and the best k of those returned.
-// Memory: one byte per dimension (rounded up to 16) per slot, plus 4 bytes per slot for L2.
+// Memory: one byte per dimension (rounded up to 16) per slot, plus 4 bytes per slot for L2. The
+// floats are the table's: a collection of this kind maps its checkpointed ones from disk (see
+// VectorTable::MapSlots), so the scan runs on memory alone and only the re-rank (max(4k, 40)
+// vectors per query) reads floats, paging in those not yet resident.
 //
 // Retraining, kept simple: the ranges are retrained, and every live vector re-encoded, when the
 // Add()s since the last training reach 3x the number of live vectors then (without removals, the

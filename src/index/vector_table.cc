@@ -5,21 +5,59 @@
 
 namespace alike::index {
 
+VectorTable::Buffer VectorTable::Allocate(size_t slots) const {
+  size_t bytes = slots * code_size_;
+  bytes = std::max<size_t>((bytes + 63) / 64 * 64, 64);  // aligned_alloc wants a multiple of 64
+  auto* fresh = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
+  if (fresh == nullptr) throw std::bad_alloc();
+  std::memset(fresh, 0, bytes);
+  return Buffer(fresh);
+}
+
 void VectorTable::Reserve(size_t slots) {
   if (slots <= capacity_) return;
   // Grow geometrically so that a stream of single inserts costs amortised O(1) copies, but by
   // 1/8 rather than 1/2: the table is most of a collection's memory, and a 1.5x step left up to
   // 50% of it unused (1.43x the ideal size measured at 100k x 512). Each code is copied about
   // eight times over the table's growth instead of twice, which memcpy does at memory speed.
-  size_t new_capacity = std::max({slots, capacity_ + capacity_ / 8, size_t{64}});
-  size_t bytes = new_capacity * code_size_;
-  bytes = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
-  auto* fresh = static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
-  if (fresh == nullptr) throw std::bad_alloc();
-  if (capacity_ > 0) std::memcpy(fresh, data_.get(), capacity_ * code_size_);
-  std::memset(fresh + capacity_ * code_size_, 0, bytes - capacity_ * code_size_);
-  data_.reset(fresh);
+  const size_t in_memory = capacity_ - mapped_slots_;
+  const size_t new_capacity = std::max({slots, capacity_ + in_memory / 8, mapped_slots_ + 64});
+  Buffer fresh = Allocate(new_capacity - mapped_slots_);
+  if (in_memory > 0) std::memcpy(fresh.get(), memory_.get(), in_memory * code_size_);
+  memory_ = std::move(fresh);
   capacity_ = new_capacity;
+}
+
+void VectorTable::Set(uint32_t slot, const void* code) {
+  if (slot >= mapped_slots_) {
+    std::memcpy(mutable_code(slot), code, code_size_);
+    return;
+  }
+  Buffer& copy = overlay_[slot];
+  if (!copy) copy = Allocate(1);
+  std::memcpy(copy.get(), code, code_size_);
+}
+
+const uint8_t* VectorTable::MappedCode(uint32_t slot) const {
+  if (!overlay_.empty()) {
+    auto it = overlay_.find(slot);
+    if (it != overlay_.end()) return it->second.get();
+  }
+  return map_->data() + size_t{slot} * code_size_;
+}
+
+void VectorTable::MapSlots(std::unique_ptr<MappedFile> map, size_t slots) {
+  memory_.reset();
+  overlay_.clear();
+  map_ = std::move(map);
+  mapped_slots_ = slots;
+  capacity_ = slots;
+}
+
+size_t VectorTable::MemoryBytes() const {
+  // An unordered_map node holds the key, the pointer and a next pointer; 64 bytes of code each.
+  const size_t overlay_entry = 3 * sizeof(void*) + std::max<size_t>(code_size_, 64);
+  return (capacity_ - mapped_slots_) * code_size_ + overlay_.size() * overlay_entry;
 }
 
 }  // namespace alike::index

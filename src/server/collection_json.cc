@@ -36,6 +36,7 @@ json CollectionInfoJson(const CollectionInfo& info) {
           {"count", info.count},
           {"deleted", info.deleted},
           {"memory_bytes", info.memory_bytes},
+          {"mapped_bytes", info.mapped_bytes},
           {"disk_bytes", info.disk_bytes},
           {"log_bytes", info.log_bytes}};
 }

@@ -48,7 +48,7 @@ const char* OpenApiDocument() {
         "name": {"type": "string"}, "dimension": {"type": "integer"}, "metric": {"type": "string", "enum": ["l2", "ip", "cosine", "hamming"]},
         "index": {"type": "string", "enum": ["flat", "hnsw", "sq8"]}, "hnsw": {"type": "object"},
         "count": {"type": "integer"}, "deleted": {"type": "integer"}, "memory_bytes": {"type": "integer"},
-        "disk_bytes": {"type": "integer"}, "log_bytes": {"type": "integer"}}},
+        "mapped_bytes": {"type": "integer"}, "disk_bytes": {"type": "integer"}, "log_bytes": {"type": "integer"}}},
       "Record": {"type": "object", "required": ["id"], "properties": {
         "id": {"type": "integer"}, "vector": {"type": "array", "items": {"type": "number"}},
         "binary": {"type": "string", "description": "hex bytes, for hamming collections"}, "payload": {"type": "object"}}}

@@ -12,12 +12,16 @@
 #include "store/search_plan.h"
 #include "util/file.h"
 #include "util/json_depth.h"
+#include "util/mapped_file.h"
 
 namespace alike::store {
 namespace {
 
 constexpr char kCheckpointMagic[8] = {'A', 'L', 'I', 'K', 'E', 'C', 'K', 'P'};
-constexpr uint32_t kCheckpointVersion = 1;
+// Version 2 pads the code section to a 64-byte boundary, so that it can be memory-mapped with the
+// alignment the distance kernels assume; version 1 files are still read (into memory).
+constexpr uint32_t kCheckpointVersion = 2;
+constexpr size_t kCodeSectionAlignment = 64;
 constexpr size_t kMaxPayloadBytes = 1 << 20;
 constexpr int kMaxPayloadDepth = 64;
 // Below this many live records a filtered search counts matches exactly instead of sampling.
@@ -44,6 +48,25 @@ bool ParseWalName(const std::string& name, uint64_t* seq) {
   }
   *seq = std::stoull(digits);
   return true;
+}
+
+// Where a checkpoint of `version` with `slot_count` slots starts its code section: after the
+// header (magic, version, code size, log sequence, slot count), the states and the ids.
+uint64_t CodeSectionOffset(uint32_t version, uint32_t slot_count) {
+  const uint64_t end = sizeof(kCheckpointMagic) + 4 + 4 + 8 + 4 + uint64_t{slot_count} * 9;
+  if (version < 2) return end;
+  return (end + kCodeSectionAlignment - 1) / kCodeSectionAlignment * kCodeSectionAlignment;
+}
+
+// Reads (and so checksums) `size` bytes without keeping them.
+Status SkipBytes(ByteSource& source, uint64_t size) {
+  std::vector<char> chunk(std::min<uint64_t>(size, 1 << 20));
+  while (size > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, chunk.size()));
+    ALIKE_RETURN_IF_ERROR(source.Read(chunk.data(), n));
+    size -= n;
+  }
+  return Status::OK();
 }
 
 unsigned WorkerCount(const DatabaseOptions& options) {
@@ -211,7 +234,8 @@ Status StoredCollection::ReplayLog(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // Checkpoint file:
 //   "ALIKECKP" u32 version u32 code_size u64 wal_seq u32 slot_count
-//   slot_count x u8 state, slot_count x u64 id, slot_count x code
+//   slot_count x u8 state, slot_count x u64 id, zeros up to a multiple of 64 bytes (version 2),
+//   slot_count x code (zeros for free slots)
 //   for each live slot: string payload
 //   u64 free slot count, free slots as u32
 //   the index (VectorIndex::Save)
@@ -229,8 +253,15 @@ Status StoredCollection::WriteCheckpointFile(const std::string& path, uint64_t w
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(slot_count_));
   ALIKE_RETURN_IF_ERROR(sink.Write(slot_states_.data(), slot_count_));
   ALIKE_RETURN_IF_ERROR(sink.Write(slot_ids_.data(), size_t{slot_count_} * sizeof(uint64_t)));
-  if (slot_count_ > 0) {
-    ALIKE_RETURN_IF_ERROR(sink.Write(table_.code(0), size_t{slot_count_} * space_.code_size()));
+  const std::vector<uint8_t> zeros(std::max<size_t>(space_.code_size(), kCodeSectionAlignment));
+  const uint64_t header_end = CodeSectionOffset(1, slot_count_);
+  ALIKE_RETURN_IF_ERROR(
+      sink.Write(zeros.data(), CodeSectionOffset(kCheckpointVersion, slot_count_) - header_end));
+  // Slot by slot: the table may serve some slots from the previous checkpoint's map. A purged
+  // vector must not outlive its purge on disk, so free slots are written as zeros.
+  for (uint32_t s = 0; s < slot_count_; ++s) {
+    const bool free = slot_states_[s] == SlotState::kFree;
+    ALIKE_RETURN_IF_ERROR(sink.Write(free ? zeros.data() : table_.code(s), space_.code_size()));
   }
   for (uint32_t s = 0; s < slot_count_; ++s) {
     if (slot_states_[s] == SlotState::kLive)
@@ -272,11 +303,20 @@ Status StoredCollection::LoadCheckpoint(const std::string& path, uint64_t* wal_s
   slot_states_.resize(slot_count);
   slot_ids_.resize(slot_count);
   payloads_.assign(slot_count, nlohmann::json());
-  table_.Reserve(slot_count);
   ALIKE_RETURN_IF_ERROR(source.Read(slot_states_.data(), slot_count));
   ALIKE_RETURN_IF_ERROR(source.Read(slot_ids_.data(), size_t{slot_count} * sizeof(uint64_t)));
-  if (slot_count > 0) {
-    ALIKE_RETURN_IF_ERROR(source.Read(table_.mutable_code(0), size_t{slot_count} * code_size));
+  const uint64_t codes_at = CodeSectionOffset(version, slot_count);
+  ALIKE_RETURN_IF_ERROR(SkipBytes(source, codes_at - source.position()));
+  const uint64_t codes_size = uint64_t{slot_count} * code_size;
+  if (MapsVectors() && version >= 2) {
+    // Read through once for the checksum (the CRC at the end covers the codes too), then map.
+    ALIKE_RETURN_IF_ERROR(SkipBytes(source, codes_size));
+    auto map = MappedFile::Map(path, codes_at, codes_size);
+    if (!map.ok()) return map.status();
+    table_.MapSlots(std::move(*map), slot_count);
+  } else {
+    table_.Reserve(slot_count);
+    if (slot_count > 0) ALIKE_RETURN_IF_ERROR(source.Read(table_.mutable_code(0), codes_size));
   }
   id_to_slot_.clear();
   id_to_slot_.reserve(slot_count);
@@ -322,6 +362,7 @@ Status StoredCollection::CheckpointLocked() {
   const uint64_t next_seq = wal_seq_ + 1;
   auto next_wal = WalWriter::Open(WalPath(next_seq), db_options_.sync == SyncPolicy::kAlways);
   if (!next_wal.ok()) return next_wal.status();
+  const uint32_t slot_count = slot_count_;  // writers, the only ones to change it, are held
   {
     std::shared_lock lock(state_mutex_);  // searches go on; writers are held by write_mutex_
     ALIKE_RETURN_IF_ERROR(WriteCheckpointFile(dir_ + "/checkpoint.tmp", next_seq));
@@ -332,7 +373,17 @@ Status StoredCollection::CheckpointLocked() {
   wal_ = std::move(*next_wal);
   wal_seq_ = next_seq;
   ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(old_seq)));
-  return SyncDir(dir_);
+  ALIKE_RETURN_IF_ERROR(SyncDir(dir_));
+  if (!MapsVectors()) return Status::OK();
+  // The vectors written since the last checkpoint are in this one now: serve them from it and
+  // free their memory. Should mapping fail, the table goes on serving them as before.
+  auto map =
+      MappedFile::Map(dir_ + "/checkpoint", CodeSectionOffset(kCheckpointVersion, slot_count),
+                      uint64_t{slot_count} * space_.code_size());
+  if (!map.ok()) return map.status();
+  std::unique_lock lock(state_mutex_);
+  table_.MapSlots(std::move(*map), slot_count);
+  return Status::OK();
 }
 
 Status StoredCollection::Checkpoint() {
@@ -548,9 +599,7 @@ void StoredCollection::PurgeLocked() {
   for (uint32_t s = 0; s < slot_count_; ++s) {
     if (slot_states_[s] == SlotState::kRemoved) {
       slot_states_[s] = SlotState::kFree;
-      free_slots_.push_back(s);
-      // Checkpoints write every slot's code: a deleted vector must not outlive its purge there.
-      std::memset(table_.mutable_code(s), 0, space_.code_size());
+      free_slots_.push_back(s);  // the next checkpoint writes its code as zeros
     }
   }
   // Hand out low slots first, so the table stays dense.
@@ -790,6 +839,7 @@ CollectionInfo StoredCollection::Info() const {
     std::shared_lock lock(state_mutex_);
     info.count = live_count_;
     info.deleted = removed_count_;
+    info.mapped_bytes = table_.MappedBytes();
     info.memory_bytes = table_.MemoryBytes() + index_->MemoryBytes() +
                         slot_states_.capacity() * (sizeof(SlotState) + sizeof(uint64_t)) +
                         payloads_.capacity() * sizeof(nlohmann::json) + id_to_slot_.size() * 32;

@@ -12,6 +12,16 @@
 // Recovery replays every log whose sequence is >= the checkpoint's, so a crash between any two
 // steps loses nothing and replays nothing twice.
 //
+// Vectors of sq8 collections live on disk: the sq8 index keeps its 8-bit codes in memory, and
+// the float vectors (for its exact re-rank, Get, ForEach and exact scans) are read from a
+// read-only memory map of the checkpoint's code section, where the OS pages in only what is
+// touched. Vectors upserted since the checkpoint are in memory (and in the log), as for every
+// kind, until the next checkpoint holds them and is mapped in turn; so their memory is bounded
+// by the checkpoint policy (checkpoint_log_bytes). Durability is unchanged: the log is still the
+// source of truth, and the map only reads a checkpoint that is never modified once renamed into
+// place (a new one replaces it by a rename; the old file lives on until it is unmapped).
+// flat and hnsw keep every vector in memory: their scans and graph walks touch most of them.
+//
 // Thread-safety: all public methods may be called from many threads. Writers are serialised by
 // write_mutex_ (held while logging and applying); searches share state_mutex_, which a writer
 // holds exclusively only while it applies an already-logged write to memory.
@@ -85,6 +95,12 @@ class StoredCollection : public Collection {
 
   StoredCollection(std::string dir, std::string name, const CollectionOptions& options,
                    const DatabaseOptions& db_options);
+
+  // Whether the checkpoint's vectors are served from a memory map rather than memory: sq8 over
+  // floats (for Hamming, sq8 means the flat scan, which reads every code).
+  bool MapsVectors() const {
+    return options_.index == IndexKind::kSq8 && options_.metric != Metric::kHamming;
+  }
 
   // Recovery.
   Status Recover();

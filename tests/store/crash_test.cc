@@ -94,13 +94,18 @@ Model ReadBack(Collection& c) {
   return m;
 }
 
-TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
+// Per index kind: sq8 serves its checkpointed vectors from a memory map of the checkpoint, which
+// every checkpoint replaces, so kills inside checkpoints test that path too.
+class CrashTest : public ::testing::TestWithParam<IndexKind> {};
+
+TEST_P(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
   test::TempDir dir;
   const std::string path = dir.Sub("db");
   {
     auto db = Database::Open(path, CrashOptions());
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->CreateCollection("crash", {.dimension = kDim, .metric = Metric::kL2}).ok());
+    const CollectionOptions options{.dimension = kDim, .metric = Metric::kL2, .index = GetParam()};
+    ASSERT_TRUE((*db)->CreateCollection("crash", options).ok());
   }
   const int rounds =
       std::getenv("ALIKE_CRASH_ROUNDS") ? std::atoi(std::getenv("ALIKE_CRASH_ROUNDS")) : 60;
@@ -156,6 +161,9 @@ TEST(CrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedWrite) {
   EXPECT_GT(applied, static_cast<uint64_t>(rounds))
       << "the writer must get work done between kills";
 }
+
+INSTANTIATE_TEST_SUITE_P(Kinds, CrashTest, ::testing::Values(IndexKind::kHnsw, IndexKind::kSq8),
+                         [](const auto& info) { return std::string(IndexKindName(info.param)); });
 
 }  // namespace
 }  // namespace alike
