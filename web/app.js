@@ -218,8 +218,8 @@ function renderHits(hits, query, ms, m) {
   $('#grid').replaceChildren(...hits.map(item));
 }
 
-// A library image as a result: its thumbnail, a figure (score, confidence, distance) and its
-// name; selecting it searches from it.
+// A library image as a result: its thumbnail, a figure (score, confidence, distance, or a word)
+// and its name; selecting it searches from it.
 function hitItem(hit, figure, figureName, details = '') {
   const path = (hit.paths && hit.paths[0]) || '';
   const name = baseName(path) || `image ${hit.id}`;
@@ -230,7 +230,8 @@ function hitItem(hit, figure, figureName, details = '') {
   button.type = 'button';
   button.className = 'hit';
   button.title = path;
-  button.setAttribute('aria-label', `Search from ${name}${figure ? `, ${figureName} ${figure}` : ''}`);
+  const spoken = [figureName, figure].filter(Boolean).join(' ');
+  button.setAttribute('aria-label', `Search from ${name}${spoken ? `, ${spoken}` : ''}`);
   const thumb = document.createElement('span');
   thumb.className = 'thumb';
   const img = document.createElement('img');
@@ -417,7 +418,7 @@ async function loadDuplicates() {
       const ol = document.createElement('ol');
       ol.className = 'grid dup-group';
       ol.append(...g.images.map((m) => {
-        const li = hitItem(m, m.id === g.keeper ? 'keep' : 'copy', 'duplicate',
+        const li = hitItem(m, m.id === g.keeper ? 'keep' : 'copy', '',
                            `${m.width}×${m.height} · ${humanBytes(m.bytes)}`);
         if (m.id === g.keeper) li.classList.add('keeper');
         return li;
