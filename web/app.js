@@ -1,15 +1,21 @@
 // alike's web page: search the library with a picture, browse by clicking results, add pictures.
 // Plain JavaScript over the JSON API (/openapi.json describes it); nothing is fetched from
-// anywhere but this server.
+// anywhere but this server. Search finds similar images, copies (with where the picture lies in
+// each) or the people in the picture; the duplicates view lists the library's groups of copies.
 'use strict';
 
 const $ = (selector) => document.querySelector(selector);
 const KEY_STORAGE = 'alike.apiKey';
 
+// Each mode's route for an uploaded picture and for a library image.
+const ROUTES = {
+  similar: { upload: '/v1/search', byId: '/v1/images/{id}/similar' },
+  copies: { upload: '/v1/search/copies', byId: '/v1/images/{id}/copies' },
+  faces: { upload: '/v1/search/faces', byId: '/v1/images/{id}/faces' },
+};
+
 const state = {
   key: localStorage.getItem(KEY_STORAGE) || '',
-  // Routes found in /openapi.json for the modes that not every server has (see findRoutes).
-  routes: { copies: null, copiesById: null, faces: null, facesById: null, duplicates: null },
   query: null,      // {blob, name} for a picture, or {id, name} for a library image
   objectUrls: [],   // thumbnails fetched with the API key, released when replaced
   searchSerial: 0,  // answers to superseded searches are dropped
@@ -49,22 +55,6 @@ function postPicture(path, blob) {
     headers: { 'Content-Type': blob.type || 'application/octet-stream' },
     body: blob,
   });
-}
-
-// Copy, face and duplicate search are optional parts of the API: the page offers them only when
-// /openapi.json lists routes for them (a POST route naming "cop"/"face" for a picture, a GET
-// route with {id} to search from a library image, and a GET route naming "dup").
-function findRoutes(paths) {
-  const find = (word, method, byId) =>
-    Object.keys(paths).find((p) => p.includes(word) && paths[p][method] &&
-                                   p.includes('{id}') === byId) || null;
-  state.routes = {
-    copies: find('cop', 'post', false),
-    copiesById: find('cop', 'get', true),
-    faces: find('face', 'post', false),
-    facesById: find('face', 'get', true),
-    duplicates: find('dup', 'get', false),
-  };
 }
 
 // ---- Messages ------------------------------------------------------------------------------
@@ -123,6 +113,28 @@ async function loadLibrary() {
   by.replaceChildren(...lib.spaces.map((s) => new Option(s.embedder, s.embedder)));
   // The library's first embedder is the server's default; keep the user's choice if any.
   if (chosen && lib.spaces.some((s) => s.embedder === chosen)) by.value = chosen;
+  offerModes(lib);
+}
+
+// Copy search needs the pdq or cnn space, duplicates the pdq space, face search a library that
+// indexes faces: what the library cannot do is greyed out, with how to enable it.
+function offerModes(lib) {
+  const has = (embedder) => lib.spaces.some((s) => s.embedder === embedder);
+  const needs = {
+    copies: has('pdq') || has('cnn') ? '' : 'copies need the pdq space (alike index --embedders pdq PATH)',
+    faces: lib.faces ? '' : 'faces need face indexing (alike index --faces PATH)',
+  };
+  for (const [m, need] of Object.entries(needs)) {
+    const input = document.querySelector(`input[name=mode][value=${m}]`);
+    input.disabled = Boolean(need);
+    input.parentElement.classList.toggle('unavailable', Boolean(need));
+    if (need && input.checked) document.querySelector('input[name=mode][value=similar]').checked = true;
+  }
+  const missing = Object.values(needs).filter(Boolean).join('; ');
+  const note = $('#mode-note');
+  note.hidden = !missing;
+  note.textContent = missing ? `In this library ${missing}.` : '';
+  $('#dups').hidden = !has('pdq');
 }
 
 // ---- Search --------------------------------------------------------------------------------
@@ -135,6 +147,13 @@ function searchParams() {
   const params = new URLSearchParams({ k: $('#k').value || '24' });
   if (mode() === 'similar' && $('#by').value) params.set('by', $('#by').value);
   return params;
+}
+
+function searchRequest(query) {
+  const route = ROUTES[mode()];
+  const params = searchParams();
+  if (query.blob) return postPicture(`${route.upload}?${params}`, query.blob);
+  return api(`${route.byId.replace('{id}', query.id)}?${params}`);
 }
 
 function showQuery(query) {
@@ -153,23 +172,6 @@ function showQuery(query) {
   $('#drop').classList.add('has-query');
 }
 
-// The request for the current query and mode, or null with a reason when it cannot be made.
-function searchRequest(query) {
-  const params = searchParams();
-  const m = mode();
-  if (query.blob) {
-    const path = { similar: '/v1/search', copies: state.routes.copies, faces: state.routes.faces }[m];
-    return () => postPicture(`${path}?${params}`, query.blob);
-  }
-  const template = {
-    similar: '/v1/images/{id}/similar',
-    copies: state.routes.copiesById,
-    faces: state.routes.facesById,
-  }[m];
-  if (!template) return null;
-  return () => api(`${template.replace('{id}', query.id)}?${params}`);
-}
-
 async function search(query) {
   clearError();
   const serial = ++state.searchSerial;
@@ -177,97 +179,175 @@ async function search(query) {
     state.query = query;
     showQuery(query);
   }
-  const request = searchRequest(query);
-  if (!request) {
-    showError(`This server searches ${mode()} only from a picture: drop or paste one.`);
-    return;
-  }
   $('#results-caption').textContent = 'Searching…';
   document.body.classList.add('busy');
   const started = performance.now();
+  const searchedMode = mode();
   try {
-    const answer = await request();
+    const answer = await searchRequest(query);
     if (serial !== state.searchSerial) return;
     const ms = Math.round(performance.now() - started);
-    const hits = answer.results || answer.matches || [];
-    renderHits(hits, query, ms);
-    drawFaceBoxes(answer);
+    if (searchedMode === 'faces') {
+      renderFaces(answer, query, ms);
+    } else {
+      renderHits(answer.results, query, ms, searchedMode);
+    }
   } catch (e) {
     if (serial !== state.searchSerial) return;
     // Results left from the previous query would read as this query's.
     $('#results-caption').textContent = 'The search failed.';
     $('#grid').replaceChildren();
+    $('#face-groups').replaceChildren();
     showError(e.message);
   } finally {
     if (serial === state.searchSerial) document.body.classList.remove('busy');
   }
 }
 
-function renderHits(hits, query, ms) {
-  const how = mode() === 'similar' ? `similar by ${$('#by').value || 'default'}` : mode();
-  $('#results-caption').textContent = hits.length
-    ? `${hits.length} results for ${query.name}, ${how} (${ms} ms). Select one to search from it.`
-    : `Nothing found for ${query.name} (${how}).`;
-  $('#grid').replaceChildren(...hits.map((hit) => hitItem(hit)));
+function describe(m) {
+  return m === 'similar' ? `similar by ${$('#by').value || 'default'}` : m;
 }
 
-function hitItem(hit) {
+function renderHits(hits, query, ms, m) {
+  $('#results-caption').textContent = hits.length
+    ? `${hits.length} results for ${query.name}, ${describe(m)} (${ms} ms). Select one to search from it.`
+    : `Nothing found for ${query.name} (${describe(m)}).`;
+  const item = m === 'copies' ? copyItem : similarItem;
+  $('#face-groups').replaceChildren();
+  $('#face-boxes').replaceChildren();
+  $('#grid').replaceChildren(...hits.map(item));
+}
+
+// A library image as a result: its thumbnail, a figure (score, confidence, distance, or a word)
+// and its name; selecting it searches from it.
+function hitItem(hit, figure, figureName, details = '') {
   const path = (hit.paths && hit.paths[0]) || '';
   const name = baseName(path) || `image ${hit.id}`;
   const li = document.createElement('li');
   li.dataset.id = hit.id;
   li.dataset.path = path;
-  if (typeof hit.score === 'number') li.dataset.score = hit.score;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'hit';
   button.title = path;
-  button.setAttribute('aria-label', `Search from ${name}, score ${formatScore(hit.score)}`);
+  const spoken = [figureName, figure].filter(Boolean).join(' ');
+  button.setAttribute('aria-label', `Search from ${name}${spoken ? `, ${spoken}` : ''}`);
+  const thumb = document.createElement('span');
+  thumb.className = 'thumb';
   const img = document.createElement('img');
   img.alt = '';
   img.loading = 'lazy';
   img.decoding = 'async';
   loadThumbnail(img, hit.id);
-  const score = document.createElement('span');
-  score.className = 'score';
-  score.textContent = formatScore(hit.score);
+  thumb.append(img);
+  const figureSpan = document.createElement('span');
+  figureSpan.className = 'score';
+  figureSpan.textContent = figure;
   const label = document.createElement('span');
   label.className = 'name';
   label.textContent = name;
-  button.append(img, score, label);
+  button.append(thumb, figureSpan, label);
+  if (details) {
+    const more = document.createElement('span');
+    more.className = 'details';
+    more.textContent = details;
+    button.append(more);
+  }
   button.addEventListener('click', () => search({ id: hit.id, name }));
   li.append(button);
   return li;
 }
 
-function formatScore(score) {
-  return typeof score === 'number' ? score.toFixed(3) : '';
+function similarItem(hit) {
+  const li = hitItem(hit, formatNumber(hit.score), 'score');
+  li.dataset.score = hit.score;
+  return li;
 }
 
-// Face boxes in the answer, in the query picture's pixels. Accepted shapes of a box: {x, y,
-// width|w, height|h}, {left, top, right, bottom} or [x, y, w, h]; under faces[].box or faces[].
-function faceBoxes(answer) {
-  const faces = answer.faces || (answer.query && answer.query.faces) || [];
-  return faces.map((f) => f.box || f.bbox || f).map((b) => {
-    if (Array.isArray(b)) return { x: b[0], y: b[1], w: b[2], h: b[3] };
-    if ('left' in b) return { x: b.left, y: b.top, w: b.right - b.left, h: b.bottom - b.top };
-    return { x: b.x, y: b.y, w: b.width ?? b.w, h: b.height ?? b.h };
-  }).filter((b) => [b.x, b.y, b.w, b.h].every(Number.isFinite));
+function formatNumber(x) {
+  return typeof x === 'number' ? x.toFixed(3) : '';
 }
 
-function drawFaceBoxes(answer) {
+function svgElement(name, attributes) {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', name);
+  Object.entries(attributes).forEach(([k, v]) => e.setAttribute(k, v));
+  return e;
+}
+
+// An outline over a picture shown whole (object-fit: contain): the viewBox is the picture's own
+// pixels, and the SVG's default "xMidYMid meet" scales it exactly as the picture is scaled.
+function overlay(width, height, shapes) {
+  const svg = svgElement('svg', { class: 'overlay', viewBox: `0 0 ${width} ${height}`, 'aria-hidden': 'true' });
+  svg.append(...shapes);
+  return svg;
+}
+
+// A copy: its confidence, and where the query lies in it (the matched region, outlined on the
+// thumbnail and given in pixels).
+function copyItem(hit) {
+  const evidence = [];
+  let region = null;
+  if (hit.corners) {
+    const xs = hit.corners.map((c) => c[0]);
+    const ys = hit.corners.map((c) => c[1]);
+    const x0 = Math.round(Math.min(...xs));
+    const y0 = Math.round(Math.min(...ys));
+    evidence.push(`region ${Math.round(Math.max(...xs)) - x0}×${Math.round(Math.max(...ys)) - y0} at ${x0},${y0}`);
+    region = svgElement('polygon', { points: hit.corners.map((c) => c.join(',')).join(' ') });
+  }
+  if (hit.pdq_bits !== null) evidence.push(`pdq ${hit.pdq_bits} bits`);
+  if (hit.mirrored) evidence.push('mirrored');
+  const li = hitItem(hit, formatNumber(hit.confidence), 'confidence', evidence.join(' · '));
+  li.dataset.score = hit.confidence;
+  li.classList.add('whole');
+  if (region && hit.width && hit.height) {
+    li.querySelector('.thumb').append(overlay(hit.width, hit.height, [region]));
+  }
+  return li;
+}
+
+// Face search: each face of the query, numbered on the query picture, with the images that show
+// the same person.
+function renderFaces(answer, query, ms) {
+  const faces = answer.faces;
+  const found = faces.reduce((n, f) => n + f.hits.length, 0);
+  $('#results-caption').textContent = `${faces.length} face${faces.length === 1 ? '' : 's'} in ` +
+      `${query.name}, ${found} matches (${ms} ms). Select one to search from it.`;
+  $('#grid').replaceChildren();
+  $('#face-groups').replaceChildren(...faces.map((face, i) => {
+    const section = document.createElement('section');
+    section.className = 'face-group';
+    section.dataset.face = i + 1;
+    const heading = document.createElement('h3');
+    heading.textContent = `Face ${i + 1}: ` + (face.hits.length
+      ? `${face.hits.length} image${face.hits.length === 1 ? '' : 's'} of this person`
+      : 'nobody in the library');
+    const grid = document.createElement('ol');
+    grid.className = 'grid';
+    grid.append(...face.hits.map((hit) => {
+      const person = 'person' in hit ? `person ${hit.name || '#' + hit.person}` : '';
+      const li = hitItem(hit, formatNumber(hit.distance), 'distance', person);
+      li.dataset.distance = hit.distance;
+      return li;
+    }));
+    section.append(heading, grid);
+    return section;
+  }));
+  drawFaceBoxes(faces.map((f) => f.box), answer.width, answer.height);
+}
+
+// Numbered boxes over the query picture; the boxes are in the picture's own pixels (given by the
+// answer for a library image, whose thumbnail is smaller; an upload is shown at its own size).
+function drawFaceBoxes(boxes, width, height) {
   const svg = $('#face-boxes');
   const img = $('#query-img');
-  const boxes = faceBoxes(answer);
   svg.replaceChildren();
-  if (!boxes.length) return;
   const draw = () => {
-    svg.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
-    svg.replaceChildren(...boxes.map((b) => {
-      const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-      Object.entries({ x: b.x, y: b.y, width: b.w, height: b.h }).forEach(
-          ([k, v]) => r.setAttribute(k, v));
-      return r;
+    svg.setAttribute('viewBox', `0 0 ${width || img.naturalWidth} ${height || img.naturalHeight}`);
+    svg.replaceChildren(...boxes.flatMap(([x, y, w, h], i) => {
+      const label = svgElement('text', { x: x + 4, y: y + 4, 'font-size': Math.max(h / 4, 12) });
+      label.textContent = i + 1;
+      return [svgElement('rect', { x, y, width: w, height: h }), label];
     }));
   };
   if (img.complete && img.naturalWidth) draw(); else img.addEventListener('load', draw, { once: true });
@@ -311,42 +391,38 @@ function wirePicking() {
     searchFile(new File([file], 'the pasted picture', { type: file.type }));
   });
   const rerun = () => { if (state.query) search(state.query); };
-  document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', rerun));
+  document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', () => {
+    $('#by').disabled = mode() !== 'similar';  // copies and faces have their own spaces
+    rerun();
+  }));
   $('#by').addEventListener('change', rerun);
   $('#k').addEventListener('change', rerun);
 }
 
-function offerModes() {
-  const missing = [];
-  for (const m of ['copies', 'faces']) {
-    const input = document.querySelector(`input[name=mode][value=${m}]`);
-    const offered = Boolean(state.routes[m]);
-    input.disabled = !offered;
-    input.parentElement.classList.toggle('unavailable', !offered);
-    if (!offered) missing.push(m);
-  }
-  const note = $('#mode-note');
-  note.hidden = missing.length === 0;
-  const list = missing.join(' and ');
-  note.textContent = `${list.charAt(0).toUpperCase()}${list.slice(1)}: not offered by this ` +
-      'server yet.';
-  $('#dups').hidden = !state.routes.duplicates;
-}
-
 // ---- Duplicates ----------------------------------------------------------------------------
 
-// Groups in the answer: {groups: [[ids or images], ...]} or {groups: [{images|members: [...]}]}.
+// Groups of copies among the library's images, the one to keep first (the most pixels).
 async function loadDuplicates() {
   clearError();
   $('#dups-caption').textContent = 'Looking for duplicates…';
   try {
-    const answer = await api(state.routes.duplicates);
-    const groups = (answer.groups || []).map((g) => (Array.isArray(g) ? g : g.images || g.members || []));
-    $('#dups-caption').textContent = `${groups.length} groups of duplicates.`;
+    const answer = await api(`/v1/duplicates?max_bits=${$('#dups-bits').value || 31}`);
+    const groups = answer.groups;
+    const copies = groups.reduce((n, g) => n + g.images.length - 1, 0);
+    const spare = groups.reduce((n, g) => n + g.images.slice(1).reduce((b, m) => b + m.bytes, 0), 0);
+    $('#dups-caption').textContent = groups.length
+      ? `${groups.length} group${groups.length === 1 ? '' : 's'}: ${copies} ` +
+        `cop${copies === 1 ? 'y' : 'ies'} besides the keepers, taking ${humanBytes(spare)}.`
+      : `No duplicates (PDQ within ${answer.max_bits} bits).`;
     $('#dups-list').replaceChildren(...groups.map((g) => {
       const ol = document.createElement('ol');
       ol.className = 'grid dup-group';
-      ol.append(...g.map((m) => hitItem(typeof m === 'object' ? m : { id: m })));
+      ol.append(...g.images.map((m) => {
+        const li = hitItem(m, m.id === g.keeper ? 'keep' : 'copy', '',
+                           `${m.width}×${m.height} · ${humanBytes(m.bytes)}`);
+        if (m.id === g.keeper) li.classList.add('keeper');
+        return li;
+      }));
       return ol;
     }));
   } catch (e) {
@@ -454,12 +530,6 @@ function wireKey() {
 
 async function start() {
   clearError();
-  try {
-    findRoutes((await api('/openapi.json')).paths || {});
-  } catch (e) {
-    showError(`Cannot read /openapi.json: ${e.message}`);
-  }
-  offerModes();
   try {
     await loadLibrary();
   } catch (e) {

@@ -170,6 +170,8 @@ struct QueryFace {
 struct FaceSearchOptions {
   size_t k = 10;                          // images per query face
   float threshold = kSamePersonDistance;  // farther faces are somebody else
+  // Query pictures whose header claims more pixels are refused unread.
+  uint64_t max_pixels = 100'000'000;
 };
 
 struct Person {
@@ -192,6 +194,8 @@ struct CopySearchOptions {
   size_t k = 10;
   float min_confidence = 0.5f;  // hits below it are not copies
   size_t candidates = 20;       // nearest images taken from each space before verification
+  // Query pictures whose header claims more pixels are refused unread.
+  uint64_t max_pixels = 100'000'000;
 };
 
 struct CopyHit {
@@ -279,6 +283,10 @@ class Library {
   virtual Result<std::vector<QueryFace>> SearchFacesBytes(std::span<const uint8_t> data,
                                                           const std::string& name,
                                                           const FaceSearchOptions& options) = 0;
+  // The same for the faces in an indexed image (read from its file); the image itself is not
+  // among the hits.
+  virtual Result<std::vector<QueryFace>> SearchFacesOfImage(uint64_t image_id,
+                                                            const FaceSearchOptions& options) = 0;
   // The images a person (by name) appears in, the most typical face first; k = 0: all.
   virtual Result<std::vector<FaceHit>> SearchPerson(const std::string& name, size_t k) = 0;
   // Every person, most faces first, grouping any faces not yet grouped.
@@ -303,7 +311,8 @@ class Library {
   virtual Result<std::vector<CopyHit>> SearchCopiesOfImage(uint64_t image_id,
                                                            const CopySearchOptions& options) = 0;
   // Every group of two or more images that are copies of one another by their PDQ hashes,
-  // largest group first. Each image's hash is looked up in the index: no all-pairs pass.
+  // largest group first. Each image's hash is looked up in the index: no all-pairs pass. A
+  // library without the "pdq" space is a FailedPrecondition error saying how to add it.
   virtual Result<std::vector<DuplicateGroup>> Duplicates(const DuplicateOptions& options) = 0;
 
   // The underlying database, for generic vector collections beside the image spaces.

@@ -4,25 +4,13 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "server/library_json.h"
+
 namespace alike::cli {
 namespace {
 
-using nlohmann::ordered_json;
-
-void PrintJson(const ordered_json& j) {
+void PrintJson(const nlohmann::json& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-}
-
-ordered_json CopyJson(const CopyHit& h) {
-  ordered_json j{{"id", h.image_id},
-                 {"confidence", h.confidence},
-                 {"path", h.paths.front()},
-                 {"paths", h.paths},
-                 {"pdq_bits", h.hash_distance >= 0 ? ordered_json(h.hash_distance) : nullptr},
-                 {"inliers", h.inliers},
-                 {"mirrored", h.mirrored}};
-  j["corners"] = h.corners ? ordered_json(*h.corners) : ordered_json(nullptr);
-  return j;
 }
 
 // "verified, 48 inliers, region 120x80 at (30, 10)" or "pdq 12 bits".
@@ -54,37 +42,19 @@ void RunDups(CommandContext& ctx, const DuplicateOptions& options) {
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto groups = (*lib)->Duplicates(options);
   if (!groups.ok()) return Fail(ctx, groups.status());
-  // Paths and sizes of every member, for both outputs.
-  auto describe = [&](uint64_t id) -> Result<ordered_json> {
-    auto image = (*lib)->GetImage(id);
-    if (!image.ok()) return image.status();
-    return ordered_json{{"id", id},
-                        {"path", image->paths.empty() ? "" : image->paths.front()},
-                        {"width", image->width},
-                        {"height", image->height},
-                        {"bytes", image->bytes}};
-  };
-  ordered_json all = ordered_json::array();
-  for (const DuplicateGroup& g : *groups) {
-    ordered_json members = ordered_json::array();
-    for (const uint64_t id : g.images) {
-      auto member = describe(id);
-      if (!member.ok()) return Fail(ctx, member.status());
-      members.push_back(std::move(*member));
-    }
-    all.push_back({{"keeper", g.keeper}, {"max_bits", g.max_bits}, {"images", members}});
-  }
-  if (ctx.json) return PrintJson(all);
-  if (all.empty()) {
+  auto all = server::DuplicateGroupsJson(**lib, *groups);
+  if (!all.ok()) return Fail(ctx, all.status());
+  if (ctx.json) return PrintJson(*all);
+  if (all->empty()) {
     std::printf("no duplicates (PDQ within %d bits)\n", options.max_bits);
     return;
   }
   uint64_t redundant = 0;
-  for (size_t i = 0; i < all.size(); ++i) {
-    const ordered_json& g = all[i];
+  for (size_t i = 0; i < all->size(); ++i) {
+    const nlohmann::json& g = (*all)[i];
     std::printf("group %zu: %zu images, within %d bits\n", i + 1, g["images"].size(),
                 g["max_bits"].get<int>());
-    for (const ordered_json& m : g["images"]) {
+    for (const nlohmann::json& m : g["images"]) {
       const bool keep = m["id"] == g["keeper"];
       redundant += keep ? 0 : m["bytes"].get<uint64_t>();
       std::printf("  %-4s %8llu  %5dx%-5d %9s  %s\n", keep ? "keep" : "",
@@ -93,7 +63,7 @@ void RunDups(CommandContext& ctx, const DuplicateOptions& options) {
                   m["path"].get<std::string>().c_str());
     }
   }
-  std::printf("%zu groups; the copies besides each keeper take %s\n", all.size(),
+  std::printf("%zu groups; the copies besides each keeper take %s\n", all->size(),
               HumanBytes(redundant).c_str());
 }
 
@@ -107,8 +77,8 @@ void RunCopySearch(CommandContext& ctx, const std::string& image, std::optional<
       id ? (*lib)->SearchCopiesOfImage(*id, options) : (*lib)->SearchCopiesFile(image, options);
   if (!hits.ok()) return Fail(ctx, hits.status());
   if (ctx.json) {
-    ordered_json out = ordered_json::array();
-    for (const CopyHit& h : *hits) out.push_back(CopyJson(h));
+    nlohmann::json out = nlohmann::json::array();
+    for (const CopyHit& h : *hits) out.push_back(server::CopyHitJson(h));
     return PrintJson(out);
   }
   if (hits->empty()) {

@@ -7,33 +7,13 @@
 #include <string>
 
 #include "alike/library.h"
+#include "server/library_json.h"
 
 namespace alike::cli {
 namespace {
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// A face's box, score and landmarks, into `j`.
-void AddBox(const FaceBox& b, nlohmann::json& j) {
-  j["box"] = {b.x, b.y, b.width, b.height};
-  j["score"] = b.score;
-  j["landmarks"] = b.landmarks;
-}
-
-nlohmann::json HitJson(const FaceHit& h) {
-  nlohmann::json j{{"id", h.image_id},
-                   {"face", h.face_id},
-                   {"distance", h.distance},
-                   {"path", h.paths.front()},
-                   {"paths", h.paths}};
-  AddBox(h.box, j);
-  if (h.person) {
-    j["person"] = *h.person;
-    j["name"] = h.person_name;
-  }
-  return j;
 }
 
 std::string BoxText(const FaceBox& b) {
@@ -81,7 +61,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
     if (!hits.ok()) return Fail(ctx, hits.status());
     if (ctx.json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const FaceHit& h : *hits) out.push_back(HitJson(h));
+      for (const FaceHit& h : *hits) out.push_back(server::FaceHitJson(h));
       std::printf("%s\n", Dump(out).c_str());
     } else {
       PrintHits(*hits);
@@ -91,15 +71,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
   auto faces = (*lib)->SearchFacesFile(args.image, {.k = args.k, .threshold = args.threshold});
   if (!faces.ok()) return Fail(ctx, faces.status());
   if (ctx.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const QueryFace& f : *faces) {
-      nlohmann::json hits = nlohmann::json::array();
-      for (const FaceHit& h : f.hits) hits.push_back(HitJson(h));
-      nlohmann::json face{{"hits", hits}};
-      AddBox(f.box, face);
-      out.push_back(std::move(face));
-    }
-    std::printf("%s\n", Dump(out).c_str());
+    std::printf("%s\n", Dump(server::QueryFacesJson(*faces)).c_str());
     return;
   }
   for (size_t i = 0; i < faces->size(); ++i) {
@@ -124,7 +96,7 @@ void RunPeople(CommandContext& ctx) {
                      {"name", p.name},
                      {"faces", p.faces},
                      {"images", p.images},
-                     {"representative", HitJson(p.representative)}});
+                     {"representative", server::FaceHitJson(p.representative)}});
     }
     std::printf("%s\n", Dump(out).c_str());
     return;

@@ -285,7 +285,7 @@ class LibraryImpl : public Library {
                                                  const FaceSearchOptions& options) override {
     auto space = FaceSpaceForSearch();
     if (!space.ok()) return space.status();
-    auto img = decoder_->DecodeFile(path, {});
+    auto img = decoder_->DecodeFile(path, {.max_pixels = options.max_pixels});
     if (!img.ok()) return img.status();
     return SearchFacesDecoded(*space, img->bgr, path, options);
   }
@@ -295,16 +295,35 @@ class LibraryImpl : public Library {
                                                   const FaceSearchOptions& options) override {
     auto space = FaceSpaceForSearch();
     if (!space.ok()) return space.status();
-    auto img = decoder_->Decode(data, {}, name);
+    auto img = decoder_->Decode(data, {.max_pixels = options.max_pixels}, name);
     if (!img.ok()) return img.status();
     return SearchFacesDecoded(*space, img->bgr, name, options);
+  }
+
+  Result<std::vector<QueryFace>> SearchFacesOfImage(uint64_t image_id,
+                                                    const FaceSearchOptions& options) override {
+    auto space = FaceSpaceForSearch();
+    if (!space.ok()) return space.status();
+    auto img = DecodeAnyFileOf(image_id, {});
+    if (!img.ok()) return img.status();
+    // One more hit per face, since the image's own face is among them.
+    FaceSearchOptions widened = options;
+    widened.k = options.k + 1;
+    auto faces = SearchFacesDecoded(*space, img->bgr, "image " + std::to_string(image_id), widened);
+    if (!faces.ok()) return faces.status();
+    for (QueryFace& face : *faces) {
+      std::erase_if(face.hits, [&](const FaceHit& h) { return h.image_id == image_id; });
+      if (face.hits.size() > options.k) face.hits.resize(options.k);
+    }
+    return faces;
   }
 
   Result<std::vector<CopyHit>> SearchCopiesFile(const std::string& path,
                                                 const CopySearchOptions& options) override {
     auto spaces = CopySpacesForSearch();
     if (!spaces.ok()) return spaces.status();
-    auto img = decoder_->DecodeFile(path, {.min_short_side = library::kCopyShortSide});
+    auto img = decoder_->DecodeFile(
+        path, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide});
     if (!img.ok()) return img.status();
     return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
   }
@@ -314,7 +333,8 @@ class LibraryImpl : public Library {
                                                  const CopySearchOptions& options) override {
     auto spaces = CopySpacesForSearch();
     if (!spaces.ok()) return spaces.status();
-    auto img = decoder_->Decode(data, {.min_short_side = library::kCopyShortSide}, name);
+    auto img = decoder_->Decode(
+        data, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide}, name);
     if (!img.ok()) return img.status();
     return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
   }
@@ -323,20 +343,17 @@ class LibraryImpl : public Library {
                                                    const CopySearchOptions& options) override {
     auto spaces = CopySpacesForSearch();
     if (!spaces.ok()) return spaces.status();
-    auto record = catalog_->GetImage(image_id);
-    if (!record.ok()) return record.status();
-    if (!*record) return Status::NotFound("no image " + std::to_string(image_id));
-    Status last = Status::NotFound("image " + std::to_string(image_id) + " has no files");
-    for (const std::string& path : (*record)->paths) {
-      auto img = decoder_->DecodeFile(path, {.min_short_side = library::kCopyShortSide});
-      if (img.ok()) return library::FindCopies(*spaces, img->bgr, options, image_id);
-      last = img.status();
-    }
-    return last;
+    auto img = DecodeAnyFileOf(image_id, {.min_short_side = library::kCopyShortSide});
+    if (!img.ok()) return img.status();
+    return library::FindCopies(*spaces, img->bgr, options, image_id);
   }
 
   Result<std::vector<DuplicateGroup>> Duplicates(const DuplicateOptions& options) override {
     auto space = SpaceForSearch(library::kPdqEmbedder);
+    if (!space.ok() && space.status().code() == Status::Code::kNotFound) {
+      return Status::FailedPrecondition(
+          "duplicate groups need the pdq space: index with --embedders pdq");
+    }
     if (!space.ok()) return space.status();
     return library::FindDuplicates(*catalog_, *space->collection, options);
   }
@@ -481,6 +498,21 @@ class LibraryImpl : public Library {
     if (!c.ok()) return c.status();
     ALIKE_RETURN_IF_ERROR(catalog_->SetSpace({name, (*model)->version(), (*model)->dimension()}));
     return Space{name, *model, *c};
+  }
+
+  // The first of an image's files that decodes.
+  Result<image::Image> DecodeAnyFileOf(uint64_t image_id,
+                                       const image::DecodeOptions& options) const {
+    auto record = catalog_->GetImage(image_id);
+    if (!record.ok()) return record.status();
+    if (!*record) return Status::NotFound("no image " + std::to_string(image_id));
+    Status last = Status::NotFound("image " + std::to_string(image_id) + " has no files");
+    for (const std::string& path : (*record)->paths) {
+      auto img = decoder_->DecodeFile(path, options);
+      if (img.ok()) return img;
+      last = img.status();
+    }
+    return last;
   }
 
   Result<Space> SpaceForSearch(const std::string& name) const {

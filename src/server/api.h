@@ -1,7 +1,7 @@
 // What the route handlers share, and the functions that add each resource's routes. One file per
 // resource: image_routes.cc (images, search, indexing, library stats), collection_routes.cc
-// (generic vector collections), system_routes.cc (health, metrics, the OpenAPI document).
-// Face and copy search will add their own files and Add*Routes functions here.
+// (generic vector collections), copy_routes.cc (copy search, duplicate groups), face_routes.cc
+// (face search, face erasure), system_routes.cc (health, metrics, the OpenAPI document).
 //
 // Thread-safety: handlers run concurrently; everything in Api is safe for that (the library and
 // database are thread-safe, the rest is immutable or synchronised).
@@ -39,6 +39,8 @@ inline Handler With(Api& api, ApiHandler fn) {
 
 void AddImageRoutes(Router& router, Api& api);
 void AddCollectionRoutes(Router& router, Api& api);
+void AddCopyRoutes(Router& router, Api& api);
+void AddFaceRoutes(Router& router, Api& api);
 void AddSystemRoutes(Router& router, Api& api);
 
 // The OpenAPI 3 document served at /openapi.json (openapi.cc).

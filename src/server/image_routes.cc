@@ -181,7 +181,9 @@ void LibraryStats(Api& api, const httplib::Request&, httplib::Response& res) {
                 {"thumbnail_bytes", info->thumbnail_bytes},
                 {"disk_bytes", info->disk_bytes},
                 {"embedders", info->embedders},
-                {"spaces", std::move(spaces)}});
+                {"spaces", std::move(spaces)},
+                {"faces", info->faces},
+                {"persons", info->persons}});
 }
 
 }  // namespace

@@ -18,6 +18,22 @@ nlohmann::json DetailsJson(const ImageDetails& details);
 // The counts of an index run.
 nlohmann::json IndexReportJson(const IndexReport& report);
 
+// One copy: {"id", "confidence", "path", "paths", "pdq_bits" (null: not a PDQ match),
+// "inliers", "mirrored", "corners" (the query's corners in the hit's pixels, clockwise from
+// top-left; null: not verified)}.
+nlohmann::json CopyHitJson(const CopyHit& hit);
+
+// Duplicate groups, each {"keeper", "max_bits", "images": [{"id", "path", "paths", "width",
+// "height", "bytes"}, ...]} with the keeper first.
+Result<nlohmann::json> DuplicateGroupsJson(const Library& library,
+                                           const std::vector<DuplicateGroup>& groups);
+
+// One face of an image: {"id" (the image), "face", "distance", "path", "paths", "box" [x, y,
+// width, height], "score", "landmarks", and "person" and "name" once grouped}.
+nlohmann::json FaceHitJson(const FaceHit& hit);
+// Each face of a query picture: {"box", "score", "landmarks", "hits": [FaceHitJson, ...]}.
+nlohmann::json QueryFacesJson(const std::vector<QueryFace>& faces);
+
 }  // namespace alike::server
 
 #endif  // ALIKE_SERVER_LIBRARY_JSON_H_

@@ -20,7 +20,9 @@ const char* OpenApiDocument() {
       "k": {"name": "k", "in": "query", "schema": {"type": "integer", "default": 10, "minimum": 1, "maximum": 1000}},
       "by": {"name": "by", "in": "query", "description": "Embedder space to search (cnn, color, ...); default: the library's first.", "schema": {"type": "string"}},
       "filter": {"name": "filter", "in": "query", "description": "JSON filter on image fields (docs/filters.md).", "schema": {"type": "string"}},
-      "min_score": {"name": "min_score", "in": "query", "schema": {"type": "number"}}
+      "min_score": {"name": "min_score", "in": "query", "schema": {"type": "number"}},
+      "min_confidence": {"name": "min_confidence", "in": "query", "description": "Copies less certain than this are left out.", "schema": {"type": "number", "default": 0.5, "minimum": 0, "maximum": 1}},
+      "threshold": {"name": "threshold", "in": "query", "description": "Largest squared L2 distance between two faces of the same person.", "schema": {"type": "number", "default": 0.17, "exclusiveMinimum": 0, "maximum": 4}}
     },
     "requestBodies": {
       "picture": {
@@ -38,6 +40,24 @@ const char* OpenApiDocument() {
       "Hits": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "score": {"type": "number"}, "distance": {"type": "number"},
         "paths": {"type": "array", "items": {"type": "string"}}, "payload": {"type": "object"}}}}}},
+      "Copies": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "confidence": {"type": "number"}, "path": {"type": "string"}, "paths": {"type": "array", "items": {"type": "string"}},
+        "pdq_bits": {"type": "integer", "nullable": true, "description": "fewest differing PDQ bits over the query's rotations and mirror images; null: not a PDQ match"},
+        "inliers": {"type": "integer", "description": "local-feature matches one homography explains; 0: not verified"},
+        "mirrored": {"type": "boolean", "description": "the hit holds the query's mirror image"},
+        "corners": {"type": "array", "nullable": true, "description": "where the query lies in the hit: its four corners, clockwise from top-left, as [x, y] in the hit's pixels; null unless verified", "items": {"type": "array", "items": {"type": "number"}}},
+        "width": {"type": "integer"}, "height": {"type": "integer"}}}}}},
+      "Face": {"type": "object", "properties": {
+        "box": {"type": "array", "items": {"type": "integer"}, "description": "[x, y, width, height] in the picture's upright pixels"},
+        "score": {"type": "number", "description": "detection confidence"}, "landmarks": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}}},
+      "Faces": {"type": "object", "properties": {
+        "id": {"type": "integer", "description": "the query image (search by id only)"},
+        "width": {"type": "integer"}, "height": {"type": "integer"},
+        "faces": {"type": "array", "description": "each face found in the query, with the images that show the same person, closest first",
+          "items": {"allOf": [{"$ref": "#/components/schemas/Face"}, {"type": "object", "properties": {"hits": {"type": "array", "items": {"allOf": [
+            {"$ref": "#/components/schemas/Face"},
+            {"type": "object", "properties": {"id": {"type": "integer"}, "face": {"type": "integer"}, "distance": {"type": "number"},
+              "path": {"type": "string"}, "paths": {"type": "array", "items": {"type": "string"}}, "person": {"type": "integer"}, "name": {"type": "string"}}}]}}}}]}}}},
       "Image": {"type": "object", "properties": {
         "id": {"type": "integer"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"},
         "width": {"type": "integer"}, "height": {"type": "integer"}, "format": {"type": "string"},
@@ -56,6 +76,8 @@ const char* OpenApiDocument() {
     "responses": {
       "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Hits": {"description": "Results, best first", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hits"}}}},
+      "Copies": {"description": "Copies, most confident first", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Copies"}}}},
+      "Faces": {"description": "The query's faces and who they are", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Faces"}}}},
       "Image": {"description": "What the catalog knows of an image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}},
       "Collection": {"description": "A collection", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Collection"}}}},
       "Json": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -66,12 +88,33 @@ const char* OpenApiDocument() {
     "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics: requests by route and status, latency histogram, collection sizes", "responses": {"200": {"description": "text/plain; version=0.0.4"}}}},
-    "/v1/library": {"get": {"summary": "Library statistics: images, files, bytes, spaces", "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
+    "/v1/library": {"get": {"summary": "Library statistics: images, files, bytes, spaces, whether faces are indexed (faces) and how many persons", "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/v1/search": {"post": {"summary": "Images similar to an uploaded picture", "parameters": [
         {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/by"},
         {"$ref": "#/components/parameters/filter"}, {"$ref": "#/components/parameters/min_score"}],
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"200": {"$ref": "#/components/responses/Hits"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/search/copies": {"post": {"summary": "Copies of an uploaded picture (resized, cropped, recompressed, recoloured, mirrored, rotated) among the indexed images; needs the pdq or cnn space", "parameters": [
+        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/min_confidence"}],
+      "requestBody": {"$ref": "#/components/requestBodies/picture"},
+      "responses": {"200": {"$ref": "#/components/responses/Copies"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/search/faces": {"post": {"summary": "For each face in an uploaded picture, the images showing the same person; needs face indexing (alike index --faces)", "parameters": [
+        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}],
+      "requestBody": {"$ref": "#/components/requestBodies/picture"},
+      "responses": {"200": {"$ref": "#/components/responses/Faces"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/duplicates": {"get": {"summary": "Groups of indexed images that are copies of one another by their PDQ hashes, largest first, the one to keep first; needs the pdq space", "parameters": [
+        {"name": "max_bits", "in": "query", "description": "PDQ bits (of 256) two copies may differ by", "schema": {"type": "integer", "default": 31, "minimum": 0, "maximum": 128}}],
+      "responses": {"200": {"description": "the groups", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "max_bits": {"type": "integer"},
+          "groups": {"type": "array", "items": {"type": "object", "properties": {"keeper": {"type": "integer"}, "max_bits": {"type": "integer"},
+            "images": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "path": {"type": "string"}, "paths": {"type": "array", "items": {"type": "string"}},
+              "width": {"type": "integer"}, "height": {"type": "integer"}, "bytes": {"type": "integer"}}}}}}}}}}}},
+                    "409": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/faces": {"delete": {"summary": "Erase faces from the library's files for good: one person's (?person=NAME, a name or person number) or all (?all=true, which also turns face indexing off)", "parameters": [
+        {"name": "person", "in": "query", "schema": {"type": "string"}}, {"name": "all", "in": "query", "schema": {"type": "boolean"}}],
+      "responses": {"200": {"description": "what was erased", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "faces": {"type": "integer"}, "persons": {"type": "integer"}, "faces_enabled": {"type": "boolean"}}}}}},
+                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images": {"post": {"summary": "Add an uploaded picture to the library (stored under the uploads folder)",
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"201": {"description": "indexed", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["indexed", "duplicate", "unchanged"]}, "image": {"$ref": "#/components/schemas/Image"}}}}}},
@@ -90,6 +133,12 @@ const char* OpenApiDocument() {
         {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/by"},
         {"$ref": "#/components/parameters/filter"}, {"$ref": "#/components/parameters/min_score"}],
       "responses": {"200": {"$ref": "#/components/responses/Hits"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/images/{id}/copies": {"get": {"summary": "Copies of an indexed image (read from its file; itself excluded)", "parameters": [
+        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/min_confidence"}],
+      "responses": {"200": {"$ref": "#/components/responses/Copies"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/images/{id}/faces": {"get": {"summary": "For each face in an indexed image, the other images showing the same person", "parameters": [
+        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}],
+      "responses": {"200": {"$ref": "#/components/responses/Faces"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/thumbnail": {"get": {"summary": "The image's thumbnail (JPEG, 256 px)", "parameters": [{"$ref": "#/components/parameters/id"}],
       "responses": {"200": {"description": "JPEG", "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/tags": {"post": {"summary": "Add and remove tags", "parameters": [{"$ref": "#/components/parameters/id"}],

@@ -53,6 +53,8 @@ class ServerImpl : public Server {
     AddSystemRoutes(router_, api_);
     AddImageRoutes(router_, api_);
     AddCollectionRoutes(router_, api_);
+    AddCopyRoutes(router_, api_);
+    AddFaceRoutes(router_, api_);
     ServeWebPage(http_, options.web_dir);
   }
 

@@ -8,13 +8,20 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "alike/library.h"
+#include "embed/face_embedder.h"
+#include "embed/model_dir.h"
 #include "server/api.h"
 #include "server/api_keys.h"
 #include "testing/cli.h"
+#include "testing/deepface.h"
+#include "testing/models.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "util/text.h"
@@ -42,6 +49,38 @@ std::string ErrorCode(const httplib::Result& r) {
   return b.contains("error") ? b["error"].value("code", "") : "";
 }
 
+std::string ErrorMessage(const httplib::Result& r) {
+  const json b = Body(r);
+  return b.contains("error") ? b["error"].value("message", "") : "";
+}
+
+// The library's id of an indexed file (before a server starts: it holds the library).
+uint64_t IdOf(const TempDir& dir, const std::string& path) {
+  RunResult r = RunAlike(dir, "--json show " + path);
+  return json::parse(r.out).at("id").get<uint64_t>();
+}
+
+// `alike serve` over dir's library, with the arguments given.
+std::unique_ptr<ServerProcess> StartServer(const TempDir& dir,
+                                           const std::vector<std::string>& args) {
+  auto server = std::make_unique<ServerProcess>(dir.Sub("db"), args);
+  EXPECT_GT(server->port(), 0) << server->output();
+  return server;
+}
+
+// A key file with the read key "reader" and the write key "writer".
+std::string WriteKeys(const TempDir& dir) {
+  std::ofstream(dir.Sub("keys")) << HexString(server::HashKey("reader")) << " read r\n"
+                                 << HexString(server::HashKey("writer")) << " write w\n";
+  return dir.Sub("keys");
+}
+
+std::string Jpeg(const cv::Mat& image, int quality) {
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", image, bytes, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return std::string(bytes.begin(), bytes.end());
+}
+
 class ServerApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,15 +106,12 @@ class ServerApiTest : public ::testing::Test {
 
   std::unique_ptr<ServerProcess> Start(std::vector<std::string> args = {}) {
     args.insert(args.end(), {"--roots", dir_.Sub("roots")});
-    auto server = std::make_unique<ServerProcess>(dir_.Sub("db"), args);
-    EXPECT_GT(server->port(), 0) << server->output();
-    return server;
+    return StartServer(dir_, args);
   }
 
-  // The library's id of one of the indexed photos (before Start: a server holds the library).
+  // The library's id of one of the indexed photos.
   uint64_t IdOf(const std::string& name) {
-    RunResult r = RunAlike(dir_, "--json show " + dir_.Sub("roots/photos/" + name));
-    return json::parse(r.out).at("id").get<uint64_t>();
+    return test::IdOf(dir_, dir_.Sub("roots/photos/" + name));
   }
 
   static inline const std::string kFlowers =
@@ -375,9 +411,7 @@ TEST_F(ServerApiTest, ErrorsAreJsonWithStableCodes) {
 }
 
 TEST_F(ServerApiTest, KeysGateReadsAndWrites) {
-  std::ofstream(dir_.Sub("keys")) << HexString(server::HashKey("reader")) << " read r\n"
-                                  << HexString(server::HashKey("writer")) << " write w\n";
-  auto server = Start({"--keys", dir_.Sub("keys"), "--cors", "http://example.test"});
+  auto server = Start({"--keys", WriteKeys(dir_), "--cors", "http://example.test"});
   auto client = server->Client();
   EXPECT_EQ(client->Get("/healthz")->status, 200);
   auto anonymous = client->Get("/v1/library");
@@ -524,6 +558,343 @@ TEST_F(ServerApiTest, SigtermLosesNoAcknowledgedWrite) {
   ASSERT_TRUE(acks.ok());
   for (uint64_t id : acked_records) EXPECT_TRUE((*acks)->Get(id).ok()) << "lost record " << id;
   for (uint64_t id : acked_images) EXPECT_TRUE((*lib)->GetImage(id).ok()) << "lost image " << id;
+}
+
+// A library with neither the pdq nor the cnn space, nor faces: the routes say how to add them.
+TEST_F(ServerApiTest, CopyAndFaceRoutesSayHowToEnableWhatTheyNeed) {
+  const uint64_t id = IdOf("rose0.jpg");
+  auto server = Start();
+  auto client = server->Client();
+  const std::string rose = Slurp(Photo("rose", 0));
+  auto copies = client->Post("/v1/search/copies", rose, "image/jpeg");
+  ASSERT_TRUE(copies);
+  EXPECT_EQ(copies->status, 409) << copies->body;
+  EXPECT_EQ(ErrorCode(copies), "failed_precondition");
+  EXPECT_NE(ErrorMessage(copies).find("--embedders"), std::string::npos) << copies->body;
+  auto dups = client->Get("/v1/duplicates");
+  ASSERT_TRUE(dups);
+  EXPECT_EQ(dups->status, 409) << dups->body;
+  EXPECT_NE(ErrorMessage(dups).find("--embedders pdq"), std::string::npos) << dups->body;
+  auto faces = client->Post("/v1/search/faces", rose, "image/jpeg");
+  ASSERT_TRUE(faces);
+  EXPECT_EQ(faces->status, 409) << faces->body;
+  EXPECT_NE(ErrorMessage(faces).find("--faces"), std::string::npos) << faces->body;
+  auto faces_by_id = client->Get("/v1/images/" + std::to_string(id) + "/faces");
+  ASSERT_TRUE(faces_by_id);
+  EXPECT_EQ(faces_by_id->status, 409) << faces_by_id->body;
+}
+
+// Copy search and duplicate groups over ten UKBench photos (the imagededup test set) hashed with
+// pdq and dct64, one of them stored a second time as a half-size, recompressed repost.
+class CopyApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::is_directory(kPhotos)) GTEST_SKIP() << "shared photos absent: " << kPhotos;
+    fs::create_directories(dir_.Sub("photos"));
+    for (const auto& f : fs::directory_iterator(kPhotos)) {
+      fs::copy_file(f.path(), dir_.Sub("photos/") + f.path().filename().string());
+    }
+    original_ = cv::imread(dir_.Sub("photos/ukbench09012.jpg"));
+    ASSERT_FALSE(original_.empty());
+    cv::Mat half;
+    cv::resize(original_, half, {}, 0.5, 0.5, cv::INTER_AREA);
+    ASSERT_TRUE(cv::imwrite(dir_.Sub("photos/repost.jpg"), half, {cv::IMWRITE_JPEG_QUALITY, 50}));
+    ASSERT_EQ(RunAlike(dir_, "init --embedders pdq,dct64").exit_code, 0);
+    const RunResult indexed = RunAlike(dir_, "index -q " + dir_.Sub("photos"));
+    ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+    original_id_ = IdOf(dir_, dir_.Sub("photos/ukbench09012.jpg"));
+    repost_id_ = IdOf(dir_, dir_.Sub("photos/repost.jpg"));
+  }
+
+  static std::set<uint64_t> Ids(const json& results) {
+    std::set<uint64_t> ids;
+    for (const json& h : results) ids.insert(h["id"].get<uint64_t>());
+    return ids;
+  }
+
+  static inline const std::string kPhotos =
+      std::string(ALIKE_SHARED_DIR) + "/data/copies/imagededup/tests/data/base_images";
+  TempDir dir_;
+  cv::Mat original_;
+  uint64_t original_id_ = 0, repost_id_ = 0;
+};
+
+TEST_F(CopyApiTest, FindsAnEditedCopyWhereItLiesAndNothingUnrelated) {
+  auto server = StartServer(dir_, {});
+  auto client = server->Client();
+  // The original less 5% on every side, shrunk to 70% and recompressed: 80-odd PDQ bits away,
+  // beyond what a hash alone calls a copy, so the local features must find it.
+  const int w = original_.cols, h = original_.rows;
+  const cv::Rect middle(w / 20, h / 20, w * 18 / 20, h * 18 / 20);
+  cv::Mat edited;
+  cv::resize(original_(middle), edited, {}, 0.7, 0.7, cv::INTER_AREA);
+  const std::string query = Jpeg(edited, 70);
+
+  auto raw = client->Post("/v1/search/copies?k=5", query, "image/jpeg");
+  ASSERT_TRUE(raw);
+  ASSERT_EQ(raw->status, 200) << raw->body;
+  const json hits = Body(raw)["results"];
+  EXPECT_TRUE(Ids(hits).count(original_id_)) << hits.dump();
+  for (const uint64_t id : Ids(hits)) {
+    EXPECT_TRUE(id == original_id_ || id == repost_id_) << "unrelated: " << hits.dump();
+  }
+  json original_hit;
+  for (const json& hit : hits) {
+    if (hit["id"] == original_id_) original_hit = hit;
+    EXPECT_GE(hit["confidence"].get<double>(), 0.5) << hit.dump();
+    EXPECT_FALSE(hit["mirrored"].get<bool>());
+  }
+  ASSERT_FALSE(original_hit.is_null());
+  EXPECT_EQ(original_hit["width"], w);
+  EXPECT_EQ(original_hit["height"], h);
+  // The matched region is where the crop came from, within 3% of the picture's width.
+  ASSERT_TRUE(original_hit["corners"].is_array()) << original_hit.dump();
+  const cv::Point2f expected[4] = {{float(middle.x), float(middle.y)},
+                                   {float(middle.br().x), float(middle.y)},
+                                   {float(middle.br().x), float(middle.br().y)},
+                                   {float(middle.x), float(middle.br().y)}};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(original_hit["corners"][i][0].get<double>(), expected[i].x, 0.03 * w) << i;
+    EXPECT_NEAR(original_hit["corners"][i][1].get<double>(), expected[i].y, 0.03 * w) << i;
+  }
+
+  httplib::MultipartFormDataItems form = {{"image", query, "edited.jpg", "image/jpeg"}};
+  auto multipart = client->Post("/v1/search/copies?k=5", form);
+  ASSERT_TRUE(multipart);
+  ASSERT_EQ(multipart->status, 200) << multipart->body;
+  EXPECT_EQ(Ids(Body(multipart)["results"]), Ids(hits));
+
+  // Another photo of the set, mirrored, is a copy of that one only.
+  cv::Mat other = cv::imread(kPhotos + "/ukbench00120.jpg");
+  cv::flip(other, other, 1);
+  auto mirrored = client->Post("/v1/search/copies", Jpeg(other, 90), "image/jpeg");
+  ASSERT_TRUE(mirrored);
+  ASSERT_EQ(mirrored->status, 200) << mirrored->body;
+  const json mirrored_hits = Body(mirrored)["results"];
+  ASSERT_EQ(mirrored_hits.size(), 1u) << mirrored->body;
+  EXPECT_EQ(fs::path(mirrored_hits[0]["path"].get<std::string>()).filename(), "ukbench00120.jpg");
+  EXPECT_TRUE(mirrored_hits[0]["mirrored"].get<bool>());
+
+  // A photo from elsewhere has no copies here.
+  const std::string daisies =
+      std::string(ALIKE_SHARED_DIR) + "/data/categories/flowers/flowers/daisy";
+  const std::string flower = Slurp(fs::directory_iterator(daisies)->path().string());
+  auto unrelated = client->Post("/v1/search/copies", flower, "image/jpeg");
+  ASSERT_TRUE(unrelated);
+  ASSERT_EQ(unrelated->status, 200) << unrelated->body;
+  EXPECT_EQ(Body(unrelated)["results"], json::array()) << unrelated->body;
+}
+
+TEST_F(CopyApiTest, CopiesOfAnIndexedImageAndDuplicateGroups) {
+  auto server = StartServer(dir_, {});
+  auto client = server->Client();
+  auto of_original = client->Get("/v1/images/" + std::to_string(original_id_) + "/copies");
+  ASSERT_TRUE(of_original);
+  ASSERT_EQ(of_original->status, 200) << of_original->body;
+  EXPECT_EQ(Ids(Body(of_original)["results"]), std::set<uint64_t>{repost_id_}) << of_original->body;
+
+  auto dups = client->Get("/v1/duplicates");
+  ASSERT_TRUE(dups);
+  ASSERT_EQ(dups->status, 200) << dups->body;
+  EXPECT_EQ(Body(dups)["max_bits"], 31);
+  const json groups = Body(dups)["groups"];
+  ASSERT_EQ(groups.size(), 1u) << dups->body;
+  EXPECT_EQ(groups[0]["keeper"], original_id_) << "the larger picture is kept";
+  ASSERT_EQ(groups[0]["images"].size(), 2u);
+  EXPECT_EQ(groups[0]["images"][0]["id"], original_id_);
+  EXPECT_EQ(groups[0]["images"][1]["id"], repost_id_);
+  EXPECT_EQ(groups[0]["images"][0]["width"], original_.cols);
+  EXPECT_LE(groups[0]["max_bits"].get<int>(), 31);
+  // Allowing no differing bit at all separates a recompressed half-size copy.
+  auto exact = client->Get("/v1/duplicates?max_bits=0");
+  ASSERT_TRUE(exact);
+  ASSERT_EQ(exact->status, 200) << exact->body;
+  EXPECT_EQ(Body(exact)["groups"], json::array()) << exact->body;
+}
+
+TEST_F(CopyApiTest, RefusesBadInput) {
+  auto server = StartServer(dir_, {"--max-pixels", "10000"});
+  auto client = server->Client();
+  httplib::MultipartFormDataItems broken = {
+      {"image", "this is text, not a JPEG", "broken.jpg", "image/jpeg"}};
+  auto bad = client->Post("/v1/search/copies", broken);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422) << bad->body;
+  EXPECT_FALSE(ErrorCode(bad).empty());
+  EXPECT_NE(ErrorMessage(bad).find("broken.jpg"), std::string::npos) << bad->body;
+  auto empty = client->Post("/v1/search/copies", "", "image/jpeg");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  auto too_many_pixels = client->Post("/v1/search/copies", Jpeg(original_, 80), "image/jpeg");
+  ASSERT_TRUE(too_many_pixels);
+  EXPECT_EQ(too_many_pixels->status, 422) << too_many_pixels->body;
+  for (const std::string& path :
+       {std::string("/v1/duplicates?max_bits=500"), std::string("/v1/duplicates?max_bits=x"),
+        "/v1/images/" + std::to_string(original_id_) + "/copies?min_confidence=2",
+        "/v1/images/" + std::to_string(original_id_) + "/copies?k=0"}) {
+    auto r = client->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path << ": " << r->body;
+    EXPECT_EQ(ErrorCode(r), "invalid_argument") << path;
+  }
+  auto missing = client->Get("/v1/images/999999/copies");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+}
+
+// Face search and erasure over deepface photos with the installed face models: three photos
+// of one person and two of others are indexed; a fourth photo of the person is the query.
+class FaceApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!embed::FaceEmbedder::Installed(embed::DefaultModelDir())) {
+      GTEST_SKIP() << NotInstalled(embed::DefaultModelDir() + "/" +
+                                   embed::FaceEmbedder::kRecognitionFile);
+    }
+    data_ = LoadDeepFace();
+    if (data_.dir.empty()) GTEST_SKIP() << DeepFaceDir() << " is absent (shared data)";
+    std::vector<std::string> same;
+    for (const auto& [file, person] : data_.person) {
+      if (data_.SamePerson(file).size() > same.size()) same = data_.SamePerson(file);
+    }
+    ASSERT_GE(same.size(), 4u);
+    query_ = data_.Path(same[3]);
+    for (size_t i = 0; i < 3; ++i) same_.push_back(data_.Path(same[i]));
+    std::set<std::string> persons = {data_.person.at(same[0])};
+    for (const auto& [file, person] : data_.person) {
+      if (others_.size() < 2 && persons.insert(person).second) others_.push_back(data_.Path(file));
+    }
+    std::string paths;
+    for (const auto* list : {&same_, &others_}) {
+      for (const std::string& p : *list) paths += " " + p;
+    }
+    ASSERT_EQ(RunAlike(dir_, "init --faces --embedders color").exit_code, 0);
+    const RunResult indexed = RunAlike(dir_, "index -q" + paths);
+    ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+  }
+
+  // The query's face whose hits include `path`, or null.
+  static json FaceFinding(const json& faces, const std::string& path) {
+    for (const json& face : faces) {
+      for (const json& hit : face["hits"]) {
+        if (hit["path"] == path) return face;
+      }
+    }
+    return json();
+  }
+
+  static std::set<std::string> HitPaths(const json& face) {
+    std::set<std::string> paths;
+    for (const json& hit : face["hits"]) paths.insert(hit["path"].get<std::string>());
+    return paths;
+  }
+
+  TempDir dir_;
+  DeepFace data_;
+  std::string query_;                // a photo of the person, not indexed
+  std::vector<std::string> same_;    // indexed photos of that person
+  std::vector<std::string> others_;  // indexed photos of others
+};
+
+TEST_F(FaceApiTest, FindsThePersonByUploadAndByIdAndErasesThemWithAWriteKey) {
+  const uint64_t first_id = IdOf(dir_, same_[0]);
+  auto server = StartServer(dir_, {"--keys", WriteKeys(dir_)});
+  auto client = server->Client();
+  const httplib::Headers reader = {{"Authorization", "Bearer reader"}};
+  const httplib::Headers writer = {{"Authorization", "Bearer writer"}};
+
+  auto search = client->Post("/v1/search/faces?k=10", reader, Slurp(query_), "image/jpeg");
+  ASSERT_TRUE(search);
+  ASSERT_EQ(search->status, 200) << search->body;
+  const json face = FaceFinding(Body(search)["faces"], same_[0]);
+  ASSERT_FALSE(face.is_null()) << search->body;
+  EXPECT_EQ(face["box"].size(), 4u);
+  EXPECT_GT(face["box"][2].get<int>(), 0);
+  EXPECT_EQ(face["landmarks"].size(), 5u);
+  const std::set<std::string> found = HitPaths(face);
+  for (const std::string& p : same_) EXPECT_TRUE(found.count(p)) << p << " in " << face.dump();
+  for (const std::string& p : others_) EXPECT_FALSE(found.count(p)) << p << " in " << face.dump();
+  for (size_t i = 1; i < face["hits"].size(); ++i) {
+    EXPECT_LE(face["hits"][i - 1]["distance"].get<double>(),
+              face["hits"][i]["distance"].get<double>());
+  }
+  for (const json& hit : face["hits"]) EXPECT_LT(hit["distance"].get<double>(), 0.17);
+  ASSERT_TRUE(face["hits"][0].contains("person")) << face.dump();
+  const std::string person = std::to_string(face["hits"][0]["person"].get<uint64_t>());
+
+  // From an indexed photo: its size (the boxes are in its pixels), the person's other photos.
+  auto by_id = client->Get("/v1/images/" + std::to_string(first_id) + "/faces", reader);
+  ASSERT_TRUE(by_id);
+  ASSERT_EQ(by_id->status, 200) << by_id->body;
+  EXPECT_EQ(Body(by_id)["id"], first_id);
+  EXPECT_GT(Body(by_id)["width"].get<int>(), 0);
+  const json own = FaceFinding(Body(by_id)["faces"], same_[1]);
+  ASSERT_FALSE(own.is_null()) << by_id->body;
+  EXPECT_TRUE(HitPaths(own).count(same_[2])) << own.dump();
+  for (const json& f : Body(by_id)["faces"]) EXPECT_FALSE(HitPaths(f).count(same_[0]));
+
+  // Erasure needs a write key, and says what to erase.
+  const std::string forget = "/v1/faces?person=" + person;
+  auto anonymous = client->Delete(forget);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto read_only = client->Delete(forget, reader);
+  ASSERT_TRUE(read_only);
+  EXPECT_EQ(read_only->status, 403);
+  EXPECT_EQ(ErrorCode(read_only), "forbidden");
+  auto unspecified = client->Delete("/v1/faces", writer);
+  ASSERT_TRUE(unspecified);
+  EXPECT_EQ(unspecified->status, 400) << unspecified->body;
+  auto both = client->Delete(forget + "&all=true", writer);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 400) << both->body;
+  auto nobody = client->Delete("/v1/faces?person=Nobody", writer);
+  ASSERT_TRUE(nobody);
+  EXPECT_EQ(nobody->status, 404) << nobody->body;
+
+  auto forgotten = client->Delete(forget, writer);
+  ASSERT_TRUE(forgotten);
+  ASSERT_EQ(forgotten->status, 200) << forgotten->body;
+  EXPECT_GE(Body(forgotten)["faces"].get<size_t>(), same_.size());
+  EXPECT_EQ(Body(forgotten)["persons"], 1);
+  EXPECT_EQ(Body(forgotten)["faces_enabled"], true);
+  auto after = client->Post("/v1/search/faces?k=10", reader, Slurp(query_), "image/jpeg");
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->status, 200) << after->body;
+  for (const std::string& p : same_) {
+    EXPECT_TRUE(FaceFinding(Body(after)["faces"], p).is_null()) << p << " was forgotten";
+  }
+
+  auto all = client->Delete("/v1/faces?all=true", writer);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->status, 200) << all->body;
+  EXPECT_EQ(Body(all)["faces_enabled"], false);
+  auto off = client->Post("/v1/search/faces", reader, Slurp(query_), "image/jpeg");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->status, 409) << off->body;
+  EXPECT_NE(ErrorMessage(off).find("--faces"), std::string::npos) << off->body;
+}
+
+TEST_F(FaceApiTest, RefusesPicturesWithoutFacesAndBadParameters) {
+  auto server = StartServer(dir_, {});
+  auto client = server->Client();
+  const cv::Mat grey(200, 200, CV_8UC3, cv::Scalar::all(90));
+  httplib::MultipartFormDataItems form = {{"image", Jpeg(grey, 90), "grey.jpg", "image/jpeg"}};
+  auto faceless = client->Post("/v1/search/faces", form);
+  ASSERT_TRUE(faceless);
+  EXPECT_EQ(faceless->status, 422) << faceless->body;
+  EXPECT_NE(ErrorMessage(faceless).find("grey.jpg: no face found"), std::string::npos)
+      << faceless->body;
+  auto broken = client->Post("/v1/search/faces", "not a picture", "image/jpeg");
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->status, 422) << broken->body;
+  auto threshold = client->Post("/v1/search/faces?threshold=-1", Slurp(query_), "image/jpeg");
+  ASSERT_TRUE(threshold);
+  EXPECT_EQ(threshold->status, 400) << threshold->body;
+  EXPECT_EQ(ErrorCode(threshold), "invalid_argument");
+  auto missing = client->Get("/v1/images/999999/faces");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
 }
 
 }  // namespace

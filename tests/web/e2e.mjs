@@ -1,9 +1,10 @@
 // The web page end to end, in a real browser: the real `alike serve` over a fresh library of 30
-// flower photos (10 daisies, roses and sunflowers from the shared set), Debian's chromium driven
-// by playwright-core. It searches by uploading a photo, checks that the photo finds itself first
-// and mostly its own kind, browses by clicking a result, adds pictures through the indexing panel,
-// shows an API error, checks the page at phone width, and that nothing is fetched from anywhere
-// but the server. Screenshots are saved as evidence.
+// flower photos (10 daisies, roses and sunflowers from the shared set) and two UKBench photos
+// (for copy detection), Debian's chromium driven by playwright-core. It searches by uploading a
+// photo, checks that the photo finds itself first and mostly its own kind, browses by clicking a
+// result, adds pictures through the indexing panel, shows an API error, finds the original of an
+// edited copy (copies mode) and a group of duplicates, checks the page at phone width, and that
+// nothing is fetched from anywhere but the server. Screenshots are saved as evidence.
 //
 //   node tests/web/e2e.mjs path/to/alike
 //
@@ -31,13 +32,14 @@ function skip(why) {
 const binary = path.resolve(process.argv[2] || path.join(repo, 'build/alike'));
 const shared = process.env.ALIKE_SHARED_DIR || path.resolve(repo, '../shared');
 const flowers = path.join(shared, 'data/categories/flowers/flowers');
+const ukbench = path.join(shared, 'data/copies/imagededup/tests/data/base_images');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const evidence = process.env.ALIKE_WEB_EVIDENCE || path.join(path.dirname(binary), 'web-evidence');
 
 if (!fs.existsSync(binary)) skip(`no alike binary at ${binary}`);
 if (!fs.existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath} (apt-get install chromium)`);
-if (!CLASSES.every((c) => fs.existsSync(path.join(flowers, c)))) {
-  skip(`shared photos absent: ${flowers}`);
+if (!CLASSES.every((c) => fs.existsSync(path.join(flowers, c))) || !fs.existsSync(ukbench)) {
+  skip(`shared photos absent: ${flowers} or ${ukbench}`);
 }
 let chromium;
 try {
@@ -72,7 +74,11 @@ function photos(cls, from, count) {
 }
 
 function alike(...args) {
-  const r = spawnSync(binary, ['--db', db, ...args], { encoding: 'utf8' });
+  return alikeOn(db, ...args);
+}
+
+function alikeOn(library, ...args) {
+  const r = spawnSync(binary, ['--db', library, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`alike ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -82,16 +88,20 @@ function alike(...args) {
 const modelDir = process.env.ALIKE_MODELS || path.join(repo, 'models');
 const embedder = fs.existsSync(path.join(modelDir, 'tf2_mobilenet_v2_1.0_224_ptq.tflite'))
   ? 'cnn' : 'color';
-const library = CLASSES.flatMap((c) => photos(c, 0, PER_CLASS));
-alike('init', '--embedders', embedder);
+// The UKBench photos are larger (640x480) and unlike the flowers: one is the original of the
+// edited copies the copy search and the duplicates view look for.
+const original = path.join(ukbench, 'ukbench09012.jpg');
+const library = [...CLASSES.flatMap((c) => photos(c, 0, PER_CLASS)), original,
+                 path.join(ukbench, 'ukbench00120.jpg')];
+alike('init', '--embedders', `${embedder},pdq`);
 alike('index', '-q', ...library);
 // Three more photos, for the indexing panel to add by server-side path.
 fs.mkdirSync(path.join(roots, 'more'), { recursive: true });
 for (const p of photos('rose', PER_CLASS, 3)) fs.copyFileSync(p, path.join(roots, 'more', path.basename(p)));
 fs.writeFileSync(path.join(work, 'not-a-picture.jpg'), 'this is text, not a JPEG');
 
-function startServer(extra = []) {
-  const server = spawn(binary, ['--db', db, 'serve', '--port', '0', '--roots', roots, ...extra],
+function startServer(extra = [], library = db) {
+  const server = spawn(binary, ['--db', library, 'serve', '--port', '0', '--roots', roots, ...extra],
                        { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -160,9 +170,32 @@ async function uploadAndWait(page, file) {
   await page.setInputFiles('#file', file);
   await page.waitForFunction(() => {
     const c = document.querySelector('#results-caption').textContent;
-    return /results for|Nothing found|failed/.test(c);
+    return /results for|faces? in|Nothing found|failed/.test(c);
   });
   return caption.textContent();
+}
+
+// Writes an edited copy of a JPEG, made by the browser's canvas: the middle part left after
+// cutting `crop` of each side, scaled by `scale`, recompressed.
+async function editedCopy(page, file, out, { crop = 0, scale = 1, quality = 0.7 }) {
+  const b64 = await page.evaluate(async ({ b64, crop, scale, quality }) => {
+    const img = new Image();
+    img.src = 'data:image/jpeg;base64,' + b64;
+    await img.decode();
+    const [sx, sy] = [img.naturalWidth * crop, img.naturalHeight * crop];
+    const [sw, sh] = [img.naturalWidth - 2 * sx, img.naturalHeight - 2 * sy];
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(sw * scale);
+    canvas.height = Math.round(sh * scale);
+    canvas.getContext('2d').drawImage(img, sx, sy, sw, sh, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text);
+  }, { b64: fs.readFileSync(file).toString('base64'), crop, scale, quality });
+  fs.writeFileSync(out, Buffer.from(b64, 'base64'));
+  return out;
 }
 
 // Hands the page a photo as a paste (Ctrl+V) or a drop, the way the browser would, and waits for
@@ -183,6 +216,60 @@ async function pasteOrDrop(page, how, file) {
   return hits(page);
 }
 
+// Faces, where the face models are installed: a library of three deepface photos of one person
+// and two of others (labelled by master.csv's "Yes" pairs); a fourth photo of the person is the
+// query. Its faces are boxed on it, and one face's row holds the person's three photos.
+async function facesMode() {
+  const deepface = path.join(shared, 'data/faces/deepface');
+  const faceModels = ['yunet_2022mar_320x320.onnx', 'shape_predictor_5_face_landmarks.dat',
+                      'dlib_face_recognition_resnet_model_v1.dat'];
+  if (!faceModels.every((m) => fs.existsSync(path.join(modelDir, m))) ||
+      !fs.existsSync(path.join(deepface, 'master.csv'))) {
+    console.log('skip faces: the face models or the deepface photos are absent');
+    return;
+  }
+  const partners = new Map();
+  for (const line of fs.readFileSync(path.join(deepface, 'master.csv'), 'utf8').split('\n').slice(1)) {
+    const [a, b, decision] = line.trim().split(',');
+    if (decision !== 'Yes') continue;
+    for (const [x, y] of [[a, b], [b, a]]) partners.set(x, [...(partners.get(x) || []), y]);
+  }
+  const [first, itsPartners] = [...partners].sort((x, y) => y[1].length - x[1].length)[0];
+  const person = [first, ...itsPartners].map((f) => path.join(deepface, f));
+  const others = [...partners.keys()].filter((f) => f !== first && !itsPartners.includes(f))
+      .slice(0, 2).map((f) => path.join(deepface, f));
+  const faceDb = path.join(work, 'faces-db');
+  alikeOn(faceDb, 'init', '--faces', '--embedders', 'color');
+  alikeOn(faceDb, 'index', '-q', ...person.slice(0, 3), ...others);
+  await stopServer(server);
+  ({ server, base } = await startServer([], faceDb));
+  const page = await openPage({ width: 1280, height: 900 });
+  check(!(await page.isDisabled('input[name=mode][value=faces]')), 'faces are offered when indexed');
+  await page.check('input[name=mode][value=faces]');
+  const caption = await uploadAndWait(page, person[3]);
+  const groups = () => page.$$eval('.face-group', (sections) => sections.map((s) =>
+      [...s.querySelectorAll('li')].map((li) => li.dataset.path)));
+  const rows = await groups();
+  const row = rows.find((r) => r.includes(person[0])) || [];
+  check(person.slice(0, 3).every((p) => row.includes(p)) && !others.some((p) => row.includes(p)),
+        "a face's row holds the person's photos and nobody else's", `${caption}; ${JSON.stringify(rows)}`);
+  const boxes = await page.$$eval('#face-boxes rect', (r) => r.length);
+  check(boxes === rows.length && boxes > 0, 'each face is boxed on the query', `${boxes} boxes`);
+  await page.screenshot({ path: path.join(evidence, 'faces.png'), fullPage: true });
+  // From a result: that photo's faces, boxed on its thumbnail (the answer gives its size).
+  const picked = row.find((p) => p !== person[3]);
+  await page.$eval('#results-caption', (c) => { c.textContent = ''; });
+  await page.click(`.face-group li[data-path="${picked}"] button`);
+  await page.waitForFunction(() => /face/.test(document.querySelector('#results-caption').textContent));
+  const fromResult = await groups();
+  check(fromResult.some((r) => r.some((p) => person.includes(p))) &&
+        !fromResult.some((r) => r.includes(picked)),
+        'a result searches for its faces (itself left out)', JSON.stringify(fromResult));
+  check(await page.$$eval('#face-boxes rect', (r) => r.length) > 0, 'and boxes them');
+  await page.screenshot({ path: path.join(evidence, 'faces-by-id.png'), fullPage: true });
+  await page.close();
+}
+
 try {
   const page = await openPage({ width: 1280, height: 900 });
   const stats = await page.textContent('#stats');
@@ -190,13 +277,14 @@ try {
   const spaces = await page.$$eval('#by option', (o) => o.map((x) => x.value));
   check(spaces.includes(embedder), `the space list offers ${embedder}`, spaces.join(','));
 
-  // Copy and face search are offered exactly when the API has routes for them.
-  const doc = await (await fetch(base + '/openapi.json')).json();
-  for (const [mode, word] of [['copies', 'cop'], ['faces', 'face']]) {
-    const hasRoute = Object.keys(doc.paths).some((p) => p.includes(word));
-    const disabled = await page.isDisabled(`input[name=mode][value=${mode}]`);
-    check(disabled === !hasRoute, `${mode} is ${hasRoute ? 'offered' : 'greyed out'}`);
-  }
+  // Copies are offered (the library has the pdq space); faces are not (it does not index
+  // them), with how to turn them on; the duplicates view is there.
+  check(!(await page.isDisabled('input[name=mode][value=copies]')), 'copies are offered');
+  check(await page.isDisabled('input[name=mode][value=faces]'), 'faces are greyed out');
+  const modeNote = await page.textContent('#mode-note');
+  check(await page.isVisible('#mode-note') && modeNote.includes('alike index --faces'),
+        'the note says how to enable faces', modeNote);
+  check(await page.isVisible('#dups'), 'the duplicates view is offered');
 
   // Search by uploading one of the library's roses.
   const query = photos('rose', 2, 1)[0];
@@ -272,6 +360,49 @@ try {
   await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
   await page.close();
 
+  // Copies: a library photo less 5% on every side, shrunk and recompressed, finds that photo, with
+  // its confidence and the region the copy shows outlined on it.
+  const copies = await openPage({ width: 1280, height: 900 });
+  const cropped = await editedCopy(copies, original, path.join(work, 'cropped.jpg'),
+                                   { crop: 0.05, scale: 0.7 });
+  await copies.check('input[name=mode][value=copies]');
+  const copiesCaption = await uploadAndWait(copies, cropped);
+  const copyHits = await hits(copies);
+  check(copyHits.length === 1 && copyHits[0].path === original,
+        'an edited copy finds its original, and nothing else', `${copiesCaption}; ` +
+        copyHits.map((h) => h.path).join(' '));
+  check(copyHits[0] && copyHits[0].score >= 0.5, 'with its confidence', copyHits[0] && copyHits[0].score);
+  const details = await copies.textContent('#grid li:first-child .details');
+  check(/region \d+×\d+ at \d+,\d+/.test(details), 'the matched region is given', details);
+  check(await copies.isVisible('#grid li:first-child svg.overlay polygon'),
+        'and outlined on the thumbnail');
+  await copies.waitForFunction(() => [...document.querySelectorAll('#grid img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
+  await copies.screenshot({ path: path.join(evidence, 'copies.png'), fullPage: true });
+
+  // Duplicates: a smaller copy of the same photo, uploaded, forms a group with it; the original
+  // (more pixels) is the one to keep.
+  const smaller = await editedCopy(copies, original, path.join(work, 'smaller-copy.jpg'),
+                                   { scale: 0.5 });
+  await copies.setInputFiles('#upload-files', smaller);
+  await copies.click('#upload-form button[type=submit]');
+  await copies.waitForFunction(() => /Uploaded/.test(document.querySelector('#index-status').textContent));
+  const uploaded = await copies.textContent('#index-status');
+  check(/1 new/.test(uploaded), 'the copy is uploaded', uploaded);
+  await copies.click('#dups-load');
+  await copies.waitForFunction(() => /group|No duplicates/.test(document.querySelector('#dups-caption').textContent));
+  const groups = await copies.$$eval('#dups-list .dup-group', (lists) => lists.map((ol) =>
+      [...ol.querySelectorAll('li')].map((li) => ({ path: li.dataset.path, keeper: li.classList.contains('keeper') }))));
+  check(groups.length === 1 && groups[0].length === 2, 'the duplicates view shows one group of two',
+        JSON.stringify(groups));
+  check(groups[0] && groups[0][0].path === original && groups[0][0].keeper &&
+        !groups[0][1].keeper && groups[0][1].path.includes('/uploads/'),
+        'the original first, marked as the one to keep', JSON.stringify(groups));
+  await copies.waitForFunction(() => [...document.querySelectorAll('#dups-list img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
+  await copies.locator('#dups').screenshot({ path: path.join(evidence, 'duplicates.png') });
+  await copies.close();
+
   // At phone width: results, and nothing wider than the screen.
   const phone = await openPage({ width: 390, height: 844 });
   await uploadAndWait(phone, query);
@@ -283,6 +414,16 @@ try {
   check(widths.scroll <= widths.client, 'no horizontal scrolling at 390 px',
         `${widths.scroll} > ${widths.client}`);
   await phone.screenshot({ path: path.join(evidence, 'phone.png'), fullPage: true });
+  await phone.check('input[name=mode][value=copies]');
+  await phone.waitForFunction(() => /copies/.test(document.querySelector('#results-caption').textContent));
+  await phone.click('#dups-load');
+  await phone.waitForFunction(() => /group/.test(document.querySelector('#dups-caption').textContent));
+  const phoneWidths = await phone.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  check(phoneWidths.scroll <= phoneWidths.client,
+        'copies and duplicates fit at 390 px too', `${phoneWidths.scroll} > ${phoneWidths.client}`);
+  await phone.screenshot({ path: path.join(evidence, 'phone-copies.png'), fullPage: true });
   await phone.close();
 
   // With API keys: the page asks for one, then sends it (thumbnails included, which an <img>
@@ -311,6 +452,8 @@ try {
         'the key is kept in the browser');
   await locked.screenshot({ path: path.join(evidence, 'with-key.png'), fullPage: true });
   await locked.close();
+
+  await facesMode();
 
   check(foreign.length === 0, 'the page fetches nothing from elsewhere', foreign.join(' '));
   check(pageErrors.length === 0, 'no script errors', pageErrors.join('; '));
