@@ -92,8 +92,8 @@ struct CopySet {
 
 struct CopySetOptions {
   uint64_t seed = 1;
-  size_t per_family = 12;  // copies per family (fewer when there are fewer originals)
-  size_t held_out = 8;     // photos kept out of the library
+  size_t per_family = 6;  // copies per family (fewer when there are fewer originals)
+  size_t held_out = 8;    // photos kept out of the library
   std::vector<EditFamily> families;
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -39,7 +40,7 @@ constexpr int kCopySourceSide = 1024;
 struct EvalCopiesArgs {
   std::vector<std::string> photos;
   std::vector<std::string> distractors;
-  size_t distractor_count = 300;
+  size_t distractor_count = 200;
   CopySetOptions set;
   std::string families;
   std::string shared = "../shared";
@@ -52,6 +53,10 @@ struct EvalCopiesArgs {
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// CPU time of the whole process (every thread), which a machine shared with other work stretches
+// far less than wall-clock time.
+double CpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
 
 ordered_json OrNull(std::optional<double> v) { return v ? ordered_json(*v) : ordered_json(); }
 
@@ -249,13 +254,30 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
   std::vector<std::string> to_index = set.originals;
   to_index.insert(to_index.end(), distractors.begin(), distractors.end());
   IndexReport report;
+  const double index_cpu_start = CpuSeconds();
   auto lib = IndexScratchLibrary(scratch.Sub("generated"), to_index, args, "indexing", &report);
   if (!lib.ok()) return lib.status();
+  const double index_cpu = CpuSeconds() - index_cpu_start;
   const std::vector<std::optional<uint64_t>> original_ids = ImageIds(**lib, set.originals);
 
   const auto search_start = std::chrono::steady_clock::now();
+  const double search_cpu_start = CpuSeconds();
   const std::vector<QueryOutcome> outcomes = SearchAll(**lib, set, args);
   const double search_seconds = SecondsSince(search_start);
+  const double search_cpu = CpuSeconds() - search_cpu_start;
+
+  // The library's own copies of an original, looked up only for originals whose copies got more
+  // than the one hit: searching every original would double the run.
+  std::map<uint64_t, std::vector<uint64_t>> related_of;
+  ordered_json related_pairs = ordered_json::array();
+  auto related = [&](uint64_t original, const std::string& path) -> Result<std::vector<uint64_t>> {
+    auto it = related_of.find(original);
+    if (it != related_of.end()) return it->second;
+    auto hits = (*lib)->SearchCopiesOfImage(original, {.min_confidence = args.min_confidence});
+    if (!hits.ok()) return hits.status();
+    for (const CopyHit& h : *hits) related_pairs.push_back({path, h.paths.front()});
+    return related_of[original] = HitIds(*hits);
+  };
 
   std::map<EditFamily, CopyTally> by_family;
   std::map<EditTarget, CopyTally> by_target;
@@ -289,16 +311,28 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
       errors.push_back(query + ": was not indexed, its copies are left out");
       continue;
     }
+    std::vector<uint64_t> also_right;
+    if (ids.size() > 1 || (!ids.empty() && ids.front() != *expected)) {
+      auto found = related(*expected, query);
+      if (!found.ok()) return found.status();
+      also_right = std::move(*found);
+    }
     CopyTally one;
-    one.Add(expected, ids);
+    one.Add(expected, ids, also_right);
     by_family[q.edit.family].Merge(one);
     by_target[FamilyInfo(q.edit.family).target].Merge(one);
     copies.Merge(one);
-    if (one.found == 1 && one.hits == 1) continue;
+    if (one.found == 1 && one.hits == one.correct_hits) continue;
     ordered_json miss{{"query", query}, {"edit", DescribeEdit(q.edit)}};
     miss["top_hit"] = o.hits.empty() ? ordered_json() : ordered_json(o.hits.front().paths.front());
-    miss["confidence"] = o.hits.empty() ? ordered_json() : ordered_json(o.hits.front().confidence);
-    miss["hits"] = o.hits.size();
+    ordered_json all = ordered_json::array();
+    for (const CopyHit& h : o.hits) {
+      all.push_back({{"path", h.paths.front()},
+                     {"confidence", h.confidence},
+                     {"inliers", h.inliers},
+                     {"pdq_bits", h.hash_distance}});
+    }
+    miss["hits"] = all;
     misses.push_back(std::move(miss));
   }
   CopyTally everything = copies;
@@ -339,15 +373,18 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
                 {"failed", report.failed},
                 {"seconds", report.seconds},
                 {"images_per_second", report.seconds > 0 ? report.indexed / report.seconds : 0},
+                {"cpu_ms_per_image", report.indexed > 0 ? 1000 * index_cpu / report.indexed : 0},
                 {"threads", args.jobs}};
   j["search"] = {{"queries", queries},
                  {"seconds", search_seconds},
                  {"queries_per_second", search_seconds > 0 ? queries / search_seconds : 0},
                  {"ms_per_query", queries > 0 ? 1000 * busy_seconds / queries : 0},
+                 {"cpu_ms_per_query", queries > 0 ? 1000 * search_cpu / queries : 0},
                  {"threads", args.jobs},
                  {"min_confidence", args.min_confidence}};
   j["families"] = families;
   j["pooled"] = pooled;
+  j["related"] = related_pairs;
   j["misses"] = misses;
   j["errors"] = errors;
   if (json) return Status::OK();
@@ -357,9 +394,11 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
       set.originals.size(), distractors.size(), set.held_out.size(),
       static_cast<unsigned long long>(args.set.seed));
   std::printf(
-      "indexing: %llu images in %.1f s (%.1f images/s, %d threads; cnn, color, pdq, dct64)%s\n",
+      "indexing: %llu images in %.1f s (%.1f images/s, %d threads, %.0f ms CPU each; cnn, color, "
+      "pdq, dct64)%s\n",
       static_cast<unsigned long long>(report.indexed), report.seconds,
       j["index"]["images_per_second"].get<double>(), args.jobs,
+      j["index"]["cpu_ms_per_image"].get<double>(),
       report.failed > 0 ? (", " + std::to_string(report.failed) + " failed").c_str() : "");
   std::printf("\n%-16s %-38s %-6s %6s %6s %6s %9s  %s\n", "family", "edits", "target", "copies",
               "found", "recall", "precision", "result");
@@ -382,13 +421,18 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
         "", target, it->second);
   }
   row("all copies", "", EditTarget::kNone, copies);
+  for (const ordered_json& r : related_pairs) {
+    std::printf("related: %s ~ %s (in the photo set: hits on either count as right)\n",
+                r[0].get<std::string>().c_str(), r[1].get<std::string>().c_str());
+  }
   std::printf("held-out photos (in no library): %zu searched, %zu false hits\n", held_out.queries,
               held_out.hits);
   std::printf("all queries: precision %s (every hit, the held-out photos' included)\n",
               Fixed(everything.precision()).c_str());
-  std::printf("search: %zu queries in %.1f s (%.2f queries/s on %d threads, %.0f ms each)\n",
-              queries, search_seconds, j["search"]["queries_per_second"].get<double>(), args.jobs,
-              j["search"]["ms_per_query"].get<double>());
+  std::printf(
+      "search: %zu queries in %.1f s (%.2f queries/s on %d threads, %.0f ms each, %.0f ms CPU)\n",
+      queries, search_seconds, j["search"]["queries_per_second"].get<double>(), args.jobs,
+      j["search"]["ms_per_query"].get<double>(), j["search"]["cpu_ms_per_query"].get<double>());
   for (const ordered_json& m : misses) {
     if (m.contains("false_hit")) {
       std::printf("false hit: %s -> %s (%.3f)\n", m["query"].get<std::string>().c_str(),
@@ -430,12 +474,15 @@ Status EvalLabelledSet(const std::string& name, const std::string& dir, char sep
   for (size_t i = 0; i < files.size(); ++i) {
     if (!ids[i]) continue;
     const std::string label = PictureLabel(files[i], separator);
-    files_of[label].push_back(fs::path(files[i]).filename().string());
+    std::vector<std::string>& names = files_of[label];
+    const std::string name = fs::path(files[i]).filename().string();
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     if (label_of.emplace(*ids[i], label).second) ++images_of[label];
   }
   auto groups = (*lib)->Duplicates({});
   if (!groups.ok()) return groups.status();
   size_t false_dup_pairs = 0, false_copy_hits = 0;
+  ordered_json false_pairs = ordered_json::array();
   for (const DuplicateGroup& g : *groups) {
     for (size_t a = 0; a < g.images.size(); ++a) {
       for (size_t b = a + 1; b < g.images.size(); ++b) {
@@ -457,6 +504,10 @@ Status EvalLabelledSet(const std::string& name, const std::string& dir, char sep
         ++copy_pairs[label];
       } else {
         ++false_copy_hits;
+        auto query = (*lib)->GetImage(id);
+        false_pairs.push_back(
+            {query.ok() && !query->paths.empty() ? query->paths.front() : std::to_string(id),
+             h.paths.front(), h.confidence});
       }
     }
   }
@@ -476,7 +527,8 @@ Status EvalLabelledSet(const std::string& name, const std::string& dir, char sep
          {"unreadable", report.failed},
          {"pictures", pictures},
          {"false_dups_pairs", false_dup_pairs},
-         {"false_copy_hits", false_copy_hits}};
+         {"false_copy_hits", false_copy_hits},
+         {"false_copy_pairs", false_pairs}};
   if (json) return Status::OK();
   std::printf("\n%s: %zu files, %zu distinct images indexed, %llu unreadable\n", name.c_str(),
               files.size(), label_of.size(), static_cast<unsigned long long>(report.failed));
@@ -491,6 +543,10 @@ Status EvalLabelledSet(const std::string& name, const std::string& dir, char sep
   }
   std::printf("  false pairings: %zu in dups groups, %zu copy-search hits\n", false_dup_pairs,
               false_copy_hits);
+  for (const ordered_json& f : false_pairs) {
+    std::printf("    %s -> %s (%.3f)\n", fs::path(f[0].get<std::string>()).filename().c_str(),
+                fs::path(f[1].get<std::string>()).filename().c_str(), f[2].get<double>());
+  }
   return Status::OK();
 }
 
@@ -673,13 +729,24 @@ void AddEvalCopiesCommand(CLI::App& eval, CommandContext& ctx) {
   cmd->callback([&ctx, args] { RunEvalCopies(ctx, *args); });
 }
 
-void CopyTally::Add(std::optional<uint64_t> expected, std::span<const uint64_t> ids) {
+void CopyTally::Add(std::optional<uint64_t> expected, std::span<const uint64_t> ids,
+                    std::span<const uint64_t> related) {
   ++queries;
   hits += ids.size();
   if (!expected) return;
-  correct_hits += size_t(std::count(ids.begin(), ids.end(), *expected));
+  auto is_related = [&](uint64_t id) {
+    return std::find(related.begin(), related.end(), id) != related.end();
+  };
+  for (const uint64_t id : ids) {
+    if (id == *expected) {
+      ++correct_hits;
+    } else if (is_related(id)) {
+      ++correct_hits;
+      ++related_hits;
+    }
+  }
   if (ids.empty()) return;
-  if (ids.front() == *expected) {
+  if (ids.front() == *expected || is_related(ids.front())) {
     ++found;
   } else {
     ++wrong_top;
@@ -692,6 +759,7 @@ void CopyTally::Merge(const CopyTally& o) {
   wrong_top += o.wrong_top;
   hits += o.hits;
   correct_hits += o.correct_hits;
+  related_hits += o.related_hits;
 }
 
 std::optional<double> CopyTally::recall() const {

@@ -15,6 +15,9 @@
 //   recall    = copies whose most confident hit is their original / copies
 //   precision = hits that are the query's original / every hit reported (min_confidence and up);
 //               the pooled "all queries" row adds the held-out photos' hits, all false.
+// Some photo sets hold copies of their own photos (deepface has crops and mirror images of one
+// photo); a hit on an image that searching the original itself finds is counted as right, and
+// reported apart as "related".
 //
 // Thread-safety: the command runs on the calling thread with its own search workers; the
 // CopyTally helpers are plain values.
@@ -37,14 +40,18 @@ void AddEvalCopiesCommand(CLI::App& eval, CommandContext& ctx);
 // The outcome of a set of copy searches.
 struct CopyTally {
   size_t queries = 0;
-  size_t found = 0;      // the most confident hit is the query's original
+  size_t found = 0;      // the most confident hit is the query's original (or a related copy)
   size_t wrong_top = 0;  // the most confident hit is some other image
   size_t hits = 0;       // every hit reported
   size_t correct_hits = 0;
+  size_t related_hits = 0;  // of the correct hits, those on a related copy of the original
 
-  // One search: `expected` is the query's original (none for a photo outside the library), and
-  // `hits` the image ids reported, most confident first.
-  void Add(std::optional<uint64_t> expected, std::span<const uint64_t> hits);
+  // One search: `expected` is the query's original (none for a photo outside the library),
+  // `related` the library's other copies of it (what searching the original itself finds: a
+  // photo set can hold crops or mirror images of one photo), and `hits` the image ids reported,
+  // most confident first. A hit on a related image counts as right.
+  void Add(std::optional<uint64_t> expected, std::span<const uint64_t> hits,
+           std::span<const uint64_t> related = {});
   void Merge(const CopyTally& other);
   size_t missed() const { return queries - found - wrong_top; }  // no hit at all
   std::optional<double> recall() const;                          // none without queries

@@ -38,12 +38,13 @@ TEST(CopyEditsTest, CropsKeepTheRestOfTheAreaAndComeFromThePicture) {
       const cv::Mat out = ApplyEdit(in, MakeEdit(EditFamily::kCropLarge, cut, seed));
       const double kept = double(out.total()) / double(in.total());
       EXPECT_NEAR(kept, 1 - cut, 0.01) << cut;
-      // The crop is a window of the picture: found exactly somewhere in it.
+      // The crop is a window of the picture: found somewhere in it (up to matchTemplate's float
+      // rounding; a window one pixel off differs by tens of levels squared per pixel).
       cv::Mat score;
       cv::matchTemplate(in, out, score, cv::TM_SQDIFF);
       double best = 0;
       cv::minMaxLoc(score, &best);
-      EXPECT_EQ(best, 0) << cut << " seed " << seed;
+      EXPECT_LT(best / double(out.total()), 0.05) << cut << " seed " << seed;
     }
   }
 }

@@ -65,19 +65,18 @@ const std::string kShared = ALIKE_SHARED_DIR;
 
 TEST(EvalCopiesCliTest, ReportsEveryFamilyAndFindsResizedAndRecompressedCopies) {
   const std::string photos = kShared + "/data/copies/imagededup/tests/data/base_images";
-  const std::string labelme = kShared + "/data/copies/pdq/pdq/data/reg-test-input/labelme-subset";
   const std::string flowers = kShared + "/data/categories/flowers/flowers/daisy";
-  for (const std::string& dir : {photos, labelme, flowers}) {
+  for (const std::string& dir : {photos, flowers}) {
     if (!fs::exists(dir)) GTEST_SKIP() << "shared data absent: " << dir;
   }
   const std::string cnn = test::InstalledModel(test::kMobileNetV2);
   if (!fs::exists(cnn)) GTEST_SKIP() << test::NotInstalled(cnn);
 
   test::TempDir dir;
-  const auto r = test::RunAlike(
-      dir, "--json eval copies --photos " + photos + " --photos " + labelme + " --distractors " +
-               flowers + " --distractor-count 20 --families resize,jpeg,flip --per-family 5 " +
-               "--held-out 2 --seed 3 --no-shared -j 2");
+  const auto r =
+      test::RunAlike(dir, "--json eval copies --photos " + photos + " --distractors " + flowers +
+                              " --distractor-count 20 --families resize,jpeg,flip --per-family 5 " +
+                              "--held-out 2 --seed 3 --no-shared -j 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = test::JsonLines(r.out).at(0);
   const nlohmann::json& g = j.at("generated");
