@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/eval_copies.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
 #include "image/decoder.h"
@@ -419,7 +420,8 @@ std::vector<FoldResult> CrossValidate(const std::vector<FacePair>& pairs,
 }
 
 void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
-  CLI::App* eval = app.add_subcommand("eval", "Measure the face embedder on labelled face pairs");
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Measure face verification on labelled pairs, or copy search on edited copies");
   eval->require_subcommand(1);
   auto args = std::make_shared<EvalArgs>();
   auto common = [args](CLI::App* cmd) {
@@ -445,6 +447,7 @@ void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
   deepface->add_option("dir", args->images, "Folder holding master.csv and the photos")->required();
   common(deepface);
   deepface->callback([&ctx, args] { RunEval(ctx, "deepface", *args); });
+  AddEvalCopiesCommand(*eval, ctx);
 }
 
 }  // namespace alike::cli

@@ -1,7 +1,9 @@
-// `alike eval`: measures the face embedder on labelled face pairs.
+// `alike eval`: measures the face embedder on labelled face pairs (and, through
+// cli/eval_copies.h, copy search on edited copies).
 //
 //   alike eval lfw PAIRS IMAGES [--folds 10]   Labeled Faces in the Wild, verification protocol
 //   alike eval deepface DIR                    deepface's master.csv pairs over full-size photos
+//   alike eval copies [--photos DIR ...]       copy search, per edit family (eval_copies.h)
 //
 // Verification accuracy follows the LFW protocol: the pairs are split into folds; for each fold
 // the distance threshold that best separates same from different people on the other folds is
