@@ -826,12 +826,13 @@ TEST_F(FaceApiTest, FindsThePersonByUploadAndByIdAndErasesThemWithAWriteKey) {
   auto by_id = client->Get("/v1/images/" + std::to_string(first_id) + "/faces", reader);
   ASSERT_TRUE(by_id);
   ASSERT_EQ(by_id->status, 200) << by_id->body;
-  EXPECT_EQ(Body(by_id)["id"], first_id);
-  EXPECT_GT(Body(by_id)["width"].get<int>(), 0);
-  const json own = FaceFinding(Body(by_id)["faces"], same_[1]);
+  const json photo = Body(by_id);
+  EXPECT_EQ(photo["id"], first_id);
+  EXPECT_GT(photo["width"].get<int>(), 0);
+  const json own = FaceFinding(photo["faces"], same_[1]);
   ASSERT_FALSE(own.is_null()) << by_id->body;
   EXPECT_TRUE(HitPaths(own).count(same_[2])) << own.dump();
-  for (const json& f : Body(by_id)["faces"]) EXPECT_FALSE(HitPaths(f).count(same_[0]));
+  for (const json& f : photo["faces"]) EXPECT_FALSE(HitPaths(f).count(same_[0]));
 
   // Erasure needs a write key, and says what to erase.
   const std::string forget = "/v1/faces?person=" + person;
