@@ -457,7 +457,13 @@ class Builder {
     }
     cv::dnn::LayerParams p;
     p.set("pool", max ? "max" : "ave");
-    SetWindow(p, o.filter_h, o.filter_w, o, ah, aw);
+    if (o.filter_h == xs[1] && o.filter_w == xs[2] && ah.out == 1 && aw.out == 1) {
+      // A window over the whole map is a global pooling at the converted input size; saying so
+      // lets the net run at other input sizes (a 7x7 window fails on the 6x6 map of a 192 input).
+      p.set("global_pooling", true);
+    } else {
+      SetWindow(p, o.filter_h, o.filter_w, o, ah, aw);
+    }
     // TFLite averages over the window's real pixels only, never over padding.
     p.set("ave_pool_padded_area", false);
     const int id = AddLayer(PreName(op, o.activation), "Pooling", p, {*x});

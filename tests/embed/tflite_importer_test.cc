@@ -50,6 +50,30 @@ double MaxAbsDiff(const cv::Mat& a, const cv::Mat& b) {
   return cv::norm(a.reshape(1, 1), b.reshape(1, 1), cv::NORM_INF);
 }
 
+// Runs `net` on random input of side `input_side`; the embedding must be the spatial mean of the
+// feature map, which must be `map_side` square.
+void ExpectEmbeddingIsTheMeanOfTheMap(cv::dnn::Net& net, const TfliteImportInfo& info,
+                                      int input_side, int map_side) {
+  std::vector<int> shape = info.input_shape;
+  shape[2] = shape[3] = input_side;
+  cv::Mat input(shape, CV_32F);
+  cv::randu(input, -1, 1);
+  net.setInput(input, info.input_name);
+  std::vector<cv::Mat> outs;
+  net.forward(outs, std::vector<std::string>{info.feature_map_name, info.embedding_name});
+  ASSERT_EQ(outs.size(), 2u);
+  const cv::Mat& map = outs[0];
+  ASSERT_EQ(map.dims, 4);
+  const int channels = info.embedding_shape[1];
+  EXPECT_EQ((std::vector<int>{map.size[0], map.size[1], map.size[2], map.size[3]}),
+            (std::vector<int>{1, channels, map_side, map_side}));
+  ASSERT_EQ(outs[1].total(), static_cast<size_t>(channels));
+  for (int c = 0; c < channels; c += 97) {
+    const cv::Mat plane(map_side, map_side, CV_32F, const_cast<float*>(map.ptr<float>(0, c)));
+    EXPECT_NEAR(cv::mean(plane)[0], outs[1].ptr<float>()[c], 1e-5) << "channel " << c;
+  }
+}
+
 struct Case {
   std::string tflite, onnx;
   std::string onnx_embedding, onnx_output;  // onnx_output empty: the model has no classifier
@@ -171,21 +195,21 @@ TEST(TfliteImporterTest, ReportsEmbeddingAndTensorNames) {
   EXPECT_EQ(info.tensor_layer_names[static_cast<size_t>(out)], info.output_names[0]);
   EXPECT_GT(info.input_scale, 0.0f);  // the original takes uint8 input
 
-  // The feature map is what the embedding averages: [1, 1280, 7, 7], and its mean is the
-  // embedding.
-  cv::Mat input(info.input_shape, CV_32F);
-  cv::randu(input, -1, 1);
-  net->setInput(input, info.input_name);
-  std::vector<cv::Mat> outs;
-  net->forward(outs, std::vector<std::string>{info.feature_map_name, info.embedding_name});
-  ASSERT_EQ(outs.size(), 2u);
-  const cv::Mat& map = outs[0];
-  ASSERT_EQ(map.dims, 4);
-  EXPECT_EQ((std::vector<int>{map.size[0], map.size[1], map.size[2], map.size[3]}),
-            (std::vector<int>{1, 1280, 7, 7}));
-  for (int c = 0; c < 1280; c += 97) {
-    const cv::Mat plane(7, 7, CV_32F, const_cast<float*>(map.ptr<float>(0, c)));
-    EXPECT_NEAR(cv::mean(plane)[0], outs[1].ptr<float>()[c], 1e-5) << "channel " << c;
+  // The feature map is what the embedding averages.
+  ExpectEmbeddingIsTheMeanOfTheMap(*net, info, 224, 7);
+}
+
+// Nets converted at 224 px run at other input sizes: the whole-map pooling that ends them
+// follows the map (5x5 at 160 px) instead of failing on a fixed 7x7 window.
+TEST(TfliteImporterTest, RunsAtOtherInputSizes) {
+  for (const char* file : {test::kMobileNetV1, test::kMobileNetV2}) {
+    SCOPED_TRACE(file);
+    const std::string path = test::InstalledModel(file);
+    if (!fs::exists(path)) GTEST_SKIP() << test::NotInstalled(path);
+    TfliteImportInfo info;
+    auto net = ImportTflite(path, &info);
+    ASSERT_TRUE(net.ok()) << net.status().ToString();
+    ExpectEmbeddingIsTheMeanOfTheMap(*net, info, 160, 5);
   }
 }
 
