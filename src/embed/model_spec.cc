@@ -241,6 +241,9 @@ EmbedderSpec DefaultCnnSpec(const std::string& model_dir) {
     ModelSpec m;
     m.name = name;
     m.file = (fs::path(model_dir) / file).string();
+    // 192 px rather than the 224 the nets were trained at: measured on the 1,200 flowers photos,
+    // precision@10 is the same (0.579 vs 0.578) for 0.74x the compute, which ingest needs.
+    m.input.width = m.input.height = 192;
     m.pooling = Pooling::kGem;
     m.flip_average = false;
     m.dimension = dimension;

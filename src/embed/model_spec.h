@@ -79,8 +79,8 @@ std::string EmbedderSpecToJson(const EmbedderSpec& spec, int indent = -1);
 // (tf2_mobilenet_v2_1.0_224_ptq.tflite; GeM, p = 3, of its last feature map; 1280-d; weight 1)
 // beside MobileNetV1 1.0/224 (mobilenet_v1_1.0_224_quant_embedding_extractor.tflite; GeM of its
 // last feature map; 1024-d; weight 1.4, so its cosine counts twice as much as MobileNetV2's);
-// both x/127.5-1 RGB, centre crop, no flip averaging. 2304-d. The measurements behind each
-// choice: README, "Choosing the image embedding".
+// both fed 192x192 (x/127.5-1 RGB, centre crop), no flip averaging. 2304-d. The measurements behind
+// each choice: README, "Choosing the image embedding".
 EmbedderSpec DefaultCnnSpec(const std::string& model_dir);
 
 }  // namespace alike::embed

@@ -64,7 +64,7 @@ TEST_F(CnnEmbedderTest, Describes) {
   EXPECT_EQ(embedder_->name(), "cnn");
   EXPECT_EQ(embedder_->dimension(), 1280u + 1024u);
   EXPECT_EQ(embedder_->metric(), Metric::kCosine);
-  EXPECT_EQ(embedder_->preferred_short_side(), 256);
+  EXPECT_EQ(embedder_->preferred_short_side(), 192);  // both nets run at 192 px
   const std::string& v = embedder_->version();
   std::cout << "version: " << v << "\n";
   EXPECT_EQ(v.rfind("mobilenet_v2+v1-mobilenet_v2-tf2_mobilenet_v2_1.0_224_ptq.tflite-", 0), 0u);
