@@ -203,7 +203,10 @@ struct CopyHit {
   float confidence = 0;    // 0..1; see the README for what it means in precision
   int hash_distance = -1;  // fewest differing PDQ bits over the query's orientations; -1: none
   int inliers = 0;         // local-feature matches one homography explains; 0: not verified
-  bool mirrored = false;   // the hit holds the query's mirror image
+  // Of the query's keypoints that fall inside the matched region, the share among the inliers:
+  // high for copies, low for different photos of one face or place (0: not verified).
+  float coverage = 0;
+  bool mirrored = false;  // the hit holds the query's mirror image
   // Where the query's picture lies in the hit: the query's corners (clockwise from top-left) in
   // the hit's pixels; absent unless verified.
   std::optional<std::array<std::array<float, 2>, 4>> corners;

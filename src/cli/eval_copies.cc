@@ -284,6 +284,26 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
   CopyTally copies, held_out;
   double busy_seconds = 0;
   ordered_json misses = ordered_json::array(), errors = ordered_json::array();
+  // Every query's hits with their evidence and verdict: what a confidence is calibrated on.
+  ordered_json verdicts = ordered_json::array();
+  auto add_verdicts = [&](const std::string& query, const std::string& edit,
+                          const std::vector<CopyHit>& hits, std::optional<uint64_t> expected,
+                          const std::vector<uint64_t>& also_right) {
+    ordered_json all = ordered_json::array();
+    for (const CopyHit& h : hits) {
+      const char* verdict = h.image_id == expected ? "original"
+                            : std::count(also_right.begin(), also_right.end(), h.image_id)
+                                ? "related"
+                                : "wrong";
+      all.push_back({{"path", h.paths.front()},
+                     {"verdict", verdict},
+                     {"confidence", h.confidence},
+                     {"inliers", h.inliers},
+                     {"coverage", h.coverage},
+                     {"pdq_bits", h.hash_distance}});
+    }
+    verdicts.push_back({{"query", query}, {"edit", edit}, {"hits", std::move(all)}});
+  };
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const QueryOutcome& o = outcomes[i];
     busy_seconds += o.seconds;
@@ -296,6 +316,7 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
     }
     const std::vector<uint64_t> ids = HitIds(o.hits);
     if (!is_copy) {
+      add_verdicts(query, "held out, unedited", o.hits, std::nullopt, {});
       held_out.Add(std::nullopt, ids);
       for (const CopyHit& h : o.hits) {
         misses.push_back({{"query", query},
@@ -317,6 +338,7 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
       if (!found.ok()) return found.status();
       also_right = std::move(*found);
     }
+    add_verdicts(query, DescribeEdit(q.edit), o.hits, expected, also_right);
     CopyTally one;
     one.Add(expected, ids, also_right);
     by_family[q.edit.family].Merge(one);
@@ -386,6 +408,7 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
   j["pooled"] = pooled;
   j["related"] = related_pairs;
   j["misses"] = misses;
+  j["queries"] = verdicts;
   j["errors"] = errors;
   if (json) return Status::OK();
 

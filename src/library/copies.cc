@@ -203,6 +203,7 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
       if (flip) m = m_flipped;
       if (m.is_copy) {
         hit.inliers = m.inliers;
+        hit.coverage = m.coverage;
         hit.mirrored = flip;
         hit.corners = HitCorners(m, flip, *candidate);
         hit.confidence = std::max(hit.confidence, m.confidence);

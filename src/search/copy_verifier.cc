@@ -48,6 +48,17 @@ double InlierSpread(const std::vector<cv::Point2f>& points, cv::Size size) {
   return double(box.area()) / (double(size.width) * size.height);
 }
 
+// `inliers` over the query keypoints that `h` maps inside a `size` picture.
+float Coverage(int inliers, const std::vector<cv::Point2f>& query_points, const cv::Mat& h,
+               cv::Size size) {
+  std::vector<cv::Point2f> mapped;
+  cv::perspectiveTransform(query_points, mapped, h);
+  const cv::Rect2f inside(0, 0, float(size.width), float(size.height));
+  const auto shared = std::count_if(mapped.begin(), mapped.end(),
+                                    [&](const cv::Point2f& p) { return inside.contains(p); });
+  return shared > 0 ? std::min(1.0f, float(inliers) / float(shared)) : 0.0f;
+}
+
 }  // namespace
 
 Result<LocalFeatures> CopyVerifier::Describe(const cv::Mat& bgr) const {
@@ -115,6 +126,7 @@ CopyMatch CopyVerifier::Verify(const LocalFeatures& query, const LocalFeatures& 
   cv::perspectiveTransform(outline, mapped, h);
   std::copy(mapped.begin(), mapped.end(), m.corners.begin());
   m.region = cv::boundingRect(mapped) & cv::Rect(cv::Point(0, 0), candidate.size);
+  m.coverage = Coverage(m.inliers, query.points, h, candidate.size);
 
   const bool enough = m.inliers >= options_.min_inliers;
   const bool spread = InlierSpread(inlier_points, query.size) >= 0.02;

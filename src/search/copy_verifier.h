@@ -41,6 +41,10 @@ struct CopyMatch {
   float confidence = 0;  // 0..1: how sure the verifier is that the candidate holds a copy
   int matches = 0;       // descriptor matches that passed the ratio test
   int inliers = 0;       // of those, the ones the homography explains
+  // Inliers per query keypoint that the homography maps inside the candidate: how much of the
+  // shared region agrees. A copy keeps a good share even when heavily edited; two photos of one
+  // face or one building agree on a few features among hundreds (computed when there are inliers).
+  float coverage = 0;
   cv::Matx33d homography = cv::Matx33d::eye();  // query -> candidate pixels (when is_copy)
   // The query's corners mapped into the candidate, clockwise from top-left, and their bounding box
   // clipped to the candidate: the matched region.
