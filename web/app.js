@@ -434,12 +434,18 @@ async function loadDuplicates() {
 
 // ---- Indexing ------------------------------------------------------------------------------
 
+// While pictures are being added, the forms that add more are disabled.
+function lockAdding(busy) {
+  document.querySelectorAll('#index-form button, #upload-form button')
+      .forEach((b) => { b.disabled = busy; });
+}
+
 function setIndexing(busy, max) {
+  $('#index-failures').hidden = true;  // a past job's
   const bar = $('#index-progress');
   bar.hidden = !busy;
   if (max === undefined) bar.removeAttribute('value'); else { bar.max = max; bar.value = 0; }
-  document.querySelectorAll('#index-form button, #upload-form button')
-      .forEach((b) => { b.disabled = busy; });
+  lockAdding(busy);
 }
 
 // POST /v1/index starts a job on the server; the panel follows it (GET /v1/index/jobs/{id}
@@ -537,7 +543,7 @@ function showJob(job) {
 async function followJob(job) {
   const serial = ++state.jobSerial;
   localStorage.setItem(JOB_STORAGE, String(job.id));
-  setIndexing(true);
+  lockAdding(true);
   try {
     for (;;) {
       if (serial !== state.jobSerial) return;
@@ -550,10 +556,8 @@ async function followJob(job) {
   } catch (err) {
     showError(err.message);
   } finally {
-    if (serial === state.jobSerial) {
-      setIndexing(false);
-      $('#index-progress').hidden = false;  // the finished bar stays beside the summary
-    }
+    // The finished bar stays beside the summary.
+    if (serial === state.jobSerial) lockAdding(false);
   }
 }
 

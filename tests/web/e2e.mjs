@@ -368,12 +368,12 @@ try {
   await page.waitForFunction(() => /not-a-picture\.jpg: ./.test(document.querySelector('#index-failures').textContent));
   check(await page.isVisible('#index-failures'), 'a file that fails is listed with its reason',
         await page.textContent('#index-failures'));
+  await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
   await page.fill('#index-paths', '/etc');
   await page.click('#index-form button[type=submit]');
   await page.waitForSelector('#error:not([hidden])');
   check(true, 'a path outside the roots is refused with a message',
         await page.textContent('#error-text'));
-  await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
   await page.close();
 
   // Copies: a library photo less 5% on every side, shrunk and recompressed, finds that photo, with
