@@ -464,6 +464,18 @@ TEST_F(ServerApiTest, CancellingARunningJobKeepsWhatItFinished) {
   EXPECT_TRUE(running["eta_seconds"].is_number()) << running;
   const uint64_t id = running["id"];
 
+  // A second job waits for the first; cancelled, it ends at once without running.
+  auto second = client->Post("/v1/index", json{{"paths", {"photos"}}}.dump(), "application/json");
+  ASSERT_EQ(second->status, 202) << second->body;
+  EXPECT_EQ(Body(second)["state"], "queued");
+  const json list = Body(client->Get("/v1/index/jobs"))["jobs"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], Body(second)["id"]);
+  auto dropped = client->Delete(second->get_header_value("Location"));
+  ASSERT_EQ(dropped->status, 200) << dropped->body;
+  EXPECT_EQ(Body(dropped)["state"], "cancelled");
+  EXPECT_TRUE(Body(dropped)["started"].is_null());
+
   auto cancel = client->Delete("/v1/index/jobs/" + std::to_string(id));
   ASSERT_TRUE(cancel);
   EXPECT_TRUE(cancel->status == 202 || cancel->status == 200) << cancel->body;
