@@ -19,6 +19,7 @@ const state = {
   query: null,      // {blob, name} for a picture, or {id, name} for a library image
   objectUrls: [],   // thumbnails fetched with the API key, released when replaced
   searchSerial: 0,  // answers to superseded searches are dropped
+  jobSerial: 0,     // the index job followed; an older follower stops
 };
 
 // ---- The API -------------------------------------------------------------------------------
@@ -433,15 +434,25 @@ async function loadDuplicates() {
 
 // ---- Indexing ------------------------------------------------------------------------------
 
-function setIndexing(busy, max) {
-  const bar = $('#index-progress');
-  bar.hidden = !busy;
-  if (max === undefined) bar.removeAttribute('value'); else { bar.max = max; bar.value = 0; }
+// While pictures are being added, the forms that add more are disabled.
+function lockAdding(busy) {
   document.querySelectorAll('#index-form button, #upload-form button')
       .forEach((b) => { b.disabled = busy; });
 }
 
-// POST /v1/index answers once the run is over, so progress is the time it has taken so far.
+function setIndexing(busy, max) {
+  $('#index-failures').hidden = true;  // a past job's
+  const bar = $('#index-progress');
+  bar.hidden = !busy;
+  if (max === undefined) bar.removeAttribute('value'); else { bar.max = max; bar.value = 0; }
+  lockAdding(busy);
+}
+
+// POST /v1/index starts a job on the server; the panel follows it (GET /v1/index/jobs/{id}
+// every 500 ms) until it ends. The job followed is remembered, so a reload shows it again.
+const JOB_STORAGE = 'alike.indexJob';
+const JOB_POLL_MS = 500;
+
 async function indexPaths(e) {
   e.preventDefault();
   clearError();
@@ -450,31 +461,126 @@ async function indexPaths(e) {
     showError('Name at least one folder or file on the server.');
     return;
   }
-  const status = $('#index-status');
-  const started = Date.now();
-  const tick = setInterval(() => {
-    status.textContent = `Indexing… ${Math.round((Date.now() - started) / 1000)} s`;
-  }, 1000);
-  status.textContent = 'Indexing…';
+  $('#index-status').textContent = 'Starting…';
   setIndexing(true);
   try {
-    const r = await api('/v1/index', {
+    const job = await api('/v1/index', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ paths, prune: $('#index-prune').checked }),
     });
-    status.textContent = `${r.indexed} indexed, ${r.duplicates} duplicates, ${r.unchanged} ` +
-        `unchanged, ${r.failed} failed, ${r.removed} removed in ${r.seconds.toFixed(1)} s` +
-        (r.cancelled ? ' (stopped early: what was finished is kept)' : '') + '.';
-    if (r.failures && r.failures.length) showError(r.failures.slice(0, 5).join('\n'));
+    followJob(job);
+  } catch (err) {
+    $('#index-status').textContent = '';
+    setIndexing(false);
+    showError(err.message);
+  }
+}
+
+function jobEnded(job) {
+  return ['done', 'failed', 'cancelled'].includes(job.state);
+}
+
+function duration(seconds) {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function jobSummary(job) {
+  const counts = `${job.indexed} indexed, ${job.duplicates} duplicates, ${job.unchanged} ` +
+      `unchanged, ${job.failed} failed, ${job.removed} removed in ${job.seconds.toFixed(1)} s`;
+  if (job.state === 'failed') return `Indexing failed: ${job.error.message}`;
+  if (job.state === 'cancelled') {
+    const by = { client: 'cancelled', shutdown: 'the server stopped', time_limit: 'time limit' };
+    return `${counts} (stopped early, ${by[job.stopped_by] || 'cancelled'}: what was finished ` +
+        'is kept).';
+  }
+  return `${counts}.`;
+}
+
+function jobProgress(job) {
+  if (job.state === 'queued') return 'Waiting for another indexing job to finish…';
+  if (job.stopped_by) return `Stopping after ${job.done} files…`;
+  if (job.total === null) return 'Looking for pictures…';
+  const eta = job.eta_seconds === null ? '' : ` · about ${duration(job.eta_seconds)} left`;
+  return `Indexing: ${job.done} of ${job.total} · ${job.rate.toFixed(1)} per second${eta}`;
+}
+
+function showJob(job) {
+  const bar = $('#index-progress');
+  bar.hidden = false;
+  if (job.total === null) {
+    bar.removeAttribute('value');
+  } else {
+    // A job with nothing to do is complete, not empty.
+    bar.max = Math.max(job.total, 1);
+    bar.value = job.total ? job.done : 1;
+  }
+  const status = $('#index-status');
+  status.dataset.job = job.id;
+  status.dataset.state = job.state;
+  status.textContent = jobEnded(job) ? jobSummary(job) : jobProgress(job);
+  $('#index-cancel').hidden = jobEnded(job) || Boolean(job.stopped_by);
+  const list = $('#index-failures');
+  list.hidden = !job.failures.length;
+  list.replaceChildren(...job.failures.map((f) => {
+    const li = document.createElement('li');
+    const reason = document.createElement('span');
+    reason.className = 'reason';
+    reason.textContent = f.reason;
+    li.append(`${f.path || 'a path'}: `, reason);
+    return li;
+  }));
+  if (job.failed > job.failures.length) {
+    const li = document.createElement('li');
+    li.textContent = `and ${job.failed - job.failures.length} more`;
+    list.append(li);
+  }
+}
+
+// Shows the job until it ends, then the library's new counts. One job is followed at a time.
+async function followJob(job) {
+  const serial = ++state.jobSerial;
+  localStorage.setItem(JOB_STORAGE, String(job.id));
+  lockAdding(true);
+  try {
+    for (;;) {
+      if (serial !== state.jobSerial) return;
+      showJob(job);
+      if (jobEnded(job)) break;
+      await new Promise((resolve) => { setTimeout(resolve, JOB_POLL_MS); });
+      job = await api(`/v1/index/jobs/${job.id}`);
+    }
     loadLibrary().catch((err) => showError(err.message));
   } catch (err) {
-    status.textContent = '';
     showError(err.message);
   } finally {
-    clearInterval(tick);
-    setIndexing(false);
+    // The finished bar stays beside the summary.
+    if (serial === state.jobSerial) lockAdding(false);
   }
+}
+
+async function cancelJob() {
+  const id = $('#index-status').dataset.job;
+  if (!id) return;
+  clearError();
+  $('#index-cancel').hidden = true;
+  try {
+    await api(`/v1/index/jobs/${id}`, { method: 'DELETE' });
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+// After a reload: a job that is waiting or running (started here or by anyone), else the last
+// job this browser followed, while the server remembers it.
+async function resumeJob() {
+  const { jobs } = await api('/v1/index/jobs');
+  const remembered = Number(localStorage.getItem(JOB_STORAGE));
+  const job = jobs.find((j) => j.state === 'running') || jobs.find((j) => !jobEnded(j)) ||
+      jobs.find((j) => j.id === remembered);
+  if (job) followJob(job);
 }
 
 async function uploadFiles(e) {
@@ -535,7 +641,9 @@ async function start() {
   } catch (e) {
     $('#stats').textContent = 'Library unavailable.';
     showError(e.message);
+    return;
   }
+  resumeJob().catch((e) => showError(e.message));
 }
 
 $('#error-close').addEventListener('click', clearError);
@@ -543,6 +651,7 @@ $('#error-close').addEventListener('click', clearError);
 $('#query-img').addEventListener('error', () => { $('#query-view').hidden = true; });
 $('#dups-load').addEventListener('click', loadDuplicates);
 $('#index-form').addEventListener('submit', indexPaths);
+$('#index-cancel').addEventListener('click', cancelJob);
 $('#upload-form').addEventListener('submit', uploadFiles);
 wireKey();
 wirePicking();

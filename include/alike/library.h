@@ -81,6 +81,7 @@ struct IndexProgress {
   uint64_t found = 0;      // files found so far that need work
   uint64_t done = 0;       // of those, finished (indexed, duplicate or failed)
   uint64_t unchanged = 0;  // skipped: same size and mtime, vectors current
+  // The walk is over and `found` is the total; reported before the first file is done.
   bool walk_finished = false;
 };
 

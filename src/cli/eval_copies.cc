@@ -94,7 +94,7 @@ std::vector<std::string> ImageFiles(const std::vector<std::string>& roots) {
   for (const std::string& root : roots) {
     library::WalkFiles(
         root, [&](library::FoundFile f) { out.push_back(std::move(f.path)); },
-        [](const std::string&) {}, nullptr);
+        [](const std::string&, const std::string&) {}, nullptr);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -107,8 +107,9 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--timeout", options->io_timeout_seconds,
                   "Seconds allowed to read a request or write a response")
       ->capture_default_str();
-  cmd->add_option("--index-timeout", options->index_timeout_seconds,
-                  "Seconds after which POST /v1/index stops (what it finished is kept)")
+  cmd->add_option(
+         "--index-timeout", options->index_timeout_seconds,
+         "Seconds after which an index job (POST /v1/index) stops (what it finished is kept)")
       ->capture_default_str();
   cmd->callback([&ctx, options] { RunServe(ctx, *options); });
 }

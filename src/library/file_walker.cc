@@ -21,13 +21,13 @@ int64_t MtimeNs(const struct stat& st) {
 
 struct Walk {
   const std::function<void(FoundFile)>& on_file;
-  const std::function<void(const std::string&)>& on_error;
+  const WalkErrorHandler& on_error;
   const std::atomic<bool>* cancel;
   std::set<std::pair<dev_t, ino_t>> visited;  // real directories already walked
 
   bool Cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 
-  void Error(const std::string& path, int err) { on_error(path + ": " + std::strerror(err)); }
+  void Error(const std::string& path, int err) { on_error(path, std::strerror(err)); }
 
   // `named`: the user named this path, so it is a candidate whatever its extension.
   void Visit(const std::string& path, bool named) {
@@ -43,7 +43,7 @@ struct Walk {
     } else if (S_ISREG(st.st_mode)) {
       if (named || HasImageExtension(path)) on_file({path, st.st_size, MtimeNs(st)});
     } else if (named) {
-      on_error(path + ": not a regular file");
+      on_error(path, "not a regular file");
     }
   }
 
@@ -98,8 +98,7 @@ std::optional<FoundFile> StatFile(const std::string& path) {
 }
 
 void WalkFiles(const std::string& root, const std::function<void(FoundFile)>& on_file,
-               const std::function<void(const std::string&)>& on_error,
-               const std::atomic<bool>* cancel) {
+               const WalkErrorHandler& on_error, const std::atomic<bool>* cancel) {
   Walk walk{on_file, on_error, cancel, {}};
   walk.Visit(NormalPath(root), true);
 }

@@ -34,11 +34,11 @@ bool IsUnder(const std::string& path, const std::string& root);
 // Size and mtime of a regular file (following symlinks); nullopt when it is missing or not one.
 std::optional<FoundFile> StatFile(const std::string& path);
 
-// Calls on_file for each candidate and on_error("<path>: <reason>") for each path that cannot be
-// read (missing, permission denied, not a regular file). Stops early when `cancel` is set.
+// Calls on_file for each candidate and on_error(path, reason) for each path that cannot be read
+// (missing, permission denied, not a regular file). Stops early when `cancel` is set.
+using WalkErrorHandler = std::function<void(const std::string& path, const std::string& reason)>;
 void WalkFiles(const std::string& root, const std::function<void(FoundFile)>& on_file,
-               const std::function<void(const std::string&)>& on_error,
-               const std::atomic<bool>* cancel);
+               const WalkErrorHandler& on_error, const std::atomic<bool>* cancel);
 
 }  // namespace alike::library
 

@@ -58,16 +58,28 @@ class IndexRun {
 
     std::vector<std::string> normal_roots;
     for (const std::string& root : roots) normal_roots.push_back(NormalPath(root));
+    // The whole walk comes before any work is handed out, so that observers know how many files
+    // there are (walk_finished) before the first is done. Stat-ing is quick beside decoding and
+    // embedding, and the pending list costs about what seen_ already holds.
+    std::vector<FoundFile> pending;
+    const auto keep = [&](FoundFile f) {
+      if (Consider(f)) pending.push_back(std::move(f));
+    };
     for (const std::string& root : normal_roots) {
       WalkFiles(
-          root, [this](FoundFile f) { Consider(std::move(f)); },
-          [this](const std::string& message) { Fail(message); }, &stop_);
+          root, keep,
+          [this](const std::string& path, const std::string& reason) { Fail(path, reason); },
+          &stop_);
     }
-    ScheduleStale();
+    ScheduleStale(keep);
     {
       std::lock_guard lock(report_mu_);
       progress_.walk_finished = true;
       Notify(nullptr);
+    }
+    for (FoundFile& file : pending) {
+      if (stop_ || Cancelled()) break;
+      work_.Push(std::move(file));
     }
     work_.Close();
     for (std::thread& t : workers) t.join();
@@ -104,10 +116,10 @@ class IndexRun {
 
   bool Current(uint64_t image_id) const { return MissingSpaces(image_id).empty(); }
 
-  // Walker: decides whether a found file needs work.
-  void Consider(FoundFile file) {
+  // Walker: whether a found file needs work (counted in `found`) or is unchanged.
+  bool Consider(const FoundFile& file) {
     if (Cancelled()) stop_ = true;
-    if (!seen_.insert(file.path).second) return;  // named twice
+    if (!seen_.insert(file.path).second) return false;  // named twice
     auto it = files_.find(file.path);
     if (it != files_.end() && it->second.size == file.size &&
         it->second.mtime_ns == file.mtime_ns) {
@@ -116,25 +128,23 @@ class IndexRun {
         std::lock_guard lock(report_mu_);
         ++progress_.unchanged;
         Notify(nullptr);
-        return;
+        return false;
       }
     }
-    {
-      std::lock_guard lock(report_mu_);
-      ++progress_.found;
-    }
-    work_.Push(std::move(file));
+    std::lock_guard lock(report_mu_);
+    ++progress_.found;
+    return true;
   }
 
   // After a model change (or a newly added embedder) every catalogued image needs new vectors,
   // not only those under this run's roots: schedule one existing file of each stale image.
-  void ScheduleStale() {
+  void ScheduleStale(const std::function<void(FoundFile)>& keep) {
     for (const auto& [path, row] : files_) {
       if (stop_) return;
       if (seen_.count(path) || Current(row.image_id) || scheduled_images_.count(row.image_id)) {
         continue;
       }
-      if (auto file = StatFile(path)) Consider(std::move(*file));  // else try another path
+      if (auto file = StatFile(path)) keep(std::move(*file));  // else try another path
     }
   }
 
@@ -347,9 +357,9 @@ class IndexRun {
     if (target_.after_step) target_.after_step(step);
   }
 
-  void Fail(const std::string& message) {
+  void Fail(const std::string& path, const std::string& reason) {
     std::lock_guard lock(report_mu_);
-    IndexEvent event{IndexEvent::Kind::kFailed, "", message};
+    IndexEvent event{IndexEvent::Kind::kFailed, path, path + ": " + reason};
     ++report_.failed;
     Notify(&event);
   }

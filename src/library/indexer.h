@@ -3,12 +3,14 @@
 //   walker (caller's thread) --files--> workers (jobs threads) --outcomes--> writer (1 thread)
 //
 // The walker finds candidate files and skips those whose size and mtime match the catalog and
-// whose image already has current vectors in every space. Workers read each remaining file, hash
-// it, look the content up, and decode and embed only what is missing. The writer commits in
-// batches, in the order that keeps the catalog truthful: image rows, then vectors (durable in
-// the collections' logs), then file rows. Bounded queues keep memory flat however many files
-// there are; a cancel flag stops the walker and workers, and the writer still commits what is
-// finished, so the next run resumes where this one stopped.
+// whose image already has current vectors in every space. It walks everything before handing
+// out the first file, so progress reports the total (IndexProgress::walk_finished) before any
+// file is done; the list it keeps costs about what its set of seen paths already does. Workers
+// read each remaining file, hash it, look the content up, and decode and embed only what is
+// missing. The writer commits in batches, in the order that keeps the catalog truthful: image
+// rows, then vectors (durable in the collections' logs), then file rows. Bounded queues between
+// workers and writer keep decoded pictures few; a cancel flag stops the walker and workers, and
+// the writer still commits what is finished, so the next run resumes where this one stopped.
 //
 // Thread-safety: RunIndex runs one whole index run; the library serialises runs.
 #ifndef ALIKE_LIBRARY_INDEXER_H_

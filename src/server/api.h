@@ -1,5 +1,6 @@
 // What the route handlers share, and the functions that add each resource's routes. One file per
-// resource: image_routes.cc (images, search, indexing, library stats), collection_routes.cc
+// resource: image_routes.cc (images, search, library stats), index_routes.cc (index jobs over
+// server-side paths), collection_routes.cc
 // (generic vector collections), copy_routes.cc (copy search, duplicate groups), face_routes.cc
 // (face search, face erasure), system_routes.cc (health, metrics, the OpenAPI document).
 //
@@ -8,10 +9,10 @@
 #ifndef ALIKE_SERVER_API_H_
 #define ALIKE_SERVER_API_H_
 
-#include <atomic>
 #include <string>
 
 #include "alike/library.h"
+#include "server/index_jobs.h"
 #include "server/metrics.h"
 #include "server/roots.h"
 #include "server/router.h"
@@ -26,8 +27,8 @@ struct Api {
   const Roots& roots;
   UploadStore& uploads;
   Metrics& metrics;
-  const std::atomic<bool>& stopping;  // set by Stop(): long indexing runs end early
-  std::string default_by;             // the embedder searched when a request names none
+  IndexJobs& jobs;
+  std::string default_by;  // the embedder searched when a request names none
 };
 
 using ApiHandler = void (*)(Api&, const httplib::Request&, httplib::Response&);
@@ -38,6 +39,7 @@ inline Handler With(Api& api, ApiHandler fn) {
 }
 
 void AddImageRoutes(Router& router, Api& api);
+void AddIndexRoutes(Router& router, Api& api);
 void AddCollectionRoutes(Router& router, Api& api);
 void AddCopyRoutes(Router& router, Api& api);
 void AddFaceRoutes(Router& router, Api& api);

@@ -1,6 +1,5 @@
-// Images: search by uploaded picture or by indexed image, add (upload or server-side paths),
-// facts, thumbnail, tags, forget; and the library's statistics.
-#include <chrono>
+// Images: search by uploaded picture or by indexed image, add an upload, facts, thumbnail, tags,
+// forget; and the library's statistics. (Indexing server-side paths: index_routes.cc.)
 #include <string>
 #include <vector>
 
@@ -13,9 +12,6 @@ namespace alike::server {
 namespace {
 
 using nlohmann::json;
-
-// Failures listed in an index answer; the counts cover all of them.
-constexpr size_t kMaxListedFailures = 100;
 
 // k, by, filter and min_score from the query string.
 Result<ImageSearchOptions> SearchOptionsFrom(const httplib::Request& req, const Api& api) {
@@ -80,46 +76,6 @@ void AddUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
   if (!details.ok()) return SetError(res, details.status());
   SetJson(res, {{"status", outcome}, {"image", DetailsJson(*details)}},
           outcome == "indexed" ? 201 : 200);
-}
-
-void IndexPaths(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto body = JsonBody(req);
-  if (!body.ok()) return SetError(res, body.status());
-  const json& given = (*body)["paths"];
-  if (!given.is_array() || given.empty()) {
-    return SetError(res, 400, "invalid_argument", "give \"paths\": a list of server-side paths");
-  }
-  std::vector<std::string> paths;
-  for (const json& p : given) {
-    auto resolved = api.roots.Resolve(p.get<std::string>());
-    if (!resolved.ok() && resolved.status().code() == Status::Code::kFailedPrecondition) {
-      return SetError(res, 403, "path_forbidden", resolved.status().message());
-    }
-    if (!resolved.ok()) return SetError(res, resolved.status());
-    paths.push_back(*resolved);
-  }
-  IndexOptions options{
-      .jobs = 0, .prune = body->value("prune", false), .max_pixels = api.options.max_pixels};
-  if (body->contains("embedders")) {
-    options.embedders = (*body)["embedders"].get<std::vector<std::string>>();
-  }
-  // Stops early, with everything finished so far committed, at shutdown or past the deadline.
-  std::atomic<bool> cancel{false};
-  options.cancel = &cancel;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(api.options.index_timeout_seconds);
-  json failures = json::array();
-  const IndexObserver observer = [&](const IndexEvent* event, const IndexProgress&) {
-    if (api.stopping || std::chrono::steady_clock::now() > deadline) cancel = true;
-    if (event && event->kind == IndexEvent::Kind::kFailed && failures.size() < kMaxListedFailures) {
-      failures.push_back(event->message);
-    }
-  };
-  auto report = api.library.Index(paths, options, observer);
-  if (!report.ok()) return SetError(res, report.status());
-  json out = IndexReportJson(*report);
-  out["failures"] = std::move(failures);
-  SetJson(res, out);
 }
 
 void GetImage(Api& api, const httplib::Request& req, httplib::Response& res) {
@@ -192,7 +148,6 @@ void AddImageRoutes(Router& router, Api& api) {
   router.Add("POST", "/v1/search", Scope::kRead, With(api, SearchUpload));
   router.Add("GET", "/v1/images/{id}/similar", Scope::kRead, With(api, SearchSimilar));
   router.Add("POST", "/v1/images", Scope::kWrite, With(api, AddUpload));
-  router.Add("POST", "/v1/index", Scope::kWrite, With(api, IndexPaths));
   router.Add("GET", "/v1/images/{id}", Scope::kRead, With(api, GetImage));
   router.Add("DELETE", "/v1/images/{id}", Scope::kWrite, With(api, DeleteImage));
   router.Add("GET", "/v1/images/{id}/thumbnail", Scope::kRead, With(api, GetThumbnail));

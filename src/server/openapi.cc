@@ -36,6 +36,21 @@ const char* OpenApiDocument() {
       }
     },
     "schemas": {
+      "IndexJob": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
+        "paths": {"type": "array", "items": {"type": "string"}, "description": "as given"},
+        "total": {"type": "integer", "nullable": true, "description": "files that need work; null until the walk is over, which is before the first file is done"},
+        "done": {"type": "integer", "description": "of total, finished and committed (indexed, duplicates and failed files)"},
+        "indexed": {"type": "integer"}, "duplicates": {"type": "integer"}, "unchanged": {"type": "integer", "description": "skipped: same size and mtime"},
+        "failed": {"type": "integer"}, "removed": {"type": "integer", "description": "forgotten because gone (prune)"},
+        "failures": {"type": "array", "description": "the first 100 failures", "items": {"type": "object", "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}},
+        "rate": {"type": "number", "description": "files done per second since the job started"},
+        "eta_seconds": {"type": "number", "nullable": true, "description": "seconds left at that rate, while running"},
+        "seconds": {"type": "number", "description": "running time"},
+        "stopped_by": {"type": "string", "nullable": true, "enum": ["client", "shutdown", "time_limit"], "description": "who cancelled it (set as soon as asked)"},
+        "error": {"type": "object", "nullable": true, "description": "why a failed job failed", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+        "created": {"type": "string", "format": "date-time"}, "started": {"type": "string", "format": "date-time", "nullable": true},
+        "finished": {"type": "string", "format": "date-time", "nullable": true}}},
       "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
       "Hits": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "score": {"type": "number"}, "distance": {"type": "number"},
@@ -120,11 +135,26 @@ const char* OpenApiDocument() {
       "responses": {"201": {"description": "indexed", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["indexed", "duplicate", "unchanged"]}, "image": {"$ref": "#/components/schemas/Image"}}}}}},
                     "200": {"description": "already in the library (status duplicate or unchanged)"},
                     "422": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/index": {"post": {"summary": "Index server-side files and folders under the configured roots",
+    "/v1/index": {"post": {"summary": "Index server-side files and folders under the configured roots, as a job that runs in the background (one job at a time, in the order they came); follow it at the Location given",
+      "parameters": [{"name": "wait", "in": "query", "description": "true: answer once the job has ended (200), with its counts, as the route did before jobs", "schema": {"type": "boolean", "default": false}}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["paths"], "properties": {
         "paths": {"type": "array", "items": {"type": "string"}}, "embedders": {"type": "array", "items": {"type": "string"}}, "prune": {"type": "boolean"}}}}}},
-      "responses": {"200": {"description": "counts, and whether the run was cut short (cancelled) by shutdown or the time limit", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "403": {"$ref": "#/components/responses/Error"}}}},
+      "responses": {"202": {"description": "queued; the Location header names the job", "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/index/jobs/{id}"}},
+                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndexJob"}}}},
+                    "200": {"description": "?wait=true: the ended job, plus cancelled (whether it was cut short by a client, shutdown or the time limit)", "content": {"application/json": {"schema": {"allOf": [
+                      {"$ref": "#/components/schemas/IndexJob"}, {"type": "object", "properties": {"cancelled": {"type": "boolean"}}}]}}}},
+                    "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/index/jobs": {"get": {"summary": "Index jobs still known (the last 50 ended ones, and every queued or running one), newest first",
+      "responses": {"200": {"description": "the jobs", "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/IndexJob"}}}}}}}}}},
+    "/v1/index/jobs/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/id"}],
+      "get": {"summary": "One index job, as it stands", "responses": {"200": {"description": "the job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndexJob"}}}},
+                                                                      "404": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"summary": "Cancel an index job: a queued one at once (200), a running one at its next file, keeping what it finished (202 until then)",
+        "responses": {"200": {"description": "cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndexJob"}}}},
+                      "202": {"description": "stopping (stopped_by is set; state turns cancelled)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndexJob"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}": {
       "parameters": [{"$ref": "#/components/parameters/id"}],
       "get": {"summary": "An image's facts", "responses": {"200": {"$ref": "#/components/responses/Image"}, "404": {"$ref": "#/components/responses/Error"}}},

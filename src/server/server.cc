@@ -10,6 +10,7 @@
 
 #include "server/api.h"
 #include "server/api_keys.h"
+#include "server/index_jobs.h"
 #include "server/metrics.h"
 #include "server/roots.h"
 #include "server/router.h"
@@ -36,8 +37,9 @@ class ServerImpl : public Server {
         threads_(RequestThreads(options.threads)),
         // Half the request threads at most may wait on writes; searches keep the rest.
         writes_(static_cast<int>(std::max(1u, threads_ / 2))),
+        jobs_(library, std::chrono::seconds(options.index_timeout_seconds)),
         router_(http_, keys_, metrics_, writes_, options.cors_origin),
-        api_{library, options_, roots_, *uploads_, metrics_, stopping_, std::move(default_by)} {
+        api_{library, options_, roots_, *uploads_, metrics_, jobs_, std::move(default_by)} {
     const unsigned threads = threads_;
     // httplib owns the queue it asks for and deletes it when listening ends.
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -52,6 +54,7 @@ class ServerImpl : public Server {
     http_.set_tcp_nodelay(true);
     AddSystemRoutes(router_, api_);
     AddImageRoutes(router_, api_);
+    AddIndexRoutes(router_, api_);
     AddCollectionRoutes(router_, api_);
     AddCopyRoutes(router_, api_);
     AddFaceRoutes(router_, api_);
@@ -80,6 +83,9 @@ class ServerImpl : public Server {
 
   void Stop() override {
     stopping_ = true;
+    // First, so that requests waiting for a job (?wait=true) get their answer before httplib
+    // stops; the running job commits what it finished before this returns.
+    jobs_.Shutdown();
     // A stop that comes while Run is starting up must wait for httplib to be running, or it
     // would be lost and Run would never return.
     for (int i = 0; i < 400 && running_ && !http_.is_running(); ++i) {
@@ -100,6 +106,7 @@ class ServerImpl : public Server {
   Metrics metrics_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
+  IndexJobs jobs_;
   httplib::Server http_;
   Router router_;
   Api api_;

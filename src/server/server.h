@@ -11,8 +11,9 @@
 // Without keys every request may read and write, which is why that is loopback-only.
 //
 // Thread-safety: Run blocks on one thread and serves requests on a pool of others; Stop may be
-// called from any thread (it is what a SIGTERM handler thread calls). Stop lets every request
-// already being handled finish, so a write acknowledged to a client is always durable.
+// called from any thread (it is what a SIGTERM handler thread calls). Stop cancels index jobs
+// (the running one commits what it finished first) and lets every request already being handled
+// finish, so a write acknowledged to a client, or counted as done in a job, is always durable.
 #ifndef ALIKE_SERVER_SERVER_H_
 #define ALIKE_SERVER_SERVER_H_
 
@@ -42,7 +43,7 @@ struct ServerOptions {
   uint32_t max_k = 1000;
   unsigned threads = 0;             // request threads; 0: max(8, 2 x cores)
   int io_timeout_seconds = 10;      // reading a request / writing a response
-  int index_timeout_seconds = 600;  // indexing server-side paths stops (committed) after this
+  int index_timeout_seconds = 600;  // an index job stops (what it finished kept) after this
 };
 
 class Server {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <thread>
 
 #include "library/library_impl.h"
@@ -333,6 +334,24 @@ TEST_F(LibraryTest, CancelStopsCleanlyAndTheNextRunResumes) {
   EXPECT_EQ(rest.indexed, 35u);
   EXPECT_EQ(rest.unchanged, 5u);
   EXPECT_EQ(ImageCount(), 40u);
+}
+
+// Progress tells how many files there are before the first one is done, also when there are
+// more than the queues between the walker, the workers and the writer hold (a few hundred).
+TEST_F(LibraryTest, TheTotalIsKnownBeforeTheFirstPictureIsDone) {
+  constexpr uint64_t kPictures = 600;
+  for (uint64_t i = 0; i < kPictures; ++i) WritePicture(Photo(Numbered(int(i))), int(i));
+  std::optional<IndexProgress> at_first_done;
+  const IndexObserver observer = [&](const IndexEvent*, const IndexProgress& progress) {
+    if (progress.done > 0 && !at_first_done) at_first_done = progress;
+  };
+  auto report = lib_->Index(std::vector<std::string>{Photos()}, {.jobs = 1}, observer);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed + report->duplicates, kPictures);
+  ASSERT_TRUE(at_first_done.has_value());
+  EXPECT_EQ(at_first_done->done, 1u);
+  EXPECT_TRUE(at_first_done->walk_finished);
+  EXPECT_EQ(at_first_done->found, kPictures);
 }
 
 TEST_F(LibraryTest, SearchesFilterOnImageFactsAndFromIndexedImages) {

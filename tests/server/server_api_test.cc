@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -81,6 +82,38 @@ std::string Jpeg(const cv::Mat& image, int quality) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+// `count` distinct small pictures (random noise) in `dir`: an index job over them lasts a while.
+void WriteNoisePictures(const std::string& dir, int count) {
+  fs::create_directories(dir);
+  cv::RNG rng(count);
+  cv::Mat img(32, 32, CV_8UC3);
+  for (int i = 0; i < count; ++i) {
+    rng.fill(img, cv::RNG::UNIFORM, 0, 256);
+    ASSERT_TRUE(cv::imwrite(dir + "/" + std::to_string(i) + ".png", img));
+  }
+}
+
+bool Ended(const json& job) {
+  const std::string state = job.value("state", "");
+  return state == "done" || state == "failed" || state == "cancelled";
+}
+
+// Polls an index job until `until` holds for it (or it cannot be read); its last state.
+json PollJob(httplib::Client& client, uint64_t id, const std::function<bool(const json&)>& until) {
+  json job;
+  // Bounded only so that a job that never ends fails the test instead of hanging it.
+  for (int i = 0; i < 30'000; ++i) {
+    auto r = client.Get("/v1/index/jobs/" + std::to_string(id));
+    if (!r || r->status != 200) return job;
+    job = Body(r);
+    if (until(job)) return job;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return job;
+}
+
+json PollJobToEnd(httplib::Client& client, uint64_t id) { return PollJob(client, id, Ended); }
+
 class ServerApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -109,11 +142,22 @@ class ServerApiTest : public ::testing::Test {
     return StartServer(dir_, args);
   }
 
+  // Starts a job over kManyPictures small pictures and follows it until it has indexed some:
+  // the job as it then stands (running: the job lasts far longer than a few polls).
+  json StartLongJob(httplib::Client& client) {
+    WriteNoisePictures(dir_.Sub("roots/many"), kManyPictures);
+    auto started = client.Post("/v1/index", json{{"paths", {"many"}}}.dump(), "application/json");
+    if (!started || started->status != 202) return json();
+    return PollJob(client, Body(started)["id"].get<uint64_t>(),
+                   [](const json& job) { return Ended(job) || job.value("indexed", 0) > 0; });
+  }
+
   // The library's id of one of the indexed photos.
   uint64_t IdOf(const std::string& name) {
     return test::IdOf(dir_, dir_.Sub("roots/photos/" + name));
   }
 
+  static constexpr int kManyPictures = 3000;
   static inline const std::string kFlowers =
       std::string(ALIKE_SHARED_DIR) + "/data/categories/flowers/flowers/";
   TempDir dir_;
@@ -309,7 +353,7 @@ TEST_F(ServerApiTest, IndexesServerPathsOnlyInsideTheRoots) {
   auto server = Start();
   auto client = server->Client();
   auto post = [&](const std::string& path) {
-    return client->Post("/v1/index", json{{"paths", {path}}}.dump(), "application/json");
+    return client->Post("/v1/index?wait=true", json{{"paths", {path}}}.dump(), "application/json");
   };
   for (const std::string& escape :
        {std::string("../outside"), dir_.Sub("roots/../outside/secret.jpg"), dir_.Sub("outside"),
@@ -327,6 +371,139 @@ TEST_F(ServerApiTest, IndexesServerPathsOnlyInsideTheRoots) {
   EXPECT_EQ(Body(ok)["indexed"], 2);
   EXPECT_EQ(Body(ok)["cancelled"], false);
   EXPECT_EQ(Body(client->Get("/v1/library"))["images"], 8);
+}
+
+TEST_F(ServerApiTest, IndexJobsRunInTheBackgroundAndCountEveryFile) {
+  fs::create_directories(dir_.Sub("roots/new"));
+  fs::copy_file(Photo("daisy", 31), dir_.Sub("roots/new/a.jpg"));
+  fs::copy_file(Photo("rose", 31), dir_.Sub("roots/new/b.jpg"));
+  fs::copy_file(dir_.Sub("roots/photos/daisy0.jpg"), dir_.Sub("roots/new/copy.jpg"));
+  std::ofstream(dir_.Sub("roots/new/broken.jpg")) << "not a JPEG at all";
+  auto server = Start();
+  auto client = server->Client();
+  const std::string body = json{{"paths", {"new"}}}.dump();
+
+  auto started = client->Post("/v1/index", body, "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  const json queued = Body(started);
+  const uint64_t id = queued["id"];
+  EXPECT_EQ(started->get_header_value("Location"), "/v1/index/jobs/" + std::to_string(id));
+  EXPECT_EQ(queued["paths"], json({"new"}));
+  EXPECT_TRUE(queued["state"] == "queued" || queued["state"] == "running") << queued;
+
+  const json job = PollJobToEnd(*client, id);
+  EXPECT_EQ(job["state"], "done") << job;
+  EXPECT_EQ(job["total"], 4) << job;
+  EXPECT_EQ(job["done"], 4);
+  EXPECT_EQ(job["indexed"], 2);
+  EXPECT_EQ(job["duplicates"], 1);
+  EXPECT_EQ(job["failed"], 1);
+  EXPECT_TRUE(job["stopped_by"].is_null());
+  EXPECT_TRUE(job["finished"].is_string());
+  const json& failures = job["failures"];
+  ASSERT_EQ(failures.size(), 1u) << job;
+  EXPECT_EQ(failures[0]["path"], fs::canonical(dir_.Sub("roots/new/broken.jpg")).string());
+  EXPECT_FALSE(failures[0]["reason"].get<std::string>().empty());
+  EXPECT_EQ(Body(client->Get("/v1/library"))["images"], 8);
+
+  // Again, answering when it is over, with the fields the route gave before jobs.
+  auto again = client->Post("/v1/index?wait=true", body, "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 200) << again->body;
+  const json rerun = Body(again);
+  EXPECT_EQ(rerun["state"], "done");
+  EXPECT_EQ(rerun["indexed"], 0);
+  EXPECT_EQ(rerun["unchanged"], 3);
+  EXPECT_EQ(rerun["failed"], 1);  // a failure is tried again
+  EXPECT_EQ(rerun["cancelled"], false);
+  EXPECT_TRUE(rerun["seconds"].is_number());
+
+  // The list holds both, newest first.
+  const json list = Body(client->Get("/v1/index/jobs"))["jobs"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], rerun["id"]);
+  EXPECT_EQ(list[1]["id"], id);
+  EXPECT_EQ(client->Post("/v1/index?wait=maybe", body, "application/json")->status, 400);
+}
+
+TEST_F(ServerApiTest, IndexJobRoutesNeedKeysAndNameUnknownJobs) {
+  auto server = Start({"--keys", WriteKeys(dir_)});
+  auto client = server->Client();
+  const httplib::Headers reader = {{"Authorization", "Bearer reader"}};
+  const httplib::Headers writer = {{"Authorization", "Bearer writer"}};
+  const std::string body = json{{"paths", {"photos"}}}.dump();
+  EXPECT_EQ(client->Post("/v1/index", body, "application/json")->status, 401);
+  EXPECT_EQ(client->Post("/v1/index", reader, body, "application/json")->status, 403);
+  auto unknown = client->Get("/v1/index/jobs/4242", reader);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(ErrorCode(unknown), "not_found");
+  EXPECT_NE(ErrorMessage(unknown).find("4242"), std::string::npos) << ErrorMessage(unknown);
+  EXPECT_EQ(client->Delete("/v1/index/jobs/4242", writer)->status, 404);
+
+  auto started = client->Post("/v1/index?wait=true", writer, body, "application/json");
+  ASSERT_EQ(started->status, 200) << started->body;
+  const std::string job = "/v1/index/jobs/" + std::to_string(Body(started)["id"].get<uint64_t>());
+  EXPECT_EQ(client->Delete(job)->status, 401);
+  auto read_only = client->Delete(job, reader);
+  EXPECT_EQ(read_only->status, 403);
+  EXPECT_EQ(ErrorCode(read_only), "forbidden");
+  auto ended = client->Delete(job, writer);
+  EXPECT_EQ(ended->status, 409);  // it has ended: nothing to cancel
+  EXPECT_EQ(client->Get(job)->status, 401);
+  EXPECT_EQ(client->Get(job, reader)->status, 200);
+  EXPECT_EQ(client->Get("/v1/index/jobs", reader)->status, 200);
+}
+
+TEST_F(ServerApiTest, CancellingARunningJobKeepsWhatItFinished) {
+  auto server = Start();
+  auto client = server->Client();
+  const json running = StartLongJob(*client);
+  ASSERT_EQ(running["state"], "running") << running;
+  EXPECT_EQ(running["total"], kManyPictures) << "the total is known once anything is done";
+  EXPECT_TRUE(running["eta_seconds"].is_number()) << running;
+  const uint64_t id = running["id"];
+
+  // A second job waits for the first; cancelled, it ends at once without running.
+  auto second = client->Post("/v1/index", json{{"paths", {"photos"}}}.dump(), "application/json");
+  ASSERT_EQ(second->status, 202) << second->body;
+  EXPECT_EQ(Body(second)["state"], "queued");
+  const json list = Body(client->Get("/v1/index/jobs"))["jobs"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], Body(second)["id"]);
+  auto dropped = client->Delete(second->get_header_value("Location"));
+  ASSERT_EQ(dropped->status, 200) << dropped->body;
+  EXPECT_EQ(Body(dropped)["state"], "cancelled");
+  EXPECT_TRUE(Body(dropped)["started"].is_null());
+
+  auto cancel = client->Delete("/v1/index/jobs/" + std::to_string(id));
+  ASSERT_TRUE(cancel);
+  EXPECT_TRUE(cancel->status == 202 || cancel->status == 200) << cancel->body;
+  EXPECT_EQ(Body(cancel)["stopped_by"], "client");
+  const json job = PollJobToEnd(*client, id);
+  EXPECT_EQ(job["state"], "cancelled") << job;
+  EXPECT_EQ(job["stopped_by"], "client");
+  EXPECT_LT(job["done"].get<int>(), kManyPictures);
+  EXPECT_GE(job["indexed"].get<int>(), running["indexed"].get<int>());
+  // Everything the job counted is in the library.
+  EXPECT_EQ(Body(client->Get("/v1/library"))["images"], 6 + job["indexed"].get<int>());
+}
+
+// SIGTERM in the middle of a job: the server stops the job, exits 0, and every picture a job
+// report counted as indexed is in the library.
+TEST_F(ServerApiTest, StopDuringAnIndexJobLosesNothingReportedDone) {
+  auto server = Start();
+  const json running = StartLongJob(*server->Client());
+  ASSERT_EQ(running["state"], "running") << running;
+  const int reported = running["indexed"];
+  EXPECT_EQ(server->StopWith(SIGTERM), 0) << server->output();
+
+  auto lib = Library::Open(dir_.Sub("db"), {});
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  auto info = (*lib)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_GE(info->images, uint64_t(6 + reported));
+  EXPECT_LT(info->images, uint64_t(6 + kManyPictures)) << "the job was not stopped";
 }
 
 TEST_F(ServerApiTest, GenericCollections) {

@@ -2,9 +2,10 @@
 // flower photos (10 daisies, roses and sunflowers from the shared set) and two UKBench photos
 // (for copy detection), Debian's chromium driven by playwright-core. It searches by uploading a
 // photo, checks that the photo finds itself first and mostly its own kind, browses by clicking a
-// result, adds pictures through the indexing panel, shows an API error, finds the original of an
-// edited copy (copies mode) and a group of duplicates, checks the page at phone width, and that
-// nothing is fetched from anywhere but the server. Screenshots are saved as evidence.
+// result, adds pictures through the indexing panel (a job it follows across a reload, and one
+// that lists a failure), shows an API error, finds the original of an edited copy (copies mode)
+// and a group of duplicates, checks the page at phone width, and that nothing is fetched from
+// anywhere but the server. Screenshots are saved as evidence.
 //
 //   node tests/web/e2e.mjs path/to/alike
 //
@@ -99,6 +100,9 @@ alike('index', '-q', ...library);
 fs.mkdirSync(path.join(roots, 'more'), { recursive: true });
 for (const p of photos('rose', PER_CLASS, 3)) fs.copyFileSync(p, path.join(roots, 'more', path.basename(p)));
 fs.writeFileSync(path.join(work, 'not-a-picture.jpg'), 'this is text, not a JPEG');
+// And a folder whose only file is not a picture, for the panel to list the failure.
+fs.mkdirSync(path.join(roots, 'bad'), { recursive: true });
+fs.copyFileSync(path.join(work, 'not-a-picture.jpg'), path.join(roots, 'bad', 'not-a-picture.jpg'));
 
 function startServer(extra = [], library = db) {
   const server = spawn(binary, ['--db', library, 'serve', '--port', '0', '--roots', roots, ...extra],
@@ -343,21 +347,33 @@ try {
         "a bad picture shows the API's error message", error);
   await page.click('#error-close');
 
-  // The indexing panel adds a server-side folder under --roots.
+  // The indexing panel adds a server-side folder under --roots as a job and follows it; reloaded
+  // while the job runs (or after it), the page follows the job again until it is done.
   await page.fill('#index-paths', 'more');
   await page.click('#index-form button[type=submit]');
-  await page.waitForFunction(() => /indexed/.test(document.querySelector('#index-status').textContent));
+  await page.waitForSelector('#index-status[data-job]');
+  await page.reload();
+  await page.waitForSelector('#index-status[data-state=done]');
   const status = await page.textContent('#index-status');
   check(/^3 indexed/.test(status), 'indexing a folder by path reports its counts', status);
+  const bar = await page.$eval('#index-progress', (b) => ({ hidden: b.hidden, value: b.value, max: b.max }));
+  check(!bar.hidden && bar.max === 3 && bar.value === 3, 'the progress bar reaches the total',
+        JSON.stringify(bar));
+  check(await page.isHidden('#index-cancel'), 'no cancel button once the job is done');
   await page.waitForFunction((n) => document.querySelector('#stats').textContent.includes(`${n} images`),
                              library.length + 3);
   check(true, 'the stats count the new pictures');
+  await page.fill('#index-paths', 'bad');
+  await page.click('#index-form button[type=submit]');
+  await page.waitForFunction(() => /not-a-picture\.jpg: ./.test(document.querySelector('#index-failures').textContent));
+  check(await page.isVisible('#index-failures'), 'a file that fails is listed with its reason',
+        await page.textContent('#index-failures'));
+  await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
   await page.fill('#index-paths', '/etc');
   await page.click('#index-form button[type=submit]');
   await page.waitForSelector('#error:not([hidden])');
   check(true, 'a path outside the roots is refused with a message',
         await page.textContent('#error-text'));
-  await page.screenshot({ path: path.join(evidence, 'indexing.png'), fullPage: true });
   await page.close();
 
   // Copies: a library photo less 5% on every side, shrunk and recompressed, finds that photo, with
