@@ -58,11 +58,12 @@ class CopyVerifier {
 
   struct Options {
     Features features = Features::kOrb;
-    int max_side = 640;        // pictures are shrunk to this longer side before detection
-    int max_features = 1500;   // strongest keypoints kept per picture
-    float ratio = 0.75f;       // Lowe's ratio test: best match clearly better than the second
-    int min_inliers = 12;      // fewer agreeing matches are not evidence of a copy
-    double ransac_pixels = 4;  // RANSAC reprojection tolerance, in max_side-scaled pixels
+    int max_side = 640;              // pictures are shrunk to this longer side before detection
+    int max_features = 1500;         // strongest keypoints kept per picture
+    float ratio = 0.75f;             // Lowe's ratio test: best match clearly better than the second
+    int min_inliers = 12;            // fewer agreeing matches are not evidence of a copy
+    double ransac_pixels = 4;        // RANSAC reprojection tolerance, in max_side-scaled pixels
+    double coverage_midpoint = 0.1;  // the coverage at which a match is as likely a copy as not
   };
 
   CopyVerifier() : CopyVerifier(Options{}) {}

@@ -40,7 +40,9 @@ class CopyVerifierTest : public ::testing::TestWithParam<CopyVerifier::Features>
 };
 
 // graf3 is graf1 seen from 40 degrees further round; the pair ships with its true homography.
-// Where the estimate puts points of graf1 must agree with where the truth puts them.
+// Where the estimate puts points of graf1 must agree with where the truth puts them. Whether the
+// pair counts as a copy is the coverage's call: it is another photo of the wall, not a copy of
+// the picture (ORB: no; SIFT, whose features survive the turn better, yes).
 TEST_P(CopyVerifierTest, RecoversGrafHomography) {
   const cv::Mat graf1 = Read("graf1.png"), graf3 = Read("graf3.png");
   cv::FileStorage fs(Pairs("H1to3p.xml"), cv::FileStorage::READ);
@@ -48,7 +50,7 @@ TEST_P(CopyVerifierTest, RecoversGrafHomography) {
   fs["H13"] >> truth;
   ASSERT_EQ(truth.size(), cv::Size(3, 3));
   const CopyMatch m = Match(graf1, graf3);
-  ASSERT_TRUE(m.is_copy) << m.matches << " matches, " << m.inliers << " inliers";
+  ASSERT_GE(m.inliers, 12) << m.matches << " matches";
   std::vector<cv::Point2f> grid, by_truth, by_estimate;
   for (int y = 100; y < graf1.rows - 100; y += 100) {
     for (int x = 100; x < graf1.cols - 100; x += 100) grid.emplace_back(x, y);
@@ -59,18 +61,22 @@ TEST_P(CopyVerifierTest, RecoversGrafHomography) {
   for (size_t i = 0; i < grid.size(); ++i) {
     worst = std::max(worst, cv::norm(by_truth[i] - by_estimate[i]));
   }
-  std::printf("graf1 -> graf3: %d matches, %d inliers, confidence %.3f, worst error %.1f px\n",
-              m.matches, m.inliers, m.confidence, worst);
+  std::printf(
+      "graf1 -> graf3: %d matches, %d inliers, coverage %.3f, confidence %.3f, worst error %.1f "
+      "px\n",
+      m.matches, m.inliers, m.coverage, m.confidence, worst);
   EXPECT_LT(worst, 6.0);
 }
 
-// box.png is a small box photographed inside a cluttered scene: the region says where it is.
+// box.png is a small box photographed inside a cluttered scene: the region says where it is (a
+// photo of the object, not a copy of the picture, so the copy decision is again the coverage's).
 TEST_P(CopyVerifierTest, FindsTheBoxInTheSceneAndItsRegion) {
   const cv::Mat box = Read("box.png"), scene = Read("box_in_scene.png");
   const CopyMatch m = Match(box, scene);
-  ASSERT_TRUE(m.is_copy) << m.matches << " matches, " << m.inliers << " inliers";
-  std::printf("box -> box_in_scene: %d inliers, confidence %.3f, region %dx%d at (%d, %d)\n",
-              m.inliers, m.confidence, m.region.width, m.region.height, m.region.x, m.region.y);
+  ASSERT_GE(m.inliers, 12) << m.matches << " matches";
+  std::printf(
+      "box -> box_in_scene: %d inliers, coverage %.3f, confidence %.3f, region %dx%d at (%d, %d)\n",
+      m.inliers, m.coverage, m.confidence, m.region.width, m.region.height, m.region.x, m.region.y);
   // The box fills roughly the left-middle part of the 512x384 scene, a fraction of its area.
   EXPECT_GT(m.region.area(), scene.size().area() / 20);
   EXPECT_LT(m.region.area(), scene.size().area() / 2);
@@ -101,6 +107,30 @@ TEST_P(CopyVerifierTest, SurvivesCropsRotationsAndBorders) {
   EXPECT_NEAR(m.region.x, 30, 4);
   EXPECT_NEAR(m.region.y, 120, 4);
   EXPECT_NEAR(m.region.width, photo.cols, 8);
+}
+
+// Two photos of one face agree on a few dozen features under one homography (eyes, nose, mouth
+// lie nearly in a plane) but share almost nothing else; an edited copy of either shares most of
+// its features. The coverage tells them apart where the inlier count alone did not.
+TEST_P(CopyVerifierTest, AnotherPhotoOfTheSameFaceIsNotACopy) {
+  const auto face = [](const char* file) {
+    return cv::imread(std::string(ALIKE_SHARED_DIR) + "/data/faces/deepface/" + file);
+  };
+  const cv::Mat one = face("img5.jpg"), other = face("img10.jpg");
+  if (one.empty() || other.empty()) GTEST_SKIP() << "shared deepface photos absent";
+  const CopyMatch different = Match(one, other);
+  EXPECT_FALSE(different.is_copy) << different.inliers << " inliers, coverage "
+                                  << different.coverage;
+  // A hard copy: a 40% crop, turned 8 degrees, recompressed at JPEG quality 30.
+  cv::Mat crop = one(cv::Rect(one.cols / 5, one.rows / 5, one.cols * 3 / 5, one.rows * 2 / 3));
+  cv::Mat turned;
+  const cv::Point2f centre(crop.cols / 2.0f, crop.rows / 2.0f);
+  cv::warpAffine(crop, turned, cv::getRotationMatrix2D(centre, 8, 1.0), crop.size());
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", turned, jpeg, {cv::IMWRITE_JPEG_QUALITY, 30});
+  const CopyMatch copy = Match(cv::imdecode(jpeg, cv::IMREAD_COLOR), one);
+  EXPECT_TRUE(copy.is_copy) << copy.inliers << " inliers, coverage " << copy.coverage;
+  EXPECT_GT(copy.coverage, 4 * different.coverage);
 }
 
 // Different scenes, a flat picture, a tiny one, and a mirror image (SIFT is not mirror-invariant:
