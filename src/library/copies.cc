@@ -199,9 +199,10 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
       // verifier with a few chance matches where the true orientation has hundreds.
       search::CopyMatch m = verifier.Verify(*upright, *features);
       const search::CopyMatch m_flipped = verifier.Verify(*mirrored, *features);
-      const bool flip = m_flipped.is_copy && (!m.is_copy || m_flipped.inliers > m.inliers);
+      const bool flip = m_flipped.confidence > m.confidence;
       if (flip) m = m_flipped;
-      if (m.is_copy) {
+      // Weak verified evidence is kept too (below 0.5, for callers who lower min_confidence).
+      if (m.confidence > 0) {
         hit.inliers = m.inliers;
         hit.coverage = m.coverage;
         hit.mirrored = flip;

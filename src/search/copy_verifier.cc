@@ -141,7 +141,6 @@ CopyMatch CopyVerifier::Verify(const LocalFeatures& query, const LocalFeatures& 
     m.confidence = static_cast<float>(count * odds / (1 + odds));
     m.is_copy = m.confidence >= 0.5f;
   }
-  if (!m.is_copy) m.confidence = 0;
   return m;
 }
 

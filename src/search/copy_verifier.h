@@ -38,7 +38,9 @@ struct LocalFeatures {
 
 struct CopyMatch {
   bool is_copy = false;
-  float confidence = 0;  // 0..1: how sure the verifier is that the candidate holds a copy
+  // 0..1: how sure the verifier is that the candidate holds a copy; is_copy from 0.5. 0 when the
+  // matches fit no plausible homography at all.
+  float confidence = 0;
   int matches = 0;       // descriptor matches that passed the ratio test
   int inliers = 0;       // of those, the ones the homography explains
   // Inliers per query keypoint that the homography maps inside the candidate: how much of the
