@@ -13,7 +13,7 @@ void PrintJson(const nlohmann::json& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
-// "verified, 48 inliers, region 120x80 at (30, 10)" or "pdq 12 bits".
+// "48 inliers, coverage 0.41, region 120x80 at (30, 10)" or "pdq 12 bits".
 std::string Evidence(const CopyHit& h) {
   std::string out;
   if (h.corners) {
@@ -25,8 +25,8 @@ std::string Evidence(const CopyHit& h) {
       y1 = std::max(y1, y);
     }
     char buf[128];
-    std::snprintf(buf, sizeof(buf), "%d inliers, region %.0fx%.0f at (%.0f, %.0f)", h.inliers,
-                  x1 - x0, y1 - y0, x0, y0);
+    std::snprintf(buf, sizeof(buf), "%d inliers, coverage %.2f, region %.0fx%.0f at (%.0f, %.0f)",
+                  h.inliers, h.coverage, x1 - x0, y1 - y0, x0, y0);
     out = buf;
   }
   if (h.hash_distance >= 0) {

@@ -52,6 +52,7 @@ json CopyHitJson(const CopyHit& h) {
           {"paths", h.paths},
           {"pdq_bits", h.hash_distance >= 0 ? json(h.hash_distance) : json(nullptr)},
           {"inliers", h.inliers},
+          {"coverage", h.coverage},
           {"mirrored", h.mirrored},
           {"corners", h.corners ? json(*h.corners) : json(nullptr)}};
 }

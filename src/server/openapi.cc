@@ -59,6 +59,7 @@ const char* OpenApiDocument() {
         "id": {"type": "integer"}, "confidence": {"type": "number"}, "path": {"type": "string"}, "paths": {"type": "array", "items": {"type": "string"}},
         "pdq_bits": {"type": "integer", "nullable": true, "description": "fewest differing PDQ bits over the query's rotations and mirror images; null: not a PDQ match"},
         "inliers": {"type": "integer", "description": "local-feature matches one homography explains; 0: not verified"},
+        "coverage": {"type": "number", "description": "of the query's keypoints inside the matched region, the share the homography explains (copies about 0.15-0.95, other photos of one subject under 0.06); 0: not verified"},
         "mirrored": {"type": "boolean", "description": "the hit holds the query's mirror image"},
         "corners": {"type": "array", "nullable": true, "description": "where the query lies in the hit: its four corners, clockwise from top-left, as [x, y] in the hit's pixels; null unless verified", "items": {"type": "array", "items": {"type": "number"}}},
         "width": {"type": "integer"}, "height": {"type": "integer"}}}}}},
