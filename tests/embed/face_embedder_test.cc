@@ -182,6 +182,33 @@ TEST_F(FaceEmbedderTest, MirrorImageIsTheSamePerson) {
             0.02);
 }
 
+TEST_F(FaceEmbedderTest, JitterIsReproducibleAndKeepsPeopleApart) {
+  FaceEmbedderOptions options;
+  options.jitter = 4;
+  auto jittered = FaceEmbedder::Open(DefaultModelDir(), options);
+  ASSERT_TRUE(jittered.ok()) << jittered.status().ToString();
+  const std::string& v = (*jittered)->version();
+  EXPECT_NE(v.find("-jitter4"), std::string::npos) << v;
+  EXPECT_EQ(embedder_->version().find("jitter"), std::string::npos) << embedder_->version();
+  auto one = [&](const std::string& path) {
+    auto faces = (*jittered)->Embed(Read(path));
+    EXPECT_TRUE(faces.ok() && faces->size() == 1u);
+    return faces.ok() && !faces->empty() ? faces->front().vector : std::vector<float>(128);
+  };
+  const std::vector<float> abel = one(Lfw("Abel_Pacheco", 1));
+  // The copies are drawn anew for every call, from the face's own pixels: the same vector.
+  EXPECT_EQ(one(Lfw("Abel_Pacheco", 1)), abel);
+  // The copies move the vector, a little.
+  const double moved = SquaredDistance(abel, One(Read(Lfw("Abel_Pacheco", 1))));
+  EXPECT_GT(moved, 0);
+  EXPECT_LT(moved, 0.02);
+  EXPECT_LT(SquaredDistance(abel, one(Lfw("Abel_Pacheco", 4))), kSamePerson);
+  EXPECT_LT(SquaredDistance(one(Lfw("Amber_Tamblyn", 1)), one(Lfw("Amber_Tamblyn", 2))),
+            kSamePerson);
+  EXPECT_GT(SquaredDistance(abel, one(Lfw("Amber_Tamblyn", 1))), kSamePerson);
+  EXPECT_FALSE(FaceEmbedder::Open(DefaultModelDir(), {.jitter = -1}).ok());
+}
+
 TEST_F(FaceEmbedderTest, FindsTheFacesOfAGroupPhoto) {
   const cv::Mat img = Read(Faces("deepface/selfie-many-people.jpg"));
   const std::vector<Embedding> faces = Embed(img);
