@@ -93,6 +93,7 @@ struct EvalArgs {
   int min_face = embed::FaceDetectorOptions{}.min_face;
   int max_side = embed::FaceDetectorOptions{}.max_side;
   bool no_flip = false;
+  int jitter = 0;
 };
 
 // One picture's face, as the evaluation uses it.
@@ -212,6 +213,7 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
   options.detector.min_face = args.min_face;
   options.detector.max_side = args.max_side;
   options.flip_average = !args.no_flip;
+  options.jitter = args.jitter;
   auto embedder = embed::FaceEmbedder::Open(
       args.models.empty() ? embed::DefaultModelDir() : args.models, options);
   if (!embedder.ok()) return Fail(ctx, embedder.status());
@@ -299,6 +301,7 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
         {"wrong", wrong},
         {"detector", args.detector},
         {"flip_average", !args.no_flip},
+        {"jitter", args.jitter},
         {"seconds", seconds},
         {"threads", args.jobs},
         {"faces_embedded", times.faces},
@@ -321,11 +324,12 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
         "other folds)\n",
         100 * acc.mean, 100 * acc.sd, thr.mean, thr.sd);
     std::printf(
-        "time: %.1f s on %d threads (%s, %s); per image: detect %.1f ms; per face: landmarks "
-        "%.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
+        "time: %.1f s on %d threads (%s, %s, %d jittered copies); per image: detect %.1f ms; per "
+        "face: landmarks %.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
         seconds, args.jobs, args.detector.c_str(), args.no_flip ? "no flip" : "flip-averaged",
-        times.detect_ms / std::max<size_t>(paths.size(), 1), times.landmarks_ms / n_faces,
-        times.align_ms / n_faces, times.embed_ms / n_faces, times.faces);
+        args.jitter, times.detect_ms / std::max<size_t>(paths.size(), 1),
+        times.landmarks_ms / n_faces, times.align_ms / n_faces, times.embed_ms / n_faces,
+        times.faces);
     std::printf("      CPU ms per face after detection: %.1f\n", per_face);
     for (const auto& w : wrong) {
       std::printf("wrong: %s %s %s, distance %s\n", w["same"].get<bool>() ? "same" : "different",
@@ -436,6 +440,8 @@ void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
     cmd->add_option("--max-side", args->max_side, "Longest side a picture is examined at")
         ->capture_default_str();
     cmd->add_flag("--no-flip", args->no_flip, "Do not average with the mirrored face");
+    cmd->add_option("--jitter", args->jitter, "Also average this many jittered copies of a face")
+        ->capture_default_str();
   };
   CLI::App* lfw = eval->add_subcommand("lfw", "LFW verification accuracy (pairs.txt protocol)");
   lfw->add_option("pairs", args->pairs, "pairs.txt")->required();

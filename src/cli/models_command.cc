@@ -49,6 +49,7 @@ ordered_json FaceJson(const std::string& dir) {
   j["min_face"] = o.detector.min_face;
   j["max_side"] = o.detector.max_side;
   j["flip_average"] = o.flip_average;
+  j["jitter"] = o.jitter;
   j["max_faces"] = o.max_faces;
   return j;
 }

@@ -1,6 +1,7 @@
 #include "embed/face_embedder.h"
 
 #include <dlib/image_processing.h>
+#include <dlib/image_transforms.h>
 #include <dlib/opencv.h>
 
 #include <chrono>
@@ -27,6 +28,33 @@ std::string Number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", v);
   return buf;
+}
+
+// The network sees at most this many chips at once, bounding the memory a crowd of faces with
+// many jittered copies each would take.
+constexpr size_t kChipsPerPass = 64;
+
+// The chips whose descriptors are averaged into one face's vector: the chip itself, its mirror
+// image, and `jitter` copies from dlib::jitter_image.
+std::vector<cv::Mat> ChipVariants(const cv::Mat& chip, bool flip, int jitter) {
+  std::vector<cv::Mat> out = {chip};
+  if (flip) {
+    cv::Mat mirrored;
+    cv::flip(chip, mirrored, 1);
+    out.push_back(std::move(mirrored));
+  }
+  if (jitter > 0) {
+    dlib::matrix<dlib::bgr_pixel> m;
+    dlib::assign_image(m, dlib::cv_image<dlib::bgr_pixel>(chip));
+    // Seeded by the chip's own pixels: the same face always gets the same copies, and no
+    // generator state is shared between calls or threads.
+    dlib::rand rnd(std::string(chip.ptr<char>(), chip.total() * chip.elemSize()));
+    for (int i = 0; i < jitter; ++i) {
+      dlib::matrix<dlib::bgr_pixel> copy = dlib::jitter_image(m, rnd);
+      out.push_back(dlib::toMat(copy).clone());
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -59,6 +87,7 @@ bool FaceEmbedder::Installed(const std::string& models_dir, const FaceEmbedderOp
 Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Open(const std::string& models_dir,
                                                          const FaceEmbedderOptions& options) {
   if (options.max_faces == 0) return Status::InvalidArgument("face embedder: max_faces is 0");
+  if (options.jitter < 0) return Status::InvalidArgument("face embedder: jitter is negative");
   auto e = std::unique_ptr<FaceEmbedder>(new FaceEmbedder(models_dir, options));
   // The version: every model file's content key, the detector and its settings, the chips.
   std::string version = "face";
@@ -74,7 +103,8 @@ Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Open(const std::string& mode
              "-side" + std::to_string(d.max_side) +
              (std::isnan(d.min_score) ? "" : "-score" + Number(d.min_score)) + "-chip" +
              std::to_string(FaceNet::kChipSize) + "p" + Number(kChipPadding) +
-             (options.flip_average ? "-flip" : "-noflip") + "/1";
+             (options.flip_average ? "-flip" : "-noflip") +
+             (options.jitter > 0 ? "-jitter" + std::to_string(options.jitter) : "") + "/1";
   e->version_ = std::move(version);
 
   const std::string sp_path = models_dir + "/" + kLandmarksFile;
@@ -162,11 +192,6 @@ Result<std::vector<Embedding>> FaceEmbedder::Describe(Worker& worker, const cv::
       dlib::extract_image_chip(
           img, dlib::get_face_chip_details(shape, FaceNet::kChipSize, kChipPadding), chip);
       chips.push_back(dlib::toMat(chip).clone());
-      if (options_.flip_average) {
-        cv::Mat mirrored;
-        cv::flip(chips.back(), mirrored, 1);
-        chips.push_back(std::move(mirrored));
-      }
       if (times != nullptr) times->align_ms += MsSince(start);
 
       Embedding e;
@@ -181,24 +206,44 @@ Result<std::vector<Embedding>> FaceEmbedder::Describe(Worker& worker, const cv::
     return Status::Internal(std::string("face embedder: dlib failed: ") + ex.what());
   }
 
-  const auto start = std::chrono::steady_clock::now();
-  auto descriptors = worker.net->Describe(chips);
-  if (!descriptors.ok()) return descriptors.status();
-  const size_t per_face = options_.flip_average ? 2 : 1;
-  for (size_t i = 0; i < out.size(); ++i) {
-    std::vector<float>& v = (*descriptors)[i * per_face];
-    if (options_.flip_average) {
-      const std::vector<float>& m = (*descriptors)[i * per_face + 1];
-      // a + b == b + a exactly, so a chip and its mirror image give the same vector.
-      for (size_t k = 0; k < v.size(); ++k) v[k] = (v[k] + m[k]) * 0.5f;
+  // Each face's vector is the sum of its variants' descriptors, normalised. With a chip and its
+  // mirror only, a + b == b + a exactly, so a mirrored picture gives the same vector.
+  std::vector<std::vector<float>> sums(out.size());
+  for (size_t next = 0; next < out.size();) {
+    auto start = std::chrono::steady_clock::now();
+    std::vector<cv::Mat> batch;
+    std::vector<size_t> face_of;
+    try {
+      for (; next < out.size() && batch.size() < kChipsPerPass; ++next) {
+        for (cv::Mat& v : ChipVariants(chips[next], options_.flip_average, options_.jitter)) {
+          batch.push_back(std::move(v));
+          face_of.push_back(next);
+        }
+      }
+    } catch (const std::exception& ex) {
+      return Status::Internal(std::string("face embedder: dlib failed: ") + ex.what());
     }
-    L2Normalize(v);
-    out[i].vector = std::move(v);
+    if (times != nullptr) times->align_ms += MsSince(start);
+
+    start = std::chrono::steady_clock::now();
+    auto descriptors = worker.net->Describe(batch);
+    if (!descriptors.ok()) return descriptors.status();
+    for (size_t k = 0; k < batch.size(); ++k) {
+      std::vector<float>& sum = sums[face_of[k]];
+      const std::vector<float>& d = (*descriptors)[k];
+      if (sum.empty()) {
+        sum = d;
+      } else {
+        for (size_t j = 0; j < sum.size(); ++j) sum[j] += d[j];
+      }
+    }
+    if (times != nullptr) times->embed_ms += MsSince(start);
   }
-  if (times != nullptr) {
-    times->embed_ms += MsSince(start);
-    times->faces += out.size();
+  for (size_t i = 0; i < out.size(); ++i) {
+    L2Normalize(sums[i]);
+    out[i].vector = std::move(sums[i]);
   }
+  if (times != nullptr) times->faces += out.size();
   return out;
 }
 

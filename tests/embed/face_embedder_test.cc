@@ -182,6 +182,33 @@ TEST_F(FaceEmbedderTest, MirrorImageIsTheSamePerson) {
             0.02);
 }
 
+TEST_F(FaceEmbedderTest, JitterIsReproducibleAndKeepsPeopleApart) {
+  FaceEmbedderOptions options;
+  options.jitter = 4;
+  auto jittered = FaceEmbedder::Open(DefaultModelDir(), options);
+  ASSERT_TRUE(jittered.ok()) << jittered.status().ToString();
+  const std::string& v = (*jittered)->version();
+  EXPECT_NE(v.find("-jitter4"), std::string::npos) << v;
+  EXPECT_EQ(embedder_->version().find("jitter"), std::string::npos) << embedder_->version();
+  auto one = [&](const std::string& path) {
+    auto faces = (*jittered)->Embed(Read(path));
+    EXPECT_TRUE(faces.ok() && faces->size() == 1u);
+    return faces.ok() && !faces->empty() ? faces->front().vector : std::vector<float>(128);
+  };
+  const std::vector<float> abel = one(Lfw("Abel_Pacheco", 1));
+  // The copies are drawn anew for every call, from the face's own pixels: the same vector.
+  EXPECT_EQ(one(Lfw("Abel_Pacheco", 1)), abel);
+  // The copies move the vector, a little.
+  const double moved = SquaredDistance(abel, One(Read(Lfw("Abel_Pacheco", 1))));
+  EXPECT_GT(moved, 0);
+  EXPECT_LT(moved, 0.02);
+  EXPECT_LT(SquaredDistance(abel, one(Lfw("Abel_Pacheco", 4))), kSamePerson);
+  EXPECT_LT(SquaredDistance(one(Lfw("Amber_Tamblyn", 1)), one(Lfw("Amber_Tamblyn", 2))),
+            kSamePerson);
+  EXPECT_GT(SquaredDistance(abel, one(Lfw("Amber_Tamblyn", 1))), kSamePerson);
+  EXPECT_FALSE(FaceEmbedder::Open(DefaultModelDir(), {.jitter = -1}).ok());
+}
+
 TEST_F(FaceEmbedderTest, FindsTheFacesOfAGroupPhoto) {
   const cv::Mat img = Read(Faces("deepface/selfie-many-people.jpg"));
   const std::vector<Embedding> faces = Embed(img);
@@ -210,6 +237,37 @@ TEST_F(FaceEmbedderTest, ACrowdIsCappedAtMaxFaces) {
   auto faces = (*few)->Embed(crowd);
   ASSERT_TRUE(faces.ok()) << faces.status().ToString();
   EXPECT_EQ(faces->size(), 12u);
+}
+
+TEST_F(FaceEmbedderTest, JitteredFacesOfACrowdKeepTheirOwnVectors) {
+  // Two people in a 4 x 3 grid of 100-px LFW crops, in a checkerboard. With 5 jittered copies
+  // and no mirror, 12 faces are 72 chips: more than one network pass, so a copy credited to the
+  // wrong face would blend the two people.
+  const cv::Mat people[2] = {Read(Lfw("Abel_Pacheco", 1)), Read(Lfw("Amber_Tamblyn", 1))};
+  cv::Mat crowd(300, 400, CV_8UC3);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 4; ++x) {
+      cv::resize(people[(x + y) % 2], crowd(cv::Rect(x * 100, y * 100, 100, 100)), {100, 100}, 0, 0,
+                 cv::INTER_AREA);
+    }
+  }
+  auto jittered = FaceEmbedder::Open(DefaultModelDir(), {.flip_average = false, .jitter = 5});
+  ASSERT_TRUE(jittered.ok()) << jittered.status().ToString();
+  std::vector<float> alone[2];
+  for (int p = 0; p < 2; ++p) {
+    auto faces = (*jittered)->Embed(people[p]);
+    ASSERT_TRUE(faces.ok() && faces->size() == 1u);
+    alone[p] = faces->front().vector;
+  }
+  auto faces = (*jittered)->Embed(crowd);
+  ASSERT_TRUE(faces.ok()) << faces.status().ToString();
+  EXPECT_EQ(faces->size(), 12u);
+  for (const Embedding& f : *faces) {
+    const cv::Point centre = (f.region->tl() + f.region->br()) / 2;
+    const int p = (centre.x / 100 + centre.y / 100) % 2;
+    EXPECT_LT(SquaredDistance(f.vector, alone[p]), kSamePerson / 2) << centre;
+    EXPECT_GT(SquaredDistance(f.vector, alone[1 - p]), kSamePerson) << centre;
+  }
 }
 
 TEST_F(FaceEmbedderTest, SmallAndCutFacesDoNotBreakIt) {
