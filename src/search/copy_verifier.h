@@ -41,8 +41,8 @@ struct CopyMatch {
   // 0..1: how sure the verifier is that the candidate holds a copy; is_copy from 0.5. 0 when the
   // matches fit no plausible homography at all.
   float confidence = 0;
-  int matches = 0;       // descriptor matches that passed the ratio test
-  int inliers = 0;       // of those, the ones the homography explains
+  int matches = 0;  // descriptor matches that passed the ratio test
+  int inliers = 0;  // of those, the ones the homography explains
   // Inliers per query keypoint that the homography maps inside the candidate: how much of the
   // shared region agrees. A copy keeps a good share even when heavily edited; two photos of one
   // face or one building agree on a few features among hundreds (computed when there are inliers).
