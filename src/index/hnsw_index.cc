@@ -161,14 +161,20 @@ void HnswIndex::Reserve(size_t slots) {
   // Geometric growth keeps one-at-a-time Add()s beyond the reservation amortised O(1).
   const size_t capacity =
       std::min<size_t>(std::max({slots, capacity_ + capacity_ / 8, size_t{64}}), size_t{kNone});
-  auto links0 = std::make_unique<uint32_t[]>(capacity * (m0_ + 1));  // zeroed: empty lists
-  std::copy_n(links0_.get(), capacity_ * (m0_ + 1), links0.get());
-  links0_ = std::move(links0);
+  links0_.Grow(capacity * (m0_ + 1) * sizeof(uint32_t));  // zeroed: empty lists
   upper_.resize(capacity);
   levels_.resize(capacity, -1);
   removed_.resize(capacity, 0);
   locks_ = std::make_unique<SpinLock[]>(capacity);
   capacity_ = capacity;
+}
+
+void HnswIndex::PrefetchList(uint32_t slot) const {
+  const auto begin = reinterpret_cast<uintptr_t>(Links(slot, 0));
+  const uintptr_t end = begin + (m0_ + 1) * sizeof(uint32_t);
+  for (uintptr_t line = begin & ~uintptr_t{63}; line < end; line += 64) {
+    PrefetchLine(reinterpret_cast<const void*>(line));
+  }
 }
 
 template <HnswIndex::Walk kWalk>
@@ -228,6 +234,9 @@ void HnswIndex::SearchLayer(const void* query, int layer, size_t ef, const SlotF
     const uint32_t current = candidates.front().slot;
     std::pop_heap(candidates.begin(), candidates.end(), Farther);
     candidates.pop_back();
+    // The next node to expand is likely the new top: its list is fetched while this one's
+    // neighbours are measured. (Layer 0 only: an upper list's address is itself a load.)
+    if (layer == 0 && !candidates.empty()) PrefetchList(candidates.front().slot);
 
     const uint32_t* list = Links(current, layer);
     if constexpr (kWalk == Walk::kBuild) {
@@ -258,6 +267,7 @@ void HnswIndex::SearchLayer(const void* query, int layer, size_t ef, const SlotF
       }
       candidates.push_back({d, id});
       std::push_heap(candidates.begin(), candidates.end(), Farther);
+      if (layer == 0 && candidates.front().slot == id) PrefetchList(id);
       if constexpr (kWalk == Walk::kQueryFiltered) {
         if (!Accepts(id, filter)) continue;
       }
@@ -566,7 +576,7 @@ Status HnswIndex::Save(ByteSink& sink) const {
   if (n == 0) return Status::OK();
   ALIKE_RETURN_IF_ERROR(sink.Write(levels_.data(), n));
   ALIKE_RETURN_IF_ERROR(sink.Write(removed_.data(), n));
-  ALIKE_RETURN_IF_ERROR(sink.Write(links0_.get(), n * (m0_ + 1) * sizeof(uint32_t)));
+  ALIKE_RETURN_IF_ERROR(sink.Write(links0(), n * (m0_ + 1) * sizeof(uint32_t)));
   for (size_t slot = 0; slot < n; ++slot) {
     if (levels_[slot] <= 0) continue;
     ALIKE_RETURN_IF_ERROR(sink.Write(
@@ -630,11 +640,12 @@ Status HnswIndex::Load(ByteSource& source) {
                        [&](uint32_t id) { return id < n && levels[id] >= layer; });
   };
   const size_t capacity = std::max<size_t>(n, capacity_);
-  auto links0 = std::make_unique_for_overwrite<uint32_t[]>(capacity * (m0_ + 1));
-  if (n > 0) ALIKE_RETURN_IF_ERROR(source.Read(links0.get(), n * (m0_ + 1) * sizeof(uint32_t)));
-  std::fill(links0.get() + n * (m0_ + 1), links0.get() + capacity * (m0_ + 1), 0);
+  GrowableRegion links0;  // zeroed beyond the n lists read
+  links0.Grow(capacity * (m0_ + 1) * sizeof(uint32_t));
+  const auto* lists = reinterpret_cast<uint32_t*>(links0.data());
+  if (n > 0) ALIKE_RETURN_IF_ERROR(source.Read(links0.data(), n * (m0_ + 1) * sizeof(uint32_t)));
   for (size_t slot = 0; slot < n; ++slot) {
-    const uint32_t* list = links0.get() + slot * (m0_ + 1);
+    const uint32_t* list = lists + slot * (m0_ + 1);
     if (levels[slot] < 0 ? list[0] != 0 : !sound(list, m0_, 0)) return corrupt("bad layer-0 list");
   }
   std::vector<std::unique_ptr<uint32_t[]>> upper(capacity);

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "index/vector_index.h"
+#include "util/growable_region.h"
 
 namespace alike::index {
 
@@ -97,9 +98,11 @@ class HnswIndex : public VectorIndex {
 
   // A link list: the count followed by the ids. The node must have `layer` <= its level.
   const uint32_t* Links(uint32_t slot, int layer) const {
-    return layer == 0 ? links0_.get() + size_t{slot} * (m0_ + 1)
+    return layer == 0 ? links0() + size_t{slot} * (m0_ + 1)
                       : upper_[slot].get() + static_cast<size_t>(layer - 1) * (m_ + 1);
   }
+  // Asks for the cache lines of slot's layer-0 list.
+  void PrefetchList(uint32_t slot) const;
   uint32_t* MutableLinks(uint32_t slot, int layer) {
     return const_cast<uint32_t*>(std::as_const(*this).Links(slot, layer));
   }
@@ -142,8 +145,10 @@ class HnswIndex : public VectorIndex {
   size_t m0_;          // link capacity on layer 0
   double level_mult_;  // 1 / ln(m)
 
-  size_t capacity_ = 0;                             // slots the arrays below cover
-  std::unique_ptr<uint32_t[]> links0_;              // capacity_ * (m0_ + 1) words
+  size_t capacity_ = 0;  // slots the arrays below cover
+  uint32_t* links0() const { return reinterpret_cast<uint32_t*>(links0_.data()); }
+
+  GrowableRegion links0_;                           // capacity_ * (m0_ + 1) words
   std::vector<std::unique_ptr<uint32_t[]>> upper_;  // level * (m_ + 1) words per node
   std::vector<int8_t> levels_;                      // -1: slot not in the graph
   std::vector<uint8_t> removed_;                    // tombstones

@@ -5,9 +5,8 @@
 
 namespace alike::index {
 
-VectorTable::Buffer VectorTable::Allocate(size_t slots) const {
-  size_t bytes = slots * code_size_;
-  bytes = std::max<size_t>((bytes + 63) / 64 * 64, 64);  // aligned_alloc wants a multiple of 64
+VectorTable::Buffer VectorTable::AllocateCode() const {
+  const size_t bytes = std::max<size_t>((code_size_ + 63) / 64 * 64, 64);  // a multiple of 64
   auto* fresh = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
   if (fresh == nullptr) throw std::bad_alloc();
   std::memset(fresh, 0, bytes);
@@ -16,15 +15,13 @@ VectorTable::Buffer VectorTable::Allocate(size_t slots) const {
 
 void VectorTable::Reserve(size_t slots) {
   if (slots <= capacity_) return;
-  // Grow geometrically so that a stream of single inserts costs amortised O(1) copies, but by
-  // 1/8 rather than 1/2: the table is most of a collection's memory, and a 1.5x step left up to
-  // 50% of it unused (1.43x the ideal size measured at 100k x 512). Each code is copied about
-  // eight times over the table's growth instead of twice, which memcpy does at memory speed.
+  // Grow geometrically so that a stream of single inserts costs amortised O(1) growths. The step
+  // is 1/8 because MemoryBytes() counts reserved slots (untouched pages are not resident, but
+  // the table cannot tell which those are); the region moves pages rather than copying bytes,
+  // so small steps cost little.
   const size_t in_memory = capacity_ - mapped_slots_;
   const size_t new_capacity = std::max({slots, capacity_ + in_memory / 8, mapped_slots_ + 64});
-  Buffer fresh = Allocate(new_capacity - mapped_slots_);
-  if (in_memory > 0) std::memcpy(fresh.get(), memory_.get(), in_memory * code_size_);
-  memory_ = std::move(fresh);
+  memory_.Grow((new_capacity - mapped_slots_) * code_size_);
   capacity_ = new_capacity;
 }
 
@@ -34,7 +31,7 @@ void VectorTable::Set(uint32_t slot, const void* code) {
     return;
   }
   Buffer& copy = overlay_[slot];
-  if (!copy) copy = Allocate(1);
+  if (!copy) copy = AllocateCode();
   std::memcpy(copy.get(), code, code_size_);
 }
 
@@ -47,7 +44,7 @@ const uint8_t* VectorTable::MappedCode(uint32_t slot) const {
 }
 
 void VectorTable::MapSlots(std::unique_ptr<MappedFile> map, size_t slots) {
-  memory_.reset();
+  memory_ = GrowableRegion();
   overlay_.clear();
   map_ = std::move(map);
   mapped_slots_ = slots;

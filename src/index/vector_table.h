@@ -1,4 +1,5 @@
-// Slot-addressed storage of fixed-size vector codes, 64-byte aligned for SIMD loads.
+// Slot-addressed storage of fixed-size vector codes, 64-byte aligned for SIMD loads (when the
+// code size is a multiple of 64; the region itself is page aligned).
 // The collection owns the table and decides which slots are live; indexes read codes from it by
 // slot, so vectors are stored once however many indexes use them.
 //
@@ -22,6 +23,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "util/growable_region.h"
 #include "util/mapped_file.h"
 
 namespace alike::index {
@@ -40,12 +42,12 @@ class VectorTable {
 
   const uint8_t* code(uint32_t slot) const {
     // Unmapped tables (flat, hnsw) always take the first branch: one predictable compare.
-    if (slot >= mapped_slots_) return memory_.get() + (size_t{slot} - mapped_slots_) * code_size_;
+    if (slot >= mapped_slots_) return memory_.data() + (size_t{slot} - mapped_slots_) * code_size_;
     return MappedCode(slot);
   }
   // Only for slots at or beyond mapped_slots(): the map is read-only.
   uint8_t* mutable_code(uint32_t slot) {
-    return memory_.get() + (size_t{slot} - mapped_slots_) * code_size_;
+    return memory_.data() + (size_t{slot} - mapped_slots_) * code_size_;
   }
   void Set(uint32_t slot, const void* code);
 
@@ -69,15 +71,15 @@ class VectorTable {
     void operator()(uint8_t* p) const { std::free(p); }
   };
   using Buffer = std::unique_ptr<uint8_t, FreeDeleter>;
-  // An aligned, zeroed buffer of `slots` codes.
-  Buffer Allocate(size_t slots) const;
+  // An aligned, zeroed buffer for one overlay code.
+  Buffer AllocateCode() const;
   const uint8_t* MappedCode(uint32_t slot) const;
 
   size_t code_size_;
   size_t capacity_ = 0;      // mapped_slots_ + the slots memory_ holds
   size_t mapped_slots_ = 0;  // slots read from map_
   std::unique_ptr<MappedFile> map_;
-  Buffer memory_;  // slots [mapped_slots_, capacity_)
+  GrowableRegion memory_;  // slots [mapped_slots_, capacity_)
   // Codes written to slots below mapped_slots_ since the map was made.
   std::unordered_map<uint32_t, Buffer> overlay_;
 };

@@ -55,6 +55,10 @@ Status GroupNewFaces(const FaceSpace& space, float threshold) {
     std::erase_if(fresh, [&](const Record& r) { return !catalogued[ImageOfVector(r.id)]; });
   }
   if (fresh.empty() && gone.empty()) return Status::OK();
+  // Slot order depends on which slots deletes freed; id order makes the grouping, and so the
+  // numbers new persons get, a function of the faces alone.
+  std::sort(fresh.begin(), fresh.end(),
+            [](const Record& a, const Record& b) { return a.id < b.id; });
 
   std::unordered_map<uint64_t, unsigned long> index_of;
   for (size_t i = 0; i < fresh.size(); ++i) index_of[fresh[i].id] = i;
