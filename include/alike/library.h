@@ -195,6 +195,7 @@ struct CopySearchOptions {
   size_t k = 10;
   float min_confidence = 0.5f;  // hits below it are not copies
   size_t candidates = 20;       // nearest images taken from each space before verification
+  unsigned jobs = 0;            // threads verifying candidates; 0 = all cores
   // Query pictures whose header claims more pixels are refused unread.
   uint64_t max_pixels = 100'000'000;
 };

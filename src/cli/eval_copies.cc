@@ -167,7 +167,8 @@ Result<std::vector<uint8_t>> MakeCopy(const CopySet& set, const CopyQuery& query
 std::vector<QueryOutcome> SearchAll(Library& lib, const CopySet& set, const EvalCopiesArgs& args) {
   const size_t total = set.copies.size() + set.held_out.size();
   std::vector<QueryOutcome> out(total);
-  const CopySearchOptions options{.min_confidence = args.min_confidence};
+  // The queries already run on `jobs` threads: each verifies its candidates on its own.
+  const CopySearchOptions options{.min_confidence = args.min_confidence, .jobs = 1};
   std::atomic<size_t> next{0};
   std::mutex progress_mutex;
   Progress bar("searching", total);

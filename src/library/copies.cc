@@ -7,6 +7,7 @@
 
 #include "library/image_facts.h"
 #include "search/copy_verifier.h"
+#include "util/parallel_for.h"
 
 namespace alike::library {
 namespace {
@@ -160,6 +161,35 @@ std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool 
   return out;
 }
 
+// What the verifier made of one candidate.
+struct Verification {
+  Status error;             // a failure of the verifier itself (an unreadable candidate is not one)
+  search::CopyMatch match;  // confidence 0: not verified
+  bool mirrored = false;    // the mirrored query matched better
+  std::array<std::array<float, 2>, 4> corners{};
+};
+
+Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifier& verifier,
+                             const search::LocalFeatures& upright,
+                             const search::LocalFeatures& mirrored, uint64_t image_id) {
+  Verification v;
+  auto candidate = DecodeAnyPath(spaces, image_id);
+  if (!candidate.ok()) return v;
+  auto features = verifier.Describe(candidate->bgr);
+  if (!features.ok()) {
+    v.error = features.status();
+    return v;
+  }
+  // Both ways round, keeping the better: a picture's mirror image can scrape past the verifier
+  // with a few chance matches where the true orientation has hundreds.
+  v.match = verifier.Verify(upright, *features);
+  search::CopyMatch flipped = verifier.Verify(mirrored, *features);
+  v.mirrored = flipped.confidence > v.match.confidence;
+  if (v.mirrored) v.match = std::move(flipped);
+  if (v.match.confidence > 0) v.corners = HitCorners(v.match, v.mirrored, *candidate);
+  return v;
+}
+
 }  // namespace
 
 Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat& query,
@@ -184,33 +214,33 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   auto mirrored = verifier.Describe(flipped);
   if (!mirrored.ok()) return mirrored.status();
 
+  // Each candidate costs a decode and an ORB pass, tens of milliseconds, independent of the
+  // others: they are verified on several threads, then judged in order.
+  const std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
+  std::vector<Verification> verified(order.size());
+  ParallelFor(order.size(), ThreadCount(options.jobs), [&](size_t i) {
+    verified[i] = VerifyCandidate(spaces, verifier, *upright, *mirrored, order[i]);
+  });
+
   std::vector<CopyHit> out;
-  for (const uint64_t image_id : VerificationOrder(found, options.candidates)) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    const uint64_t image_id = order[i];
     const Evidence& e = found.at(image_id);
     CopyHit hit{.image_id = image_id,
                 .confidence = HashConfidence(e),
                 .hash_distance = e.pdq_bits,
                 .mirrored = e.pdq_mirrored};
-    auto candidate = DecodeAnyPath(spaces, image_id);
-    if (candidate.ok()) {
-      auto features = verifier.Describe(candidate->bgr);
-      if (!features.ok()) return features.status();
-      // Both ways round, keeping the better: a picture's mirror image can scrape past the
-      // verifier with a few chance matches where the true orientation has hundreds.
-      search::CopyMatch m = verifier.Verify(*upright, *features);
-      const search::CopyMatch m_flipped = verifier.Verify(*mirrored, *features);
-      const bool flip = m_flipped.confidence > m.confidence;
-      if (flip) m = m_flipped;
-      // Weak verified evidence is kept too (below 0.5, for callers who lower min_confidence).
-      if (m.confidence > 0) {
-        hit.inliers = m.inliers;
-        hit.coverage = m.coverage;
-        hit.mirrored = flip;
-        hit.corners = HitCorners(m, flip, *candidate);
-        hit.confidence = std::max(hit.confidence, m.confidence);
-      }
+    if (!verified[i].error.ok()) return verified[i].error;
+    // Weak verified evidence is kept too (below 0.5, for callers who lower min_confidence). A
+    // candidate whose file is gone or unreadable keeps its hash evidence only.
+    const search::CopyMatch& m = verified[i].match;
+    if (m.confidence > 0) {
+      hit.inliers = m.inliers;
+      hit.coverage = m.coverage;
+      hit.mirrored = verified[i].mirrored;
+      hit.corners = verified[i].corners;
+      hit.confidence = std::max(hit.confidence, m.confidence);
     }
-    // A candidate whose file is gone or unreadable keeps its hash evidence only.
     if (hit.confidence < options.min_confidence) continue;
     auto record = spaces.catalog.GetImage(image_id);
     if (!record.ok()) return record.status();

@@ -13,6 +13,7 @@
 #include "util/file.h"
 #include "util/json_depth.h"
 #include "util/mapped_file.h"
+#include "util/parallel_for.h"
 
 namespace alike::store {
 namespace {
@@ -69,25 +70,7 @@ Status SkipBytes(ByteSource& source, uint64_t size) {
   return Status::OK();
 }
 
-unsigned WorkerCount(const DatabaseOptions& options) {
-  unsigned n = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
-  return std::max(1u, n);
-}
-
-// Runs fn(i) for i in [0, n) on up to `threads` threads.
-void ParallelFor(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
-  if (threads <= 1 || n < 2) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
-  };
-  std::vector<std::jthread> workers;
-  for (unsigned t = 1; t < std::min<size_t>(threads, n); ++t) workers.emplace_back(work);
-  work();
-}
+unsigned WorkerCount(const DatabaseOptions& options) { return ThreadCount(options.threads); }
 
 }  // namespace
 

@@ -116,6 +116,38 @@ TEST_F(CopyLibraryTest, EditedCopiesFindTheirOriginalWithTheRegion) {
   }
 }
 
+// Candidates are verified on several threads; the answer must not depend on how many, and must
+// keep the weak evidence below min_confidence in the same order.
+TEST_F(CopyLibraryTest, VerifyingOnSeveralThreadsGivesTheSameHits) {
+  const cv::Mat photo = cv::imread(originals_[2]);
+  ASSERT_FALSE(photo.empty());
+  cv::Mat turned;
+  cv::warpAffine(photo, turned,
+                 cv::getRotationMatrix2D({photo.cols / 2.0f, photo.rows / 2.0f}, 5, 0.8),
+                 photo.size());
+  const std::string path = dir_.Sub("turned.jpg");
+  ASSERT_TRUE(cv::imwrite(path, turned, {cv::IMWRITE_JPEG_QUALITY, 60}));
+  auto search = [&](unsigned jobs) {
+    auto hits = lib_->SearchCopiesFile(path, {.k = 20, .min_confidence = 0, .jobs = jobs});
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    return hits.ok() ? *hits : std::vector<CopyHit>{};
+  };
+  const std::vector<CopyHit> one = search(1);
+  ASSERT_GE(one.size(), 2u);  // the copy and at least one unrelated candidate
+  EXPECT_GE(one[0].confidence, 0.5);
+  for (unsigned jobs : {2u, 5u}) {
+    const std::vector<CopyHit> many = search(jobs);
+    ASSERT_EQ(many.size(), one.size()) << jobs << " threads";
+    for (size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(many[i].image_id, one[i].image_id) << i;
+      EXPECT_EQ(many[i].confidence, one[i].confidence) << i;
+      EXPECT_EQ(many[i].inliers, one[i].inliers) << i;
+      EXPECT_EQ(many[i].mirrored, one[i].mirrored) << i;
+      EXPECT_EQ(many[i].corners, one[i].corners) << i;
+    }
+  }
+}
+
 TEST_F(CopyLibraryTest, UnrelatedAndFlatPicturesHaveNoCopies) {
   const std::string unrelated = Copies("opencv-pairs/aero1.jpg");
   auto hits = lib_->SearchCopiesFile(unrelated, {});
