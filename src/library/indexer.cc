@@ -18,6 +18,7 @@
 #include "library/file_walker.h"
 #include "library/image_facts.h"
 #include "util/blocking_queue.h"
+#include "util/parallel_for.h"
 
 namespace alike::library {
 namespace {
@@ -50,8 +51,7 @@ class IndexRun {
     if (!embedded.ok()) return embedded.status();
     embedded_ = std::move(*embedded);
 
-    unsigned jobs = options_.jobs ? options_.jobs : std::thread::hardware_concurrency();
-    jobs = std::max(1u, jobs);
+    const unsigned jobs = ThreadCount(options_.jobs);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < jobs; ++i) workers.emplace_back([this] { WorkLoop(); });
     std::thread writer([this] { WriteLoop(); });
