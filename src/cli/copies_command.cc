@@ -1,5 +1,6 @@
 #include "cli/copies_command.h"
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,8 +26,10 @@ std::string Evidence(const CopyHit& h) {
       y1 = std::max(y1, y);
     }
     char buf[128];
-    std::snprintf(buf, sizeof(buf), "%d inliers, coverage %.2f, region %.0fx%.0f at (%.0f, %.0f)",
-                  h.inliers, h.coverage, x1 - x0, y1 - y0, x0, y0);
+    // Whole pixels: a corner a fraction outside the picture reads 0, not -0.
+    std::snprintf(buf, sizeof(buf), "%d inliers, coverage %.2f, region %ldx%ld at (%ld, %ld)",
+                  h.inliers, h.coverage, std::lround(x1 - x0), std::lround(y1 - y0),
+                  std::lround(x0), std::lround(y0));
     out = buf;
   }
   if (h.hash_distance >= 0) {
