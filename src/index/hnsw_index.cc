@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "util/parallel_for.h"
+
 namespace alike::index {
 namespace {
 
@@ -492,25 +494,16 @@ size_t HnswIndex::Purge() {
   // chunk of slots records the links it added, in slot order.
   constexpr size_t kChunk = 256;
   std::vector<std::vector<Link>> added((capacity_ + kChunk - 1) / kChunk);
-  std::atomic<size_t> next_chunk{0};
-  auto repair = [&] {
-    ContextLease ctx(*this);
-    for (size_t chunk; (chunk = next_chunk.fetch_add(1)) < added.size();) {
-      for (size_t s = chunk * kChunk; s < std::min((chunk + 1) * kChunk, capacity_); ++s) {
-        const auto slot = static_cast<uint32_t>(s);
-        if (levels_[slot] < 0 || removed_[slot]) continue;
-        for (int layer = 0; layer <= levels_[slot]; ++layer) {
-          if (links_removed(slot, layer)) Relink(slot, layer, codes, *ctx, added[chunk]);
-        }
+  ParallelFor(added.size(), ThreadCount(0), [&](size_t chunk) {
+    ContextLease ctx(*this);  // pooled: one per chunk costs a lock
+    for (size_t s = chunk * kChunk; s < std::min((chunk + 1) * kChunk, capacity_); ++s) {
+      const auto slot = static_cast<uint32_t>(s);
+      if (levels_[slot] < 0 || removed_[slot]) continue;
+      for (int layer = 0; layer <= levels_[slot]; ++layer) {
+        if (links_removed(slot, layer)) Relink(slot, layer, codes, *ctx, added[chunk]);
       }
     }
-  };
-  const size_t threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), added.size());
-  std::vector<std::thread> helpers;
-  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(repair);
-  repair();
-  for (std::thread& helper : helpers) helper.join();
+  });
 
   // New links get their reverse, as an insert's do: it restores the in-links that nodes lost
   // with their removed neighbours. In slot order, so that the result does not depend on timing.
