@@ -272,14 +272,6 @@ Result<std::vector<uint64_t>> Catalog::RemoveFiles(std::span<const std::string> 
   return orphans;
 }
 
-Status Catalog::TouchFile(const FileRow& row) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_->Prepare("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, row.path).Bind(2, row.size).Bind(3, row.mtime_ns);
-  return stmt->Run();
-}
-
 Result<std::vector<uint64_t>> Catalog::Orphans() const {
   std::lock_guard lock(mu_);
   return OrphansLocked();

@@ -125,8 +125,6 @@ class Catalog {
   Result<std::vector<uint64_t>> CommitIndexed(std::span<const IndexedFile> files);
   // Forgets these paths; returns images left without any file.
   Result<std::vector<uint64_t>> RemoveFiles(std::span<const std::string> paths);
-  // Updates size and mtime of a file whose content was re-hashed and found unchanged.
-  Status TouchFile(const FileRow& row);
   // Images without any file (left by a crash between the steps above).
   Result<std::vector<uint64_t>> Orphans() const;
   // Deletes image rows with their thumbnails, tags and embedding records.
