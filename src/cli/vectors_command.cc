@@ -137,6 +137,8 @@ void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
   }
   const double secs = progress.elapsed_seconds();
   progress.Finish();
+  // Every later command opens the collection: a bulk load is written out whole now.
+  if (Status s = CheckpointIfLogLarge(*c); !s.ok()) return Fail(ctx, s);
   if (ctx.json) {
     std::cout
         << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", c->Count()}}.dump()

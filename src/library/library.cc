@@ -105,11 +105,18 @@ class LibraryImpl : public Library {
     if (!orphans.ok()) return orphans.status();
     ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
     auto report = library::RunIndex(target, paths, options, observer);
-    if (!report.ok() || !*faces) return report;
-    // New faces join their persons now, so that searches by person see them at once.
-    auto collection = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
-    if (!collection.ok()) return collection.status();
-    ALIKE_RETURN_IF_ERROR(library::GroupNewFaces({*catalog_, **collection}, kSamePersonDistance));
+    if (!report.ok()) return report;
+    if (*faces) {
+      // New faces join their persons now, so that searches by person see them at once.
+      auto collection = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
+      if (!collection.ok()) return collection.status();
+      ALIKE_RETURN_IF_ERROR(library::GroupNewFaces({*catalog_, **collection}, kSamePersonDistance));
+    }
+    // Every later command opens these collections: what this run wrote is written out whole
+    // when replaying it would cost more.
+    for (const library::Space& space : target.fill) {
+      ALIKE_RETURN_IF_ERROR(CheckpointIfLogLarge(*space.collection));
+    }
     return report;
   }
 

@@ -124,5 +124,29 @@ TEST(CliTest, ErrorsNameTheProblemAndChangeNothing) {
   EXPECT_NE(RunAlike(dir, "vectors bogus").exit_code, 0);
 }
 
+// A bulk upsert ends with a checkpoint, so that later commands load the graph instead of
+// rebuilding it from the log; a small one after it stays in the log.
+TEST(CliTest, BulkUpsertIsCheckpointedAndASmallOneIsLogged) {
+  test::TempDir dir;
+  ASSERT_EQ(RunAlike(dir, "vectors create big --dim 512").exit_code, 0);
+  std::vector<std::vector<float>> vectors(1000, std::vector<float>(512));
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    for (size_t j = 0; j < 512; ++j) vectors[i][j] = float((i * 31 + j * 17) % 101) - 50;
+  }
+  WriteFvecs(dir.Sub("bulk.fvecs"), vectors);  // 2 MiB of vectors
+  ASSERT_EQ(RunAlike(dir, "vectors upsert big " + dir.Sub("bulk.fvecs")).exit_code, 0);
+  auto info = JsonLines(RunAlike(dir, "--json vectors info big").out).at(0);
+  EXPECT_LT(info["log_bytes"].get<uint64_t>(), 1024u) << info.dump();
+  EXPECT_EQ(info["count"], 1000);
+
+  WriteFvecs(dir.Sub("few.fvecs"), {vectors.begin(), vectors.begin() + 10});
+  ASSERT_EQ(
+      RunAlike(dir, "vectors upsert big " + dir.Sub("few.fvecs") + " --first-id 1000").exit_code,
+      0);
+  info = JsonLines(RunAlike(dir, "--json vectors info big").out).at(0);
+  EXPECT_GT(info["log_bytes"].get<uint64_t>(), 10u * 512 * 4) << info.dump();
+  EXPECT_EQ(info["count"], 1010);
+}
+
 }  // namespace
 }  // namespace alike
