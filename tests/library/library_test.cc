@@ -23,14 +23,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Mean colour and brightness spread: 4-d, enough to tell the synthetic pictures apart.
+// Mean colour and brightness spread: 4-d, enough to tell the synthetic pictures apart. As
+// "wide", the same padded with zeros to 4,096 dimensions, for tests that need a large log.
 class MeanColorEmbedder : public embed::Embedder {
  public:
-  MeanColorEmbedder(std::string version, std::function<void()> on_embed)
-      : version_(std::move(version)), on_embed_(std::move(on_embed)) {}
+  MeanColorEmbedder(std::string version, std::function<void()> on_embed, bool wide = false)
+      : name_(wide ? "wide" : "mean"),
+        version_(std::move(version)),
+        on_embed_(std::move(on_embed)),
+        dimension_(wide ? 4096 : 4) {}
   const std::string& name() const override { return name_; }
   const std::string& version() const override { return version_; }
-  uint32_t dimension() const override { return 4; }
+  uint32_t dimension() const override { return dimension_; }
   Metric metric() const override { return Metric::kCosine; }
   int preferred_short_side() const override { return 64; }
   Result<std::vector<embed::Embedding>> Embed(const cv::Mat& bgr) const override {
@@ -43,24 +47,26 @@ class MeanColorEmbedder : public embed::Embedder {
     std::vector<float> v = {float(mean[0]) + 1, float(mean[1]) + 1, float(mean[2]) + 1,
                             float(stddev[0])};
     embed::L2Normalize(v);
+    v.resize(dimension_, 0.0f);
     return std::vector<embed::Embedding>{{.vector = v}};
   }
 
  private:
-  const std::string name_ = "mean";
+  const std::string name_;
   std::string version_;
   std::function<void()> on_embed_;
+  uint32_t dimension_;
 };
 
 class FakeRegistry : public embed::EmbedderRegistry {
  public:
   explicit FakeRegistry(std::string version, std::function<void()> on_embed = nullptr)
       : version_(std::move(version)), on_embed_(std::move(on_embed)) {}
-  std::vector<std::string> Names() const override { return {"mean"}; }
+  std::vector<std::string> Names() const override { return {"mean", "wide"}; }
   Result<std::unique_ptr<embed::Embedder>> Open(const std::string& name) const override {
     ALIKE_RETURN_IF_ERROR(CheckKnown(name));
     return std::unique_ptr<embed::Embedder>(
-        std::make_unique<MeanColorEmbedder>(version_, on_embed_));
+        std::make_unique<MeanColorEmbedder>(version_, on_embed_, name == "wide"));
   }
 
  private:
@@ -354,6 +360,32 @@ TEST_F(LibraryTest, TheTotalIsKnownBeforeTheFirstPictureIsDone) {
   EXPECT_EQ(at_first_done->done, 1u);
   EXPECT_TRUE(at_first_done->walk_finished);
   EXPECT_EQ(at_first_done->found, kPictures);
+}
+
+// An index run that wrote much ends with a checkpoint, so that later commands load the graph
+// instead of rebuilding it from the log; a run that adds a little leaves it in the log.
+TEST_F(LibraryTest, ALargeIndexRunIsCheckpointedAndASmallOneIsNot) {
+  const std::string space = dir_.Sub("lib") + "/collections/image.wide";
+  auto log_bytes = [&] {
+    uint64_t bytes = 0;
+    for (const auto& e : fs::directory_iterator(space)) {
+      if (e.path().extension() == ".log") bytes += e.file_size();
+    }
+    return bytes;
+  };
+  for (int i = 0; i < 100; ++i) WritePicture(Photo(Numbered(i)), i);  // 16 KiB a vector
+  ASSERT_EQ(Index(nullptr, {.embedders = {"wide"}}).indexed, 100u);
+  EXPECT_TRUE(fs::exists(space + "/checkpoint"));
+  EXPECT_LT(log_bytes(), 1024u);
+
+  for (int i = 100; i < 103; ++i) WritePicture(Photo(Numbered(i)), i);
+  ASSERT_EQ(Index(nullptr, {.embedders = {"wide"}}).indexed, 3u);
+  EXPECT_GT(log_bytes(), 3u * 4096 * 4);
+  Open("v1");  // both come back
+  auto hits = lib_->SearchFile(Photo(Numbered(101)), {.by = "wide", .k = 1});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().paths.at(0), Photo(Numbered(101)));
 }
 
 TEST_F(LibraryTest, SearchesFilterOnImageFactsAndFromIndexedImages) {
