@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything alike needs on Debian 12 and builds it. Idempotent: run it again at any time.
 #
-#   scripts/setup.sh [--build-dir DIR] [--no-build] [--models-from DIR]
+#   scripts/setup.sh [--build-dir DIR] [--no-build] [--models-from DIR] [--prefix DIR]
 #
 # 1. Debian packages, through apt-get (the list below is the only place that names them).
 # 2. Model weights, into models/ at the repository root:
@@ -15,7 +15,10 @@
 #      sha512 integrity.
 #    Each file must match its pinned size and sha256 before it is put in place; files already
 #    installed with the right hash are kept.
-# 3. Unless --no-build: configure and build into build/ (or --build-dir DIR).
+# 3. Unless --no-build: configure (once: CMake re-configures by itself when its files change) and
+#    build into build/ (or --build-dir DIR).
+# 4. With --prefix DIR: install the `alike` program into DIR/bin and its models into
+#    DIR/share/alike/models, where it finds them from any directory (e.g. --prefix ~/.local).
 #
 # Environment: ALIKE_SKIP_APT=1 skips the package step (for machines already provisioned).
 set -euo pipefail
@@ -24,11 +27,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$root/build"
 do_build=1
 models_from="${ALIKE_MODEL_MIRROR:-}"
+prefix=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
     --models-from) models_from="$2"; shift 2 ;;
+    --prefix) prefix="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -194,7 +199,20 @@ if [ "$have_playwright" != "$want_playwright" ]; then
 fi
 
 if [ "$do_build" = 1 ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  fi
   cmake --build "$build_dir" -j"$(nproc)"
   echo "setup: built into $build_dir"
+fi
+
+if [ -n "$prefix" ]; then
+  [ -f "$build_dir/alike" ] || { echo "setup: nothing built in $build_dir to install" >&2; exit 1; }
+  cmake --install "$build_dir" --prefix "$prefix"
+  bin="$(cd "$prefix/bin" && pwd)"
+  echo "setup: installed $bin/alike"
+  case ":$PATH:" in
+    *":$bin:"*) ;;
+    *) echo "setup: $bin is not on your PATH; add it, e.g. export PATH=\"$bin:\$PATH\"" ;;
+  esac
 fi

@@ -118,7 +118,11 @@ struct ImageHit {
 
 struct SpaceInfo {
   std::string embedder;
-  std::string version;            // of the stored vectors
+  std::string version;  // of the stored vectors, whole (hundreds of characters for the cnn)
+  // The same version in short: its model's name and revision ("mobilenet_v2+v1/1") and 8 hex
+  // digits that tell variants of that name apart.
+  std::string model;
+  std::string fingerprint;
   std::string installed_version;  // of the embedder alike would use now; empty if unavailable
   uint32_t dimension = 0;
   uint64_t vectors = 0;

@@ -14,6 +14,7 @@
 #include "alike/library.h"
 #include "cli/copies_command.h"
 #include "cli/progress.h"
+#include "embed/embedder.h"
 #include "server/library_json.h"
 #include "util/text.h"
 
@@ -332,28 +333,9 @@ void RunInfo(CommandContext& ctx) {
   auto info = (*lib)->Info();
   if (!info.ok()) return Fail(ctx, info.status());
   if (ctx.json) {
-    nlohmann::json spaces = nlohmann::json::array();
-    for (const SpaceInfo& s : info->spaces) {
-      spaces.push_back({{"embedder", s.embedder},
-                        {"version", s.version},
-                        {"installed_version", s.installed_version},
-                        {"current", s.version == s.installed_version},
-                        {"dimension", s.dimension},
-                        {"vectors", s.vectors},
-                        {"disk_bytes", s.disk_bytes}});
-    }
-    std::printf("%s\n", nlohmann::json{{"library", info->path},
-                                       {"images", info->images},
-                                       {"files", info->files},
-                                       {"image_bytes", info->image_bytes},
-                                       {"thumbnail_bytes", info->thumbnail_bytes},
-                                       {"disk_bytes", info->disk_bytes},
-                                       {"embedders", info->embedders},
-                                       {"faces", info->faces},
-                                       {"persons", info->persons},
-                                       {"spaces", spaces}}
-                            .dump()
-                            .c_str());
+    nlohmann::json out = server::LibraryInfoJson(*info);
+    out["library"] = info->path;
+    std::printf("%s\n", out.dump().c_str());
     return;
   }
   const std::string embedders = JoinList(info->embedders, ", ");
@@ -368,14 +350,15 @@ void RunInfo(CommandContext& ctx) {
   if (info->persons) std::printf(", %llu persons", static_cast<unsigned long long>(info->persons));
   std::printf("\n");
   for (const SpaceInfo& s : info->spaces) {
-    std::printf("space %-6s %llu vectors, %u-d, %s, %s\n", s.embedder.c_str(),
+    std::printf("space %-6s %llu vectors, %u-d, %s, %s #%s\n", s.embedder.c_str(),
                 static_cast<unsigned long long>(s.vectors), s.dimension,
-                HumanBytes(s.disk_bytes).c_str(), s.version.c_str());
+                HumanBytes(s.disk_bytes).c_str(), s.model.c_str(), s.fingerprint.c_str());
     if (s.installed_version.empty()) {
       std::printf("             the embedder cannot be loaded here\n");
     } else if (s.installed_version != s.version) {
-      std::printf("             stale: the installed model is %s; run alike index\n",
-                  s.installed_version.c_str());
+      std::printf("             stale: the installed model is %s #%s; run alike index\n",
+                  embed::VersionName(s.installed_version).c_str(),
+                  embed::VersionFingerprint(s.installed_version).c_str());
     }
   }
 }

@@ -12,7 +12,10 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"alike: find related images in milliseconds, on your own machine"};
-  app.set_version_flag("--version", "alike 0.1.0");
+  // A function, so that the models are inspected only when --version is asked for.
+  app.set_version_flag(
+      "--version", [] { return alike::cli::VersionText(ALIKE_VERSION); },
+      "Print the version and the models this installation has, then exit");
   app.require_subcommand(1);
   alike::cli::CommandContext ctx;
   if (const char* env = std::getenv("ALIKE_DB")) ctx.db_path = env;

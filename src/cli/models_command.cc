@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "embed/cnn_embedder.h"
+#include "embed/embedder.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
 #include "embed/model_spec.h"
@@ -150,6 +151,29 @@ void RunShow(CommandContext& ctx, const std::string& dir, const std::string& nam
 }
 
 }  // namespace
+
+std::string VersionText(const std::string& program_version) {
+  const std::string dir = embed::DefaultModelDir();
+  std::string text = "alike " + program_version + "\nmodels in " + dir + "\n";
+  for (const embed::ModelEntry& e : embed::ListModels(dir)) {
+    const ordered_json j = Inspect(e, dir);
+    const std::string status = j["status"].get<std::string>();
+    std::string state;
+    if (status == "ready") {
+      const std::string version = j["version"].get<std::string>();
+      state = embed::VersionName(version) + " #" + embed::VersionFingerprint(version);
+    } else if (status == "missing") {
+      state = "missing (scripts/setup.sh installs it)";
+    } else {
+      state = "error: " + j["error"].get<std::string>();
+    }
+    char line[64];
+    std::snprintf(line, sizeof(line), "  %-8s ", e.name.c_str());
+    text += line + state + "\n";
+  }
+  text.pop_back();  // CLI11 ends the text with its own newline
+  return text;
+}
 
 void AddModelsCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* models =

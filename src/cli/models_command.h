@@ -6,12 +6,17 @@
 #define ALIKE_CLI_MODELS_COMMAND_H_
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "cli/command_context.h"
 
 namespace alike::cli {
 
 void AddModelsCommand(CLI::App& app, CommandContext& context);
+
+// What `alike --version` prints: the version, the models directory in use, and each embedder
+// there with its model in short ("mobilenet_v2+v1/1 #fingerprint") or why it cannot run.
+std::string VersionText(const std::string& program_version);
 
 }  // namespace alike::cli
 

@@ -27,4 +27,18 @@ Result<std::string> ModelFileKey(const std::string& path) {
          std::to_string(bytes->size());
 }
 
+std::string VersionName(std::string_view version) {
+  const size_t slash = version.rfind('/');
+  const std::string_view revision =
+      slash == std::string_view::npos ? std::string_view() : version.substr(slash);
+  const std::string_view head = version.substr(0, slash);
+  return std::string(head.substr(0, head.find('-'))) + std::string(revision);
+}
+
+std::string VersionFingerprint(std::string_view version) {
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", Crc32c(version.data(), version.size()));
+  return hex;
+}
+
 }  // namespace alike::embed

@@ -15,6 +15,7 @@
 #include <opencv2/core.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alike/status.h"
@@ -55,6 +56,13 @@ void L2Normalize(std::vector<float>& v);
 // "<file name>-<CRC-32C of its bytes, 8 hex digits>-<size in bytes>": what identifies a model
 // file's content in an embedder's version (content, not mtime).
 Result<std::string> ModelFileKey(const std::string& path);
+
+// A version in short, for people: versions read "<name>-<details>/<revision>", and the details
+// run to hundreds of characters for a CNN pair. VersionName keeps the name and the revision
+// ("mobilenet_v2+v1/1"); VersionFingerprint is 8 hex digits of the whole version's CRC-32C, which
+// tells two variants of one name apart.
+std::string VersionName(std::string_view version);
+std::string VersionFingerprint(std::string_view version);
 
 }  // namespace alike::embed
 

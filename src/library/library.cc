@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "embed/embedder.h"
 #include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/catalog.h"
@@ -276,7 +277,11 @@ class LibraryImpl : public Library {
     auto disk = DirectorySize(dir_);
     if (disk.ok()) info.disk_bytes = *disk;
     for (const auto& [name, row] : *spaces) {
-      SpaceInfo s{.embedder = name, .version = row.version, .dimension = row.dimension};
+      SpaceInfo s{.embedder = name,
+                  .version = row.version,
+                  .model = embed::VersionName(row.version),
+                  .fingerprint = embed::VersionFingerprint(row.version),
+                  .dimension = row.dimension};
       if (auto model = LoadEmbedder(name); model.ok()) s.installed_version = (*model)->version();
       if (auto c = db_->GetCollection(library::SpaceCollectionName(name)); c.ok()) {
         const CollectionInfo ci = (*c)->Info();

@@ -122,24 +122,7 @@ void SetTags(Api& api, const httplib::Request& req, httplib::Response& res) {
 void LibraryStats(Api& api, const httplib::Request&, httplib::Response& res) {
   auto info = api.library.Info();
   if (!info.ok()) return SetError(res, info.status());
-  json spaces = json::array();
-  for (const SpaceInfo& s : info->spaces) {
-    spaces.push_back({{"embedder", s.embedder},
-                      {"version", s.version},
-                      {"installed_version", s.installed_version},
-                      {"dimension", s.dimension},
-                      {"vectors", s.vectors},
-                      {"disk_bytes", s.disk_bytes}});
-  }
-  SetJson(res, {{"images", info->images},
-                {"files", info->files},
-                {"image_bytes", info->image_bytes},
-                {"thumbnail_bytes", info->thumbnail_bytes},
-                {"disk_bytes", info->disk_bytes},
-                {"embedders", info->embedders},
-                {"spaces", std::move(spaces)},
-                {"faces", info->faces},
-                {"persons", info->persons}});
+  SetJson(res, LibraryInfoJson(*info));
 }
 
 }  // namespace

@@ -101,7 +101,14 @@ TEST_F(LibraryCliTest, InitIndexSearchInfoRemove) {
   EXPECT_EQ(i["spaces"][0]["embedder"], "color");
   EXPECT_EQ(i["spaces"][0]["vectors"], 12);
   EXPECT_TRUE(i["spaces"][0]["current"].get<bool>());
-  EXPECT_NE(Alike("info").out.find("12 in 12 files"), std::string::npos);
+  // The model in short beside the whole version.
+  EXPECT_EQ(i["spaces"][0]["model"], "hsv16x4x2g2/2");
+  const std::string fingerprint = i["spaces"][0]["fingerprint"];
+  EXPECT_EQ(fingerprint.size(), 8u);
+  EXPECT_EQ(i["spaces"][0]["version"], "hsv16x4x2g2-eoh8g2-cld12/2");
+  const std::string text = Alike("info").out;
+  EXPECT_NE(text.find("12 in 12 files"), std::string::npos) << text;
+  EXPECT_NE(text.find(", hsv16x4x2g2/2 #" + fingerprint + "\n"), std::string::npos) << text;
 
   RunResult tag = Alike("tag photos/pic005.png --add shoes,red");
   ASSERT_EQ(tag.exit_code, 0) << tag.err;

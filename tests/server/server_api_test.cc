@@ -174,6 +174,8 @@ TEST_F(ServerApiTest, HealthStatsAndOpenApi) {
   ASSERT_TRUE(stats);
   EXPECT_EQ(Body(stats)["images"], 6);
   EXPECT_EQ(Body(stats)["spaces"][0]["embedder"], "color");
+  EXPECT_EQ(Body(stats)["spaces"][0]["model"], "hsv16x4x2g2/2");
+  EXPECT_EQ(Body(stats)["spaces"][0]["fingerprint"].get<std::string>().size(), 8u);
   auto doc = client->Get("/openapi.json");
   ASSERT_TRUE(doc);
   EXPECT_EQ(Body(doc), json::parse(server::OpenApiDocument()));

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +23,12 @@ class ServerProcess {
  public:
   // Starts `alike --db DB serve --port 0 ARGS...`; port() is 0 when it did not come up (its
   // output is then in output()).
-  ServerProcess(const std::string& db, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {ALIKE_CLI_PATH, "--db", db, "serve", "--port", "0"};
-    argv.insert(argv.end(), args.begin(), args.end());
+  ServerProcess(const std::string& db, const std::vector<std::string>& args)
+      : ServerProcess(ServeCommand(db, args), 30'000) {}
+
+  // Starts any command that ends up serving (scripts/run.sh): its output up to the line
+  // "alike: serving DB on http://HOST:PORT" may be as long as it likes, within `timeout_ms`.
+  ServerProcess(std::vector<std::string> argv, int timeout_ms) {
     // Built before forking: the child of a threaded process should not allocate.
     std::vector<char*> c_argv;
     for (std::string& a : argv) c_argv.push_back(a.data());
@@ -35,12 +39,18 @@ class ServerProcess {
       execv(c_argv[0], c_argv.data());
       _exit(127);
     });
-    // "alike: serving DB on http://127.0.0.1:PORT"
-    while (output_.find('\n') == std::string::npos && ReadSome(30'000)) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    size_t serving = std::string::npos;
+    while ((serving = output_.find("alike: serving ")) == std::string::npos ||
+           output_.find('\n', serving) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !ReadSome(static_cast<int>(left.count()))) return;
     }
-    const size_t colon = output_.rfind(':');
-    if (output_.find("serving") != std::string::npos && colon != std::string::npos) {
-      port_ = std::stoi(output_.substr(colon + 1));
+    const std::string line = output_.substr(serving, output_.find('\n', serving) - serving);
+    const size_t colon = line.rfind(':');
+    if (line.find("http://") != std::string::npos && colon != std::string::npos) {
+      port_ = std::stoi(line.substr(colon + 1));
     }
   }
   ~ServerProcess() {
@@ -75,6 +85,13 @@ class ServerProcess {
   const std::string& output() const { return output_; }
 
  private:
+  static std::vector<std::string> ServeCommand(const std::string& db,
+                                               const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {ALIKE_CLI_PATH, "--db", db, "serve", "--port", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
   bool ReadSome(int timeout_ms) {
     pollfd p{child_.read_fd, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0) return false;
