@@ -107,7 +107,8 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
         if (!event->message.empty()) line["message"] = event->message;
         std::printf("%s\n",
                     line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      } else if (problem || !args.quiet) {
+      } else if (problem || (event->kind == IndexEvent::Kind::kRemoved && !args.quiet)) {
+        // Indexed and duplicate files only move the bar (erasing it for them hid it for good).
         // Failure messages start with the file's path (see IndexEvent).
         bar.Clear();
         if (event->kind == IndexEvent::Kind::kFailed) {

@@ -27,7 +27,8 @@ void Progress::Draw(bool force) {
   if (!enabled_ || finished_) return;
   auto now = std::chrono::steady_clock::now();
   // A few redraws a second are enough for a person and cost nothing next to the work.
-  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  if (!force && !cleared_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  cleared_ = false;
   last_draw_ = now;
   const double secs = elapsed_seconds();
   const double rate = secs > 0 ? done_ / secs : 0;
@@ -53,6 +54,7 @@ void Progress::Clear() {
   if (!enabled_ || finished_) return;
   std::fputs("\r\033[K", out_);
   std::fflush(out_);
+  cleared_ = true;
 }
 
 void Progress::Finish() {

@@ -36,6 +36,7 @@ class Progress {
   std::FILE* out_;
   bool enabled_;
   bool finished_ = false;
+  bool cleared_ = false;  // erased for a message: the next Advance redraws at once
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };

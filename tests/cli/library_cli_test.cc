@@ -1,7 +1,9 @@
 // `alike init / index / search / info / rm`, run as a user runs them: the real binary in a
 // working directory holding a library and a folder of pictures.
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -197,6 +199,52 @@ TEST_F(LibraryCliTest, CtrlCStopsCleanlyAndTheNextRunResumes) {
   EXPECT_EQ(finished["unchanged"].get<int>(), first);
   EXPECT_EQ(finished["indexed"].get<int>() + first, kPictures);
   EXPECT_EQ(nlohmann::json::parse(Alike("--json info").out)["images"], kPictures);
+}
+
+// On a terminal the bar stays drawn between redraws; it is erased only to print a message above
+// it and when the run ends. (It was erased after every indexed file, so nobody ever saw it.)
+TEST_F(LibraryCliTest, OnATerminalTheProgressBarStaysVisible) {
+  // Large noisy pictures, so that one-at-a-time indexing lasts several redraws (100 ms apart).
+  fs::create_directories(Photos());
+  cv::RNG rng(7);
+  for (int i = 0; i < 40; ++i) {
+    cv::Mat noise(900, 1200, CV_8UC3);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+    ASSERT_TRUE(cv::imwrite(Photos() + "/noise" + std::to_string(i) + ".png", noise));
+  }
+  ASSERT_EQ(Alike("init --embedders color").exit_code, 0);
+  std::string command = std::string(ALIKE_CLI_PATH) + " --db " + dir_.Sub(".alike") +
+                        " index --jobs 1 " + Photos() + " " + dir_.Sub("missing.png");
+  std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), command.data(),
+                             nullptr};
+  int terminal = -1;
+  const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::string screen;
+  char buf[4096];
+  for (ssize_t n; (n = read(terminal, buf, sizeof buf)) > 0;) screen.append(buf, n);
+  close(terminal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << screen;  // missing.png was skipped
+
+  // Each drawing of the bar, and whether the screen was erased before the next one.
+  const std::string draw = "\rindexing [", erase = "\r\033[K";
+  int draws = 0, kept = 0;
+  for (size_t at = screen.find(draw); at != std::string::npos; ++draws) {
+    const size_t next = screen.find(draw, at + 1);
+    const size_t erased = screen.find(erase, at);
+    if (next != std::string::npos && (erased == std::string::npos || erased > next)) ++kept;
+    at = next;
+  }
+  EXPECT_GE(draws, 2) << screen;
+  EXPECT_GE(kept, 1) << screen;
+  EXPECT_NE(screen.find("indexed 40,"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("skipped " + dir_.Sub("missing.png")), std::string::npos) << screen;
 }
 
 TEST_F(LibraryCliTest, ALibraryIsFoundFromSubdirectoriesAndMissingOnesAreExplained) {
