@@ -15,7 +15,8 @@
 #      sha512 integrity.
 #    Each file must match its pinned size and sha256 before it is put in place; files already
 #    installed with the right hash are kept.
-# 3. Unless --no-build: configure and build into build/ (or --build-dir DIR).
+# 3. Unless --no-build: configure and build into build/ (or --build-dir DIR), the Python module
+#    included (build/python/alike; PYTHONPATH=build/python imports it).
 #
 # Environment: ALIKE_SKIP_APT=1 skips the package step (for machines already provisioned).
 set -euo pipefail
@@ -45,6 +46,7 @@ packages=(
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
   libdlib-dev nodejs npm chromium
+  python3-dev pybind11-dev python3-numpy
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
@@ -194,7 +196,10 @@ if [ "$have_playwright" != "$want_playwright" ]; then
 fi
 
 if [ "$do_build" = 1 ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  # The Python module (python/) is built against Debian's interpreter, which has python3-numpy;
+  # a python3 earlier on PATH (pyenv, a venv) may lack it.
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DPython_EXECUTABLE=/usr/bin/python3
   cmake --build "$build_dir" -j"$(nproc)"
   echo "setup: built into $build_dir"
 fi
