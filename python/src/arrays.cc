@@ -67,6 +67,7 @@ VectorRows::VectorRows(py::handle vectors, Metric metric, bool allow_single)
   const py::array given = AsArray(vectors, "vectors");
   array_ = binary_ ? PackedBits(given) : Floats(given);
   const py::ssize_t ndim = array_.ndim();
+  if (!allow_single && ndim == 1 && array_.size() == 0) return;  // [] as an empty batch
   if (ndim != 2 && !(allow_single && ndim == 1)) {
     ThrowInvalidArgument(std::string("vectors must be a 2-D array (n, d)") +
                          (allow_single ? " or one 1-D vector" : "") + ", got " +
@@ -88,6 +89,10 @@ std::span<const uint8_t> VectorRows::bytes(size_t row) const {
 
 py::array_t<uint64_t, py::array::c_style> IdArray(py::handle ids, bool allow_scalar) {
   py::array array = AsArray(ids, "ids");
+  // numpy makes float64 of an empty list; an empty batch has no ids to be of a wrong type.
+  if (array.ndim() == 1 && array.size() == 0) {
+    return py::array_t<uint64_t, py::array::c_style>(0);
+  }
   if (!KindIn(array, "iu")) {
     ThrowInvalidArgument("ids must be integers (uint64), got dtype " + DtypeName(array));
   }

@@ -100,6 +100,16 @@ class RoundTripTest(DatabaseTestCase):
         col.upsert([2, 3], np.asfortranarray([[1.0, 2.0, 3.0], [7.0, 8.0, 9.0]]))
         np.testing.assert_array_equal(col.get(3).vector, [7, 8, 9])
 
+    def test_empty_batches_do_nothing(self):
+        col = self.db.create_collection("c", dim=4)
+        col.upsert([], [])
+        col.upsert(np.zeros(0, dtype=np.uint64), np.zeros((0, 4), dtype=np.float32))
+        self.assertEqual(len(col), 0)
+        self.assertEqual(col.get([]), [])
+        self.assertEqual(col.delete([]), 0)
+        ids, distances = col.search(np.zeros((0, 4), dtype=np.float32), k=3)
+        self.assertEqual((ids.shape, distances.shape), ((0, 3), (0, 3)))
+
     def test_query_returns_hits_with_payloads(self):
         col = self.db.create_collection("c", dim=2, metric="l2", index="flat")
         col.upsert([1, 2, 3], [[0, 0], [1, 0], [5, 5]], [{"name": "a"}, {"name": "b"}, None])
