@@ -47,6 +47,7 @@ packages=(
   libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
   libdlib-dev nodejs npm chromium
   python3-dev pybind11-dev python3-numpy
+  python3-venv python3-pip python3-setuptools python3-wheel python3-build
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
