@@ -1,5 +1,14 @@
 """alike: image search and an embedded vector database, from Python.
 
+An image library (the one the alike command line uses)::
+
+    import alike
+
+    with alike.Library("photos/.alike") as lib:
+        lib.index("photos", progress=True)
+        for hit in lib.search("query.jpg", k=5):
+            print(f"{hit.score:.3f} {hit.path}")
+
 The vector database::
 
     import numpy as np
@@ -22,12 +31,18 @@ from ._alike import (
     NO_ID,
     AlreadyExists,
     Collection,
+    CopyHit,
     Corruption,
     Database,
+    DuplicateGroup,
     Error,
     Hit,
+    ImageHit,
+    IndexEvent,
+    IndexProgress,
     InvalidArgument,
     IOError,
+    Library,
     NotFound,
     Record,
     __version__,
@@ -38,12 +53,18 @@ __all__ = [
     "NO_ID",
     "AlreadyExists",
     "Collection",
+    "CopyHit",
     "Corruption",
     "Database",
+    "DuplicateGroup",
     "Error",
     "Hit",
+    "ImageHit",
+    "IndexEvent",
+    "IndexProgress",
     "InvalidArgument",
     "IOError",
+    "Library",
     "NotFound",
     "Record",
     "__version__",

@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import Any, Mapping, Optional, Sequence, Union, overload
+from typing import Any, Callable, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -156,3 +156,135 @@ def open(
     threads: int = 0,
 ) -> Database:
     """Opens (or creates) a database directory."""
+
+class ImageHit:
+    """One result of Library.search()."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def distance(self) -> float: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+class CopyHit:
+    """One result of Library.search_copies()."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def pdq_bits(self) -> Optional[int]: ...
+    @property
+    def inliers(self) -> int: ...
+    @property
+    def coverage(self) -> float: ...
+    @property
+    def mirrored(self) -> bool: ...
+    @property
+    def corners(self) -> Optional[list[list[float]]]: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def path(self) -> str: ...
+
+class DuplicateGroup:
+    """A group of copies, from Library.duplicates()."""
+
+    @property
+    def keeper(self) -> int: ...
+    @property
+    def images(self) -> list[int]: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def max_bits(self) -> int: ...
+
+class IndexEvent:
+    """One thing that happened to one file in Library.index()."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+class IndexProgress:
+    """Where a Library.index() run stands."""
+
+    @property
+    def found(self) -> int: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def walk_finished(self) -> bool: ...
+
+Progress = Callable[[Optional[IndexEvent], IndexProgress], object]
+Picture = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
+
+class Library:
+    """An image library: image files turned into vectors, with a catalog."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike[str]],
+        *,
+        create: bool = True,
+        embedders: Optional[Sequence[str]] = None,
+        faces: bool = False,
+        models: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def index(
+        self,
+        paths: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
+        *,
+        jobs: int = 0,
+        prune: bool = False,
+        progress: Union[bool, None, Progress] = True,
+        embedders: Optional[Sequence[str]] = None,
+    ) -> dict[str, Any]:
+        """Indexes files and directories; returns the report dict."""
+    def search(
+        self,
+        query: Optional[Picture] = None,
+        *,
+        id: Optional[int] = None,
+        k: int = 10,
+        by: str = "cnn",
+        filter: Filter = None,
+        min_score: Optional[float] = None,
+    ) -> list[ImageHit]: ...
+    def search_copies(
+        self,
+        query: Optional[Picture] = None,
+        *,
+        id: Optional[int] = None,
+        k: int = 10,
+        min_confidence: float = 0.5,
+        candidates: int = 20,
+        jobs: int = 0,
+    ) -> list[CopyHit]: ...
+    def duplicates(self, *, max_bits: int = 31) -> list[DuplicateGroup]: ...
+    def info(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Library": ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...

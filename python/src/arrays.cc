@@ -1,5 +1,6 @@
 #include "arrays.h"
 
+#include <climits>
 #include <string_view>
 
 #include "errors.h"
@@ -105,6 +106,10 @@ py::array_t<uint64_t, py::array::c_style> IdArray(py::handle ids, bool allow_sca
     ThrowInvalidArgument("ids must not be negative");
   }
   return py::array_t<uint64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+}
+
+void CheckK(size_t k) {
+  if (k == 0 || k > INT32_MAX) ThrowInvalidArgument("k must be between 1 and 2**31 - 1");
 }
 
 std::string FilterText(py::handle filter) {

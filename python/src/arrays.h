@@ -49,6 +49,9 @@ inline std::span<const uint64_t> IdSpan(
   return {ids.data(), static_cast<size_t>(ids.size())};
 }
 
+// Refuses k = 0 and k beyond what a result array can sensibly hold.
+void CheckK(size_t k);
+
 // A filter given as a dict (serialised with Python's json module), as JSON text, or None ("").
 std::string FilterText(pybind11::handle filter);
 // `count` payload texts from None (all "{}") or a sequence of dicts, JSON strings or None.

@@ -1,9 +1,7 @@
 #include "database.h"
 
 #include <algorithm>
-#include <climits>
 #include <limits>
-#include <mutex>
 
 #include "arrays.h"
 #include "errors.h"
@@ -17,10 +15,6 @@ namespace {
 // unclamped would let `k=10**9` size the index's candidate buffers; the padding makes up the rest.
 size_t UsefulK(size_t k, const Collection& collection) {
   return std::clamp<size_t>(collection.Count(), 1, k);
-}
-
-void CheckK(size_t k) {
-  if (k == 0 || k > INT32_MAX) ThrowInvalidArgument("k must be between 1 and 2**31 - 1");
 }
 
 bool IsSingleId(py::handle ids) {
@@ -42,22 +36,6 @@ py::object ToPython(const std::optional<Record>& record, Metric metric) {
 }
 
 }  // namespace
-
-void OpenDatabase::Close() {
-  std::unique_lock lock(mutex_);
-  db_.reset();
-}
-
-bool OpenDatabase::closed() const {
-  std::shared_lock lock(mutex_);
-  return db_ == nullptr;
-}
-
-void OpenDatabase::ThrowIfClosed() const {
-  if (db_ == nullptr) {
-    throw StatusError(Status::FailedPrecondition("database " + path_ + " is closed"));
-  }
-}
 
 PyCollection::PyCollection(std::shared_ptr<OpenDatabase> db,
                            const std::shared_ptr<Collection>& collection)
@@ -274,7 +252,7 @@ PyDatabase::PyDatabase(const std::filesystem::path& path, bool create, bool sync
     py::gil_scoped_release release;
     db = ValueOrThrow(Database::Open(dir, options));
   }
-  db_ = std::make_shared<OpenDatabase>(std::move(db), dir);
+  db_ = std::make_shared<OpenDatabase>(std::move(db), "database", dir);
 }
 
 PyCollection PyDatabase::CreateCollection(const std::string& name, uint32_t dim,

@@ -1,9 +1,5 @@
-// The objects behind alike.Database, alike.Collection, alike.Hit and alike.Record.
-//
-// Locking: a Database and the Collections taken from it share one OpenDatabase. Every call holds
-// its lock shared while the C++ database works (with the GIL released for anything long);
-// close() takes it exclusively, so it waits for calls in flight and later calls raise. No code
-// here waits for the GIL while it holds that lock, so the two locks can never deadlock.
+// The objects behind alike.Database, alike.Collection, alike.Hit and alike.Record. A Database
+// and the Collections taken from it share one OpenDatabase (closable.h says how it is locked).
 #ifndef ALIKE_PYTHON_DATABASE_H_
 #define ALIKE_PYTHON_DATABASE_H_
 
@@ -13,37 +9,15 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "alike/vector_db.h"
+#include "closable.h"
 
 namespace alike::python {
 
-class OpenDatabase {
- public:
-  OpenDatabase(std::unique_ptr<Database> db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
-
-  // Runs fn(Database&) with the database held open; throws if it was closed.
-  template <typename Fn>
-  auto Use(Fn&& fn) {
-    std::shared_lock lock(mutex_);
-    ThrowIfClosed();
-    return fn(*db_);
-  }
-  void Close();  // idempotent
-  bool closed() const;
-  const std::string& path() const { return path_; }
-
- private:
-  void ThrowIfClosed() const;
-
-  mutable std::shared_mutex mutex_;  // guards db_
-  std::unique_ptr<Database> db_;
-  const std::string path_;
-};
+using OpenDatabase = Closable<Database>;
 
 struct PyHit {
   uint64_t id = 0;

@@ -8,6 +8,7 @@
 #include "arrays.h"
 #include "database.h"
 #include "errors.h"
+#include "library.h"
 
 namespace py = pybind11;
 using namespace py::literals;
@@ -189,4 +190,5 @@ PYBIND11_MODULE(_alike, m) {
   ap::BindHitAndRecord(m);
   ap::BindCollection(m);
   ap::BindDatabase(m);
+  ap::BindLibrary(m);
 }
