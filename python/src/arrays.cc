@@ -66,9 +66,10 @@ std::string JsonDumps(py::handle value, const std::string& what) {
 VectorRows::VectorRows(py::handle vectors, Metric metric, bool allow_single)
     : binary_(metric == Metric::kHamming) {
   const py::array given = AsArray(vectors, "vectors");
+  // [] is an empty batch, whatever dtype numpy gave it (float64).
+  if (!allow_single && given.ndim() == 1 && given.size() == 0) return;
   array_ = binary_ ? PackedBits(given) : Floats(given);
   const py::ssize_t ndim = array_.ndim();
-  if (!allow_single && ndim == 1 && array_.size() == 0) return;  // [] as an empty batch
   if (ndim != 2 && !(allow_single && ndim == 1)) {
     ThrowInvalidArgument(std::string("vectors must be a 2-D array (n, d)") +
                          (allow_single ? " or one 1-D vector" : "") + ", got " +

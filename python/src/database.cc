@@ -148,11 +148,11 @@ std::vector<PyHit> PyCollection::QueryHits(py::handle vector, size_t k, py::hand
 py::object PyCollection::Get(py::handle ids) {
   const bool single = IsSingleId(ids);
   const auto id_array = IdArray(ids, /*allow_scalar=*/true);
-  std::vector<std::optional<Record>> records(static_cast<size_t>(id_array.size()));
+  const std::span<const uint64_t> id_span = IdSpan(id_array);
+  std::vector<std::optional<Record>> records(id_span.size());
   {
     py::gil_scoped_release release;
     Use([&](Collection& c) {
-      const std::span<const uint64_t> id_span = IdSpan(id_array);
       for (size_t i = 0; i < id_span.size(); ++i) {
         Result<Record> record = c.Get(id_span[i]);
         if (record.ok()) {
@@ -175,8 +175,9 @@ uint64_t PyCollection::Delete(py::handle ids, py::handle filter) {
   }
   if (!ids.is_none()) {
     const auto id_array = IdArray(ids, /*allow_scalar=*/true);
+    const std::span<const uint64_t> id_span = IdSpan(id_array);
     py::gil_scoped_release release;
-    return Use([&](Collection& c) { return ValueOrThrow(c.Delete(IdSpan(id_array))); });
+    return Use([&](Collection& c) { return ValueOrThrow(c.Delete(id_span)); });
   }
   const std::string text = FilterText(filter);
   py::gil_scoped_release release;

@@ -109,6 +109,9 @@ class RoundTripTest(DatabaseTestCase):
         self.assertEqual(col.delete([]), 0)
         ids, distances = col.search(np.zeros((0, 4), dtype=np.float32), k=3)
         self.assertEqual((ids.shape, distances.shape), ((0, 3), (0, 3)))
+        hamming = self.db.create_collection("h", dim=16, metric="hamming")
+        hamming.upsert([], [])
+        self.assertEqual(len(hamming), 0)
 
     def test_query_returns_hits_with_payloads(self):
         col = self.db.create_collection("c", dim=2, metric="l2", index="flat")
