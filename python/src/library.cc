@@ -4,7 +4,9 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
+#include <future>
 #include <span>
 #include <variant>
 
@@ -15,6 +17,9 @@ namespace py = pybind11;
 
 namespace alike::python {
 namespace {
+
+// How often index() lets Python run its signal handlers (Ctrl-C) while the library works.
+constexpr std::chrono::milliseconds kSignalCheckInterval(100);
 
 // The name a search by bytes reports errors under.
 constexpr char kBytesName[] = "query bytes";
@@ -168,13 +173,28 @@ py::dict PyLibrary::Index(py::handle paths, unsigned jobs, bool prune, py::handl
       }
     };
   }
-  IndexReport report;
-  {
-    py::gil_scoped_release release;
-    report = library_->Use(
+  // The run goes on another thread so that this one can hand Python its signals: a Ctrl-C
+  // (KeyboardInterrupt) cancels the run, which stops cleanly, and is raised once it has.
+  std::future<IndexReport> run = std::async(std::launch::async, [&] {
+    return library_->Use(
         [&](Library& library) { return ValueOrThrow(library.Index(roots, options, observer)); });
+  });
+  std::optional<py::error_already_set> interrupt;
+  for (;;) {
+    std::future_status status;
+    {
+      py::gil_scoped_release release;
+      status = run.wait_for(kSignalCheckInterval);
+    }
+    if (status == std::future_status::ready) break;
+    if (!interrupt && PyErr_CheckSignals() != 0) {
+      interrupt.emplace();  // takes the pending exception
+      cancel = true;
+    }
   }
+  const IndexReport report = run.get();
   if (py::hasattr(callback, "close")) callback.attr("close")();
+  if (interrupt) throw std::move(*interrupt);
   if (callback_error) std::rethrow_exception(callback_error);
   return ReportDict(report);
 }
@@ -389,8 +409,9 @@ counted as failed, never fatal. jobs: decoding and embedding threads, 0 = all co
 forget catalogued files under the paths that are gone. progress: True shows a bar on standard
 error when it is a terminal; a callable is called as progress(event, progress) with an
 IndexEvent (or None) and an IndexProgress, from the indexing threads one call at a time; an
-exception it raises stops the run and is raised by index(). The GIL is released while the
-library works.)")
+exception it raises stops the run and is raised by index(). Ctrl-C (KeyboardInterrupt) stops the
+run cleanly, keeping what it indexed, and is raised once it has stopped. The GIL is released
+while the library works.)")
       .def("search", &PyLibrary::Search, "query"_a = py::none(), py::kw_only(), "id"_a = py::none(),
            "k"_a = 10, "by"_a = "cnn", "filter"_a = py::none(), "min_score"_a = py::none(),
            R"(The images most like a picture, best first: a list of ImageHit.

@@ -7,6 +7,8 @@ run everywhere; the cnn test needs the model weights scripts/setup.sh installs (
 import io
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -200,6 +202,27 @@ class LibraryLifecycleTest(unittest.TestCase):
             self.assertEqual(len(calls), 1)  # never called again after it raised
             self.assertLess(lib.info()["images"], 14)  # the run stopped early
 
+    @unittest.skipUnless(FLOWERS.is_dir(), f"shared photos absent under {SHARED}")
+    def test_ctrl_c_stops_an_index_run_cleanly(self):
+        # A child indexes every flower photo (4,317) one at a time and is sent SIGINT once the
+        # first is done: index() must stop the run early and raise KeyboardInterrupt, and the
+        # library must open again afterwards.
+        child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, str(self.root / "lib")],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(child.stdout.readline().strip(), "started")
+            child.send_signal(signal.SIGINT)
+            outcome = child.stdout.readline().strip()
+        finally:
+            child.kill()
+            child.wait()
+            child.stdout.close()
+        self.assertEqual(outcome, "KeyboardInterrupt")
+        with alike.Library(self.root / "lib", create=False) as lib:
+            images = lib.info()["images"]
+        self.assertGreater(images, 0)
+        self.assertLess(images, 4000)
+
     @unittest.skipUnless(FLOWERS.is_dir() and (MODELS / CNN_WEIGHTS).is_file(),
                          f"shared photos or cnn weights absent (run scripts/setup.sh; {MODELS})")
     def test_cnn_search_ranks_the_query_first(self):
@@ -212,6 +235,26 @@ class LibraryLifecycleTest(unittest.TestCase):
             self.assertEqual(Path(hits[0].path), flowers[0])
             self.assertGreater(hits[0].score, 0.99)
             self.assertEqual(len(hits), 9)
+
+
+INTERRUPTED_CHILD = f"""
+import sys
+import alike
+
+started = []
+
+def progress(event, state):
+    if state.done > 0 and not started:
+        started.append(True)
+        print("started", flush=True)
+
+with alike.Library(sys.argv[1], embedders=["color"]) as lib:
+    try:
+        lib.index({str(FLOWERS)!r}, jobs=1, progress=progress)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+"""
 
 
 class ProgressBarTest(unittest.TestCase):
