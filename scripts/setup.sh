@@ -16,7 +16,8 @@
 #    Each file must match its pinned size and sha256 before it is put in place; files already
 #    installed with the right hash are kept.
 # 3. Unless --no-build: configure (once: CMake re-configures by itself when its files change) and
-#    build into build/ (or --build-dir DIR).
+#    build into build/ (or --build-dir DIR), the Python module included (build/python/alike;
+#    PYTHONPATH=build/python imports it).
 # 4. With --prefix DIR: install the `alike` program into DIR/bin and its models into
 #    DIR/share/alike/models, where it finds them from any directory (e.g. --prefix ~/.local).
 #
@@ -50,6 +51,8 @@ packages=(
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
   libdlib-dev nodejs npm chromium
+  python3-dev pybind11-dev python3-numpy
+  python3-venv python3-pip python3-setuptools python3-wheel python3-build
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then
@@ -200,7 +203,10 @@ fi
 
 if [ "$do_build" = 1 ]; then
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    # The Python module (python/) is built against Debian's interpreter, which has python3-numpy;
+    # a python3 earlier on PATH (pyenv, a venv) may lack it.
+    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DPython_EXECUTABLE=/usr/bin/python3
   fi
   cmake --build "$build_dir" -j"$(nproc)"
   echo "setup: built into $build_dir"

@@ -77,6 +77,10 @@ struct IndexEvent {
   std::string message;
 };
 
+// "indexed", "duplicate", "failed", "removed", "note": the names the CLI's JSON output and the
+// Python module give events.
+const char* IndexEventKindName(IndexEvent::Kind kind);
+
 struct IndexProgress {
   uint64_t found = 0;      // files found so far that need work
   uint64_t done = 0;       // of those, finished (indexed, duplicate or failed)

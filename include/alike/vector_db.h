@@ -26,6 +26,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alike/status.h"
@@ -88,6 +89,16 @@ struct Record {
   std::string payload = "{}";   // a JSON object
 };
 
+// A record whose vector and payload stay in the caller's memory, for Collection::UpsertViews:
+// a bulk loader or a language binding holding n vectors in one array upserts them without first
+// copying each into a Record. The fields mean what Record's do.
+struct RecordView {
+  uint64_t id = 0;
+  std::span<const float> vector;
+  std::span<const uint8_t> binary;
+  std::string_view payload;  // a JSON object; empty means "{}"
+};
+
 struct SearchOptions {
   size_t k = 10;
   std::string filter;                 // JSON filter on payload fields; empty = all records
@@ -132,6 +143,9 @@ class Collection {
   // Inserts or replaces records, atomically: after a crash either the whole batch is there or
   // none of it. Fails without writing anything if any record is invalid (the message names it).
   virtual Status Upsert(std::span<const Record> records) = 0;
+  // Upsert() for records that borrow their data; the views need to stay valid only during the
+  // call.
+  virtual Status UpsertViews(std::span<const RecordView> records) = 0;
   // Deletes the given ids; ids that are absent are ignored. Returns how many were deleted.
   virtual Result<uint64_t> Delete(std::span<const uint64_t> ids) = 0;
   virtual Result<uint64_t> DeleteWhere(std::string_view filter) = 0;

@@ -71,22 +71,6 @@ struct IndexArgs {
   uint64_t max_pixels = 100'000'000;
 };
 
-const char* EventName(IndexEvent::Kind kind) {
-  switch (kind) {
-    case IndexEvent::Kind::kIndexed:
-      return "indexed";
-    case IndexEvent::Kind::kDuplicate:
-      return "duplicate";
-    case IndexEvent::Kind::kFailed:
-      return "failed";
-    case IndexEvent::Kind::kRemoved:
-      return "removed";
-    case IndexEvent::Kind::kNote:
-      break;
-  }
-  return "note";
-}
-
 void RunIndex(CommandContext& ctx, const IndexArgs& args) {
   auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
@@ -102,7 +86,7 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
       const bool problem =
           event->kind == IndexEvent::Kind::kFailed || event->kind == IndexEvent::Kind::kNote;
       if (ctx.json) {
-        nlohmann::json line{{"event", EventName(event->kind)}};
+        nlohmann::json line{{"event", IndexEventKindName(event->kind)}};
         if (!event->path.empty()) line["path"] = event->path;
         if (!event->message.empty()) line["message"] = event->message;
         std::printf("%s\n",

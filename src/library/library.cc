@@ -693,6 +693,22 @@ Result<std::unique_ptr<Library>> OpenLibrary(
 
 namespace alike {
 
+const char* IndexEventKindName(IndexEvent::Kind kind) {
+  switch (kind) {
+    case IndexEvent::Kind::kIndexed:
+      return "indexed";
+    case IndexEvent::Kind::kDuplicate:
+      return "duplicate";
+    case IndexEvent::Kind::kFailed:
+      return "failed";
+    case IndexEvent::Kind::kRemoved:
+      return "removed";
+    case IndexEvent::Kind::kNote:
+      break;
+  }
+  return "note";
+}
+
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,
                                                const LibraryOptions& options) {
   std::string models = options.models_dir.empty() ? embed::DefaultModelDir() : options.models_dir;

@@ -388,7 +388,7 @@ Status StoredCollection::CheckWritable() const {
   return Status::OK();
 }
 
-Status StoredCollection::EncodeVector(const Record& r, std::string* code) const {
+Status StoredCollection::EncodeVector(const RecordView& r, std::string* code) const {
   const std::string who = "record " + std::to_string(r.id);
   if (options_.metric == Metric::kHamming) {
     if (r.binary.size() != space_.code_size()) {
@@ -437,6 +437,13 @@ Status StoredCollection::LogAndApply(LogRecordType type, const std::string& payl
 }
 
 Status StoredCollection::Upsert(std::span<const Record> records) {
+  std::vector<RecordView> views;
+  views.reserve(records.size());
+  for (const Record& r : records) views.push_back({r.id, r.vector, r.binary, r.payload});
+  return UpsertViews(views);
+}
+
+Status StoredCollection::UpsertViews(std::span<const RecordView> records) {
   if (records.empty()) return Status::OK();
   // Within one batch the last record of an id wins; earlier ones are dropped before logging.
   std::unordered_map<uint64_t, size_t> last;
@@ -446,11 +453,11 @@ Status StoredCollection::Upsert(std::span<const Record> records) {
   encoded.reserve(last.size());
   payloads.reserve(last.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    const Record& r = records[i];
+    const RecordView& r = records[i];
     if (last[r.id] != i) continue;
     EncodedRecord e{r.id, {}, {}};
     ALIKE_RETURN_IF_ERROR(EncodeVector(r, &e.code));
-    const std::string& text = r.payload.empty() ? std::string("{}") : r.payload;
+    const std::string_view text = r.payload.empty() ? std::string_view("{}") : r.payload;
     if (text.size() > kMaxPayloadBytes) {
       return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload exceeds 1 MiB");
     }
@@ -679,11 +686,8 @@ Result<uint64_t> StoredCollection::CountWhere(std::string_view filter_text) cons
 }
 
 Result<std::string> StoredCollection::EncodeQuery(const Query& query) const {
-  Record r;
-  r.vector.assign(query.vector.begin(), query.vector.end());
-  r.binary.assign(query.binary.begin(), query.binary.end());
   std::string code;
-  Status s = EncodeVector(r, &code);
+  Status s = EncodeVector({.vector = query.vector, .binary = query.binary}, &code);
   if (!s.ok()) {
     std::string msg = s.message();
     msg.replace(0, std::string("record 0").size(), "query");

@@ -67,6 +67,7 @@ class StoredCollection : public Collection {
   const CollectionOptions& options() const override { return options_; }
 
   Status Upsert(std::span<const Record> records) override;
+  Status UpsertViews(std::span<const RecordView> records) override;
   Result<uint64_t> Delete(std::span<const uint64_t> ids) override;
   Result<uint64_t> DeleteWhere(std::string_view filter) override;
   Result<Record> Get(uint64_t id) const override;
@@ -108,7 +109,7 @@ class StoredCollection : public Collection {
   Status ReplayLog(const std::string& path);
 
   // Validation and encoding of caller input (no lock needed).
-  Status EncodeVector(const Record& record, std::string* code) const;
+  Status EncodeVector(const RecordView& record, std::string* code) const;
   Result<std::string> EncodeQuery(const Query& query) const;
 
   // Writing. Callers hold write_mutex_.

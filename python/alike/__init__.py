@@ -1,0 +1,72 @@
+"""alike: image search and an embedded vector database, from Python.
+
+An image library (the one the alike command line uses)::
+
+    import alike
+
+    with alike.Library("photos/.alike") as lib:
+        lib.index("photos", progress=True)
+        for hit in lib.search("query.jpg", k=5):
+            print(f"{hit.score:.3f} {hit.path}")
+
+The vector database::
+
+    import numpy as np
+    import alike
+
+    with alike.open("vectors.alike") as db:
+        col = db.create_collection("products", dim=128, metric="cosine")
+        ids = np.arange(1000, dtype=np.uint64)
+        col.upsert(ids, np.random.rand(1000, 128).astype(np.float32),
+                   payloads=[{"shop": i % 3} for i in range(1000)])
+        found, distances = col.search(np.random.rand(5, 128).astype(np.float32), k=10,
+                                      filter={"shop": 1})
+
+search() returns (nq, k) arrays padded with NO_ID and inf where fewer than k records match.
+Errors are alike.Error and its subclasses NotFound, AlreadyExists, InvalidArgument (also a
+ValueError), Corruption and IOError (also an OSError).
+"""
+
+from ._alike import (
+    NO_ID,
+    AlreadyExists,
+    Collection,
+    CopyHit,
+    Corruption,
+    Database,
+    DuplicateGroup,
+    Error,
+    Hit,
+    ImageHit,
+    IndexEvent,
+    IndexProgress,
+    InvalidArgument,
+    IOError,
+    Library,
+    NotFound,
+    Record,
+    __version__,
+    open,
+)
+
+__all__ = [
+    "NO_ID",
+    "AlreadyExists",
+    "Collection",
+    "CopyHit",
+    "Corruption",
+    "Database",
+    "DuplicateGroup",
+    "Error",
+    "Hit",
+    "ImageHit",
+    "IndexEvent",
+    "IndexProgress",
+    "InvalidArgument",
+    "IOError",
+    "Library",
+    "NotFound",
+    "Record",
+    "__version__",
+    "open",
+]

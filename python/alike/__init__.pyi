@@ -1,0 +1,290 @@
+"""Type stubs of the alike package (its compiled module alike._alike)."""
+
+import os
+from types import TracebackType
+from typing import Any, Callable, Mapping, Optional, Sequence, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+NO_ID: int
+"""The id that pads search() results where fewer than k records match (2**64 - 1)."""
+
+Payload = Mapping[str, Any]
+Filter = Union[Mapping[str, Any], str, None]
+Ids = Union[int, Sequence[int], npt.ArrayLike]
+
+class Error(Exception):
+    """Base class of every error alike reports; str(e) is its message."""
+
+class NotFound(Error):
+    """No such database, collection or record."""
+
+class AlreadyExists(Error):
+    """A collection or snapshot target exists already."""
+
+class InvalidArgument(Error, ValueError):
+    """Bad input: a wrong shape, dtype or dimension, NaN, a malformed filter or payload."""
+
+class Corruption(Error):
+    """A database file is damaged."""
+
+class IOError(Error, OSError):
+    """The file system failed."""
+
+class Hit:
+    """One search result of Collection.query()."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def distance(self) -> float: ...
+    @property
+    def payload(self) -> Optional[dict[str, Any]]: ...
+
+class Record:
+    """A stored record, as Collection.get() returns it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def vector(self) -> npt.NDArray[Union[np.float32, np.uint8]]: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+class Collection:
+    """A named set of (id, vector, payload) records."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def index(self) -> str: ...
+    def upsert(
+        self,
+        ids: npt.ArrayLike,
+        vectors: npt.ArrayLike,
+        payloads: Optional[Sequence[Union[Payload, str, None]]] = None,
+    ) -> None:
+        """Inserts or replaces records, as one atomic and durable batch."""
+    def search(
+        self,
+        queries: npt.ArrayLike,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        ef: Optional[int] = None,
+        exact: bool = False,
+        max_distance: Optional[float] = None,
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float32]]:
+        """(ids, distances) of shape (nq, k), padded with NO_ID and inf."""
+    def query(
+        self,
+        vector: npt.ArrayLike,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        with_payload: bool = True,
+        ef: Optional[int] = None,
+        exact: bool = False,
+        max_distance: Optional[float] = None,
+    ) -> list[Hit]:
+        """The nearest records of one vector, nearest first."""
+    @overload
+    def get(self, ids: int) -> Optional[Record]: ...
+    @overload
+    def get(self, ids: Union[Sequence[int], npt.ArrayLike]) -> list[Optional[Record]]: ...
+    def delete(self, ids: Optional[Ids] = None, *, filter: Filter = None) -> int:
+        """Deletes records by id or by filter; returns how many were deleted."""
+    def count(self, filter: Filter = None) -> int: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, id: object) -> bool: ...
+    def compact(self) -> None: ...
+    def checkpoint(self) -> None: ...
+    def info(self) -> dict[str, Any]: ...
+
+class Database:
+    """A database directory of named collections."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike[str]],
+        *,
+        create: bool = True,
+        sync: bool = True,
+        threads: int = 0,
+    ) -> None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def create_collection(
+        self,
+        name: str,
+        *,
+        dim: int,
+        metric: str = "cosine",
+        index: str = "hnsw",
+        m: int = 16,
+        ef_construction: int = 100,
+        ef_search: int = 64,
+    ) -> Collection: ...
+    def collection(self, name: str) -> Collection: ...
+    def collections(self) -> list[str]: ...
+    def list_collections(self) -> list[str]: ...
+    def __contains__(self, name: str) -> bool: ...
+    def drop_collection(self, name: str) -> None: ...
+    def snapshot(self, dest: Union[str, os.PathLike[str]]) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Database": ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+def open(
+    path: Union[str, os.PathLike[str]],
+    *,
+    create: bool = True,
+    sync: bool = True,
+    threads: int = 0,
+) -> Database:
+    """Opens (or creates) a database directory."""
+
+class ImageHit:
+    """One result of Library.search()."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def distance(self) -> float: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+class CopyHit:
+    """One result of Library.search_copies()."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def pdq_bits(self) -> Optional[int]: ...
+    @property
+    def inliers(self) -> int: ...
+    @property
+    def coverage(self) -> float: ...
+    @property
+    def mirrored(self) -> bool: ...
+    @property
+    def corners(self) -> Optional[list[list[float]]]: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def path(self) -> str: ...
+
+class DuplicateGroup:
+    """A group of copies, from Library.duplicates()."""
+
+    @property
+    def keeper(self) -> int: ...
+    @property
+    def images(self) -> list[int]: ...
+    @property
+    def paths(self) -> list[str]: ...
+    @property
+    def max_bits(self) -> int: ...
+
+class IndexEvent:
+    """One thing that happened to one file in Library.index()."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+class IndexProgress:
+    """Where a Library.index() run stands."""
+
+    @property
+    def found(self) -> int: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def walk_finished(self) -> bool: ...
+
+Progress = Callable[[Optional[IndexEvent], IndexProgress], object]
+Picture = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
+
+class Library:
+    """An image library: image files turned into vectors, with a catalog."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike[str]],
+        *,
+        create: bool = True,
+        embedders: Optional[Sequence[str]] = None,
+        faces: bool = False,
+        models: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def index(
+        self,
+        paths: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
+        *,
+        jobs: int = 0,
+        prune: bool = False,
+        progress: Union[bool, None, Progress] = True,
+        embedders: Optional[Sequence[str]] = None,
+    ) -> dict[str, Any]:
+        """Indexes files and directories; returns the report dict."""
+    def search(
+        self,
+        query: Optional[Picture] = None,
+        *,
+        id: Optional[int] = None,
+        k: int = 10,
+        by: str = "cnn",
+        filter: Filter = None,
+        min_score: Optional[float] = None,
+    ) -> list[ImageHit]: ...
+    def search_copies(
+        self,
+        query: Optional[Picture] = None,
+        *,
+        id: Optional[int] = None,
+        k: int = 10,
+        min_confidence: float = 0.5,
+        candidates: int = 20,
+        jobs: int = 0,
+    ) -> list[CopyHit]: ...
+    def duplicates(self, *, max_bits: int = 31) -> list[DuplicateGroup]: ...
+    def info(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Library": ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
