@@ -171,7 +171,33 @@ class Collection {
   virtual Status Checkpoint() = 0;
 
   virtual CollectionInfo Info() const = 0;
+
+  // Replication (alike cluster): a collection that replays a replicated log of writes, such as a
+  // shard's NATS JetStream stream, applies each logged write together with its position in that
+  // log. Both go into one record of the collection's own write-ahead log, so after any crash the
+  // collection holds exactly the writes up to replicated_seq(): a restarted replica resumes at
+  // replicated_seq() + 1 and applies nothing twice and loses nothing.
+  //
+  // Applies `log_record` (from EncodeUpsertLogRecord or EncodeDeleteLogRecord) as the write at
+  // position `source_seq`. Nothing is written when the record fails its checksum or does not
+  // decode for this collection (Corruption), or when source_seq is not above replicated_seq()
+  // (FailedPrecondition: it was applied already).
+  virtual Status ApplyReplicated(std::string_view log_record, uint64_t source_seq) = 0;
+  // Records that position `source_seq` was consumed without a write (a message skipped as
+  // corrupt), so that a restart does not read it again. Same precondition as ApplyReplicated.
+  virtual Status SkipReplicated(uint64_t source_seq) = 0;
+  // The position of the last write applied or skipped by the two calls above; 0 if none.
+  virtual uint64_t replicated_seq() const = 0;
 };
+
+// A write encoded as one record of the write-ahead log (checksummed), as a collection with
+// `options` logs it: validated as Upsert validates it (the message names a bad record), cosine
+// vectors normalised, payloads in canonical JSON, the last record of an id in the batch kept.
+// Collection::ApplyReplicated applies it on another machine.
+Result<std::string> EncodeUpsertLogRecord(const CollectionOptions& options,
+                                          std::span<const Record> records);
+// Deleting ids that are absent is a no-op when the record is applied.
+std::string EncodeDeleteLogRecord(std::span<const uint64_t> ids);
 
 // For the end of a bulk write (an index run, an import): checkpoints the collection when its
 // log holds an eighth of its data or more, and at least 1 MiB. Opening a collection replays its

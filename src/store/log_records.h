@@ -6,6 +6,10 @@
 //   kUpsert: u32 count, then count x { u64 id, code_size bytes of code, u32 n, n bytes of payload
 //            JSON text }
 //   kDelete: u32 count, then count x u64 id
+//   kReplicated: u64 source_seq, then nothing (a skipped position) or one whole record
+//            (EncodeWalRecord) of type kUpsert or kDelete: a write replayed from a replicated log
+//            at position source_seq (Collection::ApplyReplicated), so that write and position
+//            are durable together
 //
 // Codes are stored as the index sees them (cosine vectors already normalised), so replay needs no
 // arithmetic and reproduces the acknowledged state bit for bit.
@@ -21,7 +25,7 @@
 
 namespace alike::store {
 
-enum class LogRecordType : uint8_t { kUpsert = 1, kDelete = 2 };
+enum class LogRecordType : uint8_t { kUpsert = 1, kDelete = 2, kReplicated = 3 };
 
 // One record of an upsert batch, with its code and payload already validated.
 struct EncodedRecord {

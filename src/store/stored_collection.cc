@@ -20,8 +20,11 @@ namespace {
 
 constexpr char kCheckpointMagic[8] = {'A', 'L', 'I', 'K', 'E', 'C', 'K', 'P'};
 // Version 2 pads the code section to a 64-byte boundary, so that it can be memory-mapped with the
-// alignment the distance kernels assume; version 1 files are still read (into memory).
-constexpr uint32_t kCheckpointVersion = 2;
+// alignment the distance kernels assume; version 1 files are still read (into memory). Version 3
+// adds the replicated log position (Collection::replicated_seq) after the index; it is written
+// only by collections that replicate, so that other checkpoints stay readable by older builds.
+constexpr uint32_t kCheckpointVersion = 3;
+constexpr uint32_t kCheckpointVersionWithoutReplication = 2;
 constexpr size_t kCodeSectionAlignment = 64;
 constexpr size_t kMaxPayloadBytes = 1 << 20;
 constexpr int kMaxPayloadDepth = 64;
@@ -181,34 +184,68 @@ Status StoredCollection::Recover() {
   return Status::OK();
 }
 
+Status StoredCollection::DecodeWrite(uint8_t type, std::string_view data,
+                                     DecodedWrite* write) const {
+  write->type = static_cast<LogRecordType>(type);
+  switch (write->type) {
+    case LogRecordType::kUpsert:
+      ALIKE_RETURN_IF_ERROR(DecodeUpsert(data, space_.code_size(), &write->records));
+      write->payloads.clear();
+      write->payloads.reserve(write->records.size());
+      for (const auto& r : write->records) {
+        write->payloads.push_back(nlohmann::json::parse(r.payload, nullptr, false));
+        if (!write->payloads.back().is_object()) {
+          return Status::Corruption("logged payload of id " + std::to_string(r.id) +
+                                    " is not a JSON object");
+        }
+      }
+      return Status::OK();
+    case LogRecordType::kDelete:
+      return DecodeDelete(data, &write->ids);
+    case LogRecordType::kReplicated:
+      break;
+  }
+  return Status::Corruption("unknown log record type " + std::to_string(type));
+}
+
+void StoredCollection::ApplyWrite(DecodedWrite& write) {
+  if (write.type == LogRecordType::kUpsert) {
+    ApplyUpsert(write.records, write.payloads);
+  } else {
+    ApplyDelete(write.ids);
+  }
+}
+
+Status StoredCollection::DecodeReplicated(std::string_view data, uint64_t* source_seq,
+                                          std::optional<DecodedWrite>* write) const {
+  if (data.size() < sizeof(uint64_t)) return Status::Corruption("replicated record is truncated");
+  std::memcpy(source_seq, data.data(), sizeof(uint64_t));
+  const std::string_view inner = data.substr(sizeof(uint64_t));
+  write->reset();
+  if (inner.empty()) return Status::OK();
+  uint8_t type = 0;
+  std::string_view payload;
+  ALIKE_RETURN_IF_ERROR(DecodeWalRecord(inner, &type, &payload));
+  return DecodeWrite(type, payload, &write->emplace());
+}
+
 Status StoredCollection::ReplayLog(const std::string& path) {
-  std::vector<EncodedRecord> records;
-  std::vector<uint64_t> ids;
+  DecodedWrite write;
+  std::optional<DecodedWrite> replicated;
   WalReadStats stats;
   return ReadWal(
              path,
              [&](uint8_t type, std::string_view data) -> Status {
-               switch (static_cast<LogRecordType>(type)) {
-                 case LogRecordType::kUpsert: {
-                   ALIKE_RETURN_IF_ERROR(DecodeUpsert(data, space_.code_size(), &records));
-                   std::vector<nlohmann::json> payloads;
-                   payloads.reserve(records.size());
-                   for (const auto& r : records) {
-                     payloads.push_back(nlohmann::json::parse(r.payload, nullptr, false));
-                     if (!payloads.back().is_object()) {
-                       return Status::Corruption("logged payload of id " + std::to_string(r.id) +
-                                                 " is not a JSON object");
-                     }
-                   }
-                   ApplyUpsert(records, payloads);
-                   return Status::OK();
-                 }
-                 case LogRecordType::kDelete:
-                   ALIKE_RETURN_IF_ERROR(DecodeDelete(data, &ids));
-                   ApplyDelete(ids);
-                   return Status::OK();
+               if (static_cast<LogRecordType>(type) != LogRecordType::kReplicated) {
+                 ALIKE_RETURN_IF_ERROR(DecodeWrite(type, data, &write));
+                 ApplyWrite(write);
+                 return Status::OK();
                }
-               return Status::Corruption("unknown log record type " + std::to_string(type));
+               uint64_t source_seq = 0;
+               ALIKE_RETURN_IF_ERROR(DecodeReplicated(data, &source_seq, &replicated));
+               if (replicated) ApplyWrite(*replicated);
+               replicated_seq_ = source_seq;
+               return Status::OK();
              },
              &stats)
       .WithContext(path);
@@ -222,6 +259,7 @@ Status StoredCollection::ReplayLog(const std::string& path) {
 //   for each live slot: string payload
 //   u64 free slot count, free slots as u32
 //   the index (VectorIndex::Save)
+//   u64 replicated_seq (version 3, written when it is not 0; earlier versions mean 0)
 //   u32 CRC-32C of everything above
 // Everything is read back with bounds checks, and the CRC is verified before the state is used.
 
@@ -230,7 +268,9 @@ Status StoredCollection::WriteCheckpointFile(const std::string& path, uint64_t w
   if (!sink_or.ok()) return sink_or.status();
   FileSink& sink = **sink_or;
   ALIKE_RETURN_IF_ERROR(sink.Write(kCheckpointMagic, sizeof(kCheckpointMagic)));
-  ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(kCheckpointVersion));
+  const bool replicates = replicated_seq_ != 0;
+  ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(replicates ? kCheckpointVersion
+                                                           : kCheckpointVersionWithoutReplication));
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(static_cast<uint32_t>(space_.code_size())));
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint64_t>(wal_seq));
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(slot_count_));
@@ -253,6 +293,7 @@ Status StoredCollection::WriteCheckpointFile(const std::string& path, uint64_t w
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint64_t>(free_slots_.size()));
   ALIKE_RETURN_IF_ERROR(sink.Write(free_slots_.data(), free_slots_.size() * sizeof(uint32_t)));
   ALIKE_RETURN_IF_ERROR(index_->Save(sink));
+  if (replicates) ALIKE_RETURN_IF_ERROR(sink.WritePod<uint64_t>(replicated_seq_));
   ALIKE_RETURN_IF_ERROR(sink.WritePod<uint32_t>(sink.crc()));
   return sink.Finish();
 }
@@ -333,6 +374,9 @@ Status StoredCollection::LoadCheckpoint(const std::string& path, uint64_t* wal_s
     if (s >= slot_count || slot_states_[s] != SlotState::kFree) return fail("bad free list");
   }
   ALIKE_RETURN_IF_ERROR(index_->Load(source).WithContext(path));
+  uint64_t replicated_seq = 0;
+  if (version >= 3) ALIKE_RETURN_IF_ERROR(source.ReadPod(&replicated_seq));
+  replicated_seq_ = replicated_seq;
   uint32_t expected = source.crc(), stored = 0;
   ALIKE_RETURN_IF_ERROR(source.ReadPod(&stored));
   if (stored != expected) return fail("checksum mismatch");
@@ -388,21 +432,23 @@ Status StoredCollection::CheckWritable() const {
   return Status::OK();
 }
 
-Status StoredCollection::EncodeVector(const RecordView& r, std::string* code) const {
+Status StoredCollection::EncodeVector(const CollectionOptions& options, const std::string& owner,
+                                      const RecordView& r, std::string* code) {
   const std::string who = "record " + std::to_string(r.id);
-  if (options_.metric == Metric::kHamming) {
-    if (r.binary.size() != space_.code_size()) {
+  if (options.metric == Metric::kHamming) {
+    const size_t code_size = options.dimension / 8;
+    if (r.binary.size() != code_size) {
       return Status::InvalidArgument(who + ": binary vector has " +
-                                     std::to_string(r.binary.size()) + " bytes, collection '" +
-                                     name_ + "' expects " + std::to_string(space_.code_size()));
+                                     std::to_string(r.binary.size()) + " bytes, " + owner +
+                                     " expects " + std::to_string(code_size));
     }
     code->assign(reinterpret_cast<const char*>(r.binary.data()), r.binary.size());
     return Status::OK();
   }
-  if (r.vector.size() != options_.dimension) {
+  if (r.vector.size() != options.dimension) {
     return Status::InvalidArgument(who + ": vector has dimension " +
-                                   std::to_string(r.vector.size()) + ", collection '" + name_ +
-                                   "' expects " + std::to_string(options_.dimension));
+                                   std::to_string(r.vector.size()) + ", " + owner + " expects " +
+                                   std::to_string(options.dimension));
   }
   double norm2 = 0;
   for (size_t i = 0; i < r.vector.size(); ++i) {
@@ -413,7 +459,7 @@ Status StoredCollection::EncodeVector(const RecordView& r, std::string* code) co
     norm2 += double{r.vector[i]} * r.vector[i];
   }
   code->assign(reinterpret_cast<const char*>(r.vector.data()), r.vector.size() * sizeof(float));
-  if (options_.metric == Metric::kCosine) {
+  if (options.metric == Metric::kCosine) {
     if (norm2 == 0) return Status::InvalidArgument(who + ": a zero vector has no cosine direction");
     auto* f = reinterpret_cast<float*>(code->data());
     const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
@@ -436,27 +482,23 @@ Status StoredCollection::LogAndApply(LogRecordType type, const std::string& payl
   return MaybeCompactAndCheckpoint();
 }
 
-Status StoredCollection::Upsert(std::span<const Record> records) {
-  std::vector<RecordView> views;
-  views.reserve(records.size());
-  for (const Record& r : records) views.push_back({r.id, r.vector, r.binary, r.payload});
-  return UpsertViews(views);
-}
-
-Status StoredCollection::UpsertViews(std::span<const RecordView> records) {
-  if (records.empty()) return Status::OK();
+Status StoredCollection::EncodeUpsertBatch(const CollectionOptions& options,
+                                           const std::string& owner,
+                                           std::span<const RecordView> records,
+                                           std::vector<EncodedRecord>* encoded,
+                                           std::vector<nlohmann::json>* payloads) {
   // Within one batch the last record of an id wins; earlier ones are dropped before logging.
   std::unordered_map<uint64_t, size_t> last;
   for (size_t i = 0; i < records.size(); ++i) last[records[i].id] = i;
-  std::vector<EncodedRecord> encoded;
-  std::vector<nlohmann::json> payloads;
-  encoded.reserve(last.size());
-  payloads.reserve(last.size());
+  encoded->clear();
+  payloads->clear();
+  encoded->reserve(last.size());
+  payloads->reserve(last.size());
   for (size_t i = 0; i < records.size(); ++i) {
     const RecordView& r = records[i];
     if (last[r.id] != i) continue;
     EncodedRecord e{r.id, {}, {}};
-    ALIKE_RETURN_IF_ERROR(EncodeVector(r, &e.code));
+    ALIKE_RETURN_IF_ERROR(EncodeVector(options, owner, r, &e.code));
     const std::string_view text = r.payload.empty() ? std::string_view("{}") : r.payload;
     if (text.size() > kMaxPayloadBytes) {
       return Status::InvalidArgument("record " + std::to_string(r.id) + ": payload exceeds 1 MiB");
@@ -476,13 +518,70 @@ Status StoredCollection::UpsertViews(std::span<const RecordView> records) {
                                      ": payload must be a JSON object");
     }
     e.payload = json.dump();  // canonical, so replay and checkpoint store identical text
-    encoded.push_back(std::move(e));
-    payloads.push_back(std::move(json));
+    encoded->push_back(std::move(e));
+    payloads->push_back(std::move(json));
   }
+  return Status::OK();
+}
+
+std::vector<RecordView> StoredCollection::ViewsOf(std::span<const Record> records) {
+  std::vector<RecordView> views;
+  views.reserve(records.size());
+  for (const Record& r : records) views.push_back({r.id, r.vector, r.binary, r.payload});
+  return views;
+}
+
+Status StoredCollection::Upsert(std::span<const Record> records) {
+  return UpsertViews(ViewsOf(records));
+}
+
+Status StoredCollection::UpsertViews(std::span<const RecordView> records) {
+  if (records.empty()) return Status::OK();
+  std::vector<EncodedRecord> encoded;
+  std::vector<nlohmann::json> payloads;
+  ALIKE_RETURN_IF_ERROR(
+      EncodeUpsertBatch(options_, "collection '" + name_ + "'", records, &encoded, &payloads));
   const std::string log = EncodeUpsert(encoded);
   std::lock_guard lock(write_mutex_);
   ALIKE_RETURN_IF_ERROR(CheckWritable());
   return LogAndApply(LogRecordType::kUpsert, log, [&] { ApplyUpsert(encoded, payloads); });
+}
+
+Status StoredCollection::LogReplicated(std::string_view log_record, uint64_t source_seq) {
+  std::optional<DecodedWrite> write;
+  std::string logged(sizeof(source_seq), '\0');
+  std::memcpy(logged.data(), &source_seq, sizeof(source_seq));
+  logged.append(log_record);
+  // Decoded from exactly the bytes that will be logged, so what is applied now is what a replay
+  // applies after a crash.
+  uint64_t decoded_seq = 0;
+  ALIKE_RETURN_IF_ERROR(DecodeReplicated(logged, &decoded_seq, &write)
+                            .WithContext("replicated write at position " +
+                                         std::to_string(source_seq) + " for collection '" + name_ +
+                                         "'"));
+  std::lock_guard lock(write_mutex_);
+  ALIKE_RETURN_IF_ERROR(CheckWritable());
+  if (source_seq <= replicated_seq_) {
+    return Status::FailedPrecondition(
+        "collection '" + name_ + "' already applied replicated position " +
+        std::to_string(source_seq) + " (it is at " + std::to_string(replicated_seq_) + ")");
+  }
+  return LogAndApply(LogRecordType::kReplicated, logged, [&] {
+    if (write) ApplyWrite(*write);
+    replicated_seq_ = source_seq;
+  });
+}
+
+Status StoredCollection::ApplyReplicated(std::string_view log_record, uint64_t source_seq) {
+  if (log_record.empty()) {
+    return Status::Corruption("replicated write at position " + std::to_string(source_seq) +
+                              " is empty");
+  }
+  return LogReplicated(log_record, source_seq);
+}
+
+Status StoredCollection::SkipReplicated(uint64_t source_seq) {
+  return LogReplicated({}, source_seq);
 }
 
 uint32_t StoredCollection::AllocateSlot() {
@@ -687,7 +786,8 @@ Result<uint64_t> StoredCollection::CountWhere(std::string_view filter_text) cons
 
 Result<std::string> StoredCollection::EncodeQuery(const Query& query) const {
   std::string code;
-  Status s = EncodeVector({.vector = query.vector, .binary = query.binary}, &code);
+  Status s = EncodeVector(options_, "collection '" + name_ + "'",
+                          {.vector = query.vector, .binary = query.binary}, &code);
   if (!s.ok()) {
     std::string msg = s.message();
     msg.replace(0, std::string("record 0").size(), "query");

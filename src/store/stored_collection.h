@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -80,6 +81,18 @@ class StoredCollection : public Collection {
   Status Compact() override;
   Status Checkpoint() override;
   CollectionInfo Info() const override;
+  Status ApplyReplicated(std::string_view log_record, uint64_t source_seq) override;
+  Status SkipReplicated(uint64_t source_seq) override;
+  uint64_t replicated_seq() const override { return replicated_seq_; }
+
+  // Validates and encodes an upsert batch for a collection with `options` (`owner` names it in
+  // messages, e.g. "collection 'photos'"): what Upsert logs, and EncodeUpsertLogRecord publishes.
+  static Status EncodeUpsertBatch(const CollectionOptions& options, const std::string& owner,
+                                  std::span<const RecordView> records,
+                                  std::vector<EncodedRecord>* encoded,
+                                  std::vector<nlohmann::json>* payloads);
+  // Views of records, for the calls above that take views.
+  static std::vector<RecordView> ViewsOf(std::span<const Record> records);
 
   // Holds off writers (searches go on) until the lock is released; with it held, the files on
   // disk are exactly the acknowledged state, and CopyFilesTo() copies them consistently. The
@@ -108,8 +121,26 @@ class StoredCollection : public Collection {
   Status LoadCheckpoint(const std::string& path, uint64_t* wal_seq);
   Status ReplayLog(const std::string& path);
 
+  // A logged write, decoded and checked, ready to apply.
+  struct DecodedWrite {
+    LogRecordType type = LogRecordType::kUpsert;
+    std::vector<EncodedRecord> records;  // kUpsert
+    std::vector<nlohmann::json> payloads;
+    std::vector<uint64_t> ids;  // kDelete
+  };
+  // Decodes a kUpsert or kDelete payload; Corruption for anything else or anything malformed.
+  Status DecodeWrite(uint8_t type, std::string_view data, DecodedWrite* write) const;
+  // Applies a decoded write. Callers hold state_mutex_ exclusively (or are recovering).
+  void ApplyWrite(DecodedWrite& write);
+  // Decodes a kReplicated payload: its position and the write it carries, if any.
+  Status DecodeReplicated(std::string_view data, uint64_t* source_seq,
+                          std::optional<DecodedWrite>* write) const;
+  // Logs and applies a kReplicated record.
+  Status LogReplicated(std::string_view log_record, uint64_t source_seq);
+
   // Validation and encoding of caller input (no lock needed).
-  Status EncodeVector(const RecordView& record, std::string* code) const;
+  static Status EncodeVector(const CollectionOptions& options, const std::string& owner,
+                             const RecordView& record, std::string* code);
   Result<std::string> EncodeQuery(const Query& query) const;
 
   // Writing. Callers hold write_mutex_.
@@ -161,6 +192,8 @@ class StoredCollection : public Collection {
   std::unique_ptr<WalWriter> wal_;
   uint64_t wal_seq_ = 1;
   Status poisoned_;  // a failed log write leaves the log's tail unknown: refuse further writes
+  // Written with write_mutex_ held (and by recovery); read by replicated_seq() without it.
+  std::atomic<uint64_t> replicated_seq_{0};
   std::atomic<bool> dropped_{false};
 };
 

@@ -36,6 +36,20 @@ uint32_t RecordCrc(uint8_t type, const char* payload, size_t n) {
   return Crc32c(payload, n, Crc32c(&type, 1));
 }
 
+// Replaces `out` with the record (header, then payload).
+void EncodeRecordInto(uint8_t type, std::string_view payload, std::string* out) {
+  const uint32_t masked_crc = MaskCrc(RecordCrc(type, payload.data(), payload.size()));
+  const uint32_t length = static_cast<uint32_t>(payload.size());
+  char header[kWalRecordHeaderSize];
+  std::memcpy(header, &masked_crc, 4);
+  std::memcpy(header + 4, &length, 4);
+  header[8] = static_cast<char>(type);
+  out->clear();
+  out->reserve(sizeof(header) + payload.size());
+  out->append(header, sizeof(header));
+  out->append(payload);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -73,17 +87,9 @@ Status WalWriter::Append(uint8_t type, std::string_view payload) {
                                    std::to_string(payload.size()) +
                                    " bytes exceeds the 1 GiB limit");
   }
-  const uint32_t masked_crc = MaskCrc(RecordCrc(type, payload.data(), payload.size()));
-  const uint32_t length = static_cast<uint32_t>(payload.size());
-  char header[kWalRecordHeaderSize];
-  std::memcpy(header, &masked_crc, 4);
-  std::memcpy(header + 4, &length, 4);
-  header[8] = static_cast<char>(type);
   // One write per record: one system call instead of two, and no other appender's bytes can land
   // between header and payload. A crash can still tear the record; its checksum catches that.
-  record_.clear();
-  record_.append(header, sizeof(header));
-  record_.append(payload);
+  EncodeRecordInto(type, payload, &record_);
 
   const uint64_t before = file_->size();
   Status s = file_->Append(record_.data(), record_.size());
@@ -165,6 +171,36 @@ Status ReadWal(const std::string& path,
     ALIKE_RETURN_IF_ERROR(TruncateFile(path, end));
     stats->truncated_bytes = size - end;
   }
+  return Status::OK();
+}
+
+std::string EncodeWalRecord(uint8_t type, std::string_view payload) {
+  std::string record;
+  EncodeRecordInto(type, payload, &record);
+  return record;
+}
+
+Status DecodeWalRecord(std::string_view record, uint8_t* type, std::string_view* payload) {
+  if (record.size() < kWalRecordHeaderSize) {
+    return Status::Corruption("log record of " + std::to_string(record.size()) +
+                              " bytes is shorter than its header");
+  }
+  uint32_t masked_crc;
+  uint32_t length;
+  std::memcpy(&masked_crc, record.data(), 4);
+  std::memcpy(&length, record.data() + 4, 4);
+  if (length != record.size() - kWalRecordHeaderSize) {
+    return Status::Corruption("log record claims " + std::to_string(length) +
+                              " payload bytes but holds " +
+                              std::to_string(record.size() - kWalRecordHeaderSize));
+  }
+  const auto record_type = static_cast<uint8_t>(record[8]);
+  const std::string_view data = record.substr(kWalRecordHeaderSize);
+  if (RecordCrc(record_type, data.data(), data.size()) != UnmaskCrc(masked_crc)) {
+    return Status::Corruption("log record fails its checksum");
+  }
+  *type = record_type;
+  *payload = data;
   return Status::OK();
 }
 

@@ -91,6 +91,13 @@ Status ReadWal(const std::string& path,
                const std::function<Status(uint8_t type, std::string_view payload)>& fn,
                WalReadStats* stats = nullptr);
 
+// One record exactly as it lies in a log (header and payload), for carrying a write to another
+// machine: alike cluster publishes these, and a replica checks them before applying them.
+std::string EncodeWalRecord(uint8_t type, std::string_view payload);
+// Checks a record made by EncodeWalRecord: Corruption unless `record` is exactly one record whose
+// length and checksum hold. On success `payload` views the payload inside `record`.
+Status DecodeWalRecord(std::string_view record, uint8_t* type, std::string_view* payload);
+
 }  // namespace alike
 
 #endif  // ALIKE_UTIL_WAL_H_
