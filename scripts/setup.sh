@@ -53,6 +53,7 @@ packages=(
   libdlib-dev nodejs npm chromium
   python3-dev pybind11-dev python3-numpy
   python3-venv python3-pip python3-setuptools python3-wheel python3-build
+  nats-server libnats-dev
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then

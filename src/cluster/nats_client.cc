@@ -1,0 +1,259 @@
+#include "cluster/nats_client.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+
+namespace alike::cluster {
+namespace {
+
+template <typename T, void (*Destroy)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Destroy(p); }
+};
+using OptionsPtr = std::unique_ptr<natsOptions, Deleter<natsOptions, natsOptions_Destroy>>;
+using ConnectionPtr =
+    std::unique_ptr<natsConnection, Deleter<natsConnection, natsConnection_Destroy>>;
+using JsPtr = std::unique_ptr<jsCtx, Deleter<jsCtx, jsCtx_Destroy>>;
+using SubscriptionPtr =
+    std::unique_ptr<natsSubscription, Deleter<natsSubscription, natsSubscription_Destroy>>;
+using StreamInfoPtr = std::unique_ptr<jsStreamInfo, Deleter<jsStreamInfo, jsStreamInfo_Destroy>>;
+using PubAckPtr = std::unique_ptr<jsPubAck, Deleter<jsPubAck, jsPubAck_Destroy>>;
+using MetaDataPtr = std::unique_ptr<jsMsgMetaData, Deleter<jsMsgMetaData, jsMsgMetaData_Destroy>>;
+
+struct MsgList {
+  natsMsgList list{};
+  ~MsgList() { natsMsgList_Destroy(&list); }
+};
+
+int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
+
+// `what` failed with libnats status `s` (and JetStream error `js_code`, 0 if none).
+Status NatsError(const std::string& what, natsStatus s,
+                 jsErrCode js_code = static_cast<jsErrCode>(0)) {
+  std::string message = what + ": " + natsStatus_GetText(s);
+  const char* detail = nats_GetLastError(nullptr);
+  if (detail != nullptr && *detail != '\0' && message.find(detail) == std::string::npos) {
+    message += std::string(" (") + detail + ")";
+  }
+  if (js_code != 0) message += " [JetStream error " + std::to_string(js_code) + "]";
+  switch (s) {
+    // The transport, or no stream leader to answer (libnats reports that as JSNotEnabledErr):
+    // what a retry may cure once the connection fails over or an election ends.
+    case NATS_TIMEOUT:
+    case NATS_NO_RESPONDERS:
+    case NATS_NO_SERVER:
+    case NATS_IO_ERROR:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_STALE_CONNECTION:
+      return Status::IOError(message);
+    default:
+      break;
+  }
+  switch (js_code) {
+    case JSStreamNotFoundErr:
+      return Status::NotFound(message);
+    case JSStreamMessageExceedsMaximumErr:
+      return Status::InvalidArgument(message);
+    case JSClusterNotAvailErr:
+      return Status::IOError(message);
+    default:
+      break;
+  }
+  if (js_code != 0) return Status::FailedPrecondition(message);
+  return Status::IOError(message);
+}
+
+}  // namespace
+
+struct NatsConnection::Handles {
+  ConnectionPtr connection;
+  JsPtr js;
+};
+
+struct PullConsumer::Handles {
+  SubscriptionPtr subscription;
+  std::string description;  // for messages: "stream S from sequence N"
+};
+
+NatsConnection::NatsConnection(NatsOptions options, std::unique_ptr<Handles> handles)
+    : options_(std::move(options)), handles_(std::move(handles)) {}
+
+NatsConnection::~NatsConnection() = default;
+
+Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsOptions& options) {
+  const std::string where = "connect to NATS at " + options.servers;
+  if (options.servers.empty()) return Status::InvalidArgument("no NATS server URL given");
+  natsOptions* raw_options = nullptr;
+  natsStatus s = natsOptions_Create(&raw_options);
+  if (s != NATS_OK) return NatsError(where, s);
+  OptionsPtr opts(raw_options);
+  const int64_t timeout_ms = options.timeout.count();
+  // libnats takes a list of URLs as an array (natsOptions_SetURL would read the list as one URL).
+  std::vector<std::string> urls;
+  for (size_t start = 0; start <= options.servers.size();) {
+    const size_t comma = std::min(options.servers.find(',', start), options.servers.size());
+    if (comma > start) urls.push_back(options.servers.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<const char*> url_pointers;
+  for (const std::string& url : urls) url_pointers.push_back(url.c_str());
+  s = natsOptions_SetServers(opts.get(), url_pointers.data(),
+                             static_cast<int>(url_pointers.size()));
+  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options.client_name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), timeout_ms);
+  // After a server is lost the connection moves to another one; requests in flight fail at once
+  // (rather than at their timeout) so that callers retry on the new server.
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 100);
+  if (s == NATS_OK) s = natsOptions_SetFailRequestsOnDisconnect(opts.get(), true);
+  if (s != NATS_OK) return NatsError(where, s);
+
+  auto handles = std::make_unique<Handles>();
+  natsConnection* raw_connection = nullptr;
+  s = natsConnection_Connect(&raw_connection, opts.get());
+  if (s != NATS_OK) return NatsError("cannot " + where, s);
+  handles->connection.reset(raw_connection);
+
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = timeout_ms;
+  jsCtx* raw_js = nullptr;
+  s = natsConnection_JetStream(&raw_js, handles->connection.get(), &js_options);
+  if (s != NATS_OK) return NatsError("JetStream context on " + options.servers, s);
+  handles->js.reset(raw_js);
+  return std::unique_ptr<NatsConnection>(new NatsConnection(options, std::move(handles)));
+}
+
+Status NatsConnection::AddStream(const StreamConfig& config) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = config.name.c_str();
+  const char* subjects[] = {config.subject.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Retention = js_LimitsPolicy;
+  cfg.Replicas = config.replicas;
+  cfg.Duplicates = Nanos(config.duplicate_window);
+  if (config.max_message_bytes > 0) cfg.MaxMsgSize = config.max_message_bytes;
+  jsStreamInfo* raw_info = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_AddStream(&raw_info, handles_->js.get(), &cfg, nullptr, &js_code);
+  StreamInfoPtr info(raw_info);
+  if (s == NATS_OK) return Status::OK();
+  // An existing stream with this name and the same configuration is not an error for the server;
+  // one with another configuration is (JSStreamNameExistErr), and so it is here.
+  return NatsError("create stream " + config.name, s, js_code);
+}
+
+Status NatsConnection::DeleteStream(const std::string& name) {
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_DeleteStream(handles_->js.get(), name.c_str(), nullptr, &js_code);
+  if (s != NATS_OK) return NatsError("delete stream " + name, s, js_code);
+  return Status::OK();
+}
+
+Result<StreamState> NatsConnection::GetStreamState(const std::string& name) {
+  jsStreamInfo* raw_info = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      js_GetStreamInfo(&raw_info, handles_->js.get(), name.c_str(), nullptr, &js_code);
+  StreamInfoPtr info(raw_info);
+  if (s != NATS_OK) return NatsError("stream info of " + name, s, js_code);
+  StreamState state{info->State.Msgs, info->State.FirstSeq, info->State.LastSeq, {}};
+  if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
+    state.leader = info->Cluster->Leader;
+  }
+  return state;
+}
+
+Result<PublishAck> NatsConnection::Publish(const std::string& subject, std::string_view data,
+                                           const std::string& msg_id,
+                                           std::chrono::milliseconds timeout) {
+  jsPubOptions pub_options;
+  jsPubOptions_Init(&pub_options);
+  pub_options.MsgId = msg_id.c_str();
+  pub_options.MaxWait = timeout.count();
+  jsPubAck* raw_ack = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_Publish(&raw_ack, handles_->js.get(), subject.c_str(), data.data(),
+                                  static_cast<int>(data.size()), &pub_options, &js_code);
+  PubAckPtr ack(raw_ack);
+  if (s != NATS_OK) return NatsError("publish to " + subject, s, js_code);
+  return PublishAck{ack->Sequence, ack->Duplicate};
+}
+
+Result<std::unique_ptr<PullConsumer>> NatsConnection::PullFrom(const std::string& stream,
+                                                               const std::string& subject,
+                                                               uint64_t start_seq,
+                                                               std::chrono::milliseconds timeout) {
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  sub_options.Config.OptStartSeq = start_seq;
+  // Pull consumers on nats-server 2.9 require explicit acknowledgements; AckAll lets one ack per
+  // fetched batch cover it.
+  sub_options.Config.AckPolicy = js_AckAll;
+  // The server removes the consumer this long after its client stops asking (a crashed node).
+  sub_options.Config.InactiveThreshold = Nanos(std::chrono::minutes(1));
+  natsSubscription* raw_sub = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const std::string description =
+      "stream " + stream + " from sequence " + std::to_string(start_seq);
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = timeout.count();
+  const natsStatus s = js_PullSubscribe(&raw_sub, handles_->js.get(), subject.c_str(), nullptr,
+                                        &js_options, &sub_options, &js_code);
+  if (s != NATS_OK) return NatsError("pull consumer of " + description, s, js_code);
+  auto handles = std::make_unique<PullConsumer::Handles>();
+  handles->subscription.reset(raw_sub);
+  handles->description = description;
+  return std::unique_ptr<PullConsumer>(new PullConsumer(std::move(handles)));
+}
+
+int64_t NatsConnection::max_payload() const {
+  return natsConnection_GetMaxPayload(handles_->connection.get());
+}
+
+PullConsumer::PullConsumer(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+
+PullConsumer::~PullConsumer() {
+  // Deletes the ephemeral consumer on the server (bounded by the JetStream context's timeout);
+  // should that fail, the server drops it after its inactivity threshold.
+  natsSubscription_Unsubscribe(handles_->subscription.get());
+}
+
+Result<std::vector<StreamMessage>> PullConsumer::Fetch(int max, std::chrono::milliseconds wait) {
+  MsgList batch;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = natsSubscription_Fetch(&batch.list, handles_->subscription.get(), max,
+                                              wait.count(), &js_code);
+  std::vector<StreamMessage> out;
+  if (s == NATS_TIMEOUT && batch.list.Count == 0) return out;
+  if (s != NATS_OK) return NatsError("fetch from " + handles_->description, s, js_code);
+  out.reserve(batch.list.Count);
+  for (int i = 0; i < batch.list.Count; ++i) {
+    natsMsg* msg = batch.list.Msgs[i];
+    jsMsgMetaData* raw_meta = nullptr;
+    const natsStatus meta_status = natsMsg_GetMetaData(&raw_meta, msg);
+    MetaDataPtr meta(raw_meta);
+    if (meta_status != NATS_OK) {
+      return NatsError("metadata of a message of " + handles_->description, meta_status);
+    }
+    out.push_back(
+        {meta->Sequence.Stream,
+         std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)))});
+  }
+  if (batch.list.Count > 0) {
+    // AckAll: acknowledging the last message acknowledges the batch. Not waited for: a lost ack
+    // only means a redelivery, which the caller skips by its sequence.
+    natsMsg_Ack(batch.list.Msgs[batch.list.Count - 1], nullptr);
+  }
+  return out;
+}
+
+}  // namespace alike::cluster

@@ -1,0 +1,123 @@
+// A small RAII layer over the NATS C client (libnats): one connection with its JetStream context,
+// the stream calls alike cluster needs, publishing with a message id, and pull consumers.
+//
+// Errors are alike::Status values, never exceptions or aborts. Every call is bounded in time: a
+// connection attempt by NatsOptions::timeout, each JetStream request (stream management, publish
+// acknowledgement, consumer creation) by the same timeout or the one passed, and a fetch by its
+// wait. Codes: IOError for what may pass on a retry (a timeout, no responder while a stream
+// elects a leader, a lost connection); NotFound for a missing stream; InvalidArgument for a
+// message the stream refuses for its size; FailedPrecondition for other JetStream refusals.
+//
+// Thread-safety: a NatsConnection may be used from many threads at once (libnats connections and
+// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time.
+#ifndef ALIKE_CLUSTER_NATS_CLIENT_H_
+#define ALIKE_CLUSTER_NATS_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alike/status.h"
+
+namespace alike::cluster {
+
+struct NatsOptions {
+  // One or more server URLs, comma-separated ("nats://127.0.0.1:4222,nats://127.0.0.1:4223"); the
+  // connection fails over between them and the servers of the cluster it learns about.
+  std::string servers;
+  // Bounds connecting and each JetStream request.
+  std::chrono::milliseconds timeout{5000};
+  std::string client_name = "alike";
+};
+
+struct StreamConfig {
+  std::string name;
+  std::string subject;  // the one subject the stream stores
+  int replicas = 3;
+  // Within this window JetStream drops a message whose Nats-Msg-Id it stored already.
+  std::chrono::seconds duplicate_window{120};
+  // Largest message the stream accepts; 0 leaves the server's limit (max_payload, 1 MiB).
+  int32_t max_message_bytes = 0;
+};
+
+struct StreamState {
+  uint64_t messages = 0;
+  uint64_t first_seq = 0;  // 0 while the stream never held a message
+  uint64_t last_seq = 0;
+  std::string leader;  // the server_name of the replica that leads the stream; empty if none
+};
+
+struct PublishAck {
+  uint64_t sequence = 0;   // where the stream stored the message (or stored it before)
+  bool duplicate = false;  // the stream held this message id already and stored nothing
+};
+
+struct StreamMessage {
+  uint64_t sequence = 0;
+  std::string data;
+};
+
+class PullConsumer;
+
+class NatsConnection {
+ public:
+  // Connects, failing within options.timeout when no server answers.
+  static Result<std::unique_ptr<NatsConnection>> Connect(const NatsOptions& options);
+  ~NatsConnection();
+  NatsConnection(const NatsConnection&) = delete;
+  NatsConnection& operator=(const NatsConnection&) = delete;
+
+  // Creates the stream (file storage, limits retention); OK when one with this name exists.
+  Status AddStream(const StreamConfig& config);
+  Status DeleteStream(const std::string& name);
+  Result<StreamState> GetStreamState(const std::string& name);
+
+  // Publishes `data` with the header Nats-Msg-Id: `msg_id` and waits, at most `timeout`, for the
+  // stream's acknowledgement, which JetStream sends once the message is stored on a majority of
+  // the stream's replicas.
+  Result<PublishAck> Publish(const std::string& subject, std::string_view data,
+                             const std::string& msg_id, std::chrono::milliseconds timeout);
+
+  // An ephemeral pull consumer of `stream` (whose subject is `subject`) that starts at stream
+  // sequence `start_seq`, created within `timeout`.
+  Result<std::unique_ptr<PullConsumer>> PullFrom(const std::string& stream,
+                                                 const std::string& subject, uint64_t start_seq,
+                                                 std::chrono::milliseconds timeout);
+
+  // The largest message the connected server accepts.
+  int64_t max_payload() const;
+  std::chrono::milliseconds timeout() const { return options_.timeout; }
+
+ private:
+  struct Handles;  // libnats' handles, so that this header need not include <nats/nats.h>
+  NatsConnection(NatsOptions options, std::unique_ptr<Handles> handles);
+
+  const NatsOptions options_;
+  std::unique_ptr<Handles> handles_;
+};
+
+class PullConsumer {
+ public:
+  ~PullConsumer();
+  PullConsumer(const PullConsumer&) = delete;
+  PullConsumer& operator=(const PullConsumer&) = delete;
+
+  // Up to `max` messages in stream order, waiting at most `wait` for them; empty when none came
+  // in that time. Messages are acknowledged as they are returned: the caller's own record of
+  // what it applied, not the consumer, is what survives a restart.
+  Result<std::vector<StreamMessage>> Fetch(int max, std::chrono::milliseconds wait);
+
+ private:
+  friend class NatsConnection;
+  struct Handles;
+  explicit PullConsumer(std::unique_ptr<Handles> handles);
+
+  std::unique_ptr<Handles> handles_;
+};
+
+}  // namespace alike::cluster
+
+#endif  // ALIKE_CLUSTER_NATS_CLIENT_H_

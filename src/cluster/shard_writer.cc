@@ -1,0 +1,143 @@
+#include "cluster/shard_writer.h"
+
+#include <random>
+#include <thread>
+
+namespace alike::cluster {
+namespace {
+
+// Room left in a message for its headers (Nats-Msg-Id and the NATS/1.0 preamble).
+constexpr size_t kHeaderAllowance = 1024;
+// The framing of an empty delete record: log record header (9) and id count (4).
+constexpr size_t kDeleteRecordOverhead = 13;
+
+std::string RandomWriterId() {
+  std::random_device device;
+  const uint64_t id = (uint64_t{device()} << 32) | device();
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+size_t MaxMessageBytes(const NatsConnection& nats, const ShardWriterOptions& options) {
+  if (options.max_message_bytes > 0) return options.max_message_bytes;
+  const int64_t server = nats.max_payload();
+  return server > static_cast<int64_t>(2 * kHeaderAllowance)
+             ? static_cast<size_t>(server) - kHeaderAllowance
+             : kHeaderAllowance;
+}
+
+}  // namespace
+
+ShardWriter::ShardWriter(NatsConnection& nats, ShardLayout layout, CollectionOptions options,
+                         ShardWriterOptions writer_options)
+    : nats_(nats),
+      layout_(std::move(layout)),
+      options_(options),
+      writer_options_(writer_options),
+      max_message_bytes_(MaxMessageBytes(nats, writer_options)),
+      writer_id_(RandomWriterId()) {}
+
+Status ShardWriter::AppendUpsertMessages(uint32_t shard, std::span<const Record> records,
+                                         std::vector<std::string>* bodies) const {
+  auto body = EncodeUpsertLogRecord(options_, records);
+  if (!body.ok()) return body.status();
+  if (body->size() <= max_message_bytes_) {
+    bodies->push_back(std::move(*body));
+    return Status::OK();
+  }
+  if (records.size() == 1) {
+    return Status::InvalidArgument(
+        "record " + std::to_string(records[0].id) + " takes " + std::to_string(body->size()) +
+        " bytes encoded, more than a message holds (" + std::to_string(max_message_bytes_) +
+        ") for shard " + std::to_string(shard));
+  }
+  // Halving until each part fits: exact sizes, whatever the encoding does to a payload.
+  const size_t half = records.size() / 2;
+  ALIKE_RETURN_IF_ERROR(AppendUpsertMessages(shard, records.first(half), bodies));
+  return AppendUpsertMessages(shard, records.subspan(half), bodies);
+}
+
+PreparedWrite ShardWriter::NameMessages(std::vector<std::pair<uint32_t, std::string>> bodies) {
+  const std::string write_prefix =
+      writer_id_ + "-" + std::to_string(next_write_.fetch_add(1)) + "-";
+  PreparedWrite write;
+  write.messages.reserve(bodies.size());
+  for (size_t part = 0; part < bodies.size(); ++part) {
+    write.messages.push_back(
+        {bodies[part].first, write_prefix + std::to_string(part), std::move(bodies[part].second)});
+  }
+  return write;
+}
+
+Result<PreparedWrite> ShardWriter::PrepareUpsert(std::span<const Record> records) {
+  std::map<uint32_t, std::vector<Record>> by_shard;
+  for (const Record& r : records) by_shard[ShardOf(r.id, layout_.shard_count)].push_back(r);
+  std::vector<std::pair<uint32_t, std::string>> bodies;
+  for (const auto& [shard, shard_records] : by_shard) {
+    std::vector<std::string> shard_bodies;
+    ALIKE_RETURN_IF_ERROR(AppendUpsertMessages(shard, shard_records, &shard_bodies));
+    for (auto& body : shard_bodies) bodies.emplace_back(shard, std::move(body));
+  }
+  return NameMessages(std::move(bodies));
+}
+
+Result<PreparedWrite> ShardWriter::PrepareDelete(std::span<const uint64_t> ids) {
+  std::map<uint32_t, std::vector<uint64_t>> by_shard;
+  for (uint64_t id : ids) by_shard[ShardOf(id, layout_.shard_count)].push_back(id);
+  const size_t ids_per_message = (max_message_bytes_ - kDeleteRecordOverhead) / sizeof(uint64_t);
+  std::vector<std::pair<uint32_t, std::string>> bodies;
+  for (const auto& [shard, shard_ids] : by_shard) {
+    const std::span<const uint64_t> all(shard_ids);
+    for (size_t i = 0; i < all.size(); i += ids_per_message) {
+      bodies.emplace_back(
+          shard, EncodeDeleteLogRecord(all.subspan(i, std::min(ids_per_message, all.size() - i))));
+    }
+  }
+  return NameMessages(std::move(bodies));
+}
+
+Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
+  WriteToken token;
+  for (const ShardMessage& message : write.messages) {
+    const std::string subject = ShardSubject(layout_.collection, message.shard);
+    const auto deadline = std::chrono::steady_clock::now() + writer_options_.publish_deadline;
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto ack = nats_.Publish(subject, message.body, message.msg_id,
+                               std::clamp(left, std::chrono::milliseconds(1), nats_.timeout()));
+      if (ack.ok()) {
+        uint64_t& seq = token.shard_seq[message.shard];
+        seq = std::max(seq, ack->sequence);
+        break;
+      }
+      // Only IOError may pass on a retry (an election, a lost server, a timeout); the same
+      // message id makes the retry safe even if the failed attempt was stored.
+      if (ack.status().code() != Status::Code::kIOError ||
+          std::chrono::steady_clock::now() + backoff >= deadline) {
+        return ack.status().WithContext("write " + message.msg_id + " to shard " +
+                                        std::to_string(message.shard) + " of '" +
+                                        layout_.collection + "' was not acknowledged");
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+    }
+  }
+  return token;
+}
+
+Result<WriteToken> ShardWriter::Upsert(std::span<const Record> records) {
+  auto write = PrepareUpsert(records);
+  if (!write.ok()) return write.status();
+  return Publish(*write);
+}
+
+Result<WriteToken> ShardWriter::Delete(std::span<const uint64_t> ids) {
+  auto write = PrepareDelete(ids);
+  if (!write.ok()) return write.status();
+  return Publish(*write);
+}
+
+}  // namespace alike::cluster
