@@ -9,7 +9,8 @@
 // message the stream refuses for its size; FailedPrecondition for other JetStream refusals.
 //
 // Thread-safety: a NatsConnection may be used from many threads at once (libnats connections and
-// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time.
+// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time. Lifetimes:
+// a PullConsumer, like every object given a NatsConnection&, must not outlive the connection.
 #ifndef ALIKE_CLUSTER_NATS_CLIENT_H_
 #define ALIKE_CLUSTER_NATS_CLIENT_H_
 

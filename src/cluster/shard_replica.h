@@ -16,8 +16,9 @@
 // holds the next sequence (aged out or purged), or one behind the collection (recreated); a
 // later step restores such a shard from another replica's snapshot.
 //
-// Thread-safety: one thread at a time drives a ShardReplica (Poll, CatchUpTo); the collection
-// may be searched from any thread meanwhile, and searches see whole messages applied or none.
+// Thread-safety and lifetime: one thread at a time drives a ShardReplica (Poll, CatchUpTo), which
+// must not outlive the NatsConnection it was given. The collection may be searched from any
+// thread meanwhile, and searches see whole messages applied or none.
 #ifndef ALIKE_CLUSTER_SHARD_REPLICA_H_
 #define ALIKE_CLUSTER_SHARD_REPLICA_H_
 

@@ -1,5 +1,7 @@
 #include "cluster/shard_writer.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <random>
 #include <thread>
 

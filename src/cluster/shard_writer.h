@@ -17,7 +17,8 @@
 // without applying any message twice. Order is kept per shard (a shard's messages are published
 // in order), which is all a record's history needs, since all writes of an id go to one shard.
 //
-// Thread-safety: a ShardWriter may be used from many threads at once.
+// Thread-safety: a ShardWriter may be used from many threads at once. It must not outlive the
+// NatsConnection it was given.
 #ifndef ALIKE_CLUSTER_SHARD_WRITER_H_
 #define ALIKE_CLUSTER_SHARD_WRITER_H_
 
