@@ -239,11 +239,15 @@ class IndexRun {
     }
     auto ids = target_.catalog->AddImages(new_facts);
     if (!ids.ok()) return ids.status();
-    for (size_t i = 0; i < new_images.size(); ++i) {
-      new_images[i]->stored = (*ids)[i];
-      // Identical files that reached workers before their content was catalogued were embedded
-      // twice: the first stores its vectors, the others are duplicates of it.
-      if (!images_added_.insert((*ids)[i]).second) new_images[i]->vectors.clear();
+    for (size_t i = 0; i < new_images.size(); ++i) new_images[i]->stored = (*ids)[i];
+    // Identical files that reached workers before the first one's vectors were committed were
+    // embedded twice: the first stores its vectors, the others are duplicates of it. That window
+    // spans this whole method (a worker finds the content catalogued but not yet embedded), so
+    // the check covers images catalogued before this batch too.
+    for (Outcome& o : batch) {
+      if (o.error.ok() && !o.vectors.empty() && !images_embedded_.insert(*o.stored).second) {
+        o.vectors.clear();
+      }
     }
     AfterStep("images");
 
@@ -387,9 +391,9 @@ class IndexRun {
 
   BlockingQueue<FoundFile> work_{64};
   BlockingQueue<Outcome> outcomes_{64};
-  std::atomic<bool> stop_{false};              // set on cancel or a write failure
-  Status write_status_;                        // writer thread only until joined
-  std::unordered_set<uint64_t> images_added_;  // writer thread: new content stored this run
+  std::atomic<bool> stop_{false};                 // set on cancel or a write failure
+  Status write_status_;                           // writer thread only until joined
+  std::unordered_set<uint64_t> images_embedded_;  // writer thread: vectors written this run
 
   std::mutex report_mu_;
   IndexProgress progress_;  // guarded by report_mu_

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -208,6 +210,48 @@ TEST_F(LibraryTest, IdenticalFilesAreStoredOnceWithAllTheirPaths) {
   EXPECT_EQ(events.Paths(IndexEvent::Kind::kDuplicate),
             std::vector<std::string>{Photo("b-copy.png")});
   EXPECT_EQ(ImageCount(), 2u);
+}
+
+// The window the first fix missed: a worker reads an identical file after the writer catalogued
+// the first copy's content but before its vectors were committed, finds the content without
+// vectors, and embeds it again. Forced here with one worker: a.png and c.png are identical, and
+// b.png's embedding waits until the writer has catalogued a.png, which then waits until c.png
+// is embedded.
+TEST_F(LibraryTest, ACopyReadWhileTheFirstIsBeingCommittedIsADuplicate) {
+  WritePicture(Photo("a.png"), 1);
+  WritePicture(Photo("b.png"), 2);
+  fs::copy_file(Photo("a.png"), Photo("c.png"));
+  std::promise<void> catalogued, copy_embedded;
+  std::shared_future<void> catalogued_done = catalogued.get_future().share();
+  std::shared_future<void> copy_embedded_done = copy_embedded.get_future().share();
+  std::atomic<int> embeds = 0;
+  auto on_embed = [&] {
+    const int n = ++embeds;
+    if (n == 2) catalogued_done.wait_for(std::chrono::seconds(20));  // b.png
+    if (n == 3) copy_embedded.set_value();                           // c.png
+  };
+  bool first_batch = true;
+  auto after_step = [&](std::string_view step) {
+    if (step != "images" || !first_batch) return;
+    first_batch = false;
+    catalogued.set_value();
+    copy_embedded_done.wait_for(std::chrono::seconds(20));
+  };
+  lib_.reset();
+  auto lib = OpenLibrary(dir_.Sub("lib"), {.create_if_missing = true, .embedders = {"mean"}},
+                         std::make_shared<FakeRegistry>("v1", on_embed), after_step);
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  lib_ = std::move(*lib);
+
+  Events events;
+  const IndexReport report = Index(&events, {.jobs = 1});
+  ASSERT_EQ(embeds.load(), 3) << "the copy was not embedded: the window was not reached";
+  EXPECT_EQ(report.indexed, 2u);
+  EXPECT_EQ(report.duplicates, 1u);
+  EXPECT_EQ(events.Paths(IndexEvent::Kind::kDuplicate), std::vector<std::string>{Photo("c.png")});
+  auto space = lib_->database().GetCollection("image.mean");
+  ASSERT_TRUE(space.ok());
+  EXPECT_EQ((*space)->Info().count, 2u);  // one vector per distinct picture
 }
 
 TEST_F(LibraryTest, ChangedFilesAreReembeddedAndTheOldContentForgotten) {
