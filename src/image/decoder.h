@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "alike/image_source.h"
 #include "alike/status.h"
 #include "image/exif.h"
 
@@ -84,6 +85,10 @@ class Decoder {
 
   // Reads the file (refusing directories, FIFOs, oversize files, ...) then calls Decode.
   Result<Image> DecodeFile(const std::string& path, const DecodeOptions& options) const;
+  // Any form of picture a caller holds: a file (DecodeFile), bytes (Decode) or pixels, which are
+  // checked against the limits, converted to BGR (copied: the caller's memory is borrowed) and
+  // shrunk like decoded files; their name labels errors.
+  Result<Image> DecodeSource(const ImageSource& source, const DecodeOptions& options) const;
   // Reads only as much of the file as the header needs, then calls Probe.
   Result<ImageInfo> ProbeFile(const std::string& path, const DecodeOptions& options) const;
 };
