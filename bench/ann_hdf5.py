@@ -7,7 +7,9 @@ run, on a data set in ann-benchmarks' HDF5 layout (datasets `train`, `test`, `ne
     PYTHONPATH=build/python bench/ann_hdf5.py fashion-mnist-784-euclidean.hdf5
 
 Every target is queried the way ann-benchmarks queries: one query per call, on one thread, from
-Python, so the numbers include each library's own per-call cost. All targets are built with
+Python, so the numbers include each library's own per-call cost. alike is also queried with the
+same queries in one call (one thread, one query after the other inside C++), the baseline in
+the same run for what the binding adds to each call. All targets are built with
 M = 16 and ef_construction = 100 and searched at the same ef values; at each ef the targets take
 turns, so that a change in the machine's speed touches all of them alike.
 """
@@ -89,6 +91,11 @@ class AlikeTarget:
     def query(self, q, k):
         return self.col.search(q, k, ef=self.ef)[0][0]
 
+    def batch_query(self, queries, k):
+        """All queries in one call: the C++ cost of each query without the binding's per-call
+        cost (the database has one thread, so the batch runs one query at a time)."""
+        return self.col.search(queries, k, ef=self.ef)[0]
+
 
 class HnswlibTarget:
     name = "hnswlib (python3-hnswlib)"
@@ -144,6 +151,29 @@ def qps_at_recall(curve, wanted):
     return curve[0][1] if curve and curve[0][0] >= wanted else None
 
 
+def binding_cost(target, queries, answers, k, rounds=3):
+    """Prints what one call per query costs over the same queries answered in one call (inside
+    C++, one after the other on the database's one thread), in CPU time of this process, which
+    other processes on a busy machine disturb less than they disturb the wall clock. Single calls
+    and batches alternate; the median of `rounds` pairs is printed."""
+    pairs = []
+    for _ in range(rounds):
+        started = time.process_time()
+        for q in queries:
+            target.query(q, k)
+        single = time.process_time() - started
+        started = time.process_time()
+        batch = target.batch_query(queries, k)
+        pairs.append((single, time.process_time() - started))
+        if any(not np.array_equal(a, b) for a, b in zip(answers, batch)):
+            sys.exit(f"{target.name}: a batch answered differently from single calls")
+    single, batch = sorted(pairs, key=lambda p: p[0] / p[1])[len(pairs) // 2]
+    per_query = batch / len(queries) * 1e6
+    per_call = (single - batch) / len(queries) * 1e6
+    print(f"{'':28s} {'':5s} {'':10s} {'':10s}   CPU per query {per_query:.1f} us in a batch, "
+          f"{per_call:+.1f} us per single call ({per_call / per_query:+.1%})")
+
+
 def run(path, names, efs, k, m, ef_construction, seconds):
     with h5py.File(path, "r") as f:
         if f.attrs.get("distance") not in ("euclidean", b"euclidean"):
@@ -178,6 +208,8 @@ def run(path, names, efs, k, m, ef_construction, seconds):
             recall = found / (len(answers) * k)
             curves[target.name].append((recall, qps))
             print(f"{target.name:28s} {ef:5d} {recall:10.4f} {qps:10.0f}")
+            if hasattr(target, "batch_query"):
+                binding_cost(target, test[:len(answers)], answers, k)
     at = {name: qps_at_recall(curve, 0.95) for name, curve in curves.items()}
     print("queries/s at recall 0.95 (interpolated):")
     base = at.get(HnswlibTarget.name)

@@ -51,7 +51,7 @@ packages=(
   libopencv-dev libheif-dev libgif-dev libexif-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libssl-dev libcpp-httplib-dev wrk
   libdlib-dev nodejs npm chromium
-  python3-dev pybind11-dev python3-numpy python3-h5py python3-hnswlib python3-faiss
+  python3-dev pybind11-dev python3-numpy python3-h5py python3-yaml python3-hnswlib python3-faiss
   python3-venv python3-pip python3-setuptools python3-wheel python3-build
   nats-server libnats-dev
 )
