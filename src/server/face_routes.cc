@@ -34,7 +34,7 @@ void SearchFacesOfUpload(Api& api, const httplib::Request& req, httplib::Respons
   if (!options.ok()) return SetError(res, options.status());
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
-  auto faces = api.library.SearchFacesBytes(upload->data, upload->name, *options);
+  auto faces = api.library.SearchFaces(ImageSource::Bytes(upload->data, upload->name), *options);
   if (!faces.ok()) return SetUploadError(res, faces.status());
   SetJson(res, {{"faces", QueryFacesJson(*faces)}});
 }
@@ -48,7 +48,7 @@ void SearchFacesOfImage(Api& api, const httplib::Request& req, httplib::Response
   if (!options.ok()) return SetError(res, options.status());
   auto details = api.library.GetImage(*id);
   if (!details.ok()) return SetError(res, details.status());
-  auto faces = api.library.SearchFacesOfImage(*id, *options);
+  auto faces = api.library.SearchFaces(ImageQuery::Indexed(*id), *options);
   if (!faces.ok()) return SetError(res, faces.status());
   SetJson(res, {{"id", *id},
                 {"width", details->width},
