@@ -79,14 +79,12 @@ PyImageQuery::PyImageQuery(py::handle query, std::optional<uint64_t> id) {
     return;
   }
   if (!PyObject_CheckBuffer(query.ptr())) ThrowInvalidArgument(kWhatItTakes);
-  owner_ = py::reinterpret_borrow<py::object>(query);
-  py::buffer_info info = py::reinterpret_borrow<py::buffer>(owner_).request();
+  view_ = py::reinterpret_borrow<py::buffer>(query).request();
+  const py::buffer_info& info = view_;
   if (info.ndim == 1) {
     if (info.itemsize != 1 || info.strides[0] != 1) {
-      ThrowInvalidArgument(
-          "a 1-D query must hold a picture file's encoded bytes (contiguous "
-          "bytes); got " +
-          ItemName(query, info));
+      ThrowInvalidArgument("a 1-D query must be a picture file's encoded bytes, contiguous; got " +
+                           ItemName(query, info));
     }
     query_ = ImageSource::Bytes(
         {static_cast<const uint8_t*>(info.ptr), static_cast<size_t>(info.size)}, kBytesName);
@@ -102,11 +100,10 @@ PyImageQuery::PyImageQuery(py::handle query, std::optional<uint64_t> id) {
   }
   const PixelView::Layout layout = LayoutOf(info);
   if (!ViewableInPlace(info, ChannelsOf(layout))) {
-    // Reversed rows, skipped columns, a channel-first or Fortran-ordered array: one copy.
-    owner_ = py::module_::import("numpy").attr("ascontiguousarray")(query);
-    info = py::reinterpret_borrow<py::buffer>(owner_).request();
+    // Reversed rows, skipped columns or samples, a column-major array: one copy.
+    view_ = py::buffer(py::module_::import("numpy").attr("ascontiguousarray")(query)).request();
   }
-  query_ = ImageSource::Pixels(ViewOf(info, layout), kPixelsName);
+  query_ = ImageSource::Pixels(ViewOf(view_, layout), kPixelsName);
 }
 
 }  // namespace alike::python

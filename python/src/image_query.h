@@ -7,6 +7,7 @@
 #ifndef ALIKE_PYTHON_IMAGE_QUERY_H_
 #define ALIKE_PYTHON_IMAGE_QUERY_H_
 
+#include <pybind11/buffer_info.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -27,9 +28,10 @@ class PyImageQuery {
   const ImageQuery& query() const { return query_; }
 
  private:
-  // The buffer `query_` views: the caller's object, or the one contiguous copy made of pixels
-  // whose layout a PixelView cannot describe.
-  pybind11::object owner_;
+  // The buffer `query_` views (the caller's object, or the one contiguous copy made of pixels
+  // whose layout a PixelView cannot describe), exported for as long as the query lives: the
+  // export holds a reference to it and keeps a bytearray from being resized under a search.
+  pybind11::buffer_info view_;
   ImageQuery query_ = ImageQuery::Indexed(0);
 };
 
