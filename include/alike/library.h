@@ -220,6 +220,11 @@ struct FaceSearchOptions {
   uint64_t max_pixels = 100'000'000;
 };
 
+// InvalidArgument unless the threshold lies in (0, 4], where squared distances between unit
+// vectors lie. SearchFaces checks it; callers may check earlier (the HTTP API does, before it
+// reads an upload).
+Status CheckFaceSearchOptions(const FaceSearchOptions& options);
+
 struct Person {
   uint64_t id = 0;
   std::string name;  // empty until named

@@ -268,6 +268,7 @@ class LibraryImpl : public Library {
 
   Result<std::vector<QueryFace>> SearchFaces(const ImageQuery& query,
                                              const FaceSearchOptions& options) override {
+    ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));
     auto space = FaceSpaceForSearch();
     if (!space.ok()) return space.status();
     auto img = DecodeQuery(query, {.max_pixels = options.max_pixels});
@@ -672,6 +673,11 @@ const char* IndexEventKindName(IndexEvent::Kind kind) {
       break;
   }
   return "note";
+}
+
+Status CheckFaceSearchOptions(const FaceSearchOptions& options) {
+  if (options.threshold > 0 && options.threshold <= 4) return Status::OK();
+  return Status::InvalidArgument("threshold must be above 0 and at most 4");
 }
 
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,

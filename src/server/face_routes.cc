@@ -19,13 +19,10 @@ Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const Api
   auto threshold = QueryFloat(req, "threshold");
   if (!threshold.ok()) return threshold.status();
   FaceSearchOptions options{.k = *k, .max_pixels = api.options.max_pixels};
-  if (*threshold) {
-    // Squared distances between unit vectors lie in [0, 4].
-    if (**threshold <= 0 || **threshold > 4) {
-      return Status::InvalidArgument("threshold must be above 0 and at most 4");
-    }
-    options.threshold = **threshold;
-  }
+  if (*threshold) options.threshold = **threshold;
+  // Checked here too, so that a bad threshold is the request's error (400) before any upload
+  // is read, not the picture's (422).
+  ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));
   return options;
 }
 

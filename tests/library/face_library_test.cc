@@ -419,6 +419,13 @@ TEST_F(FaceLibraryTest, PicturesWithoutFacesGoThroughAndQueriesWithoutFacesSaySo
   auto search = lib_->SearchFaces(ImageSource::File(dir_.Sub("grey.png")), {});
   EXPECT_EQ(search.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(search.status().message().find("no face"), std::string::npos);
+  // A threshold no squared distance between unit vectors can be compared with is refused.
+  for (const float threshold : {0.0f, -1.0f, 4.5f}) {
+    auto refused =
+        lib_->SearchFaces(ImageSource::File(dir_.Sub("noise.png")), {.threshold = threshold});
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << threshold;
+    EXPECT_NE(refused.status().message().find("threshold"), std::string::npos) << threshold;
+  }
 }
 
 TEST(FaceOptInTest, WithoutFacesNoFaceIsStoredAndFaceCannotBeNamedAsAnEmbedder) {
