@@ -10,7 +10,7 @@
 //    vector database API and cached in the workdir. Latency percentiles and queries/s of single
 //    searches from 1 and 2 client threads, unfiltered and filtered, beside exact (brute-force)
 //    search in the same run, whose results also give the HNSW searches' recall.
-// 2. Library::SearchFile end to end on a small library (the 0.3-MP corpus indexed with cnn),
+// 2. Library::Search by file end to end on a small library (the 0.3-MP corpus indexed with cnn),
 //    for 12-MP and 0.3-MP query files, beside its parts timed on their own: decode, cnn embed,
 //    vector search.
 // See bench/README.md.
@@ -316,7 +316,7 @@ void RunFileSearch(const QueryArgs& args) {
   const image::DecodeOptions decode{.min_short_side = (*cnn)->preferred_short_side()};
 
   std::printf(
-      "\nLibrary::SearchFile (cnn, k=%zu) on that library, 1 thread, %zu files x %u rounds; "
+      "\nLibrary::Search by file (cnn, k=%zu) on that library, 1 thread, %zu files x %u rounds; "
       "its parts timed on their own\n",
       args.k, args.search_files, args.repeats);
   Table table({"query files", "total p50 ms", "total p95 ms", "decode p50", "cnn embed p50",
@@ -324,12 +324,14 @@ void RunFileSearch(const QueryArgs& args) {
   for (const Corpus* corpus : {&large, &small}) {
     const size_t count = std::min(args.search_files, corpus->files.size());
     const std::span<const std::string> files(corpus->files.data(), count);
-    CheckOk((*library)->SearchFile(files.front(), search_options).status(), "search");  // warm-up
+    CheckOk((*library)->Search(ImageSource::File(files.front()), search_options).status(),
+            "search");  // warm-up
     FileTimes times;
     for (unsigned r = 0; r < args.repeats; ++r) {
       for (const std::string& file : files) {
         Stopwatch watch;
-        CheckOk((*library)->SearchFile(file, search_options).status(), "search " + file);
+        CheckOk((*library)->Search(ImageSource::File(file), search_options).status(),
+                "search " + file);
         times.total.push_back(watch.Seconds() * 1000);
         watch.Restart();
         auto img = image::DecodeFile(file, decode);
@@ -383,7 +385,7 @@ int RunQuery(const QueryArgs& args) {
 Command AddQueryCommand(CLI::App& app) {
   auto args = std::make_shared<QueryArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "query", "Search latency p50/p95/p99 at 100k images, and Library::SearchFile end to end");
+      "query", "Search latency p50/p95/p99 at 100k images, and Library::Search by file end to end");
   CLI::Option* n =
       cmd->add_option("--n", args->n, "Vectors in the collection")->capture_default_str();
   cmd->add_option("--dim", args->dim, "Vector dimension (cnn: 1280)")->capture_default_str();
@@ -399,10 +401,11 @@ Command AddQueryCommand(CLI::App& app) {
       ->capture_default_str();
   CLI::Option* repeats = cmd->add_option("--repeats", args->repeats, "Rounds of every measurement")
                              ->capture_default_str();
-  CLI::Option* search_files = cmd->add_option("--search-files", args->search_files,
-                                              "Query files of each size for Library::SearchFile "
-                                              "(0: vector search only)")
-                                  ->capture_default_str();
+  CLI::Option* search_files =
+      cmd->add_option("--search-files", args->search_files,
+                      "Query files of each size for Library::Search by file "
+                      "(0: vector search only)")
+          ->capture_default_str();
   cmd->add_option("--workdir", args->workdir, "Scratch directory (database, library)")
       ->capture_default_str();
   cmd->add_option("--images", args->images, "Where the test JPEGs are made or found")

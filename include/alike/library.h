@@ -6,7 +6,8 @@
 //   auto lib = alike::Library::Open("photos/.alike", {.create_if_missing = true});
 //   std::vector<std::string> roots = {"photos"};
 //   auto report = (*lib)->Index(roots, {}, nullptr);           // incremental: re-runs are cheap
-//   auto hits = (*lib)->SearchFile("query.jpg", {.by = "cnn", .k = 10});
+//   auto hits = (*lib)->Search(alike::ImageSource::File("query.jpg"), {.by = "cnn", .k = 10});
+//   auto more = (*lib)->Search(alike::ImageQuery::Indexed(hits->front().image_id), {});
 //
 // A library is a directory: the vector database (collections "image.<embedder>", plus any
 // collections the user adds through database()) and catalog.sqlite. Identical files are stored
@@ -36,8 +37,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "alike/image_source.h"
 #include "alike/status.h"
 #include "alike/vector_db.h"
 
@@ -101,6 +105,33 @@ struct IndexReport {
 
 using IndexObserver = std::function<void(const IndexEvent*, const IndexProgress&)>;
 
+// What a search starts from: a picture (a file, its bytes or decoded pixels; see
+// image_source.h) or an image already in the library. One type for every search, so a form of
+// query reaches every kind of search at once instead of each offering an overload per form.
+// Like ImageSource, it views the caller's memory for the length of the call it is passed to.
+// Thread-safety: an immutable value.
+class ImageQuery {
+ public:
+  // Implicit, so that a picture is passed where a query is wanted as it is.
+  ImageQuery(ImageSource picture) : query_(std::move(picture)) {}
+  // An indexed image: its stored vector or its file stands for the query, and the image itself
+  // is left out of the hits.
+  static ImageQuery Indexed(uint64_t image_id) { return ImageQuery(image_id); }
+
+  // The picture to decode; null for an indexed image.
+  const ImageSource* picture() const { return std::get_if<ImageSource>(&query_); }
+  // The indexed image's id; nullopt for a picture.
+  std::optional<uint64_t> image_id() const {
+    const uint64_t* id = std::get_if<uint64_t>(&query_);
+    return id ? std::optional<uint64_t>(*id) : std::nullopt;
+  }
+
+ private:
+  explicit ImageQuery(uint64_t image_id) : query_(image_id) {}
+
+  std::variant<ImageSource, uint64_t> query_;
+};
+
 struct ImageSearchOptions {
   std::string by = "cnn";  // which embedder's space to search
   size_t k = 10;
@@ -108,7 +139,7 @@ struct ImageSearchOptions {
   // Drop hits whose similarity is below this (cosine similarity for cnn and color; for the
   // perceptual hashes pdq and dct64, 1 - differing bits / bits).
   std::optional<float> min_score;
-  // Query pictures (SearchFile, SearchBytes) whose header claims more pixels are refused unread.
+  // Query pictures whose header claims more pixels (pixels: that are more) are refused unread.
   uint64_t max_pixels = 100'000'000;
 };
 
@@ -146,6 +177,12 @@ struct LibraryInfo {
   uint64_t persons = 0;
 };
 
+// The JSON `alike index/info --json` and the Python module give for an index run's counts, and
+// that the HTTP API (GET /v1/library) gives for library statistics: one definition for all. A
+// LibraryInfo's path is left out, since the HTTP API does not reveal it.
+std::string ToJson(const IndexReport& report);
+std::string ToJson(const LibraryInfo& info);
+
 // Two faces closer than this (squared L2 between the face embedder's unit vectors) show the
 // same person: the threshold LFW cross-validation picks for alike's face pipeline.
 inline constexpr float kSamePersonDistance = 0.17f;
@@ -182,6 +219,11 @@ struct FaceSearchOptions {
   // Query pictures whose header claims more pixels are refused unread.
   uint64_t max_pixels = 100'000'000;
 };
+
+// InvalidArgument unless the threshold lies in (0, 4], where squared distances between unit
+// vectors lie. SearchFaces checks it; callers may check earlier (the HTTP API does, before it
+// reads an upload).
+Status CheckFaceSearchOptions(const FaceSearchOptions& options);
 
 struct Person {
   uint64_t id = 0;
@@ -262,14 +304,10 @@ class Library {
   virtual Result<IndexReport> Index(std::span<const std::string> paths, const IndexOptions& options,
                                     const IndexObserver& observer) = 0;
 
-  virtual Result<std::vector<ImageHit>> SearchFile(const std::string& path,
-                                                   const ImageSearchOptions& options) = 0;
-  virtual Result<std::vector<ImageHit>> SearchBytes(std::span<const uint8_t> data,
-                                                    const std::string& name,
-                                                    const ImageSearchOptions& options) = 0;
-  // From an indexed image's stored vector; the image itself is not among the hits.
-  virtual Result<std::vector<ImageHit>> SearchImage(uint64_t image_id,
-                                                    const ImageSearchOptions& options) = 0;
+  // The images most like the query, best first. An indexed image is searched with its stored
+  // vector (its file is not read) and is not among the hits.
+  virtual Result<std::vector<ImageHit>> Search(const ImageQuery& query,
+                                               const ImageSearchOptions& options) = 0;
 
   // Forgets files (a directory: every catalogued file under it); returns how many files.
   virtual Result<uint64_t> Remove(std::span<const std::string> paths) = 0;
@@ -289,17 +327,11 @@ class Library {
   virtual Result<LibraryInfo> Info() const = 0;
 
   // --- Faces (see the top of this file).
-  // For each face in the picture, the images showing the same person, best first (one hit per
-  // image, its closest face). A picture without a face is an InvalidArgument error.
-  virtual Result<std::vector<QueryFace>> SearchFacesFile(const std::string& path,
-                                                         const FaceSearchOptions& options) = 0;
-  virtual Result<std::vector<QueryFace>> SearchFacesBytes(std::span<const uint8_t> data,
-                                                          const std::string& name,
-                                                          const FaceSearchOptions& options) = 0;
-  // The same for the faces in an indexed image (read from its file); the image itself is not
-  // among the hits.
-  virtual Result<std::vector<QueryFace>> SearchFacesOfImage(uint64_t image_id,
-                                                            const FaceSearchOptions& options) = 0;
+  // For each face in the query's picture, the images showing the same person, best first (one
+  // hit per image, its closest face). A picture without a face is an InvalidArgument error. An
+  // indexed image is read from its file and is not among the hits.
+  virtual Result<std::vector<QueryFace>> SearchFaces(const ImageQuery& query,
+                                                     const FaceSearchOptions& options) = 0;
   // The images a person (by name) appears in, the most typical face first; k = 0: all.
   virtual Result<std::vector<FaceHit>> SearchPerson(const std::string& name, size_t k) = 0;
   // Every person, most faces first, grouping any faces not yet grouped.
@@ -312,17 +344,12 @@ class Library {
   virtual Result<FaceForgetReport> ForgetPerson(const std::string& name) = 0;
   virtual Result<FaceForgetReport> ForgetAllFaces() = 0;
 
-  // --- Copies. Copies of a picture among the indexed images, most confident first. The library
-  // needs the "pdq" or "cnn" space (index with --embedders ...,pdq); a flat picture, which has no
-  // perceptual hash, is found through "cnn" alone.
-  virtual Result<std::vector<CopyHit>> SearchCopiesFile(const std::string& path,
-                                                        const CopySearchOptions& options) = 0;
-  virtual Result<std::vector<CopyHit>> SearchCopiesBytes(std::span<const uint8_t> data,
-                                                         const std::string& name,
-                                                         const CopySearchOptions& options) = 0;
-  // Of an indexed image (read from its file; the image itself is not among the hits).
-  virtual Result<std::vector<CopyHit>> SearchCopiesOfImage(uint64_t image_id,
-                                                           const CopySearchOptions& options) = 0;
+  // --- Copies. Copies of the query's picture among the indexed images, most confident first.
+  // The library needs the "pdq" or "cnn" space (index with --embedders ...,pdq); a flat picture,
+  // which has no perceptual hash, is found through "cnn" alone. An indexed image is read from its
+  // file and is not among the hits.
+  virtual Result<std::vector<CopyHit>> SearchCopies(const ImageQuery& query,
+                                                    const CopySearchOptions& options) = 0;
   // Every group of two or more images that are copies of one another by their PDQ hashes,
   // largest group first. Each image's hash is looked up in the index: no all-pairs pass. A
   // library without the "pdq" space is a FailedPrecondition error saying how to add it.

@@ -9,6 +9,10 @@ An image library (the one the alike command line uses)::
         for hit in lib.search("query.jpg", k=5):
             print(f"{hit.score:.3f} {hit.path}")
 
+A query is a picture file's path, its encoded bytes, a decoded numpy uint8 image ((H, W, 3) RGB,
+(H, W) gray or (H, W, 4) RGBA), or id= of an indexed image. Faces are opt-in
+(alike.Library(path, faces=True)) and searched through lib.faces.
+
 The vector database::
 
     import numpy as np
@@ -36,6 +40,8 @@ from ._alike import (
     Database,
     DuplicateGroup,
     Error,
+    FaceHit,
+    Faces,
     Hit,
     ImageHit,
     IndexEvent,
@@ -44,6 +50,8 @@ from ._alike import (
     IOError,
     Library,
     NotFound,
+    Person,
+    QueryFace,
     Record,
     __version__,
     open,
@@ -58,6 +66,8 @@ __all__ = [
     "Database",
     "DuplicateGroup",
     "Error",
+    "FaceHit",
+    "Faces",
     "Hit",
     "ImageHit",
     "IndexEvent",
@@ -66,6 +76,8 @@ __all__ = [
     "IOError",
     "Library",
     "NotFound",
+    "Person",
+    "QueryFace",
     "Record",
     "__version__",
     "open",

@@ -7,11 +7,11 @@
 #include <chrono>
 #include <exception>
 #include <future>
-#include <span>
-#include <variant>
 
 #include "arrays.h"
 #include "errors.h"
+#include "faces.h"
+#include "image_query.h"
 
 namespace py = pybind11;
 
@@ -20,64 +20,6 @@ namespace {
 
 // How often index() lets Python run its signal handlers (Ctrl-C) while the library works.
 constexpr std::chrono::milliseconds kSignalCheckInterval(100);
-
-// The name a search by bytes reports errors under.
-constexpr char kBytesName[] = "query bytes";
-
-// What an image search starts from: a file, a picture's encoded bytes (read in place from the
-// caller's buffer, which `owner` keeps alive) or an indexed image's id.
-class ImageQuery {
- public:
-  ImageQuery(py::handle query, std::optional<uint64_t> id) {
-    if (query.is_none() == !id.has_value()) {
-      ThrowInvalidArgument("give either a query (a path or encoded bytes) or id=");
-    }
-    if (id) {
-      by_ = *id;
-    } else if (py::isinstance<py::str>(query) || py::hasattr(query, "__fspath__")) {
-      by_ = py::module_::import("os").attr("fspath")(query).cast<std::string>();
-    } else if (PyObject_CheckBuffer(query.ptr())) {
-      owner_ = py::reinterpret_borrow<py::buffer>(query);
-      const py::buffer_info info = owner_.request();
-      if (info.ndim != 1 || info.itemsize != 1 || info.strides[0] != 1) {
-        ThrowInvalidArgument(
-            "a query buffer must hold a picture file's encoded bytes (1-D, contiguous); decoded "
-            "pixel arrays are not supported yet: pass the file or its bytes");
-      }
-      by_ = std::span<const uint8_t>(static_cast<const uint8_t*>(info.ptr),
-                                     static_cast<size_t>(info.size));
-    } else {
-      ThrowInvalidArgument("a query must be a path (str or os.PathLike) or bytes");
-    }
-  }
-
-  // The search `Library` offers for this kind of query: by file, by bytes or by image id, given
-  // as the three member functions of one search (SearchFile, SearchBytes, SearchImage). Runs
-  // with the GIL released.
-  template <typename Hit, typename Options>
-  std::vector<Hit> Run(Closable<Library>& library, const Options& options,
-                       Result<std::vector<Hit>> (Library::*by_file)(const std::string&,
-                                                                    const Options&),
-                       Result<std::vector<Hit>> (Library::*by_bytes)(std::span<const uint8_t>,
-                                                                     const std::string&,
-                                                                     const Options&),
-                       Result<std::vector<Hit>> (Library::*by_id)(uint64_t, const Options&)) const {
-    py::gil_scoped_release release;
-    return library.Use([&](Library& lib) {
-      if (const auto* path = std::get_if<std::string>(&by_)) {
-        return ValueOrThrow((lib.*by_file)(*path, options));
-      }
-      if (const auto* data = std::get_if<std::span<const uint8_t>>(&by_)) {
-        return ValueOrThrow((lib.*by_bytes)(*data, kBytesName, options));
-      }
-      return ValueOrThrow((lib.*by_id)(std::get<uint64_t>(by_), options));
-    });
-  }
-
- private:
-  std::variant<std::string, std::span<const uint8_t>, uint64_t> by_;
-  py::buffer owner_;
-};
 
 // A path or a sequence of paths, as strings.
 std::vector<std::string> PathList(py::handle paths) {
@@ -112,16 +54,8 @@ py::object ProgressCallback(py::handle progress) {
   return py::reinterpret_borrow<py::object>(progress);
 }
 
-py::dict ReportDict(const IndexReport& report) {
-  py::dict out;
-  out["indexed"] = report.indexed;
-  out["duplicates"] = report.duplicates;
-  out["unchanged"] = report.unchanged;
-  out["failed"] = report.failed;
-  out["removed"] = report.removed;
-  out["cancelled"] = report.cancelled;
-  out["seconds"] = report.seconds;
-  return out;
+py::object JsonLoads(const std::string& text) {
+  return py::module_::import("json").attr("loads")(text);
 }
 
 }  // namespace
@@ -143,8 +77,8 @@ PyLibrary::PyLibrary(const std::filesystem::path& path, bool create,
   library_ = std::make_shared<Closable<Library>>(std::move(library), "library", dir);
 }
 
-py::dict PyLibrary::Index(py::handle paths, unsigned jobs, bool prune, py::handle progress,
-                          const std::optional<std::vector<std::string>>& embedders) {
+py::object PyLibrary::Index(py::handle paths, unsigned jobs, bool prune, py::handle progress,
+                            const std::optional<std::vector<std::string>>& embedders) {
   const std::vector<std::string> roots = PathList(paths);
   const py::object callback = ProgressCallback(progress);
   std::atomic<bool> cancel{false};
@@ -196,21 +130,22 @@ py::dict PyLibrary::Index(py::handle paths, unsigned jobs, bool prune, py::handl
   if (py::hasattr(callback, "close")) callback.attr("close")();
   if (interrupt) throw std::move(*interrupt);
   if (callback_error) std::rethrow_exception(callback_error);
-  return ReportDict(report);
+  return JsonLoads(ToJson(report));
 }
 
 std::vector<PyImageHit> PyLibrary::Search(py::handle query, std::optional<uint64_t> id, size_t k,
                                           const std::string& by, py::handle filter,
                                           std::optional<float> min_score) {
   CheckK(k);
-  const ImageQuery image_query(query, id);
+  const PyImageQuery image_query(query, id);
   ImageSearchOptions options;
   options.by = by;
   options.k = k;
   options.filter = FilterText(filter);
   options.min_score = min_score;
-  std::vector<ImageHit> hits = image_query.Run(*library_, options, &Library::SearchFile,
-                                               &Library::SearchBytes, &Library::SearchImage);
+  std::vector<ImageHit> hits =
+      SearchWith(*library_, image_query,
+                 [&](Library& lib, const ImageQuery& q) { return lib.Search(q, options); });
   std::vector<PyImageHit> out;
   out.reserve(hits.size());
   for (ImageHit& hit : hits) {
@@ -224,15 +159,15 @@ std::vector<PyCopyHit> PyLibrary::SearchCopies(py::handle query, std::optional<u
                                                size_t k, float min_confidence, size_t candidates,
                                                unsigned jobs) {
   CheckK(k);
-  const ImageQuery image_query(query, id);
+  const PyImageQuery image_query(query, id);
   CopySearchOptions options;
   options.k = k;
   options.min_confidence = min_confidence;
   options.candidates = candidates;
   options.jobs = jobs;
   std::vector<CopyHit> hits =
-      image_query.Run(*library_, options, &Library::SearchCopiesFile, &Library::SearchCopiesBytes,
-                      &Library::SearchCopiesOfImage);
+      SearchWith(*library_, image_query,
+                 [&](Library& lib, const ImageQuery& q) { return lib.SearchCopies(q, options); });
   std::vector<PyCopyHit> out;
   out.reserve(hits.size());
   for (CopyHit& hit : hits) {
@@ -261,34 +196,14 @@ std::vector<PyDuplicateGroup> PyLibrary::Duplicates(int max_bits) {
   });
 }
 
-py::dict PyLibrary::Info() {
+py::object PyLibrary::Info() {
   LibraryInfo info;
   {
     py::gil_scoped_release release;
     info = library_->Use([](Library& library) { return ValueOrThrow(library.Info()); });
   }
-  py::list spaces;
-  for (const SpaceInfo& s : info.spaces) {
-    py::dict space;
-    space["embedder"] = s.embedder;
-    space["version"] = s.version;
-    space["installed_version"] = s.installed_version;
-    space["dim"] = s.dimension;
-    space["vectors"] = s.vectors;
-    space["disk_bytes"] = s.disk_bytes;
-    spaces.append(space);
-  }
-  py::dict out;
-  out["path"] = info.path;
-  out["images"] = info.images;
-  out["files"] = info.files;
-  out["image_bytes"] = info.image_bytes;
-  out["thumbnail_bytes"] = info.thumbnail_bytes;
-  out["disk_bytes"] = info.disk_bytes;
-  out["embedders"] = info.embedders;
-  out["spaces"] = spaces;
-  out["faces"] = info.faces;
-  out["persons"] = info.persons;
+  py::object out = JsonLoads(ToJson(info));
+  out["path"] = info.path;  // ToJson leaves it out for the HTTP API, which does not reveal it
   return out;
 }
 
@@ -416,23 +331,31 @@ while the library works.)")
            "k"_a = 10, "by"_a = "cnn", "filter"_a = py::none(), "min_score"_a = py::none(),
            R"(The images most like a picture, best first: a list of ImageHit.
 
-query: a picture file's path or its encoded bytes; or id=: an indexed image (itself left out of
-the hits). by: the space to search ("cnn", "color", "pdq", "dct64", a user model). filter: a dict
-or JSON string over the image payload (e.g. {"format": "jpeg", "width": {"$gte": 1000}}).
-min_score: drop hits less similar than this.)")
+query: a picture file's path, its encoded bytes, or a decoded numpy uint8 image: (H, W, 3) RGB,
+(H, W) gray or (H, W, 4) RGBA, read in place when only its rows are spaced out (any other layout
+is copied once); or id=: an indexed image (itself left out of the hits). by: the space to search
+("cnn", "color", "pdq", "dct64", a user model). filter: a dict or JSON string over the image
+payload (e.g. {"format": "jpeg", "width": {"$gte": 1000}}). min_score: drop hits less similar
+than this. The GIL is released while the library searches.)")
       .def("search_copies", &PyLibrary::SearchCopies, "query"_a = py::none(), py::kw_only(),
            "id"_a = py::none(), "k"_a = 10, "min_confidence"_a = 0.5f, "candidates"_a = 20,
            "jobs"_a = 0,
            R"(Copies of a picture among the indexed images (re-posted, cropped, resized,
 recompressed, mirrored), most confident first: a list of CopyHit. Candidates come from the "pdq"
-and "cnn" spaces and are verified with local features. query / id= as for search().)")
+and "cnn" spaces and are verified with local features (on the decoded pixels, so a numpy image
+is verified as well as a file). query / id= as for search().)")
       .def("duplicates", &PyLibrary::Duplicates, py::kw_only(), "max_bits"_a = 31,
            R"(Every group of two or more indexed images that are copies of one another by their
 PDQ hashes (at most max_bits differing bits), largest group first: a list of DuplicateGroup.
 Needs the "pdq" space.)")
+      .def_property_readonly("faces", &PyLibrary::faces,
+                             "Face search and the persons of the library (a Faces); faces are "
+                             "opt-in: Library(path, faces=True).")
       .def("info", &PyLibrary::Info,
-           "A dict: path, images, files, image_bytes, thumbnail_bytes, disk_bytes, embedders, "
-           "spaces (a dict per embedder), faces, persons.")
+           R"(A dict: path, images, files, image_bytes, thumbnail_bytes, disk_bytes, embedders,
+faces (whether faces are indexed), persons, and spaces: a dict per embedder with its model in short
+(model, fingerprint), the whole version and installed_version, current, dimension, vectors and
+disk_bytes; the same as the HTTP API's GET /v1/library, plus the path.)")
       .def("close", &PyLibrary::Close, "Closes the library; calling it again does nothing.")
       .def("__enter__", [](py::object self) { return self; })
       .def(

@@ -1,5 +1,5 @@
 // The objects behind alike.Library and its results (ImageHit, CopyHit, DuplicateGroup,
-// IndexEvent, IndexProgress).
+// IndexEvent, IndexProgress); Library.faces is in faces.h.
 #ifndef ALIKE_PYTHON_LIBRARY_H_
 #define ALIKE_PYTHON_LIBRARY_H_
 
@@ -14,6 +14,7 @@
 
 #include "alike/library.h"
 #include "closable.h"
+#include "faces.h"
 
 namespace alike::python {
 
@@ -55,15 +56,17 @@ class PyLibrary {
             const std::optional<std::vector<std::string>>& embedders, bool faces,
             const std::optional<std::filesystem::path>& models);
 
-  pybind11::dict Index(pybind11::handle paths, unsigned jobs, bool prune, pybind11::handle progress,
-                       const std::optional<std::vector<std::string>>& embedders);
+  pybind11::object Index(pybind11::handle paths, unsigned jobs, bool prune,
+                         pybind11::handle progress,
+                         const std::optional<std::vector<std::string>>& embedders);
   std::vector<PyImageHit> Search(pybind11::handle query, std::optional<uint64_t> id, size_t k,
                                  const std::string& by, pybind11::handle filter,
                                  std::optional<float> min_score);
   std::vector<PyCopyHit> SearchCopies(pybind11::handle query, std::optional<uint64_t> id, size_t k,
                                       float min_confidence, size_t candidates, unsigned jobs);
   std::vector<PyDuplicateGroup> Duplicates(int max_bits);
-  pybind11::dict Info();
+  pybind11::object Info();
+  PyFaces faces() const { return PyFaces(library_); }
   void Close();
   bool closed() const { return library_->closed(); }
   const std::string& path() const { return library_->path(); }

@@ -8,6 +8,7 @@
 #include "arrays.h"
 #include "database.h"
 #include "errors.h"
+#include "faces.h"
 #include "library.h"
 
 namespace py = pybind11;
@@ -190,5 +191,6 @@ PYBIND11_MODULE(_alike, m) {
   ap::BindHitAndRecord(m);
   ap::BindCollection(m);
   ap::BindDatabase(m);
+  ap::BindFaces(m);
   ap::BindLibrary(m);
 }

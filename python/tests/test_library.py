@@ -6,6 +6,7 @@ run everywhere; the cnn test needs the model weights scripts/setup.sh installs (
 
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("ALIKE_SHARED_DIR", REPO.parent / "shared"))
 FLOWERS = SHARED / "data/categories/flowers/flowers"
 MIXED = SHARED / "data/copies/imagededup/tests/data/mixed_images"
+FORMATS = SHARED / "data/copies/imagededup/tests/data/formats_images"
 MODELS = Path(os.environ.get("ALIKE_MODELS", REPO / "models"))
 CNN_WEIGHTS = "tf2_mobilenet_v2_1.0_224_ptq.tflite"
 
@@ -88,6 +90,15 @@ class LibraryTest(unittest.TestCase):
         info = self.lib.info()
         self.assertEqual(info["images"], 14)
         self.assertEqual(sorted(s["embedder"] for s in info["spaces"]), ["color", "pdq"])
+        for space in info["spaces"]:
+            # The same fields as the HTTP API's GET /v1/library, from one definition.
+            self.assertEqual(set(space), {"embedder", "model", "fingerprint", "version",
+                                          "installed_version", "current", "dimension", "vectors",
+                                          "disk_bytes"})
+            self.assertTrue(space["model"])
+            self.assertRegex(space["fingerprint"], "^[0-9a-f]{8}$")
+            self.assertTrue(space["current"])
+        self.assertEqual(info["path"], str(Path(self.tmp.name) / "lib"))
 
     def test_a_second_index_run_skips_unchanged_files(self):
         again = self.lib.index(str(self.photos), progress=False)
@@ -151,8 +162,8 @@ class LibraryTest(unittest.TestCase):
             self.lib.search(self.flowers[0], id=1, by="color")
         with self.assertRaises(alike.InvalidArgument):
             self.lib.search(by="color")
-        with self.assertRaisesRegex(alike.InvalidArgument, "pixel arrays"):
-            self.lib.search(np.zeros((4, 4, 3), dtype=np.uint8), by="color")
+        with self.assertRaisesRegex(alike.InvalidArgument, "uint8"):
+            self.lib.search(np.zeros((4, 4, 3), dtype=np.float32), by="color")
         with self.assertRaises(alike.InvalidArgument):
             self.lib.search(42, by="color")
         with self.assertRaises(alike.NotFound):
@@ -163,6 +174,91 @@ class LibraryTest(unittest.TestCase):
             self.lib.search(self.flowers[0], by="color", filter="{bad")
         with self.assertRaises(alike.InvalidArgument):
             self.lib.index(self.photos, progress="yes")
+
+
+def read_pnm(path):
+    """A binary PPM (P6) or PGM (P5) file's pixels: (H, W, 3) RGB or (H, W) gray uint8."""
+    data = Path(path).read_bytes()
+    header = re.match(rb"(P[56])\s+(\d+)\s+(\d+)\s+255\s", data)
+    magic, width, height = header.group(1), int(header.group(2)), int(header.group(3))
+    shape = (height, width, 3) if magic == b"P6" else (height, width)
+    return np.frombuffer(data, dtype=np.uint8, offset=header.end()).reshape(shape)
+
+
+@unittest.skipUnless(FORMATS.is_dir() and FLOWERS.is_dir(), f"shared photos absent under {SHARED}")
+class PixelQueryTest(unittest.TestCase):
+    """Searching by decoded numpy images: imagededup's PPM and PGM photos, whose pixels numpy
+    reads without a decoder, among a few flowers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="alike-py-pixels-")
+        photos = Path(cls.tmp.name) / "photos"
+        photos.mkdir()
+        for name in ("Iggy.1024.ppm", "baboon.pgm", "ukbench09380.bmp"):
+            shutil.copyfile(FORMATS / name, photos / name)
+        for source in sorted((FLOWERS / "daisy").glob("*.jpg"))[:3]:
+            shutil.copyfile(source, photos / source.name)
+        cls.lib = alike.Library(Path(cls.tmp.name) / "lib", embedders=["color", "pdq"])
+        report = cls.lib.index(photos, progress=False)
+        assert report["indexed"] == 6, report
+        cls.rgb = read_pnm(FORMATS / "Iggy.1024.ppm")
+        cls.gray = read_pnm(FORMATS / "baboon.pgm")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lib.close()
+        cls.tmp.cleanup()
+
+    def assert_first(self, hits, name, score=None):
+        self.assertTrue(hits)
+        self.assertEqual(Path(hits[0].path).name, name, hits)
+        if score is not None:
+            self.assertAlmostEqual(hits[0].score, score, places=3)
+
+    def test_an_rgb_image_is_searched_like_its_file(self):
+        by_pixels = self.lib.search(self.rgb, by="color", k=4)
+        self.assert_first(by_pixels, "Iggy.1024.ppm", score=1.0)
+        by_file = self.lib.search(FORMATS / "Iggy.1024.ppm", by="color", k=4)
+        self.assertEqual([h.id for h in by_pixels], [h.id for h in by_file])
+        self.assert_first(self.lib.search(self.rgb, by="pdq", k=1), "Iggy.1024.ppm", score=1.0)
+        copies = self.lib.search_copies(self.rgb)
+        self.assert_first(copies, "Iggy.1024.ppm")
+        self.assertGreater(copies[0].confidence, 0.9)
+        self.assertFalse(copies[0].mirrored)
+
+    def test_gray_rgba_strided_and_other_layouts(self):
+        self.assert_first(self.lib.search(self.gray, by="color", k=1), "baboon.pgm", score=1.0)
+        rgba = np.dstack([self.rgb, np.full(self.rgb.shape[:2], 255, dtype=np.uint8)])
+        self.assert_first(self.lib.search(rgba, by="color", k=1), "Iggy.1024.ppm", score=1.0)
+        # Rows further apart than they are long: read in place.
+        height, width, _ = self.rgb.shape
+        wide = np.zeros((height, width + 5, 3), dtype=np.uint8)
+        wide[:, :width] = self.rgb
+        self.assertFalse(wide[:, :width].flags.c_contiguous)
+        self.assert_first(self.lib.search(wide[:, :width], by="color", k=1), "Iggy.1024.ppm",
+                          score=1.0)
+        # Column-major and upside down: copied once, then the same pixels.
+        self.assert_first(self.lib.search(np.asfortranarray(self.rgb), by="color", k=1),
+                          "Iggy.1024.ppm", score=1.0)
+        upside_down = self.lib.search_copies(self.rgb[::-1])
+        self.assert_first(upside_down, "Iggy.1024.ppm")
+        self.assertTrue(upside_down[0].mirrored)
+
+    def test_images_it_cannot_take_raise_invalid_argument(self):
+        bad = {
+            "uint8": np.zeros((8, 8, 3), dtype=np.float32),
+            "uint8 ": np.zeros((8, 8), dtype=np.int16),
+            "channels": np.zeros((8, 8, 2), dtype=np.uint8),
+            "dimensions": np.zeros((2, 8, 8, 3), dtype=np.uint8),
+            "empty picture": np.zeros((0, 8, 3), dtype=np.uint8),
+        }
+        for message, image in bad.items():
+            with self.subTest(message), self.assertRaisesRegex(alike.InvalidArgument,
+                                                               message.strip()):
+                self.lib.search(image, by="color")
+        with self.assertRaisesRegex(alike.InvalidArgument, "channels"):
+            self.lib.search_copies(np.zeros((8, 8, 5), dtype=np.uint8))
 
 
 class LibraryLifecycleTest(unittest.TestCase):

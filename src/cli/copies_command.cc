@@ -77,7 +77,7 @@ void RunCopySearch(CommandContext& ctx, const std::string& image, std::optional<
   auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   auto hits =
-      id ? (*lib)->SearchCopiesOfImage(*id, options) : (*lib)->SearchCopiesFile(image, options);
+      (*lib)->SearchCopies(id ? ImageQuery::Indexed(*id) : ImageSource::File(image), options);
   if (!hits.ok()) return Fail(ctx, hits.status());
   if (ctx.json) {
     nlohmann::json out = nlohmann::json::array();

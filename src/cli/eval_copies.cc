@@ -184,9 +184,9 @@ std::vector<QueryOutcome> SearchAll(Library& lib, const CopySet& set, const Eval
           continue;
         }
         start = std::chrono::steady_clock::now();
-        hits = lib.SearchCopiesBytes(*bytes, "copy " + std::to_string(i), options);
+        hits = lib.SearchCopies(ImageSource::Bytes(*bytes, "copy " + std::to_string(i)), options);
       } else {
-        hits = lib.SearchCopiesFile(set.held_out[i - set.copies.size()], options);
+        hits = lib.SearchCopies(ImageSource::File(set.held_out[i - set.copies.size()]), options);
       }
       o.seconds = SecondsSince(start);
       if (hits.ok()) {
@@ -274,7 +274,8 @@ Status EvalGeneratedSet(const EvalCopiesArgs& args, const ScratchDir& scratch, b
   auto related = [&](uint64_t original, const std::string& path) -> Result<std::vector<uint64_t>> {
     auto it = related_of.find(original);
     if (it != related_of.end()) return it->second;
-    auto hits = (*lib)->SearchCopiesOfImage(original, {.min_confidence = args.min_confidence});
+    auto hits = (*lib)->SearchCopies(ImageQuery::Indexed(original),
+                                     {.min_confidence = args.min_confidence});
     if (!hits.ok()) return hits.status();
     for (const CopyHit& h : *hits) related_pairs.push_back({path, h.paths.front()});
     return related_of[original] = HitIds(*hits);
@@ -521,7 +522,7 @@ Status EvalLabelledSet(const std::string& name, const std::string& dir, char sep
   }
   const CopySearchOptions options{.min_confidence = args.min_confidence};
   for (const auto& [id, label] : label_of) {
-    auto hits = (*lib)->SearchCopiesOfImage(id, options);
+    auto hits = (*lib)->SearchCopies(ImageQuery::Indexed(id), options);
     if (!hits.ok()) return hits.status();
     for (const CopyHit& h : *hits) {
       if (label_of[h.image_id] == label) {
@@ -610,7 +611,7 @@ Status EvalOpencvPairs(const std::string& dir, const EvalCopiesArgs& args,
     const std::string query = dir + "/" + pair.query;
     auto target = (*lib)->FindPath(dir + "/" + pair.target);
     if (!target.ok()) return target.status();
-    auto hits = (*lib)->SearchCopiesFile(query, options);
+    auto hits = (*lib)->SearchCopies(ImageSource::File(query), options);
     if (!hits.ok()) return hits.status();
     const auto hit = std::find_if(hits->begin(), hits->end(), [&](const CopyHit& h) {
       return *target && h.image_id == **target;

@@ -5,11 +5,11 @@
 // It deals the photos into originals and held-out photos (cli/copy_edits.h), indexes the
 // originals and the distractors into a temporary library on disk with the default embedders plus
 // the perceptual hashes (cnn, color, pdq, dct64), makes per_family edited copies of originals for
-// each edit family, and searches each copy with Library::SearchCopiesBytes. The held-out photos
-// are searched unedited: they are in no library, so every hit they get is a false alarm. Then it
-// looks at the copies that come with the shared test data: imagededup's and imagehash's groups
-// of one picture (found by Duplicates and by copy search) and OpenCV's box and graffiti pairs
-// (the graffiti's matched region against its ground-truth homography).
+// each edit family, and searches each copy with Library::SearchCopies (by bytes). The held-out
+// photos are searched unedited: they are in no library, so every hit they get is a false alarm.
+// Then it looks at the copies that come with the shared test data: imagededup's and imagehash's
+// groups of one picture (found by Duplicates and by copy search) and OpenCV's box and graffiti
+// pairs (the graffiti's matched region against its ground-truth homography).
 //
 // Measures (per family, and pooled over the mild, the hard and the other families):
 //   recall    = copies whose most confident hit is their original / copies

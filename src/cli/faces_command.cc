@@ -68,7 +68,8 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
     }
     return;
   }
-  auto faces = (*lib)->SearchFacesFile(args.image, {.k = args.k, .threshold = args.threshold});
+  auto faces = (*lib)->SearchFaces(ImageSource::File(args.image),
+                                   {.k = args.k, .threshold = args.threshold});
   if (!faces.ok()) return Fail(ctx, faces.status());
   if (ctx.json) {
     std::printf("%s\n", Dump(server::QueryFacesJson(*faces)).c_str());

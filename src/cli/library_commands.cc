@@ -15,6 +15,7 @@
 #include "cli/copies_command.h"
 #include "cli/progress.h"
 #include "embed/embedder.h"
+#include "library/library_json.h"
 #include "server/library_json.h"
 #include "util/text.h"
 
@@ -126,7 +127,7 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
   if (!report.ok()) return Fail(ctx, report.status());
   const double rate = report->seconds > 0 ? report->indexed / report->seconds : 0;
   if (ctx.json) {
-    nlohmann::json done = server::IndexReportJson(*report);
+    nlohmann::json done = library::IndexReportJson(*report);
     done["event"] = "done";
     std::printf("%s\n", done.dump().c_str());
   } else if (!args.quiet) {
@@ -172,8 +173,8 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
   if (!lib.ok()) return Fail(ctx, lib.status());
   ImageSearchOptions options{
       .by = args.by, .k = args.k, .filter = args.filter, .min_score = args.min_score};
-  auto hits =
-      args.id ? (*lib)->SearchImage(*args.id, options) : (*lib)->SearchFile(args.image, options);
+  auto hits = (*lib)->Search(
+      args.id ? ImageQuery::Indexed(*args.id) : ImageSource::File(args.image), options);
   if (!hits.ok()) return Fail(ctx, hits.status());
   if (ctx.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -318,7 +319,7 @@ void RunInfo(CommandContext& ctx) {
   auto info = (*lib)->Info();
   if (!info.ok()) return Fail(ctx, info.status());
   if (ctx.json) {
-    nlohmann::json out = server::LibraryInfoJson(*info);
+    nlohmann::json out = library::LibraryInfoJson(*info);
     out["library"] = info->path;
     std::printf("%s\n", out.dump().c_str());
     return;

@@ -121,44 +121,17 @@ class LibraryImpl : public Library {
     return report;
   }
 
-  Result<std::vector<ImageHit>> SearchFile(const std::string& path,
-                                           const ImageSearchOptions& options) override {
+  Result<std::vector<ImageHit>> Search(const ImageQuery& query,
+                                       const ImageSearchOptions& options) override {
     auto space = SpaceForSearch(options.by);
     if (!space.ok()) return space.status();
-    auto img = decoder_->DecodeFile(path, {.max_pixels = options.max_pixels,
-                                           .min_short_side = space->model->preferred_short_side()});
+    if (const auto image_id = query.image_id())
+      return SearchLikeIndexed(*space, *image_id, options);
+    auto img = decoder_->DecodeSource(
+        *query.picture(),
+        {.max_pixels = options.max_pixels, .min_short_side = space->model->preferred_short_side()});
     if (!img.ok()) return img.status();
-    return SearchDecoded(*space, img->bgr, path, options);
-  }
-
-  Result<std::vector<ImageHit>> SearchBytes(std::span<const uint8_t> data, const std::string& name,
-                                            const ImageSearchOptions& options) override {
-    auto space = SpaceForSearch(options.by);
-    if (!space.ok()) return space.status();
-    auto img = decoder_->Decode(
-        data,
-        {.max_pixels = options.max_pixels, .min_short_side = space->model->preferred_short_side()},
-        name);
-    if (!img.ok()) return img.status();
-    return SearchDecoded(*space, img->bgr, name, options);
-  }
-
-  Result<std::vector<ImageHit>> SearchImage(uint64_t image_id,
-                                            const ImageSearchOptions& options) override {
-    auto space = SpaceForSearch(options.by);
-    if (!space.ok()) return space.status();
-    auto record = space->collection->Get(library::VectorId(image_id, 0));
-    if (!record.ok()) {
-      return Status::NotFound("image " + std::to_string(image_id) + " has no " + options.by +
-                              " vector");
-    }
-    ImageSearchOptions wider = options;
-    ++wider.k;  // the image itself comes back first
-    auto hits = SearchVector(*space, {.vector = record->vector, .binary = record->binary}, wider);
-    if (!hits.ok()) return hits;
-    std::erase_if(*hits, [&](const ImageHit& h) { return h.image_id == image_id; });
-    if (hits->size() > options.k) hits->resize(options.k);
-    return hits;
+    return SearchDecoded(*space, img->bgr, query.picture()->name(), options);
   }
 
   Result<uint64_t> Remove(std::span<const std::string> paths) override {
@@ -293,71 +266,36 @@ class LibraryImpl : public Library {
     return info;
   }
 
-  Result<std::vector<QueryFace>> SearchFacesFile(const std::string& path,
-                                                 const FaceSearchOptions& options) override {
+  Result<std::vector<QueryFace>> SearchFaces(const ImageQuery& query,
+                                             const FaceSearchOptions& options) override {
+    ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));
     auto space = FaceSpaceForSearch();
     if (!space.ok()) return space.status();
-    auto img = decoder_->DecodeFile(path, {.max_pixels = options.max_pixels});
+    auto img = DecodeQuery(query, {.max_pixels = options.max_pixels});
     if (!img.ok()) return img.status();
-    return SearchFacesDecoded(*space, img->bgr, path, options);
-  }
-
-  Result<std::vector<QueryFace>> SearchFacesBytes(std::span<const uint8_t> data,
-                                                  const std::string& name,
-                                                  const FaceSearchOptions& options) override {
-    auto space = FaceSpaceForSearch();
-    if (!space.ok()) return space.status();
-    auto img = decoder_->Decode(data, {.max_pixels = options.max_pixels}, name);
-    if (!img.ok()) return img.status();
-    return SearchFacesDecoded(*space, img->bgr, name, options);
-  }
-
-  Result<std::vector<QueryFace>> SearchFacesOfImage(uint64_t image_id,
-                                                    const FaceSearchOptions& options) override {
-    auto space = FaceSpaceForSearch();
-    if (!space.ok()) return space.status();
-    auto img = DecodeAnyFileOf(image_id, {});
-    if (!img.ok()) return img.status();
+    const auto image_id = query.image_id();
+    if (!image_id) return SearchFacesDecoded(*space, img->bgr, query.picture()->name(), options);
     // One more hit per face, since the image's own face is among them.
     FaceSearchOptions widened = options;
     widened.k = options.k + 1;
-    auto faces = SearchFacesDecoded(*space, img->bgr, "image " + std::to_string(image_id), widened);
+    auto faces =
+        SearchFacesDecoded(*space, img->bgr, "image " + std::to_string(*image_id), widened);
     if (!faces.ok()) return faces.status();
     for (QueryFace& face : *faces) {
-      std::erase_if(face.hits, [&](const FaceHit& h) { return h.image_id == image_id; });
+      std::erase_if(face.hits, [&](const FaceHit& h) { return h.image_id == *image_id; });
       if (face.hits.size() > options.k) face.hits.resize(options.k);
     }
     return faces;
   }
 
-  Result<std::vector<CopyHit>> SearchCopiesFile(const std::string& path,
-                                                const CopySearchOptions& options) override {
+  Result<std::vector<CopyHit>> SearchCopies(const ImageQuery& query,
+                                            const CopySearchOptions& options) override {
     auto spaces = CopySpacesForSearch();
     if (!spaces.ok()) return spaces.status();
-    auto img = decoder_->DecodeFile(
-        path, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide});
+    auto img = DecodeQuery(
+        query, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide});
     if (!img.ok()) return img.status();
-    return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
-  }
-
-  Result<std::vector<CopyHit>> SearchCopiesBytes(std::span<const uint8_t> data,
-                                                 const std::string& name,
-                                                 const CopySearchOptions& options) override {
-    auto spaces = CopySpacesForSearch();
-    if (!spaces.ok()) return spaces.status();
-    auto img = decoder_->Decode(
-        data, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide}, name);
-    if (!img.ok()) return img.status();
-    return library::FindCopies(*spaces, img->bgr, options, std::nullopt);
-  }
-
-  Result<std::vector<CopyHit>> SearchCopiesOfImage(uint64_t image_id,
-                                                   const CopySearchOptions& options) override {
-    auto spaces = CopySpacesForSearch();
-    if (!spaces.ok()) return spaces.status();
-    auto img = DecodeAnyFileOf(image_id, {.min_short_side = library::kCopyShortSide});
-    if (!img.ok()) return img.status();
-    return library::FindCopies(*spaces, img->bgr, options, image_id);
+    return library::FindCopies(*spaces, img->bgr, options, query.image_id());
   }
 
   Result<std::vector<DuplicateGroup>> Duplicates(const DuplicateOptions& options) override {
@@ -527,6 +465,17 @@ class LibraryImpl : public Library {
     return last;
   }
 
+  // The query's picture; for an indexed image, the first of its files that decodes. An indexed
+  // image passed the index run's own size limit, so the query's max_pixels, meant for pictures
+  // callers bring, does not apply to it.
+  Result<image::Image> DecodeQuery(const ImageQuery& query,
+                                   const image::DecodeOptions& options) const {
+    if (const ImageSource* picture = query.picture()) {
+      return decoder_->DecodeSource(*picture, options);
+    }
+    return DecodeAnyFileOf(*query.image_id(), {.min_short_side = options.min_short_side});
+  }
+
   Result<Space> SpaceForSearch(const std::string& name) const {
     auto spaces = catalog_->Spaces();
     if (!spaces.ok()) return spaces.status();
@@ -576,6 +525,23 @@ class LibraryImpl : public Library {
       if (c.ok()) out.push_back({name, nullptr, *c});
     }
     return out;
+  }
+
+  // From an indexed image's stored vector, leaving the image itself out.
+  Result<std::vector<ImageHit>> SearchLikeIndexed(const Space& space, uint64_t image_id,
+                                                  const ImageSearchOptions& options) const {
+    auto record = space.collection->Get(library::VectorId(image_id, 0));
+    if (!record.ok()) {
+      return Status::NotFound("image " + std::to_string(image_id) + " has no " + options.by +
+                              " vector");
+    }
+    ImageSearchOptions wider = options;
+    ++wider.k;  // the image itself comes back first
+    auto hits = SearchVector(space, {.vector = record->vector, .binary = record->binary}, wider);
+    if (!hits.ok()) return hits;
+    std::erase_if(*hits, [&](const ImageHit& h) { return h.image_id == image_id; });
+    if (hits->size() > options.k) hits->resize(options.k);
+    return hits;
   }
 
   Result<std::vector<ImageHit>> SearchDecoded(const Space& space, const cv::Mat& bgr,
@@ -707,6 +673,11 @@ const char* IndexEventKindName(IndexEvent::Kind kind) {
       break;
   }
   return "note";
+}
+
+Status CheckFaceSearchOptions(const FaceSearchOptions& options) {
+  if (options.threshold > 0 && options.threshold <= 4) return Status::OK();
+  return Status::InvalidArgument("threshold must be above 0 and at most 4");
 }
 
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,

@@ -49,7 +49,7 @@ void SearchCopiesOfUpload(Api& api, const httplib::Request& req, httplib::Respon
   if (!options.ok()) return SetError(res, options.status());
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
-  auto hits = api.library.SearchCopiesBytes(upload->data, upload->name, *options);
+  auto hits = api.library.SearchCopies(ImageSource::Bytes(upload->data, upload->name), *options);
   if (!hits.ok()) return SetUploadError(res, hits.status());
   auto body = CopiesJson(api, *hits);
   if (!body.ok()) return SetError(res, body.status());
@@ -61,7 +61,7 @@ void SearchCopiesOfImage(Api& api, const httplib::Request& req, httplib::Respons
   if (!id.ok()) return SetError(res, id.status());
   auto options = CopyOptionsFrom(req, api);
   if (!options.ok()) return SetError(res, options.status());
-  auto hits = api.library.SearchCopiesOfImage(*id, *options);
+  auto hits = api.library.SearchCopies(ImageQuery::Indexed(*id), *options);
   if (!hits.ok()) return SetError(res, hits.status());
   auto body = CopiesJson(api, *hits);
   if (!body.ok()) return SetError(res, body.status());

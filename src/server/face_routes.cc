@@ -19,13 +19,10 @@ Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const Api
   auto threshold = QueryFloat(req, "threshold");
   if (!threshold.ok()) return threshold.status();
   FaceSearchOptions options{.k = *k, .max_pixels = api.options.max_pixels};
-  if (*threshold) {
-    // Squared distances between unit vectors lie in [0, 4].
-    if (**threshold <= 0 || **threshold > 4) {
-      return Status::InvalidArgument("threshold must be above 0 and at most 4");
-    }
-    options.threshold = **threshold;
-  }
+  if (*threshold) options.threshold = **threshold;
+  // Checked here too, so that a bad threshold is the request's error (400) before any upload
+  // is read, not the picture's (422).
+  ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));
   return options;
 }
 
@@ -34,7 +31,7 @@ void SearchFacesOfUpload(Api& api, const httplib::Request& req, httplib::Respons
   if (!options.ok()) return SetError(res, options.status());
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
-  auto faces = api.library.SearchFacesBytes(upload->data, upload->name, *options);
+  auto faces = api.library.SearchFaces(ImageSource::Bytes(upload->data, upload->name), *options);
   if (!faces.ok()) return SetUploadError(res, faces.status());
   SetJson(res, {{"faces", QueryFacesJson(*faces)}});
 }
@@ -48,7 +45,7 @@ void SearchFacesOfImage(Api& api, const httplib::Request& req, httplib::Response
   if (!options.ok()) return SetError(res, options.status());
   auto details = api.library.GetImage(*id);
   if (!details.ok()) return SetError(res, details.status());
-  auto faces = api.library.SearchFacesOfImage(*id, *options);
+  auto faces = api.library.SearchFaces(ImageQuery::Indexed(*id), *options);
   if (!faces.ok()) return SetError(res, faces.status());
   SetJson(res, {{"id", *id},
                 {"width", details->width},

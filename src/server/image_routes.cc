@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "library/library_json.h"
 #include "server/api.h"
 #include "server/api_error.h"
 #include "server/http_input.h"
@@ -31,7 +32,7 @@ void SearchUpload(Api& api, const httplib::Request& req, httplib::Response& res)
   if (!options.ok()) return SetError(res, options.status());
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
-  auto hits = api.library.SearchBytes(upload->data, upload->name, *options);
+  auto hits = api.library.Search(ImageSource::Bytes(upload->data, upload->name), *options);
   if (!hits.ok()) return SetUploadError(res, hits.status());
   SetJson(res, HitsJson(*hits));
 }
@@ -41,7 +42,7 @@ void SearchSimilar(Api& api, const httplib::Request& req, httplib::Response& res
   if (!id.ok()) return SetError(res, id.status());
   auto options = SearchOptionsFrom(req, api);
   if (!options.ok()) return SetError(res, options.status());
-  auto hits = api.library.SearchImage(*id, *options);
+  auto hits = api.library.Search(ImageQuery::Indexed(*id), *options);
   if (!hits.ok()) return SetError(res, hits.status());
   SetJson(res, HitsJson(*hits));
 }
@@ -122,7 +123,7 @@ void SetTags(Api& api, const httplib::Request& req, httplib::Response& res) {
 void LibraryStats(Api& api, const httplib::Request&, httplib::Response& res) {
   auto info = api.library.Info();
   if (!info.ok()) return SetError(res, info.status());
-  SetJson(res, LibraryInfoJson(*info));
+  SetJson(res, library::LibraryInfoJson(*info));
 }
 
 }  // namespace

@@ -38,37 +38,6 @@ json DetailsJson(const ImageDetails& d) {
   return out;
 }
 
-json IndexReportJson(const IndexReport& report) {
-  return {{"indexed", report.indexed},     {"duplicates", report.duplicates},
-          {"unchanged", report.unchanged}, {"failed", report.failed},
-          {"removed", report.removed},     {"cancelled", report.cancelled},
-          {"seconds", report.seconds}};
-}
-
-json LibraryInfoJson(const LibraryInfo& info) {
-  json spaces = json::array();
-  for (const SpaceInfo& s : info.spaces) {
-    spaces.push_back({{"embedder", s.embedder},
-                      {"model", s.model},
-                      {"fingerprint", s.fingerprint},
-                      {"version", s.version},
-                      {"installed_version", s.installed_version},
-                      {"current", s.version == s.installed_version},
-                      {"dimension", s.dimension},
-                      {"vectors", s.vectors},
-                      {"disk_bytes", s.disk_bytes}});
-  }
-  return {{"images", info.images},
-          {"files", info.files},
-          {"image_bytes", info.image_bytes},
-          {"thumbnail_bytes", info.thumbnail_bytes},
-          {"disk_bytes", info.disk_bytes},
-          {"embedders", info.embedders},
-          {"faces", info.faces},
-          {"persons", info.persons},
-          {"spaces", std::move(spaces)}};
-}
-
 json CopyHitJson(const CopyHit& h) {
   return {{"id", h.image_id},
           {"confidence", h.confidence},

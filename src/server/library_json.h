@@ -15,13 +15,7 @@ namespace alike::server {
 nlohmann::json HitsJson(const std::vector<ImageHit>& hits);
 // What the catalog knows of one image.
 nlohmann::json DetailsJson(const ImageDetails& details);
-// The counts of an index run.
-nlohmann::json IndexReportJson(const IndexReport& report);
-// Library statistics: counts, bytes, embedders, faces, persons and "spaces", each {"embedder",
-// "model" and "fingerprint" (the version in short), "version" and "installed_version" (whole),
-// "current", "dimension", "vectors", "disk_bytes"}. Without the library's path, which the HTTP
-// API does not reveal.
-nlohmann::json LibraryInfoJson(const LibraryInfo& info);
+// An index run's counts and library statistics: library/library_json.h.
 
 // One copy: {"id", "confidence", "path", "paths", "pdq_bits" (null: not a PDQ match),
 // "inliers", "mirrored", "corners" (the query's corners in the hit's pixels, clockwise from

@@ -57,7 +57,7 @@ TEST(CnnLibraryTest, SimilarPhotosOfTheSameKindComeFirst) {
   for (const auto& [path, cls] : class_of) {
     auto id = (*lib)->FindPath(path);
     ASSERT_TRUE(id.ok() && *id);
-    auto hits = (*lib)->SearchImage(**id, {.by = "cnn", .k = 4});
+    auto hits = (*lib)->Search(ImageQuery::Indexed(**id), {.by = "cnn", .k = 4});
     ASSERT_TRUE(hits.ok()) << hits.status().ToString();
     ASSERT_EQ(hits->size(), 4u);
     for (const ImageHit& h : *hits) {
@@ -75,7 +75,7 @@ TEST(CnnLibraryTest, SimilarPhotosOfTheSameKindComeFirst) {
   cv::Mat mirrored;
   cv::flip(cv::imread(original), mirrored, 1);
   ASSERT_TRUE(cv::imwrite(dir.Sub("mirrored.png"), mirrored));
-  auto hits = (*lib)->SearchFile(dir.Sub("mirrored.png"), {.by = "cnn", .k = 1});
+  auto hits = (*lib)->Search(ImageSource::File(dir.Sub("mirrored.png")), {.by = "cnn", .k = 1});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].paths[0], original);
@@ -114,7 +114,8 @@ TEST(CnnLibraryTest, ExifRotatedTwinsEmbedAlike) {
   auto report = (*lib)->Index(roots, {}, nullptr);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->indexed, 2u);
-  auto hits = (*lib)->SearchFile(dir.Sub("photos/upright.jpg"), {.by = "cnn", .k = 2});
+  auto hits =
+      (*lib)->Search(ImageSource::File(dir.Sub("photos/upright.jpg")), {.by = "cnn", .k = 2});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 2u);
   EXPECT_GT((*hits)[1].score, 0.98) << (*hits)[1].paths[0];
@@ -123,7 +124,7 @@ TEST(CnnLibraryTest, ExifRotatedTwinsEmbedAlike) {
   ASSERT_TRUE(tagged.ok());
   EXPECT_EQ(tagged->width, 800);  // catalogued upright
   // The same pixels without the tag are a different picture to the CNN.
-  auto sideways = (*lib)->SearchFile(dir.Sub("sideways.jpg"), {.by = "cnn", .k = 1});
+  auto sideways = (*lib)->Search(ImageSource::File(dir.Sub("sideways.jpg")), {.by = "cnn", .k = 1});
   ASSERT_TRUE(sideways.ok());
   ASSERT_EQ(sideways->size(), 1u);
   EXPECT_LT((*sideways)[0].score, (*hits)[1].score - 0.05);

@@ -62,7 +62,7 @@ class CopyLibraryTest : public ::testing::Test {
   std::vector<CopyHit> SearchEdit(const std::string& name, const cv::Mat& picture) {
     const std::string path = dir_.Sub(name + ".jpg");
     EXPECT_TRUE(cv::imwrite(path, picture, {cv::IMWRITE_JPEG_QUALITY, 70}));
-    auto hits = lib_->SearchCopiesFile(path, {});
+    auto hits = lib_->SearchCopies(ImageSource::File(path), {});
     EXPECT_TRUE(hits.ok()) << name << ": " << hits.status().ToString();
     return hits.ok() ? *hits : std::vector<CopyHit>{};
   }
@@ -75,6 +75,30 @@ class CopyLibraryTest : public ::testing::Test {
   std::vector<std::string> originals_;
   std::unique_ptr<Library> lib_;
 };
+
+// A photo a caller decoded itself (RGB, as numpy users hold it) finds its indexed file first, by
+// copy search and by likeness.
+TEST_F(CopyLibraryTest, DecodedPixelsFindTheirPhotoFirst) {
+  const std::string original = originals_[1];
+  cv::Mat rgb;
+  cv::cvtColor(cv::imread(original), rgb, cv::COLOR_BGR2RGB);
+  ASSERT_FALSE(rgb.empty());
+  const ImageSource pixels = ImageSource::Pixels(
+      {.data = rgb.data, .width = rgb.cols, .height = rgb.rows, .row_bytes = rgb.step[0]});
+
+  auto copies = lib_->SearchCopies(pixels, {});
+  ASSERT_TRUE(copies.ok()) << copies.status().ToString();
+  ASSERT_FALSE(copies->empty());
+  EXPECT_EQ(copies->front().paths.at(0), Stored(original));
+  EXPECT_GT(copies->front().confidence, 0.9f);
+  EXPECT_FALSE(copies->front().mirrored);
+
+  auto similar = lib_->Search(pixels, {.by = "cnn", .k = 3});
+  ASSERT_TRUE(similar.ok()) << similar.status().ToString();
+  ASSERT_FALSE(similar->empty());
+  EXPECT_EQ(similar->front().paths.at(0), Stored(original));
+  EXPECT_GT(similar->front().score, 0.95f);
+}
 
 TEST_F(CopyLibraryTest, EditedCopiesFindTheirOriginalWithTheRegion) {
   const std::string original = originals_[0];
@@ -128,7 +152,8 @@ TEST_F(CopyLibraryTest, VerifyingOnSeveralThreadsGivesTheSameHits) {
   const std::string path = dir_.Sub("turned.jpg");
   ASSERT_TRUE(cv::imwrite(path, turned, {cv::IMWRITE_JPEG_QUALITY, 60}));
   auto search = [&](unsigned jobs) {
-    auto hits = lib_->SearchCopiesFile(path, {.k = 20, .min_confidence = 0, .jobs = jobs});
+    auto hits =
+        lib_->SearchCopies(ImageSource::File(path), {.k = 20, .min_confidence = 0, .jobs = jobs});
     EXPECT_TRUE(hits.ok()) << hits.status().ToString();
     return hits.ok() ? *hits : std::vector<CopyHit>{};
   };
@@ -150,7 +175,7 @@ TEST_F(CopyLibraryTest, VerifyingOnSeveralThreadsGivesTheSameHits) {
 
 TEST_F(CopyLibraryTest, UnrelatedAndFlatPicturesHaveNoCopies) {
   const std::string unrelated = Copies("opencv-pairs/aero1.jpg");
-  auto hits = lib_->SearchCopiesFile(unrelated, {});
+  auto hits = lib_->SearchCopies(ImageSource::File(unrelated), {});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   EXPECT_TRUE(hits->empty()) << hits->at(0).paths.at(0) << " at " << hits->at(0).confidence;
   const std::vector<CopyHit> flat =
@@ -180,7 +205,7 @@ TEST_F(CopyLibraryTest, DuplicateGroupsKeepTheLargestAndTheIndexedImageFindsItsC
   EXPECT_EQ(keeper->paths.at(0), Stored(original));  // the full-size one
   EXPECT_EQ(g.images[0], g.keeper);
 
-  auto hits = lib_->SearchCopiesOfImage(g.keeper, {});
+  auto hits = lib_->SearchCopies(ImageQuery::Indexed(g.keeper), {});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 2u);
   for (const CopyHit& h : *hits) {

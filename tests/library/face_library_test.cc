@@ -136,7 +136,7 @@ TEST_F(FaceLibraryTest, OnePersonsPhotoFindsTheirOtherPhotosBeforeOtherPeople) {
   size_t queries = 0, found = 0, wanted = 0;
   for (const auto& [file, person] : data_->person) {
     if (file == kLate) continue;
-    auto faces = lib_->SearchFacesFile(data_->Path(file), {.k = 20});
+    auto faces = lib_->SearchFaces(ImageSource::File(data_->Path(file)), {.k = 20});
     ASSERT_TRUE(faces.ok()) << file << ": " << faces.status().ToString();
     ASSERT_FALSE(faces->empty());
     // The query's own face is the one whose first hit is the photo itself.
@@ -312,7 +312,7 @@ TEST_F(FaceLibraryTest, ForgettingAPersonLeavesNoByteOfTheirFacesInAnyFile) {
   ASSERT_TRUE(lib_->Index(paths, {}, nullptr).ok());
   EXPECT_EQ((*faces)->Count(), before - report->faces);
   // A search with the forgotten person's photo finds none of their faces.
-  auto search = lib_->SearchFacesFile(data_->Path(file), {});
+  auto search = lib_->SearchFaces(ImageSource::File(data_->Path(file)), {});
   ASSERT_TRUE(search.ok());
   for (const QueryFace& q : *search) {
     for (const FaceHit& h : q.hits) EXPECT_NE(h.face_id, hits->front().face_id);
@@ -344,7 +344,7 @@ TEST_F(FaceLibraryTest, ForgettingAllFacesLeavesNoByteAndTurnsFacesOff) {
   ASSERT_TRUE(info.ok());
   EXPECT_FALSE(info->faces);
   EXPECT_EQ(info->persons, 0u);
-  auto search = lib_->SearchFacesFile(data_->Path(data_->photos[0]), {});
+  auto search = lib_->SearchFaces(ImageSource::File(data_->Path(data_->photos[0])), {});
   EXPECT_EQ(search.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(search.status().message().find("--faces"), std::string::npos);
   // Indexing again without --faces detects nothing.
@@ -416,9 +416,16 @@ TEST_F(FaceLibraryTest, PicturesWithoutFacesGoThroughAndQueriesWithoutFacesSaySo
   EXPECT_EQ(report->indexed, 2u);
   EXPECT_EQ(report->failed, 0u);
   EXPECT_EQ((*faces)->Count(), before);
-  auto search = lib_->SearchFacesFile(dir_.Sub("grey.png"), {});
+  auto search = lib_->SearchFaces(ImageSource::File(dir_.Sub("grey.png")), {});
   EXPECT_EQ(search.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(search.status().message().find("no face"), std::string::npos);
+  // A threshold no squared distance between unit vectors can be compared with is refused.
+  for (const float threshold : {0.0f, -1.0f, 4.5f}) {
+    auto refused =
+        lib_->SearchFaces(ImageSource::File(dir_.Sub("noise.png")), {.threshold = threshold});
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << threshold;
+    EXPECT_NE(refused.status().message().find("threshold"), std::string::npos) << threshold;
+  }
 }
 
 TEST(FaceOptInTest, WithoutFacesNoFaceIsStoredAndFaceCannotBeNamedAsAnEmbedder) {

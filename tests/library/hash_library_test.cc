@@ -1,6 +1,6 @@
 // The perceptual hash embedders (pdq, dct64) in an image library, end to end through
 // Library::Open with the installed registry: binary vectors written by the indexer, found by
-// SearchFile and SearchImage, flat and tiny pictures catalogued without vectors.
+// Search by file and by indexed image, flat and tiny pictures catalogued without vectors.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -87,7 +87,7 @@ TEST(HashLibraryTest, FindsAResizedRecompressedCopyFirst) {
 
   for (const std::string by : {"pdq", "dct64"}) {
     const float bits = by == "pdq" ? 256 : 64;
-    auto hits = (*lib)->SearchFile(query, {.by = by, .k = 3});
+    auto hits = (*lib)->Search(ImageSource::File(query), {.by = by, .k = 3});
     ASSERT_TRUE(hits.ok()) << hits.status().ToString();
     ASSERT_EQ(hits->size(), 3u) << by;
     EXPECT_EQ(fs::path((*hits)[0].paths[0]).filename(), "bridge.jpg") << by;
@@ -101,16 +101,16 @@ TEST(HashLibraryTest, FindsAResizedRecompressedCopyFirst) {
     auto id = (*lib)->FindPath(photos + "/bridge.jpg");
     ASSERT_TRUE(id.ok() && id->has_value());
     const float match = 1 - static_cast<float>(embed::kPdqMatchDistance) / 256;
-    auto near = (*lib)->SearchImage(**id, {.by = by, .k = 5, .min_score = match});
+    auto near = (*lib)->Search(ImageQuery::Indexed(**id), {.by = by, .k = 5, .min_score = match});
     ASSERT_TRUE(near.ok()) << near.status().ToString();
     EXPECT_TRUE(near->empty()) << by << ": " << near->front().paths[0];
-    auto any = (*lib)->SearchImage(**id, {.by = by, .k = 5});
+    auto any = (*lib)->Search(ImageQuery::Indexed(**id), {.by = by, .k = 5});
     ASSERT_TRUE(any.ok());
     EXPECT_EQ(any->size(), 5u);
     for (const ImageHit& h : *any) EXPECT_NE(h.image_id, **id);
 
     // A flat query has nothing to search with, rather than matching every flat picture.
-    auto flat = (*lib)->SearchFile(photos + "/flat.png", {.by = by});
+    auto flat = (*lib)->Search(ImageSource::File(photos + "/flat.png"), {.by = by});
     EXPECT_EQ(flat.status().code(), Status::Code::kInvalidArgument) << flat.status().ToString();
   }
 }

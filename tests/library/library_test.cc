@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -138,7 +139,7 @@ class LibraryTest : public ::testing::Test {
 
   std::vector<ImageHit> Search(const std::string& path, size_t k = 3,
                                const std::string& filter = "") {
-    auto hits = lib_->SearchFile(path, {.by = "mean", .k = k, .filter = filter});
+    auto hits = lib_->Search(ImageSource::File(path), {.by = "mean", .k = k, .filter = filter});
     EXPECT_TRUE(hits.ok()) << hits.status().ToString();
     return hits.ok() ? *hits : std::vector<ImageHit>{};
   }
@@ -350,7 +351,7 @@ TEST_F(LibraryTest, AModelChangeReembedsEveryImageAndSearchRefusesToMixSpaces) {
   for (int i = 3; i < 6; ++i) WritePicture(Photos() + "/b/" + Numbered(i), i);
   Index();
   Open("v2");
-  auto refused = lib_->SearchFile(Photos() + "/a/" + Numbered(0), {.by = "mean"});
+  auto refused = lib_->Search(ImageSource::File(Photos() + "/a/" + Numbered(0)), {.by = "mean"});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("v1"), std::string::npos);
@@ -426,7 +427,7 @@ TEST_F(LibraryTest, ALargeIndexRunIsCheckpointedAndASmallOneIsNot) {
   ASSERT_EQ(Index(nullptr, {.embedders = {"wide"}}).indexed, 3u);
   EXPECT_GT(log_bytes(), 3u * 4096 * 4);
   Open("v1");  // both come back
-  auto hits = lib_->SearchFile(Photo(Numbered(101)), {.by = "wide", .k = 1});
+  auto hits = lib_->Search(ImageSource::File(Photo(Numbered(101))), {.by = "wide", .k = 1});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().paths.at(0), Photo(Numbered(101)));
@@ -443,14 +444,77 @@ TEST_F(LibraryTest, SearchesFilterOnImageFactsAndFromIndexedImages) {
 
   auto a = lib_->FindPath(Photo("a.png"));
   ASSERT_TRUE(a.ok() && *a);
-  auto from_id = lib_->SearchImage(**a, {.by = "mean", .k = 5});
+  auto from_id = lib_->Search(ImageQuery::Indexed(**a), {.by = "mean", .k = 5});
   ASSERT_TRUE(from_id.ok()) << from_id.status().ToString();
   ASSERT_EQ(from_id->size(), 2u);
   for (const ImageHit& h : *from_id) EXPECT_NE(h.image_id, **a);  // not itself
   EXPECT_EQ((*from_id)[0].paths[0], Photo("b.jpg"));
 
-  auto unknown = lib_->SearchFile(Photo("a.png"), {.by = "nope"});
+  auto unknown = lib_->Search(ImageSource::File(Photo("a.png")), {.by = "nope"});
   EXPECT_FALSE(unknown.ok());
+}
+
+// A caller's decoded pixels are a query like a file: gray and RGBA pictures, and rows further
+// apart than the pixels they hold (a crop of a larger buffer, a strided numpy array).
+TEST_F(LibraryTest, DecodedPixelsAreSearchedLikeTheirFile) {
+  for (int i = 0; i < 5; ++i) WritePicture(Photo(Numbered(i)), i * 3);
+  Index();
+  const cv::Mat bgr = cv::imread(Photo(Numbered(3)));
+  ASSERT_FALSE(bgr.empty());
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  // The RGB rows inside a wider buffer, 7 bytes of padding after each.
+  cv::Mat wide(rgb.rows, rgb.cols * 3 + 7, CV_8U, cv::Scalar(0));
+  for (int y = 0; y < rgb.rows; ++y) {
+    std::memcpy(wide.ptr(y), rgb.ptr(y), size_t(rgb.cols) * 3);
+  }
+  auto hits = lib_->Search(ImageSource::Pixels({.data = wide.data,
+                                                .width = rgb.cols,
+                                                .height = rgb.rows,
+                                                .row_bytes = wide.step[0],
+                                                .layout = PixelView::Layout::kRgb}),
+                           {.by = "mean", .k = 2});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].paths.at(0), Photo(Numbered(3)));
+  EXPECT_GT((*hits)[0].score, 0.999f);
+
+  // Swapping red and blue (the picture read as BGR but declared RGB) is another picture.
+  auto swapped =
+      lib_->Search(ImageSource::Pixels({.data = bgr.data, .width = bgr.cols, .height = bgr.rows}),
+                   {.by = "mean", .k = 1});
+  ASSERT_TRUE(swapped.ok()) << swapped.status().ToString();
+  ASSERT_EQ(swapped->size(), 1u);
+  EXPECT_NE((*swapped)[0].paths.at(0), Photo(Numbered(3)));
+}
+
+TEST_F(LibraryTest, ABadPixelViewIsAnInvalidArgumentNamingIt) {
+  WritePicture(Photo("a.png"), 1);
+  Index();
+  const std::vector<uint8_t> samples(10 * 4 * 3);
+  // Rows of 10 bytes cannot hold 4 RGB pixels: refused before memory is read.
+  auto short_rows = lib_->Search(
+      ImageSource::Pixels({.data = samples.data(), .width = 4, .height = 10, .row_bytes = 10},
+                          "frame 7"),
+      {.by = "mean"});
+  ASSERT_FALSE(short_rows.ok());
+  EXPECT_EQ(short_rows.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(short_rows.status().message().find("frame 7"), std::string::npos)
+      << short_rows.status().message();
+  EXPECT_NE(short_rows.status().message().find("rows of 10 bytes"), std::string::npos)
+      << short_rows.status().message();
+
+  auto empty = lib_->Search(ImageSource::Pixels({.data = nullptr, .width = 4, .height = 10}),
+                            {.by = "mean"});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("pixels"), std::string::npos) << empty.status().message();
+
+  auto too_large =
+      lib_->Search(ImageSource::Pixels({.data = samples.data(), .width = 4, .height = 10}),
+                   {.by = "mean", .max_pixels = 39});
+  ASSERT_FALSE(too_large.ok());
+  EXPECT_EQ(too_large.status().code(), Status::Code::kInvalidArgument);
 }
 
 TEST_F(LibraryTest, TagsAreKeptInTheCatalogAndFilterableAcrossReembedding) {
@@ -499,7 +563,7 @@ TEST_F(LibraryTest, SnapshotsHoldTheWholeLibrary) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->images, 6u);
   EXPECT_EQ(info->spaces.at(0).vectors, 6u);
-  auto hits = (*snap)->SearchFile(Photo(Numbered(3)), {.by = "mean", .k = 1});
+  auto hits = (*snap)->Search(ImageSource::File(Photo(Numbered(3))), {.by = "mean", .k = 1});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->at(0).paths[0], Photo(Numbered(3)));
@@ -516,7 +580,7 @@ TEST_F(LibraryTest, SearchesRunWhileAnIndexRunCommits) {
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
       while (!done) {
-        auto hits = lib_->SearchFile(Photo(Numbered(t)), {.by = "mean", .k = 5});
+        auto hits = lib_->Search(ImageSource::File(Photo(Numbered(t))), {.by = "mean", .k = 5});
         if (!hits.ok() || hits->empty() || hits->front().paths.empty()) ++failures;
         ++searches;
       }

@@ -57,7 +57,7 @@ TEST(UserModelTest, ASpecInTheModelsDirectoryIsAnEmbedderByName) {
   EXPECT_EQ(tiny.dimension, 4u);
   EXPECT_EQ(tiny.vectors, 5u);
   EXPECT_NE(tiny.version.find("tiny.onnx"), std::string::npos) << tiny.version;
-  auto hits = (*lib)->SearchFile(dir.Sub("photos/3.png"), {.by = "tiny", .k = 1});
+  auto hits = (*lib)->Search(ImageSource::File(dir.Sub("photos/3.png")), {.by = "tiny", .k = 1});
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->at(0).paths[0], dir.Sub("photos/3.png"));
