@@ -66,7 +66,8 @@ void RunNode(CommandContext& ctx, const NodeArgs& a) {
                      .dump()
               << std::endl;
   } else {
-    std::printf("alike: node serving %zu shards (%s) of '%s' from %s\n", (*node)->shards().size(),
+    // Tests and scripts wait for this line, as for `alike serve`'s.
+    std::printf("alike: serving %zu shards (%s) of '%s' from %s\n", (*node)->shards().size(),
                 a.shards.c_str(), a.cluster.collection.c_str(), a.data.c_str());
     std::fflush(stdout);
   }
