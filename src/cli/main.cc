@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#ifdef ALIKE_WITH_CLUSTER  // defined where libnats was found (CMakeLists.txt)
+#include "cli/cluster_commands.h"
+#endif
 #include "cli/copies_command.h"
 #include "cli/eval_command.h"
 #include "cli/faces_command.h"
@@ -29,6 +32,9 @@ int main(int argc, char** argv) {
   alike::cli::AddModelsCommand(app, ctx);
   alike::cli::AddEvalCommand(app, ctx);
   alike::cli::AddServeCommand(app, ctx);
+#ifdef ALIKE_WITH_CLUSTER
+  alike::cli::AddClusterCommands(app, ctx);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,61 +1,14 @@
 #include "cli/serve_command.h"
 
-#include <signal.h>
-
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include "alike/library.h"
+#include "cli/stop_signal.h"
 #include "server/server.h"
 
 namespace alike::cli {
 namespace {
-
-// Set by SIGINT and SIGTERM. A handler may do almost nothing safely, and it may run on any
-// thread (OpenBLAS starts threads before main, so blocking the signals cannot steer them), so it
-// only sets this flag and a watcher thread stops the server.
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void OnStopSignal(int) { g_stop_requested.store(true); }
-
-class StopOnSignal {
- public:
-  explicit StopOnSignal(server::Server& server) : server_(server) {
-    struct sigaction action {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
-    thread_ = std::thread([this] {
-      while (!done_) {
-        if (g_stop_requested.exchange(false)) {
-          std::fprintf(stderr, "alike: stopping (requests in progress are finished)\n");
-          server_.Stop();
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    });
-  }
-  ~StopOnSignal() {
-    done_ = true;
-    thread_.join();
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-
- private:
-  server::Server& server_;
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
 
 void RunServe(CommandContext& ctx, const server::ServerOptions& options) {
   auto lib = ctx.OpenLibrary();
@@ -70,7 +23,10 @@ void RunServe(CommandContext& ctx, const server::ServerOptions& options) {
   std::fflush(stdout);
   Status ran;
   {
-    StopOnSignal stop(**server);
+    StopOnSignal stop([&server] {
+      std::fprintf(stderr, "alike: stopping (requests in progress are finished)\n");
+      (*server)->Stop();
+    });
     ran = (*server)->Run();
   }
   if (!ran.ok()) return Fail(ctx, ran);

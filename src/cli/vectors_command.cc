@@ -38,26 +38,6 @@ Result<OpenedCollection> OpenCollection(const CommandContext& ctx, const std::st
   return OpenedCollection{std::move(*db), std::move(*collection)};
 }
 
-// "0.1,0.2 0.3" or "[0.1, 0.2, 0.3]" to floats.
-Result<std::vector<float>> ParseVectorText(std::string text) {
-  for (char& c : text) {
-    if (c == ',' || c == '[' || c == ']') c = ' ';
-  }
-  std::istringstream in(text);
-  std::vector<float> v;
-  std::string token;
-  while (in >> token) {
-    char* end = nullptr;
-    float f = std::strtof(token.c_str(), &end);
-    if (end == token.c_str() || *end != '\0') {
-      return Status::InvalidArgument("--vector: '" + token + "' is not a number");
-    }
-    v.push_back(f);
-  }
-  if (v.empty()) return Status::InvalidArgument("--vector is empty");
-  return v;
-}
-
 struct CreateArgs {
   std::string name, metric = "cosine", index = "hnsw";
   uint32_t dimension = 0;
@@ -71,12 +51,9 @@ struct UpsertArgs {
 };
 
 struct SearchArgs {
-  std::string name, vector, hex, query_file, format, filter;
+  std::string name, query_file, format;
   std::optional<uint64_t> from_id;
-  size_t k = 10;
-  std::optional<float> max_distance;
-  uint32_t ef = 0;
-  bool exact = false, no_payload = false;
+  QueryArgs query;
 };
 
 void RunCreate(CommandContext& ctx, const CreateArgs& a) {
@@ -182,27 +159,9 @@ void RunGet(CommandContext& ctx, const std::string& name, const std::vector<uint
   }
 }
 
-void PrintHits(const CommandContext& ctx, size_t query_index, const std::vector<Hit>& hits) {
-  if (ctx.json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& h : hits) {
-      nlohmann::json j{{"id", h.id}, {"distance", h.distance}};
-      if (!h.payload.empty()) j["payload"] = PayloadJson(h.payload);
-      list.push_back(std::move(j));
-    }
-    std::cout << nlohmann::json{{"query", query_index}, {"hits", list}}.dump() << "\n";
-    return;
-  }
-  std::printf("query %zu\n%4s  %20s  %12s  %s\n", query_index, "rank", "id", "distance", "payload");
-  for (size_t i = 0; i < hits.size(); ++i) {
-    std::printf("%4zu  %20llu  %12.6g  %s\n", i + 1, static_cast<unsigned long long>(hits[i].id),
-                hits[i].distance, hits[i].payload.c_str());
-  }
-}
-
 void RunSearch(CommandContext& ctx, const SearchArgs& a) {
-  const int sources =
-      !a.vector.empty() + !a.hex.empty() + !a.query_file.empty() + a.from_id.has_value();
+  const int sources = !a.query.vector.empty() + !a.query.hex.empty() + !a.query_file.empty() +
+                      a.from_id.has_value();
   if (sources != 1) {
     return Fail(ctx, Status::InvalidArgument(
                          "give exactly one query: --vector, --hex, --id or --queries FILE"));
@@ -211,14 +170,10 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
   if (!opened.ok()) return Fail(ctx, opened.status());
   Collection* c = opened->collection.get();
   std::vector<Record> queries;
-  if (!a.vector.empty()) {
-    auto v = ParseVectorText(a.vector);
-    if (!v.ok()) return Fail(ctx, v.status());
-    queries.push_back({.id = 0, .vector = *v});
-  } else if (!a.hex.empty()) {
-    auto b = ParseHex(a.hex, "hex vector");
-    if (!b.ok()) return Fail(ctx, b.status());
-    queries.push_back({.id = 0, .binary = *b});
+  if (!a.query.vector.empty() || !a.query.hex.empty()) {
+    auto q = a.query.ParsedQuery();
+    if (!q.ok()) return Fail(ctx, q.status());
+    queries.push_back(std::move(*q));
   } else if (a.from_id) {
     auto r = c->Get(*a.from_id);
     if (!r.ok()) return Fail(ctx, r.status());
@@ -239,14 +194,7 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
   }
   std::vector<Query> views;
   for (const auto& q : queries) views.push_back({q.vector, q.binary});
-  SearchOptions options;
-  options.k = a.k;
-  options.filter = a.filter;
-  options.max_distance = a.max_distance;
-  options.ef = a.ef;
-  options.exact = a.exact;
-  options.with_payload = !a.no_payload;
-  auto results = c->SearchBatch(views, options);
+  auto results = c->SearchBatch(views, a.query.Options());
   if (!results.ok()) return Fail(ctx, results.status());
   for (size_t i = 0; i < results->size(); ++i) PrintHits(ctx, i, (*results)[i]);
 }
@@ -302,6 +250,79 @@ void RunMaintenance(CommandContext& ctx, const std::string& name, bool compact) 
 }
 
 }  // namespace
+
+namespace {
+
+// "0.1,0.2 0.3" or "[0.1, 0.2, 0.3]" to floats.
+Result<std::vector<float>> ParseVectorText(std::string text) {
+  for (char& c : text) {
+    if (c == ',' || c == '[' || c == ']') c = ' ';
+  }
+  std::istringstream in(text);
+  std::vector<float> v;
+  std::string token;
+  while (in >> token) {
+    char* end = nullptr;
+    float f = std::strtof(token.c_str(), &end);
+    if (end == token.c_str() || *end != '\0') {
+      return Status::InvalidArgument("--vector: '" + token + "' is not a number");
+    }
+    v.push_back(f);
+  }
+  if (v.empty()) return Status::InvalidArgument("--vector is empty");
+  return v;
+}
+
+}  // namespace
+
+Result<Record> QueryArgs::ParsedQuery() const {
+  if (!vector.empty()) {
+    auto v = ParseVectorText(vector);
+    if (!v.ok()) return v.status();
+    return Record{.vector = std::move(*v)};
+  }
+  auto b = ParseHex(hex, "hex vector");
+  if (!b.ok()) return b.status();
+  return Record{.binary = std::move(*b)};
+}
+
+SearchOptions QueryArgs::Options() const {
+  return {.k = k,
+          .filter = filter,
+          .max_distance = max_distance,
+          .ef = ef,
+          .exact = exact,
+          .with_payload = !no_payload};
+}
+
+void AddQueryOptions(CLI::App& cmd, QueryArgs& a) {
+  cmd.add_option("--vector", a.vector, "Query vector, e.g. \"0.1,0.2,0.3\"");
+  cmd.add_option("--hex", a.hex, "Query for hamming collections, as hex");
+  cmd.add_option("-k", a.k, "Results per query")->capture_default_str();
+  cmd.add_option("--filter", a.filter, "JSON filter on payloads, e.g. '{\"year\":2024}'");
+  cmd.add_option("--max-distance", a.max_distance, "Drop results farther than this");
+  cmd.add_option("--ef", a.ef, "HNSW candidate list size (default: the collection's)");
+  cmd.add_flag("--exact", a.exact, "Scan exactly instead of using the index");
+  cmd.add_flag("--no-payload", a.no_payload, "Omit payloads from the results");
+}
+
+void PrintHits(const CommandContext& ctx, size_t query_index, const std::vector<Hit>& hits) {
+  if (ctx.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& h : hits) {
+      nlohmann::json j{{"id", h.id}, {"distance", h.distance}};
+      if (!h.payload.empty()) j["payload"] = PayloadJson(h.payload);
+      list.push_back(std::move(j));
+    }
+    std::cout << nlohmann::json{{"query", query_index}, {"hits", list}}.dump() << "\n";
+    return;
+  }
+  std::printf("query %zu\n%4s  %20s  %12s  %s\n", query_index, "rank", "id", "distance", "payload");
+  for (size_t i = 0; i < hits.size(); ++i) {
+    std::printf("%4zu  %20llu  %12.6g  %s\n", i + 1, static_cast<unsigned long long>(hits[i].id),
+                hits[i].distance, hits[i].payload.c_str());
+  }
+}
 
 void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* vectors = app.add_subcommand(
@@ -362,17 +383,10 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
   auto* search = vectors->add_subcommand("search", "Nearest neighbours of one or many queries");
   auto sa = std::make_shared<SearchArgs>();
   search->add_option("name", sa->name, "Collection name")->required();
-  search->add_option("--vector", sa->vector, "Query vector, e.g. \"0.1,0.2,0.3\"");
-  search->add_option("--hex", sa->hex, "Query for hamming collections, as hex");
+  AddQueryOptions(*search, sa->query);
   search->add_option("--id", sa->from_id, "Use the stored vector of this id as the query");
   search->add_option("--queries", sa->query_file, "File of query vectors (any upsert format)");
   search->add_option("--format", sa->format, "Format of --queries");
-  search->add_option("-k", sa->k, "Results per query")->capture_default_str();
-  search->add_option("--filter", sa->filter, "JSON filter on payloads, e.g. '{\"year\":2024}'");
-  search->add_option("--max-distance", sa->max_distance, "Drop results farther than this");
-  search->add_option("--ef", sa->ef, "HNSW candidate list size (default: the collection's)");
-  search->add_flag("--exact", sa->exact, "Scan exactly instead of using the index");
-  search->add_flag("--no-payload", sa->no_payload, "Omit payloads from the results");
   search->callback([&ctx, sa] { RunSearch(ctx, *sa); });
 
   auto* info = vectors->add_subcommand("info", "Counts, sizes and options of collections");

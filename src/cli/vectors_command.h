@@ -4,12 +4,33 @@
 #define ALIKE_CLI_VECTORS_COMMAND_H_
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "alike/vector_db.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {
 
 void AddVectorsCommand(CLI::App& app, CommandContext& context);
+
+// The query options `alike vectors search` and `alike cluster search` share.
+struct QueryArgs {
+  std::string vector, hex, filter;
+  size_t k = 10;
+  std::optional<float> max_distance;
+  uint32_t ef = 0;
+  bool exact = false, no_payload = false;
+
+  // The query --vector (floats) or else --hex (bits) gives.
+  Result<Record> ParsedQuery() const;
+  SearchOptions Options() const;
+};
+// --vector, --hex, -k, --filter, --max-distance, --ef, --exact, --no-payload.
+void AddQueryOptions(CLI::App& cmd, QueryArgs& args);
+// One query's hits, as a table or (--json) one JSON line.
+void PrintHits(const CommandContext& ctx, size_t query_index, const std::vector<Hit>& hits);
 
 }  // namespace alike::cli
 

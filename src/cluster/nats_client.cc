@@ -3,6 +3,8 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
 namespace alike::cluster {
 namespace {
@@ -26,7 +28,36 @@ struct MsgList {
   ~MsgList() { natsMsgList_Destroy(&list); }
 };
 
+using MsgPtr = std::unique_ptr<natsMsg, Deleter<natsMsg, natsMsg_Destroy>>;
+
 int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
+
+// What a subscription's libnats callbacks reach through their closure pointer.
+struct Delivery {
+  MessageHandler handler;
+  std::mutex mutex;
+  std::condition_variable done;
+  bool complete = false;  // set once libnats will call the handler no more
+};
+
+void OnMessage(natsConnection*, natsSubscription*, natsMsg* raw_msg, void* closure) {
+  const MsgPtr msg(raw_msg);
+  const char* reply = natsMsg_GetReply(raw_msg);
+  const char* data = natsMsg_GetData(raw_msg);
+  static_cast<Delivery*>(closure)->handler(IncomingMessage{
+      .subject = natsMsg_GetSubject(raw_msg),
+      .reply = reply == nullptr ? std::string_view() : std::string_view(reply),
+      .data = data == nullptr ? std::string_view()
+                              : std::string_view(data, natsMsg_GetDataLength(raw_msg)),
+      .no_responders = natsMsg_IsNoResponders(raw_msg)});
+}
+
+void OnComplete(void* closure) {
+  auto* delivery = static_cast<Delivery*>(closure);
+  std::lock_guard lock(delivery->mutex);
+  delivery->complete = true;
+  delivery->done.notify_all();
+}
 
 // `what` failed with libnats status `s` (and JetStream error `js_code`, 0 if none).
 Status NatsError(const std::string& what, natsStatus s,
@@ -70,6 +101,13 @@ Status NatsError(const std::string& what, natsStatus s,
 struct NatsConnection::Handles {
   ConnectionPtr connection;
   JsPtr js;
+};
+
+struct Subscription::Handles {
+  // Declared first so that it is destroyed last, after the subscription that calls into it.
+  std::unique_ptr<Delivery> delivery;
+  SubscriptionPtr subscription;
+  bool waits_for_completion = false;
 };
 
 struct PullConsumer::Handles {
@@ -215,6 +253,57 @@ Result<std::unique_ptr<PullConsumer>> NatsConnection::PullFrom(const std::string
   return std::unique_ptr<PullConsumer>(new PullConsumer(std::move(handles)));
 }
 
+Result<std::unique_ptr<Subscription>> NatsConnection::Subscribe(const std::string& subject,
+                                                                const std::string& queue_group,
+                                                                MessageHandler handler) {
+  auto handles = std::make_unique<Subscription::Handles>();
+  handles->delivery = std::make_unique<Delivery>();
+  handles->delivery->handler = std::move(handler);
+  natsSubscription* raw_sub = nullptr;
+  natsConnection* nc = handles_->connection.get();
+  natsStatus s = queue_group.empty() ? natsConnection_Subscribe(&raw_sub, nc, subject.c_str(),
+                                                                OnMessage, handles->delivery.get())
+                                     : natsConnection_QueueSubscribe(&raw_sub, nc, subject.c_str(),
+                                                                     queue_group.c_str(), OnMessage,
+                                                                     handles->delivery.get());
+  if (s != NATS_OK) return NatsError("subscribe to " + subject, s);
+  handles->subscription.reset(raw_sub);
+  // From here on the Subscription owns the handles, so that every way out unsubscribes first.
+  std::unique_ptr<Subscription> subscription(new Subscription(std::move(handles)));
+  Subscription::Handles& h = *subscription->handles_;
+  s = natsSubscription_SetOnCompleteCB(h.subscription.get(), OnComplete, h.delivery.get());
+  if (s != NATS_OK) return NatsError("subscribe to " + subject, s);
+  h.waits_for_completion = true;
+  s = natsConnection_FlushTimeout(nc, options_.timeout.count());
+  if (s != NATS_OK) return NatsError("subscribe to " + subject + " (flush)", s);
+  return subscription;
+}
+
+Status NatsConnection::PublishRequest(const std::string& subject, const std::string& reply,
+                                      std::string_view data) {
+  const natsStatus s =
+      natsConnection_PublishRequest(handles_->connection.get(), subject.c_str(), reply.c_str(),
+                                    data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) return NatsError("request to " + subject, s);
+  return Status::OK();
+}
+
+Status NatsConnection::Respond(std::string_view reply, std::string_view data) {
+  const std::string subject(reply);
+  const natsStatus s = natsConnection_Publish(handles_->connection.get(), subject.c_str(),
+                                              data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) return NatsError("reply to " + subject, s);
+  return Status::OK();
+}
+
+Result<std::string> NatsConnection::NewInbox() {
+  natsInbox* raw_inbox = nullptr;
+  const natsStatus s = natsInbox_Create(&raw_inbox);
+  if (s != NATS_OK) return NatsError("new inbox", s);
+  const std::unique_ptr<natsInbox, Deleter<natsInbox, natsInbox_Destroy>> inbox(raw_inbox);
+  return std::string(inbox.get());
+}
+
 int64_t NatsConnection::max_payload() const {
   return natsConnection_GetMaxPayload(handles_->connection.get());
 }
@@ -254,6 +343,19 @@ Result<std::vector<StreamMessage>> PullConsumer::Fetch(int max, std::chrono::mil
     natsMsg_Ack(batch.list.Msgs[batch.list.Count - 1], nullptr);
   }
   return out;
+}
+
+Subscription::Subscription(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+
+Subscription::~Subscription() {
+  natsSubscription_Unsubscribe(handles_->subscription.get());
+  // libnats may be inside the handler, or about to call it for a message already delivered;
+  // the completion callback comes after its last call. (Without a completion callback, set
+  // only if the subscription was closed before it could be set, there is no call to wait for.)
+  if (!handles_->waits_for_completion) return;
+  Delivery& delivery = *handles_->delivery;
+  std::unique_lock lock(delivery.mutex);
+  delivery.done.wait(lock, [&] { return delivery.complete; });
 }
 
 }  // namespace alike::cluster

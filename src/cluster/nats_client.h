@@ -8,14 +8,21 @@
 // elects a leader, a lost connection); NotFound for a missing stream; InvalidArgument for a
 // message the stream refuses for its size; FailedPrecondition for other JetStream refusals.
 //
+// Core NATS request-reply is here too: Subscribe (optionally in a queue group, so that one member
+// of the group takes each message) with a handler called on libnats' delivery thread, and
+// PublishRequest / Respond to send a request naming where its reply goes.
+//
 // Thread-safety: a NatsConnection may be used from many threads at once (libnats connections and
-// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time. Lifetimes:
-// a PullConsumer, like every object given a NatsConnection&, must not outlive the connection.
+// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time; a
+// Subscription's handler runs on one libnats thread per subscription, one message at a time.
+// Lifetimes: a PullConsumer or Subscription, like every object given a NatsConnection&, must not
+// outlive the connection.
 #ifndef ALIKE_CLUSTER_NATS_CLIENT_H_
 #define ALIKE_CLUSTER_NATS_CLIENT_H_
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +69,19 @@ struct StreamMessage {
 };
 
 class PullConsumer;
+class Subscription;
+
+// A message delivered to a Subscription's handler.
+struct IncomingMessage {
+  std::string_view subject;
+  std::string_view reply;  // where a reply goes; empty if the sender expects none
+  std::string_view data;
+  // The server's "no responders" notice (NATS 2.2+), delivered to a request's reply subject when
+  // nobody subscribed to the request's subject: `subject` says which request it answers.
+  bool no_responders = false;
+};
+// Called on libnats' delivery thread; the views are valid only during the call.
+using MessageHandler = std::function<void(const IncomingMessage&)>;
 
 class NatsConnection {
  public:
@@ -87,6 +107,20 @@ class NatsConnection {
   Result<std::unique_ptr<PullConsumer>> PullFrom(const std::string& stream,
                                                  const std::string& subject, uint64_t start_seq,
                                                  std::chrono::milliseconds timeout);
+
+  // Subscribes to `subject` (wildcards allowed); with a non-empty `queue_group`, each message goes
+  // to one member of the group only. The subscription is registered on the server when this
+  // returns (flushed, bounded by the connection's timeout), so a request published next reaches it.
+  Result<std::unique_ptr<Subscription>> Subscribe(const std::string& subject,
+                                                  const std::string& queue_group,
+                                                  MessageHandler handler);
+  // Publishes `data` to `subject` with the reply subject `reply` (not waiting for anything).
+  Status PublishRequest(const std::string& subject, const std::string& reply,
+                        std::string_view data);
+  // Publishes `data` to `reply`, a request's reply subject.
+  Status Respond(std::string_view reply, std::string_view data);
+  // A new unique subject prefix for replies ("_INBOX.<random>").
+  Result<std::string> NewInbox();
 
   // The largest message the connected server accepts.
   int64_t max_payload() const;
@@ -115,6 +149,23 @@ class PullConsumer {
   friend class NatsConnection;
   struct Handles;
   explicit PullConsumer(std::unique_ptr<Handles> handles);
+
+  std::unique_ptr<Handles> handles_;
+};
+
+// An active subscription (NatsConnection::Subscribe). Destroying it unsubscribes and waits until
+// its handler has returned for the last time, so that whatever the handler uses may be destroyed
+// right after it.
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  friend class NatsConnection;
+  struct Handles;
+  explicit Subscription(std::unique_ptr<Handles> handles);
 
   std::unique_ptr<Handles> handles_;
 };

@@ -17,6 +17,7 @@
 #include "cluster/shard_replica.h"
 #include "cluster/shard_writer.h"
 #include "cluster/shards.h"
+#include "testing/cluster_fixture.h"
 #include "testing/nats_cluster.h"
 #include "testing/temp_dir.h"
 
@@ -26,22 +27,10 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr uint32_t kDim = 16;
-// Flat: every search is exact, so a sharded search must equal one machine's hit for hit.
-const CollectionOptions kOptions{
-    .dimension = kDim, .metric = Metric::kCosine, .index = IndexKind::kFlat};
+const CollectionOptions kOptions = test::kClusterOptions;
 
 std::vector<Record> MakeRecords(uint64_t first, uint64_t count, uint64_t seed = 1) {
-  std::mt19937_64 rng(seed * 1000003 + first);
-  std::normal_distribution<float> normal;
-  std::vector<Record> out;
-  for (uint64_t id = first; id < first + count; ++id) {
-    Record r{.id = id, .vector = std::vector<float>(kDim)};
-    for (float& x : r.vector) x = normal(rng);
-    r.payload = nlohmann::json{{"parity", id % 2 ? "odd" : "even"}, {"seed", seed}}.dump();
-    out.push_back(std::move(r));
-  }
-  return out;
+  return test::MakeClusterRecords(first, count, seed);
 }
 
 // A shard's local collection in its own database, replaying the shard's stream.
@@ -69,40 +58,7 @@ LocalShard OpenShard(NatsConnection& nats, const ShardLayout& layout, uint32_t s
   return s;
 }
 
-// One cluster for the suite: starting three servers and electing JetStream's leaders takes
-// seconds. Each test works on collections of its own name.
-class JetStreamTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!test::NatsCluster::SkipReason().empty()) return;
-    dir_ = std::make_unique<test::TempDir>();
-    cluster_ = std::make_unique<test::NatsCluster>(dir_->path());
-  }
-  static void TearDownTestSuite() {
-    cluster_.reset();
-    dir_.reset();
-  }
-
-  void SetUp() override {
-    if (const std::string why = test::NatsCluster::SkipReason(); !why.empty()) GTEST_SKIP() << why;
-    ASSERT_TRUE(cluster_->error().empty()) << cluster_->error();
-    auto nats = NatsConnection::Connect({.servers = cluster_->urls()});
-    ASSERT_TRUE(nats.ok()) << nats.status().ToString();
-    nats_ = std::move(*nats);
-  }
-
-  ShardLayout AddCollection(const std::string& name, uint32_t shards) {
-    const ShardLayout layout{.collection = name, .shard_count = shards};
-    const Status added = AddShardStreams(*nats_, layout);
-    EXPECT_TRUE(added.ok()) << added.ToString();
-    return layout;
-  }
-
-  static inline std::unique_ptr<test::TempDir> dir_;
-  static inline std::unique_ptr<test::NatsCluster> cluster_;
-  std::unique_ptr<NatsConnection> nats_;
-  test::TempDir local_;
-};
+using JetStreamTest = test::NatsClusterTest;
 
 TEST_F(JetStreamTest, AWriteIsAcknowledgedWithTheStreamSequencesItReached) {
   const ShardLayout layout = AddCollection("acks", 4);
@@ -180,22 +136,14 @@ TEST_F(JetStreamTest, ALargeBatchIsSplitIntoMessagesUnderTheLimit) {
       << refused.status().message();
 }
 
-std::vector<Hit> SortedHits(std::vector<Hit> hits, size_t k) {
-  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-  });
-  if (hits.size() > k) hits.resize(k);
-  return hits;
-}
+using test::SortedHits;
 
 TEST_F(JetStreamTest, ShardReplicasAnswerAsOneMachineHoldingTheSameRecords) {
   constexpr uint32_t kShards = 4;
   const ShardLayout layout = AddCollection("search", kShards);
   ShardWriter writer(*nats_, layout, kOptions);
-  auto one_machine_db = Database::Open(local_.Sub("one-machine"));
-  ASSERT_TRUE(one_machine_db.ok());
-  auto one_machine = (*one_machine_db)->CreateCollection("all", kOptions);
-  ASSERT_TRUE(one_machine.ok());
+  const std::shared_ptr<Collection> one_machine = OneMachine();
+  ASSERT_TRUE(one_machine);
 
   WriteToken reached;
   auto write = [&](auto&& publish, auto&& apply_locally) {
@@ -206,14 +154,14 @@ TEST_F(JetStreamTest, ShardReplicasAnswerAsOneMachineHoldingTheSameRecords) {
   };
   for (uint64_t batch = 0; batch < 5; ++batch) {
     const std::vector<Record> records = MakeRecords(batch * 200, 200);
-    write([&] { return writer.Upsert(records); }, [&] { return (*one_machine)->Upsert(records); });
+    write([&] { return writer.Upsert(records); }, [&] { return one_machine->Upsert(records); });
   }
   const std::vector<Record> replaced = MakeRecords(100, 50, /*seed=*/2);
-  write([&] { return writer.Upsert(replaced); }, [&] { return (*one_machine)->Upsert(replaced); });
+  write([&] { return writer.Upsert(replaced); }, [&] { return one_machine->Upsert(replaced); });
   std::vector<uint64_t> deleted;
   for (uint64_t id = 0; id < 1000; id += 7) deleted.push_back(id);
   write([&] { return writer.Delete(deleted); },
-        [&] { return (*one_machine)->Delete(deleted).status(); });
+        [&] { return one_machine->Delete(deleted).status(); });
 
   std::vector<LocalShard> shards;
   uint64_t count = 0;
@@ -225,7 +173,7 @@ TEST_F(JetStreamTest, ShardReplicasAnswerAsOneMachineHoldingTheSameRecords) {
     ASSERT_TRUE(caught_up.ok()) << caught_up.ToString();
     count += shards.back().collection->Count();
   }
-  EXPECT_EQ(count, (*one_machine)->Count());
+  EXPECT_EQ(count, one_machine->Count());
 
   const std::vector<SearchOptions> variants = {
       {.k = 10},
@@ -237,7 +185,7 @@ TEST_F(JetStreamTest, ShardReplicasAnswerAsOneMachineHoldingTheSameRecords) {
   const std::vector<Record> queries = MakeRecords(5000, 20, /*seed=*/3);
   for (size_t v = 0; v < variants.size(); ++v) {
     for (const Record& q : queries) {
-      auto expected = (*one_machine)->Search({.vector = q.vector}, variants[v]);
+      auto expected = one_machine->Search({.vector = q.vector}, variants[v]);
       ASSERT_TRUE(expected.ok());
       std::vector<Hit> gathered;
       for (const LocalShard& s : shards) {

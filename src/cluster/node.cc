@@ -1,0 +1,213 @@
+#include "cluster/node.h"
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "cluster/shard_query.h"
+#include "cluster/shard_replica.h"
+#include "cluster/shards.h"
+
+namespace alike::cluster {
+namespace {
+
+// After a failed poll (a server lost, a stream leader being elected) the next one waits this
+// long, so that a node cut off from NATS does not spin.
+constexpr std::chrono::milliseconds kPollRetryPause{200};
+
+Result<uint32_t> ParseShardNumber(std::string_view text, const std::string& list) {
+  uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return Status::InvalidArgument("shard list '" + list + "': '" + std::string(text) +
+                                   "' is not a shard number");
+  }
+  return value;
+}
+
+std::string Describe(const CollectionOptions& o) {
+  return "dimension " + std::to_string(o.dimension) + ", metric " + MetricName(o.metric) +
+         ", index " + IndexKindName(o.index);
+}
+
+}  // namespace
+
+Result<std::vector<uint32_t>> ParseShardList(const std::string& text, uint32_t shard_count) {
+  std::vector<uint32_t> shards;
+  std::string_view rest = text;
+  while (true) {
+    const size_t comma = std::min(rest.find(','), rest.size());
+    const std::string_view item = rest.substr(0, comma);
+    const size_t dash = item.find('-');
+    auto first = ParseShardNumber(item.substr(0, dash), text);
+    if (!first.ok()) return first.status();
+    uint32_t last = *first;
+    if (dash != std::string_view::npos) {
+      auto parsed = ParseShardNumber(item.substr(dash + 1), text);
+      if (!parsed.ok()) return parsed.status();
+      last = *parsed;
+    }
+    if (last < *first || last >= shard_count) {
+      return Status::InvalidArgument("shard list '" + text + "': '" + std::string(item) +
+                                     "' is not a range of shards 0-" +
+                                     std::to_string(shard_count - 1));
+    }
+    for (uint32_t s = *first; s <= last; ++s) shards.push_back(s);
+    if (comma == rest.size()) break;
+    rest.remove_prefix(comma + 1);
+  }
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  return shards;
+}
+
+std::string LocalShardName(const std::string& collection, uint32_t shard) {
+  return collection + "-" + std::to_string(shard);
+}
+
+struct Node::Shard {
+  uint32_t index = 0;
+  std::shared_ptr<Collection> collection;
+  std::unique_ptr<ShardReplica> replica;  // driven by `poller` only, once it runs
+  std::mutex mutex;
+  std::condition_variable applied;  // notified after each poll that applied something, and on stop
+  bool stop = false;                // guarded by mutex
+  std::thread poller;
+  std::unique_ptr<ShardQueryService> service;
+
+  // Waits until the collection applied `seq` or `deadline` passed; says whether it did.
+  bool WaitFor(uint64_t seq, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex);
+    applied.wait_until(lock, deadline, [&] { return stop || collection->replicated_seq() >= seq; });
+    return collection->replicated_seq() >= seq;
+  }
+};
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Node::~Node() {
+  for (auto& shard : shards_) shard->service.reset();
+  for (auto& shard : shards_) {
+    {
+      std::lock_guard lock(shard->mutex);
+      shard->stop = true;
+    }
+    shard->applied.notify_all();
+  }
+  for (auto& shard : shards_) {
+    if (shard->poller.joinable()) shard->poller.join();
+  }
+}
+
+Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(options.collection));
+  if (options.shards.empty()) return Status::InvalidArgument("a node needs at least one shard");
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  ALIKE_RETURN_IF_ERROR(node->Open());
+  return node;
+}
+
+Status Node::Open() {
+  const std::string& name = options_.collection;
+  auto nats = NatsConnection::Connect(options_.nats);
+  if (!nats.ok()) return nats.status();
+  nats_ = std::move(*nats);
+  auto database = Database::Open(options_.data_dir, options_.database);
+  if (!database.ok()) return database.status();
+  database_ = std::move(*database);
+
+  // Every collection here must be a shard of this cluster collection, with its options.
+  const std::string prefix = name + "-";
+  for (const std::string& local : database_->ListCollections()) {
+    const std::string_view suffix =
+        std::string_view(local).substr(std::min(prefix.size(), local.size()));
+    uint32_t shard = 0;
+    const bool is_shard =
+        local.starts_with(prefix) && !suffix.empty() &&
+        std::from_chars(suffix.data(), suffix.data() + suffix.size(), shard).ptr ==
+            suffix.data() + suffix.size();
+    if (!is_shard) {
+      return Status::FailedPrecondition(
+          "data directory " + options_.data_dir + " holds collection '" + local +
+          "', which is not a shard of cluster collection '" + name +
+          "': a node's directory holds the shards of one cluster collection");
+    }
+    auto collection = database_->GetCollection(local);
+    if (!collection.ok()) return collection.status();
+    const CollectionOptions& have = (*collection)->options();
+    const CollectionOptions& want = options_.collection_options;
+    if (have.dimension != want.dimension || have.metric != want.metric ||
+        have.index != want.index) {
+      return Status::FailedPrecondition(
+          "data directory " + options_.data_dir + " holds shard '" + local + "' with " +
+          Describe(have) + ", but cluster collection '" + name + "' has " + Describe(want));
+    }
+  }
+
+  for (const uint32_t index : options_.shards) {
+    auto shard = std::make_unique<Shard>();
+    shard->index = index;
+    const std::string local = LocalShardName(name, index);
+    auto existing = database_->GetCollection(local);
+    auto collection =
+        existing.ok() ? existing : database_->CreateCollection(local, options_.collection_options);
+    if (!collection.ok()) return collection.status();
+    shard->collection = *collection;
+    ShardReplicaOptions replica_options;
+    if (options_.on_problem) {
+      replica_options.on_skipped = [this, index](uint64_t seq, const Status& why) {
+        options_.on_problem(index,
+                            why.WithContext("skipped corrupt message " + std::to_string(seq)));
+      };
+    }
+    const std::string stream = ShardStreamName(name, index);
+    auto replica = ShardReplica::Open(*nats_, stream, ShardSubject(name, index), shard->collection,
+                                      std::move(replica_options));
+    if (!replica.ok()) return replica.status().WithContext("shard " + std::to_string(index));
+    shard->replica = std::move(*replica);
+    auto state = nats_->GetStreamState(stream);
+    if (!state.ok()) return state.status();
+    ALIKE_RETURN_IF_ERROR(shard->replica->CatchUpTo(state->last_seq, options_.catch_up_timeout)
+                              .WithContext("shard " + std::to_string(index) + " catching up"));
+    Shard& s = *shard;
+    shards_.push_back(std::move(shard));
+    s.poller = std::thread([this, &s] { PollLoop(s); });
+    auto service = ShardQueryService::Start(
+        *nats_, name, index, s.collection,
+        [&s](uint64_t seq, std::chrono::steady_clock::time_point deadline) {
+          return s.WaitFor(seq, deadline);
+        });
+    if (!service.ok()) return service.status();
+    s.service = std::move(*service);
+  }
+  return Status::OK();
+}
+
+void Node::PollLoop(Shard& shard) {
+  while (true) {
+    {
+      std::lock_guard lock(shard.mutex);
+      if (shard.stop) return;
+    }
+    auto consumed = shard.replica->Poll(options_.poll_wait);
+    if (!consumed.ok()) {
+      if (options_.on_problem) options_.on_problem(shard.index, consumed.status());
+      std::unique_lock lock(shard.mutex);
+      shard.applied.wait_for(lock, kPollRetryPause, [&] { return shard.stop; });
+    } else if (*consumed > 0) {
+      std::lock_guard lock(shard.mutex);
+      shard.applied.notify_all();
+    }
+  }
+}
+
+uint64_t Node::applied_seq(uint32_t shard) const {
+  for (const auto& s : shards_) {
+    if (s->index == shard) return s->collection->replicated_seq();
+  }
+  return 0;
+}
+
+}  // namespace alike::cluster

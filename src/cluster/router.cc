@@ -1,0 +1,233 @@
+#include "cluster/router.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <iterator>
+
+#include "cluster/shard_query.h"
+#include "cluster/shards.h"
+
+namespace alike::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kAttempts = 2;  // a shard's first request and one retry
+
+// Errors a replica answers that another replica, or the same one a moment later, may not.
+bool MayPassOnRetry(const Status& status) {
+  return status.code() == Status::Code::kIOError ||
+         status.code() == Status::Code::kFailedPrecondition ||
+         status.code() == Status::Code::kInternal;
+}
+
+// A failed try is retried after this pause rather than at once: a replica that just joined its
+// queue group may not be known yet to the server the router is connected to (interest travels
+// between servers asynchronously), and a replica that is not caught up may be a moment later.
+constexpr std::chrono::milliseconds kRetryPause{200};
+
+struct ShardCall {
+  int attempts = 0;
+  // When to send the next try: after a failure, or when the try in flight is overdue.
+  Clock::time_point next_try = Clock::time_point::max();
+  bool done = false;  // answered, or given up
+  Status last_error;
+  std::vector<std::vector<Hit>> results;  // one list per query once answered
+};
+
+}  // namespace
+
+struct Router::Gather {
+  std::condition_variable arrived;
+  std::deque<Reply> replies;  // guarded by Router::mutex_
+};
+
+Router::Router(NatsConnection& nats, RouterOptions options, std::string inbox)
+    : nats_(nats), options_(std::move(options)), inbox_(std::move(inbox)) {}
+
+Router::~Router() { replies_.reset(); }
+
+Result<std::unique_ptr<Router>> Router::Create(NatsConnection& nats, RouterOptions options) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(options.collection));
+  if (options.shard_count == 0) return Status::InvalidArgument("a router needs at least one shard");
+  auto inbox = nats.NewInbox();
+  if (!inbox.ok()) return inbox.status();
+  std::unique_ptr<Router> router(new Router(nats, std::move(options), *inbox));
+  auto replies = nats.Subscribe(router->inbox_ + ".>", "",
+                                [r = router.get()](const IncomingMessage& m) { r->OnReply(m); });
+  if (!replies.ok()) return replies.status();
+  router->replies_ = std::move(*replies);
+  return router;
+}
+
+void Router::OnReply(const IncomingMessage& message) {
+  // <inbox>.<search>.<shard>.<attempt>
+  if (message.subject.size() <= inbox_.size() + 1) return;
+  std::string_view rest = message.subject.substr(inbox_.size() + 1);
+  uint64_t fields[3] = {0, 0, 0};
+  for (uint64_t& field : fields) {
+    const size_t dot = std::min(rest.find('.'), rest.size());
+    field = std::strtoull(std::string(rest.substr(0, dot)).c_str(), nullptr, 10);
+    rest.remove_prefix(std::min(dot + 1, rest.size()));
+  }
+  std::lock_guard lock(mutex_);
+  const auto it = searches_.find(fields[0]);
+  if (it == searches_.end()) return;  // a late reply to a search that ended
+  it->second->replies.push_back({.shard = static_cast<uint32_t>(fields[1]),
+                                 .attempt = static_cast<int>(fields[2]),
+                                 .no_responders = message.no_responders,
+                                 .data = std::string(message.data)});
+  it->second->arrived.notify_one();
+}
+
+Result<RoutedResults> Router::Search(const Query& query, const SearchOptions& options,
+                                     const WriteToken* after) {
+  return SearchBatch(std::span<const Query>(&query, 1), options, after);
+}
+
+Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
+                                          const SearchOptions& options, const WriteToken* after) {
+  if (queries.empty()) return RoutedResults{};
+  const uint32_t shard_count = options_.shard_count;
+  const auto start = Clock::now();
+  const auto deadline = start + options_.deadline;
+  const uint64_t search = next_search_++;
+  auto gather = std::make_shared<Gather>();
+  {
+    std::lock_guard lock(mutex_);
+    searches_.emplace(search, gather);
+  }
+  struct Unregister {
+    Router& router;
+    uint64_t search;
+    ~Unregister() {
+      std::lock_guard lock(router.mutex_);
+      router.searches_.erase(search);
+    }
+  } unregister{*this, search};
+
+  // Requests differ between shards only by the sequence a write token asks for.
+  const std::string plain = EncodeShardQuery(queries, options, 0, {});
+  std::vector<ShardCall> calls(shard_count);
+  uint32_t open = shard_count;
+  // A failed try: the next one after a pause while tries remain, else the shard is given up.
+  auto failed = [&](ShardCall& call, Status why) {
+    call.last_error = std::move(why);
+    if (call.attempts < kAttempts) {
+      call.next_try = Clock::now() + kRetryPause;
+    } else if (!call.done) {
+      call.done = true;
+      --open;
+    }
+  };
+  auto send = [&](uint32_t shard) {
+    ShardCall& call = calls[shard];
+    ++call.attempts;
+    call.next_try = call.attempts < kAttempts ? Clock::now() + options_.attempt_timeout
+                                              : Clock::time_point::max();
+    uint64_t min_seq = 0;
+    if (after != nullptr) {
+      const auto it = after->shard_seq.find(shard);
+      if (it != after->shard_seq.end()) min_seq = it->second;
+    }
+    const std::string reply = inbox_ + "." + std::to_string(search) + "." + std::to_string(shard) +
+                              "." + std::to_string(call.attempts);
+    const Status sent = nats_.PublishRequest(
+        ShardQuerySubject(options_.collection, shard), reply,
+        min_seq == 0 ? plain
+                     : EncodeShardQuery(queries, options, min_seq, options_.attempt_timeout / 2));
+    if (!sent.ok()) failed(call, sent);
+  };
+  for (uint32_t shard = 0; shard < shard_count; ++shard) send(shard);
+
+  std::unique_lock lock(mutex_);
+  while (open > 0) {
+    while (!gather->replies.empty()) {
+      Reply reply = std::move(gather->replies.front());
+      gather->replies.pop_front();
+      if (reply.shard >= shard_count || calls[reply.shard].done) continue;
+      ShardCall& call = calls[reply.shard];
+      lock.unlock();
+      // A late answer to the first try is as good as the retry's; a failure counts only for the
+      // try in flight.
+      if (reply.no_responders) {
+        if (reply.attempt == call.attempts) {
+          failed(call, Status::IOError("no replica of the shard is serving"));
+        }
+      } else if (auto results = DecodeShardReply(reply.data); results.ok()) {
+        if (results->size() != queries.size()) {
+          return Status::Corruption("shard " + std::to_string(reply.shard) + " answered " +
+                                    std::to_string(results->size()) + " hit lists for " +
+                                    std::to_string(queries.size()) + " queries");
+        }
+        call.results = std::move(*results);
+        call.done = true;
+        --open;
+      } else if (!MayPassOnRetry(results.status())) {
+        return results.status().WithContext("shard " + std::to_string(reply.shard));
+      } else if (reply.attempt == call.attempts) {
+        failed(call, results.status());
+      }
+      lock.lock();
+    }
+    if (open == 0) break;
+    const auto now = Clock::now();
+    if (now >= deadline) break;
+    auto wake = deadline;
+    for (uint32_t shard = 0; shard < shard_count; ++shard) {
+      ShardCall& call = calls[shard];
+      if (call.done) continue;
+      if (call.next_try <= now) {
+        if (call.last_error.ok()) {
+          call.last_error = Status::IOError(
+              "no answer within " + std::to_string(options_.attempt_timeout.count()) + " ms");
+        }
+        lock.unlock();
+        send(shard);
+        lock.lock();
+      }
+      if (!call.done) wake = std::min(wake, call.next_try);
+    }
+    if (gather->replies.empty()) gather->arrived.wait_until(lock, wake);
+  }
+  lock.unlock();
+
+  RoutedResults out;
+  std::string missing;
+  for (uint32_t shard = 0; shard < shard_count; ++shard) {
+    const ShardCall& call = calls[shard];
+    if (!call.results.empty()) continue;  // answered: one list per query
+    Status why = call.done
+                     ? call.last_error
+                     : Status::IOError("no answer within the search's deadline of " +
+                                       std::to_string(options_.deadline.count()) + " ms" +
+                                       (call.last_error.ok()
+                                            ? std::string()
+                                            : " (before: " + call.last_error.message() + ")"));
+    missing += (missing.empty() ? "" : "; ") + std::string("shard ") + std::to_string(shard) +
+               ": " + why.message();
+    out.missing_shards.emplace(shard, std::move(why));
+  }
+  if (!out.missing_shards.empty() && !options_.allow_partial) {
+    return Status::IOError(std::to_string(out.missing_shards.size()) + " of " +
+                           std::to_string(shard_count) + " shards of collection '" +
+                           options_.collection + "' did not answer (" + missing + ")");
+  }
+  out.hits.resize(queries.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<Hit>& merged = out.hits[q];
+    for (ShardCall& call : calls) {
+      if (call.results.empty()) continue;
+      std::move(call.results[q].begin(), call.results[q].end(), std::back_inserter(merged));
+    }
+    std::sort(merged.begin(), merged.end(), [](const Hit& a, const Hit& b) {
+      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+    });
+    if (merged.size() > options.k) merged.resize(options.k);
+  }
+  return out;
+}
+
+}  // namespace alike::cluster

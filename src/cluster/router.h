@@ -1,0 +1,103 @@
+// The router: one search over a cluster collection, scattered to every shard and gathered.
+//
+// A search sends one request per shard to the shard's query subject (shard_query.h), where any
+// replica of the shard may take it, then gathers replies until a deadline and merges each
+// query's hits into the top k by distance (ties by the smaller id, so the order is
+// deterministic). Shards hold disjoint ids, and every shard answers with its own top k under
+// the same filter and max_distance, so the merge holds exactly the hits one machine holding
+// every record would give, as far as each shard's own search is exact (flat, exact = true, or a
+// filter that selects few records); HNSW shards give the recall of their own graphs.
+//
+// Failures: a shard whose request found no replica (NATS' "no responders"), whose replica
+// answered a transient error (not caught up, an I/O error), or that did not answer within
+// attempt_timeout is asked once more: the queue group may hand the retry to another replica. A
+// shard still without an answer at the deadline is reported: by default the search fails with
+// IOError naming the shards and why; with allow_partial it returns the other shards' hits and
+// lists the missing shards. An error that every replica would answer alike (a query of the wrong
+// dimension, a malformed filter) fails the search at once with that error.
+//
+// Read-your-writes: given the WriteToken of a write, each shard's request carries the stream
+// sequence the write reached on that shard, and a replica answers only once it applied it
+// (waiting at most half of attempt_timeout, else it answers "not caught up" and the shard is
+// retried).
+//
+// Thread-safety: Search and SearchBatch may be called from many threads at once. Lifetime: a
+// Router must not outlive the NatsConnection it was given; destroying it waits for its reply
+// handler to return.
+#ifndef ALIKE_CLUSTER_ROUTER_H_
+#define ALIKE_CLUSTER_ROUTER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "alike/vector_db.h"
+#include "cluster/nats_client.h"
+#include "cluster/shard_writer.h"
+
+namespace alike::cluster {
+
+struct RouterOptions {
+  std::string collection;
+  uint32_t shard_count = kDefaultShardCount;
+  // The whole search, retries included.
+  std::chrono::milliseconds deadline{5000};
+  // How long a shard's first request may take before it is sent again.
+  std::chrono::milliseconds attempt_timeout{2000};
+  // Return what the answering shards found when some did not answer (listed in the result),
+  // rather than failing.
+  bool allow_partial = false;
+};
+
+struct RoutedResults {
+  std::vector<std::vector<Hit>> hits;  // one list per query, best first
+  // Shards that did not answer (only with allow_partial), and why each, in shard order.
+  std::map<uint32_t, Status> missing_shards;
+};
+
+class Router {
+ public:
+  static Result<std::unique_ptr<Router>> Create(NatsConnection& nats, RouterOptions options);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // `after`: the write token of writes the search must see (read-your-writes); may be null.
+  Result<RoutedResults> SearchBatch(std::span<const Query> queries, const SearchOptions& options,
+                                    const WriteToken* after = nullptr);
+  Result<RoutedResults> Search(const Query& query, const SearchOptions& options,
+                               const WriteToken* after = nullptr);
+
+  const RouterOptions& options() const { return options_; }
+
+ private:
+  struct Reply {
+    uint32_t shard = 0;
+    int attempt = 0;
+    bool no_responders = false;
+    std::string data;
+  };
+  struct Gather;  // one search's replies, handed over by OnReply
+
+  Router(NatsConnection& nats, RouterOptions options, std::string inbox);
+  void OnReply(const IncomingMessage& message);
+
+  NatsConnection& nats_;
+  const RouterOptions options_;
+  const std::string inbox_;  // replies come to <inbox>.<search>.<shard>.<attempt>
+  std::atomic<uint64_t> next_search_{1};
+  std::mutex mutex_;
+  std::map<uint64_t, std::shared_ptr<Gather>> searches_;  // in flight; guarded by mutex_
+  // Last: destroyed first, so that OnReply is done before the rest goes.
+  std::unique_ptr<Subscription> replies_;
+};
+
+}  // namespace alike::cluster
+
+#endif  // ALIKE_CLUSTER_ROUTER_H_

@@ -1,0 +1,192 @@
+#include "cluster/shard_query.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace alike::cluster {
+namespace {
+
+using nlohmann::json;
+
+// The longest a replica holds a request waiting to catch up, whatever the request asks: a
+// replica far behind should say so rather than hold its subscription's thread.
+constexpr std::chrono::milliseconds kMaxCatchUpWait{10000};
+
+// The status a reply names, with its code; an unknown code name is the replica's Internal error.
+Status StatusFromReply(const std::string& code_name, std::string message) {
+  using Code = Status::Code;
+  for (Code code :
+       {Code::kNotFound, Code::kAlreadyExists, Code::kInvalidArgument, Code::kCorruption,
+        Code::kIOError, Code::kNotSupported, Code::kFailedPrecondition}) {
+    if (code_name != Status::CodeName(code)) continue;
+    switch (code) {
+      case Code::kNotFound:
+        return Status::NotFound(std::move(message));
+      case Code::kAlreadyExists:
+        return Status::AlreadyExists(std::move(message));
+      case Code::kInvalidArgument:
+        return Status::InvalidArgument(std::move(message));
+      case Code::kCorruption:
+        return Status::Corruption(std::move(message));
+      case Code::kIOError:
+        return Status::IOError(std::move(message));
+      case Code::kNotSupported:
+        return Status::NotSupported(std::move(message));
+      default:
+        return Status::FailedPrecondition(std::move(message));
+    }
+  }
+  return Status::Internal(std::move(message));
+}
+
+}  // namespace
+
+std::string ShardQuerySubject(const std::string& collection, uint32_t shard) {
+  return "alike." + collection + ".q." + std::to_string(shard);
+}
+
+std::string ShardQueryGroup(const std::string& collection, uint32_t shard) {
+  return "alike-" + collection + "-q-" + std::to_string(shard);
+}
+
+std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions& options,
+                             uint64_t min_seq, std::chrono::milliseconds wait) {
+  json request{{"k", options.k},
+               {"filter", options.filter},
+               {"ef", options.ef},
+               {"exact", options.exact},
+               {"with_payload", options.with_payload}};
+  if (options.max_distance) request["max_distance"] = *options.max_distance;
+  if (min_seq > 0) {
+    request["min_seq"] = min_seq;
+    request["wait_ms"] = wait.count();
+  }
+  json floats = json::array();
+  json binaries = json::array();
+  for (const Query& q : queries) {
+    if (!q.binary.empty()) {
+      binaries.push_back(std::vector<uint8_t>(q.binary.begin(), q.binary.end()));
+    } else {
+      floats.push_back(std::vector<float>(q.vector.begin(), q.vector.end()));
+    }
+  }
+  if (!floats.empty()) request["queries"] = std::move(floats);
+  if (!binaries.empty()) request["binary"] = std::move(binaries);
+  return request.dump();
+}
+
+Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
+  ShardQueryRequest request;
+  try {
+    const json j = json::parse(text);
+    if (!j.is_object()) return Status::InvalidArgument("a shard query is a JSON object");
+    if (j.contains("queries")) j.at("queries").get_to(request.vectors);
+    if (j.contains("binary")) j.at("binary").get_to(request.binaries);
+    if (!request.vectors.empty() && !request.binaries.empty()) {
+      return Status::InvalidArgument("a shard query has float queries or binary ones, not both");
+    }
+    request.options.k = j.value("k", request.options.k);
+    request.options.filter = j.value("filter", std::string());
+    request.options.ef = j.value("ef", 0u);
+    request.options.exact = j.value("exact", false);
+    request.options.with_payload = j.value("with_payload", true);
+    if (j.contains("max_distance"))
+      request.options.max_distance = j.at("max_distance").get<float>();
+    request.min_seq = j.value("min_seq", uint64_t{0});
+    request.wait = std::chrono::milliseconds(j.value("wait_ms", int64_t{0}));
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("malformed shard query: ") + e.what());
+  }
+  for (const auto& v : request.vectors) request.queries.push_back({.vector = v});
+  for (const auto& b : request.binaries) request.queries.push_back({.binary = b});
+  if (request.queries.empty()) return Status::InvalidArgument("a shard query holds no query");
+  return request;
+}
+
+std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& results) {
+  if (!results.ok()) {
+    return json{{"error",
+                 {{"code", Status::CodeName(results.status().code())},
+                  {"message", results.status().message()}}}}
+        .dump();
+  }
+  json lists = json::array();
+  for (const std::vector<Hit>& hits : *results) {
+    json list = json::array();
+    for (const Hit& h : hits) {
+      json hit{{"id", h.id}, {"distance", h.distance}};
+      if (!h.payload.empty()) hit["payload"] = h.payload;
+      list.push_back(std::move(hit));
+    }
+    lists.push_back(std::move(list));
+  }
+  return json{{"results", std::move(lists)}}.dump();
+}
+
+Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
+  try {
+    const json j = json::parse(text);
+    if (j.contains("error")) {
+      const json& e = j.at("error");
+      return StatusFromReply(e.value("code", std::string()), e.value("message", std::string()));
+    }
+    std::vector<std::vector<Hit>> results;
+    for (const json& list : j.at("results")) {
+      std::vector<Hit>& hits = results.emplace_back();
+      for (const json& h : list) {
+        hits.push_back({.id = h.at("id").get<uint64_t>(),
+                        .distance = h.at("distance").get<float>(),
+                        .payload = h.value("payload", std::string())});
+      }
+    }
+    return results;
+  } catch (const json::exception& e) {
+    return Status::Corruption(std::string("malformed shard reply: ") + e.what());
+  }
+}
+
+ShardQueryService::ShardQueryService(NatsConnection& nats, uint32_t shard,
+                                     std::shared_ptr<Collection> collection, WaitFor wait_for)
+    : nats_(nats),
+      shard_(shard),
+      collection_(std::move(collection)),
+      wait_for_(std::move(wait_for)) {}
+
+Result<std::unique_ptr<ShardQueryService>> ShardQueryService::Start(
+    NatsConnection& nats, const std::string& collection_name, uint32_t shard,
+    std::shared_ptr<Collection> collection, WaitFor wait_for) {
+  std::unique_ptr<ShardQueryService> service(
+      new ShardQueryService(nats, shard, std::move(collection), std::move(wait_for)));
+  auto subscription = nats.Subscribe(
+      ShardQuerySubject(collection_name, shard), ShardQueryGroup(collection_name, shard),
+      [s = service.get()](const IncomingMessage& m) { s->Answer(m); });
+  if (!subscription.ok()) return subscription.status();
+  service->subscription_ = std::move(*subscription);
+  return service;
+}
+
+ShardQueryService::~ShardQueryService() { subscription_.reset(); }
+
+Result<std::vector<std::vector<Hit>>> ShardQueryService::Search(std::string_view text) const {
+  auto request = DecodeShardQuery(text);
+  if (!request.ok()) return request.status();
+  if (request->min_seq > collection_->replicated_seq()) {
+    const auto wait = std::min(request->wait, kMaxCatchUpWait);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    if (!wait_for_(request->min_seq, deadline)) {
+      return Status::FailedPrecondition(
+          "shard " + std::to_string(shard_) + " not caught up: this replica applied sequence " +
+          std::to_string(collection_->replicated_seq()) + ", the search needs " +
+          std::to_string(request->min_seq) + " (waited " + std::to_string(wait.count()) + " ms)");
+    }
+  }
+  return collection_->SearchBatch(request->queries, request->options);
+}
+
+void ShardQueryService::Answer(const IncomingMessage& request) {
+  if (request.reply.empty()) return;  // nobody to answer
+  // A reply that cannot be sent is the requester's timeout to handle (it retries the shard).
+  nats_.Respond(request.reply, EncodeShardReply(Search(request.data)));
+}
+
+}  // namespace alike::cluster

@@ -1,0 +1,255 @@
+// Cluster nodes and the router on a real three-server NATS cluster: three in-process Nodes hold
+// four shards, each shard on two of them, and searches through the router are compared with one
+// local collection holding the same records. Also: read-your-writes with a write token, nodes
+// stopped (the other replica answers; a shard without replica is named), a query the shards
+// refuse, and data directories a node must refuse.
+#include "cluster/node.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alike/vector_db.h"
+#include "cluster/router.h"
+#include "cluster/shard_writer.h"
+#include "cluster/shards.h"
+#include "testing/cluster_fixture.h"
+
+namespace alike::cluster {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using test::kClusterOptions;
+using test::MakeClusterRecords;
+
+constexpr uint32_t kShards = 4;
+// Each shard on two of the three nodes.
+const std::vector<std::vector<uint32_t>> kPlacement = {{0, 1, 2}, {1, 2, 3}, {0, 3}};
+
+class ClusterNodeTest : public test::NatsClusterTest {
+ protected:
+  Result<std::unique_ptr<Node>> StartNode(const std::string& collection,
+                                          std::vector<uint32_t> shards, const std::string& dir,
+                                          CollectionOptions options = kClusterOptions) {
+    return Node::Start({.nats = {.servers = cluster_->urls()},
+                        .data_dir = local_.Sub(dir),
+                        .collection = collection,
+                        .collection_options = options,
+                        .shards = std::move(shards),
+                        .catch_up_timeout = seconds(30),
+                        .poll_wait = milliseconds(200)});
+  }
+
+  // Three nodes holding kShards shards of `collection` as kPlacement says.
+  std::vector<std::unique_ptr<Node>> StartNodes(const std::string& collection) {
+    std::vector<std::unique_ptr<Node>> nodes;
+    for (size_t i = 0; i < kPlacement.size(); ++i) {
+      auto node = StartNode(collection, kPlacement[i], collection + "-node" + std::to_string(i));
+      EXPECT_TRUE(node.ok()) << node.status().ToString();
+      if (node.ok()) nodes.push_back(std::move(*node));
+    }
+    return nodes;
+  }
+
+  std::unique_ptr<Router> MakeRouter(const std::string& collection, bool allow_partial = false) {
+    auto router = Router::Create(
+        *nats_, {.collection = collection, .shard_count = kShards, .allow_partial = allow_partial});
+    EXPECT_TRUE(router.ok()) << router.status().ToString();
+    return router.ok() ? std::move(*router) : nullptr;
+  }
+
+  // Writes the same records to the cluster and to `one_machine`.
+  void WriteBoth(ShardWriter& writer, Collection& one_machine, const std::vector<Record>& records) {
+    auto token = writer.Upsert(records);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    ASSERT_TRUE(one_machine.Upsert(records).ok());
+  }
+
+  // Every query's hits through the router equal one machine's: ids, distances and payloads.
+  void ExpectSameHits(Router& router, Collection& one_machine, const SearchOptions& options,
+                      const std::string& what) {
+    const std::vector<Record> queries = MakeClusterRecords(5000, 8, /*seed=*/3);
+    std::vector<Query> batch;
+    for (const Record& q : queries) batch.push_back({.vector = q.vector});
+    auto routed = router.SearchBatch(batch, options);
+    ASSERT_TRUE(routed.ok()) << what << ": " << routed.status().ToString();
+    ASSERT_EQ(routed->hits.size(), queries.size()) << what;
+    EXPECT_TRUE(routed->missing_shards.empty()) << what;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      auto expected = one_machine.Search(batch[i], options);
+      ASSERT_TRUE(expected.ok());
+      const std::vector<Hit> want = test::SortedHits(*expected, options.k);
+      const std::vector<Hit>& got = routed->hits[i];
+      ASSERT_EQ(got.size(), want.size()) << what << ", query " << i;
+      ASSERT_FALSE(want.empty()) << what << " must find something";
+      for (size_t h = 0; h < want.size(); ++h) {
+        EXPECT_EQ(got[h].id, want[h].id) << what << ", query " << i << ", hit " << h;
+        EXPECT_EQ(got[h].distance, want[h].distance) << what << ", query " << i << ", hit " << h;
+        EXPECT_EQ(got[h].payload, want[h].payload) << what << ", query " << i << ", hit " << h;
+      }
+    }
+  }
+};
+
+TEST(ClusterNodeShardListTest, ListsAndRangesAreParsedAndCheckedAgainstTheShardCount) {
+  auto shards = ParseShardList("5-7,0,2,6", 8);
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  EXPECT_EQ(*shards, (std::vector<uint32_t>{0, 2, 5, 6, 7}));
+  auto all = ParseShardList("0-63", 64);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 64u);
+  for (const std::string bad : {"", "3-1", "0-64", "x", "1,,2", "-3", "2-"}) {
+    auto refused = ParseShardList(bad, 64);
+    ASSERT_FALSE(refused.ok()) << "'" << bad << "'";
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << "'" << bad << "'";
+  }
+}
+
+TEST_F(ClusterNodeTest, RouterSearchesEqualOneMachineHoldingTheSameRecords) {
+  const ShardLayout layout = AddCollection("routed", kShards);
+  ShardWriter writer(*nats_, layout, kClusterOptions);
+  const std::shared_ptr<Collection> one_machine = OneMachine();
+  ASSERT_TRUE(one_machine);
+  // Some records before the nodes start (caught up at start), some after (polled).
+  WriteBoth(writer, *one_machine, MakeClusterRecords(0, 600));
+  auto nodes = StartNodes("routed");
+  ASSERT_EQ(nodes.size(), 3u);
+  WriteBoth(writer, *one_machine, MakeClusterRecords(600, 400));
+  WriteBoth(writer, *one_machine, MakeClusterRecords(100, 50, /*seed=*/2));
+  std::vector<uint64_t> deleted;
+  for (uint64_t id = 0; id < 1000; id += 7) deleted.push_back(id);
+  auto token = writer.Delete(deleted);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  ASSERT_TRUE(one_machine->Delete(deleted).ok());
+
+  auto router = MakeRouter("routed");
+  ASSERT_TRUE(router);
+  // Wait for every write through the token, then compare plain searches.
+  const std::vector<float> probe = MakeClusterRecords(9999, 1)[0].vector;
+  auto seen = router->Search({.vector = probe}, {.k = 1}, &*token);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+
+  const std::vector<std::pair<SearchOptions, std::string>> variants = {
+      {{.k = 1}, "k=1"},
+      {{.k = 10}, "k=10"},
+      {{.k = 50, .with_payload = false}, "k=50 without payloads"},
+      {{.k = 25, .filter = R"({"parity": "odd"})"}, "filter parity"},
+      {{.k = 10, .filter = R"({"seed": 2})"}, "filter seed (50 records)"},
+      {{.k = 100, .max_distance = 0.6f}, "max_distance"},
+      {{.k = 10, .ef = 200}, "ef"},
+      {{.k = 10, .exact = true}, "exact"},
+  };
+  for (const auto& [options, what] : variants) ExpectSameHits(*router, *one_machine, options, what);
+}
+
+TEST_F(ClusterNodeTest, ASearchWithAWriteTokenSeesTheWrite) {
+  const ShardLayout layout = AddCollection("ryw", kShards);
+  ShardWriter writer(*nats_, layout, kClusterOptions);
+  ASSERT_TRUE(writer.Upsert(MakeClusterRecords(0, 200)).ok());
+  auto nodes = StartNodes("ryw");
+  ASSERT_EQ(nodes.size(), 3u);
+  auto router = MakeRouter("ryw");
+  ASSERT_TRUE(router);
+  for (uint64_t id = 1000; id < 1010; ++id) {
+    const std::vector<Record> record = MakeClusterRecords(id, 1, /*seed=*/7);
+    auto token = writer.Upsert(record);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    auto hits = router->Search({.vector = record[0].vector}, {.k = 1}, &*token);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    ASSERT_EQ(hits->hits.at(0).size(), 1u);
+    EXPECT_EQ(hits->hits[0][0].id, id) << "the search right after the write sees it";
+    EXPECT_NEAR(hits->hits[0][0].distance, 0.0f, 1e-5f);
+  }
+}
+
+TEST_F(ClusterNodeTest, StoppedNodesAreAnsweredForByOtherReplicasAndAShardWithoutOneIsNamed) {
+  const ShardLayout layout = AddCollection("failures", kShards);
+  ShardWriter writer(*nats_, layout, kClusterOptions);
+  const std::shared_ptr<Collection> one_machine = OneMachine();
+  ASSERT_TRUE(one_machine);
+  WriteBoth(writer, *one_machine, MakeClusterRecords(0, 400));
+  auto nodes = StartNodes("failures");
+  ASSERT_EQ(nodes.size(), 3u);
+  auto router = MakeRouter("failures");
+  ASSERT_TRUE(router);
+  ExpectSameHits(*router, *one_machine, {.k = 10}, "all nodes up");
+
+  nodes[0].reset();  // shards 0, 1, 2 remain on the other two nodes
+  ExpectSameHits(*router, *one_machine, {.k = 10}, "node 0 stopped");
+  ExpectSameHits(*router, *one_machine, {.k = 10, .filter = R"({"parity": "even"})"},
+                 "node 0 stopped, filtered");
+
+  nodes[2].reset();  // shard 0 lived on nodes 0 and 2: no replica left
+  const std::vector<float> query = MakeClusterRecords(5000, 1, /*seed=*/3)[0].vector;
+  auto refused = router->Search({.vector = query}, {.k = 10});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kIOError);
+  EXPECT_NE(refused.status().message().find("shard 0:"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("shard 1:"), std::string::npos)
+      << refused.status().message();
+
+  auto partial_router = MakeRouter("failures", /*allow_partial=*/true);
+  ASSERT_TRUE(partial_router);
+  auto partial = partial_router->Search({.vector = query}, {.k = 10});
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
+  ASSERT_EQ(partial->missing_shards.size(), 1u);
+  EXPECT_EQ(partial->missing_shards.begin()->first, 0u);
+  ASSERT_EQ(partial->hits.size(), 1u);
+  EXPECT_EQ(partial->hits[0].size(), 10u);
+  for (const Hit& hit : partial->hits[0]) EXPECT_NE(ShardOf(hit.id, kShards), 0u);
+}
+
+TEST_F(ClusterNodeTest, AQueryTheShardsRefuseFailsWithTheirError) {
+  AddCollection("refused", kShards);
+  auto nodes = StartNodes("refused");
+  ASSERT_EQ(nodes.size(), 3u);
+  auto router = MakeRouter("refused");
+  ASSERT_TRUE(router);
+  const std::vector<float> short_query(kClusterOptions.dimension - 1, 0.5f);
+  auto wrong_dimension = router->Search({.vector = short_query}, {.k = 5});
+  ASSERT_FALSE(wrong_dimension.ok());
+  EXPECT_EQ(wrong_dimension.status().code(), Status::Code::kInvalidArgument)
+      << wrong_dimension.status().ToString();
+  EXPECT_NE(wrong_dimension.status().message().find("dimension"), std::string::npos)
+      << wrong_dimension.status().message();
+
+  const std::vector<float> query(kClusterOptions.dimension, 0.5f);
+  auto bad_filter = router->Search({.vector = query}, {.k = 5, .filter = "{not json"});
+  ASSERT_FALSE(bad_filter.ok());
+  EXPECT_EQ(bad_filter.status().code(), Status::Code::kInvalidArgument)
+      << bad_filter.status().ToString();
+}
+
+TEST_F(ClusterNodeTest, ANodeRefusesADirectoryHoldingOtherData) {
+  AddCollection("dirs", 2);
+  {
+    auto node = StartNode("dirs", {0, 1}, "dirs-node");
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+  }
+  CollectionOptions other = kClusterOptions;
+  other.dimension = 8;
+  auto other_dimension = StartNode("dirs", {0}, "dirs-node", other);
+  ASSERT_FALSE(other_dimension.ok());
+  EXPECT_EQ(other_dimension.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(other_dimension.status().message().find("dimension 16"), std::string::npos)
+      << other_dimension.status().message();
+
+  AddCollection("dirs2", 2);
+  auto other_collection = StartNode("dirs2", {0}, "dirs-node");
+  ASSERT_FALSE(other_collection.ok());
+  EXPECT_EQ(other_collection.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(other_collection.status().message().find("'dirs-0'"), std::string::npos)
+      << other_collection.status().message();
+
+  auto no_stream = StartNode("nostreams", {0}, "fresh-node");
+  ASSERT_FALSE(no_stream.ok());
+  EXPECT_EQ(no_stream.status().code(), Status::Code::kNotFound) << no_stream.status().ToString();
+}
+
+}  // namespace
+}  // namespace alike::cluster
