@@ -22,6 +22,12 @@ The vector database::
         found, distances = col.search(np.random.rand(5, 128).astype(np.float32), k=10,
                                       filter={"shop": 1})
 
+alike's image embedders alone, for vectors kept in other stores::
+
+    cnn = alike.Embedder("cnn")            # loads the weights once
+    vector = cnn.embed("photo.jpg")        # float32 (cnn.dimension,), unit length
+    faces = alike.Embedder("face").embed(pixels)   # Face: vector, box, landmarks, score
+
 search() returns (nq, k) arrays padded with NO_ID and inf where fewer than k records match.
 Errors are alike.Error and its subclasses NotFound, AlreadyExists, InvalidArgument (also a
 ValueError), Corruption and IOError (also an OSError).
@@ -35,7 +41,9 @@ from ._alike import (
     Corruption,
     Database,
     DuplicateGroup,
+    Embedder,
     Error,
+    Face,
     Hit,
     ImageHit,
     IndexEvent,
@@ -46,6 +54,7 @@ from ._alike import (
     NotFound,
     Record,
     __version__,
+    embed,
     open,
 )
 
@@ -57,7 +66,9 @@ __all__ = [
     "Corruption",
     "Database",
     "DuplicateGroup",
+    "Embedder",
     "Error",
+    "Face",
     "Hit",
     "ImageHit",
     "IndexEvent",
@@ -68,5 +79,6 @@ __all__ = [
     "NotFound",
     "Record",
     "__version__",
+    "embed",
     "open",
 ]

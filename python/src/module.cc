@@ -7,6 +7,7 @@
 
 #include "arrays.h"
 #include "database.h"
+#include "embed.h"
 #include "errors.h"
 #include "library.h"
 
@@ -191,4 +192,5 @@ PYBIND11_MODULE(_alike, m) {
   ap::BindCollection(m);
   ap::BindDatabase(m);
   ap::BindLibrary(m);
+  ap::BindEmbed(m);
 }
