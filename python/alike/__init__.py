@@ -26,6 +26,12 @@ The vector database::
         found, distances = col.search(np.random.rand(5, 128).astype(np.float32), k=10,
                                       filter={"shop": 1})
 
+alike's image embedders alone, for vectors kept in other stores::
+
+    cnn = alike.Embedder("cnn")            # loads the weights once
+    vector = cnn.embed("photo.jpg")        # float32 (cnn.dimension,), unit length
+    faces = alike.Embedder("face").embed(pixels)   # Face: vector, box, landmarks, score
+
 search() returns (nq, k) arrays padded with NO_ID and inf where fewer than k records match.
 Errors are alike.Error and its subclasses NotFound, AlreadyExists, InvalidArgument (also a
 ValueError), Corruption and IOError (also an OSError).
@@ -39,7 +45,9 @@ from ._alike import (
     Corruption,
     Database,
     DuplicateGroup,
+    Embedder,
     Error,
+    Face,
     FaceHit,
     Faces,
     Hit,
@@ -54,6 +62,7 @@ from ._alike import (
     QueryFace,
     Record,
     __version__,
+    embed,
     open,
 )
 
@@ -65,7 +74,9 @@ __all__ = [
     "Corruption",
     "Database",
     "DuplicateGroup",
+    "Embedder",
     "Error",
+    "Face",
     "FaceHit",
     "Faces",
     "Hit",
@@ -80,5 +91,6 @@ __all__ = [
     "QueryFace",
     "Record",
     "__version__",
+    "embed",
     "open",
 ]

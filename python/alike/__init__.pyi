@@ -53,6 +53,63 @@ class Record:
     @property
     def payload(self) -> dict[str, Any]: ...
 
+ImageLike = Union[str, os.PathLike[str], bytes, bytearray, memoryview, npt.NDArray[np.uint8]]
+"""A path, a picture file's encoded bytes, or uint8 pixels (H, W), (H, W, 3) RGB, (H, W, 4) RGBA."""
+
+class Face:
+    """One face that Embedder('face').embed() found in a picture."""
+
+    @property
+    def vector(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def box(self) -> tuple[int, int, int, int]: ...
+    @property
+    def landmarks(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def score(self) -> float: ...
+
+class Embedder:
+    """One of alike's image embedders, for vectors kept in another store."""
+
+    def __init__(
+        self,
+        name: str = "cnn",
+        models: Optional[Union[str, os.PathLike[str]]] = None,
+        *,
+        max_pixels: int = 100_000_000,
+    ) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def version_name(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def faces(self) -> bool: ...
+    def embed(
+        self, image: ImageLike
+    ) -> Union[npt.NDArray[Union[np.float32, np.uint8]], list[Face], None]:
+        """A vector (float32, or uint8 packed bits), None, or for 'face' a list of Face."""
+    def embed_many(
+        self, images: Sequence[ImageLike], *, jobs: int = 0
+    ) -> list[Union[npt.NDArray[Union[np.float32, np.uint8]], list[Face], None]]: ...
+    @staticmethod
+    def names(models: Optional[Union[str, os.PathLike[str]]] = None) -> list[str]: ...
+
+def embed(
+    image: ImageLike,
+    embedder: Union[str, Embedder] = "cnn",
+    *,
+    models: Optional[Union[str, os.PathLike[str]]] = None,
+) -> Union[npt.NDArray[Union[np.float32, np.uint8]], list[Face], None]:
+    """Embedder(embedder, models).embed(image); keep an Embedder for a loop."""
+
 class Collection:
     """A named set of (id, vector, payload) records."""
 

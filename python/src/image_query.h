@@ -7,7 +7,6 @@
 #ifndef ALIKE_PYTHON_IMAGE_QUERY_H_
 #define ALIKE_PYTHON_IMAGE_QUERY_H_
 
-#include <pybind11/buffer_info.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -16,22 +15,21 @@
 #include "alike/library.h"
 #include "closable.h"
 #include "errors.h"
+#include "pictures.h"
 
 namespace alike::python {
 
 class PyImageQuery {
  public:
-  // Exactly one of `query` (not None) and `id`. Raises alike.InvalidArgument for anything else,
-  // saying what it takes.
+  // Exactly one of `query` (not None: any picture pictures.h takes) and `id`. Raises
+  // alike.InvalidArgument for anything else, saying what it takes.
   PyImageQuery(pybind11::handle query, std::optional<uint64_t> id);
 
   const ImageQuery& query() const { return query_; }
 
  private:
-  // The buffer `query_` views (the caller's object, or the one contiguous copy made of pixels
-  // whose layout a PixelView cannot describe), exported for as long as the query lives: the
-  // export holds a reference to it and keeps a bytearray from being resized under a search.
-  pybind11::buffer_info view_;
+  // The caller's picture, held (with its memory) for as long as the query that views it.
+  std::optional<Picture> picture_;
   ImageQuery query_ = ImageQuery::Indexed(0);
 };
 

@@ -7,6 +7,7 @@
 
 #include "arrays.h"
 #include "database.h"
+#include "embed.h"
 #include "errors.h"
 #include "faces.h"
 #include "library.h"
@@ -193,4 +194,5 @@ PYBIND11_MODULE(_alike, m) {
   ap::BindDatabase(m);
   ap::BindFaces(m);
   ap::BindLibrary(m);
+  ap::BindEmbed(m);
 }

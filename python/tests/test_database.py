@@ -11,13 +11,13 @@ import sys
 import tempfile
 import textwrap
 import threading
-import time
 import tracemalloc
 import unittest
 
 import numpy as np
 
 import alike
+from gil_check import ticks_during
 
 
 def random_vectors(n, dim, seed=0):
@@ -425,30 +425,10 @@ class ThreadTest(DatabaseTestCase):
         col = self.db.create_collection("c", dim=64, metric="l2", index="flat")
         col.upsert(np.arange(20_000, dtype=np.uint64), random_vectors(20_000, 64))
         queries = random_vectors(300, 64, seed=1)
-        windows = []
-
-        def search():
-            for _ in range(3):
-                start = time.perf_counter()
-                col.search(queries, k=10, exact=True)
-                windows.append((start, time.perf_counter()))
-
-        worker = threading.Thread(target=search)
-        ticks = []
-        worker.start()
-        while worker.is_alive():
-            ticks.append(time.perf_counter())  # Python code running in the main thread
-        worker.join()
-        ticks = np.array(ticks)
-        # If the search held the GIL, the main thread could not tick at all in the middle half of
-        # any search's window. The sum, not each window: on a loaded machine (CI runs two tests
-        # at once on two cores) the scheduler may leave the main thread off a core for a whole
-        # short window, which says nothing about the GIL.
-        ticks_inside = [int(np.sum((ticks > a + (b - a) / 4) & (ticks < b - (b - a) / 4)))
-                        for a, b in windows]
-        self.assertGreater(sum(ticks_inside), 100,
-                        f"main-thread ticks in the middle of each search: {ticks_inside}, "
-                        f"search seconds: {[round(b - a, 3) for a, b in windows]}")
+        inside, seconds = ticks_during(lambda: col.search(queries, k=10, exact=True), 3)
+        self.assertGreater(sum(inside), 100,
+                           f"main-thread ticks in the middle of each search: {inside}, "
+                           f"search seconds: {seconds}")
 
     def test_concurrent_searches_with_one_writer(self):
         col = self.db.create_collection("c", dim=16)

@@ -1,5 +1,6 @@
 #include "embed/embedder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,16 @@
 #include "util/file.h"
 
 namespace alike::embed {
+
+int IndexShortSide(std::span<const Embedder* const> embedders) {
+  int side = kIndexShortSide;
+  for (const Embedder* e : embedders) {
+    const int wanted = e->preferred_short_side();
+    if (wanted == 0) return 0;  // full resolution (faces: small ones need every pixel)
+    side = std::max(side, wanted);
+  }
+  return side;
+}
 
 void L2Normalize(std::vector<float>& v) {
   // Accumulate in double: 1280 squared floats summed in float lose ~3 digits.

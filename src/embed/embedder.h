@@ -14,6 +14,7 @@
 #include <memory>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,16 @@ class Embedder {
   // `bgr` is an 8-bit 3-channel upright image.
   virtual Result<std::vector<Embedding>> Embed(const cv::Mat& bgr) const = 0;
 };
+
+// A library makes a 256-pixel thumbnail of each picture from the pixels it embeds, so it never
+// decodes smaller than this.
+inline constexpr int kIndexShortSide = 256;
+
+// The shorter side a picture is decoded at to index it with `embedders`: the largest any of them
+// prefers, at least kIndexShortSide; 0 (full resolution) when one needs every pixel. One rule
+// for a library and for an embedder used alone (alike/embed.h), so the latter's vectors are
+// those a library of that embedder stores.
+int IndexShortSide(std::span<const Embedder* const> embedders);
 
 // Scales v to unit length; a zero vector is left as it is (the caller refuses it).
 void L2Normalize(std::vector<float>& v);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "embed/embedder.h"
 #include "image/image_file.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
@@ -176,16 +177,10 @@ class IndexRun {
     const std::vector<size_t> missing = MissingSpaces(out.stored);
     if (missing.empty()) return out;  // known content: only the path is new
 
-    int short_side = 256;  // thumbnails
-    for (size_t i : missing) {
-      const int wanted = target_.fill[i].model->preferred_short_side();
-      if (wanted == 0) {  // full resolution (faces: small ones need every pixel)
-        short_side = 0;
-        break;
-      }
-      short_side = std::max(short_side, wanted);
-    }
-    image::DecodeOptions decode{.max_pixels = options_.max_pixels, .min_short_side = short_side};
+    std::vector<const embed::Embedder*> models;
+    for (size_t i : missing) models.push_back(target_.fill[i].model);
+    image::DecodeOptions decode{.max_pixels = options_.max_pixels,
+                                .min_short_side = embed::IndexShortSide(models)};
     auto img = target_.decoder->Decode(bytes->bytes, decode, path);
     if (!img.ok()) {
       out.error = img.status();

@@ -127,9 +127,12 @@ class LibraryImpl : public Library {
     if (!space.ok()) return space.status();
     if (const auto image_id = query.image_id())
       return SearchLikeIndexed(*space, *image_id, options);
+    // Decoded as an index run with this one embedder decodes (and as alike/embed.h does), so a
+    // query of a file that such a library holds gives the very vector it stores.
+    const embed::Embedder* const model = space->model;
     auto img = decoder_->DecodeSource(
-        *query.picture(),
-        {.max_pixels = options.max_pixels, .min_short_side = space->model->preferred_short_side()});
+        *query.picture(), {.max_pixels = options.max_pixels,
+                           .min_short_side = embed::IndexShortSide(std::span(&model, 1))});
     if (!img.ok()) return img.status();
     return SearchDecoded(*space, img->bgr, query.picture()->name(), options);
   }

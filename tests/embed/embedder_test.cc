@@ -3,9 +3,38 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace alike::embed {
 namespace {
+
+// An embedder that only states the shorter side it wants.
+class SideOnly : public Embedder {
+ public:
+  explicit SideOnly(int side) : side_(side) {}
+  const std::string& name() const override { return name_; }
+  const std::string& version() const override { return name_; }
+  uint32_t dimension() const override { return 1; }
+  Metric metric() const override { return Metric::kCosine; }
+  int preferred_short_side() const override { return side_; }
+  Result<std::vector<Embedding>> Embed(const cv::Mat&) const override {
+    return std::vector<Embedding>();
+  }
+
+ private:
+  const std::string name_ = "side-only";
+  const int side_;
+};
+
+TEST(IndexShortSideTest, TheLargestWantedSideAtLeastTheThumbnailsFullResolutionWins) {
+  const SideOnly small(192), thumbnail(256), pdq(512), face(0);
+  using List = std::vector<const Embedder*>;
+  EXPECT_EQ(IndexShortSide(List{}), kIndexShortSide);
+  EXPECT_EQ(IndexShortSide(List{&small}), 256);  // a 192-pixel model still gets 256
+  EXPECT_EQ(IndexShortSide(List{&small, &thumbnail}), 256);
+  EXPECT_EQ(IndexShortSide(List{&small, &pdq}), 512);
+  EXPECT_EQ(IndexShortSide(List{&pdq, &face, &small}), 0);
+}
 
 TEST(VersionTest, TheShortNameKeepsTheModelsNameAndRevision) {
   const std::string cnn =

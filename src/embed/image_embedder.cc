@@ -1,0 +1,84 @@
+// alike::ImageEmbedder (include/alike/embed.h): a thin adapter over the embedder registry, so that
+// the public API carries no OpenCV types and opens embedders exactly as a library does.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "alike/embed.h"
+#include "embed/embedder.h"
+#include "embed/model_dir.h"
+#include "embed/registry.h"
+#include "image/decoder.h"
+
+namespace alike {
+namespace {
+
+class RegistryEmbedder : public ImageEmbedder {
+ public:
+  RegistryEmbedder(std::unique_ptr<embed::Embedder> model, bool faces, uint64_t max_pixels)
+      : model_(std::move(model)),
+        faces_(faces),
+        max_pixels_(max_pixels),
+        decoder_(image::NewDecoder()) {}
+
+  const std::string& name() const override { return model_->name(); }
+  const std::string& version() const override { return model_->version(); }
+  std::string version_name() const override { return embed::VersionName(model_->version()); }
+  std::string version_fingerprint() const override {
+    return embed::VersionFingerprint(model_->version());
+  }
+  uint32_t dimension() const override { return model_->dimension(); }
+  Metric metric() const override { return model_->metric(); }
+  bool faces() const override { return faces_; }
+
+  Result<std::vector<ImageEmbedding>> Embed(const ImageSource& source) const override {
+    const embed::Embedder* model = model_.get();
+    auto img = decoder_->DecodeSource(
+        source, {.max_pixels = max_pixels_, .min_short_side = embed::IndexShortSide({&model, 1})});
+    if (!img.ok()) return img.status();
+    auto found = model_->Embed(img->bgr);
+    if (!found.ok()) return found.status().WithContext(source.name() + ": " + model_->name());
+    // Boxes and landmarks are in the decoded pixels; a face embedder asks for full resolution,
+    // so they are the caller's pixels too.
+    std::vector<ImageEmbedding> out;
+    out.reserve(found->size());
+    for (embed::Embedding& e : *found) {
+      ImageEmbedding& o = out.emplace_back();
+      o.vector = std::move(e.vector);
+      o.binary = std::move(e.binary);
+      if (e.region) o.box = PixelBox{e.region->x, e.region->y, e.region->width, e.region->height};
+      for (const cv::Point2f& p : e.landmarks) o.landmarks.push_back({p.x, p.y});
+      o.score = e.score;
+    }
+    return out;
+  }
+
+ private:
+  const std::unique_ptr<embed::Embedder> model_;
+  const bool faces_;
+  const uint64_t max_pixels_;
+  const std::unique_ptr<image::Decoder> decoder_;
+};
+
+std::string ModelsDir(const std::string& given) {
+  return given.empty() ? embed::DefaultModelDir() : given;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ImageEmbedder>> ImageEmbedder::Open(const std::string& name,
+                                                           const ImageEmbedderOptions& options) {
+  const std::string dir = ModelsDir(options.models_dir);
+  auto entry = embed::FindModel(dir, name);
+  if (!entry.ok()) return entry.status();
+  auto model = embed::InstalledEmbedders(dir)->Open(name);
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<ImageEmbedder>(std::make_unique<RegistryEmbedder>(
+      std::move(*model), entry->kind == embed::ModelKind::kFace, options.max_pixels));
+}
+
+std::vector<std::string> ImageEmbedder::Names(const std::string& models_dir) {
+  return embed::InstalledEmbedders(ModelsDir(models_dir))->Names();
+}
+
+}  // namespace alike
