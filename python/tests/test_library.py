@@ -20,6 +20,7 @@ from unittest import mock
 import numpy as np
 
 import alike
+from gil_check import ticks_during
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("ALIKE_SHARED_DIR", REPO.parent / "shared"))
@@ -99,6 +100,17 @@ class LibraryTest(unittest.TestCase):
             self.assertRegex(space["fingerprint"], "^[0-9a-f]{8}$")
             self.assertTrue(space["current"])
         self.assertEqual(info["path"], str(Path(self.tmp.name) / "lib"))
+
+    def test_search_copies_releases_the_gil(self):
+        # It decodes the query and checks candidates with local features: long enough (tens of
+        # ms) to see whether Python runs meanwhile. (A color search of these small photos takes
+        # a millisecond, too short for the main thread to be woken within it; every search goes
+        # through the same release, python/src/image_query.h's SearchWith.)
+        query = str(self.flowers[4])
+        inside, seconds = ticks_during(lambda: self.lib.search_copies(query), 6)
+        self.assertGreater(sum(inside), 100,
+                           f"main-thread ticks in the middle of each call: {inside}, "
+                           f"seconds: {seconds}")
 
     def test_a_second_index_run_skips_unchanged_files(self):
         again = self.lib.index(str(self.photos), progress=False)
