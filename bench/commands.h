@@ -23,6 +23,7 @@ Command AddFilterCommand(CLI::App& app);
 Command AddQualityCommand(CLI::App& app);
 Command AddFacesCommand(CLI::App& app);
 Command AddHammingCommand(CLI::App& app);
+Command AddRadiusCommand(CLI::App& app);
 
 }  // namespace alike::bench
 

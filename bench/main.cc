@@ -12,11 +12,12 @@ int main(int argc, char** argv) {
   using namespace alike::bench;
   CLI::App app{
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
-      "throughput, query and filtered-search latency, embedder quality, faces and Hamming search"};
+      "throughput, query and filtered-search latency, embedder quality, faces, Hamming and radius "
+      "search"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app),    AddIngestCommand(app),  AddQueryCommand(app),
-                              AddFilterCommand(app), AddQualityCommand(app), AddFacesCommand(app),
-                              AddHammingCommand(app)};
+  const Command commands[] = {AddAnnCommand(app),     AddIngestCommand(app),  AddQueryCommand(app),
+                              AddFilterCommand(app),  AddQualityCommand(app), AddFacesCommand(app),
+                              AddHammingCommand(app), AddRadiusCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
