@@ -43,11 +43,14 @@ enum class Metric { kL2, kInnerProduct, kCosine, kHamming };
 // How a collection is indexed. kHnsw is the default: a graph index with recall near 1 at a
 // fraction of the cost of a scan. kFlat scans exactly and suits small collections and ground
 // truth. kSq8 scans 8-bit scalar-quantised codes (4x less memory traffic) and re-ranks the best
-// candidates exactly; it suits large collections that are searched in batches.
-enum class IndexKind { kFlat, kHnsw, kSq8 };
+// candidates exactly; it suits large collections that are searched in batches. kMultiHash, for
+// kHamming codes of a multiple of 64 bits only, finds the codes within a small max_distance
+// exactly without a scan (multi-index hashing): perceptual hashes at archive scale, where a
+// copy lies within a few dozen bits and everything else far away.
+enum class IndexKind { kFlat, kHnsw, kSq8, kMultiHash };
 
 const char* MetricName(Metric metric);      // "l2", "ip", "cosine", "hamming"
-const char* IndexKindName(IndexKind kind);  // "flat", "hnsw", "sq8"
+const char* IndexKindName(IndexKind kind);  // "flat", "hnsw", "sq8", "mih"
 Result<Metric> ParseMetric(std::string_view name);
 Result<IndexKind> ParseIndexKind(std::string_view name);
 

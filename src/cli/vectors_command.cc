@@ -337,7 +337,10 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
       ->required();
   create->add_option("--metric", create_args->metric, "l2 | ip | cosine | hamming")
       ->capture_default_str();
-  create->add_option("--index", create_args->index, "hnsw | flat | sq8")->capture_default_str();
+  create
+      ->add_option("--index", create_args->index,
+                   "hnsw | flat | sq8 | mih (hamming, exact radius search)")
+      ->capture_default_str();
   create->add_option("--m", create_args->hnsw.m, "HNSW links per node")->capture_default_str();
   create
       ->add_option("--ef-construction", create_args->hnsw.ef_construction,

@@ -3,6 +3,7 @@
 
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
+#include "index/multi_index_hash.h"
 #include "index/sq8_index.h"
 #include "index/vector_index.h"
 
@@ -21,6 +22,9 @@ std::unique_ptr<VectorIndex> NewIndex(const CollectionOptions& options, const Sp
       // exact flat scan is strictly better there, so kSq8 means "fast scan" and gets it.
       if (space.metric() == Metric::kHamming) return std::make_unique<FlatIndex>(space, table);
       return std::make_unique<Sq8Index>(space, table);
+    case IndexKind::kMultiHash:
+      // Collections check that the codes suit it (kHamming, a multiple of 64 bits).
+      return std::make_unique<MultiIndexHash>(space, table);
   }
   return std::make_unique<FlatIndex>(space, table);  // unreachable for valid enum values
 }

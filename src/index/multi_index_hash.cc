@@ -91,12 +91,8 @@ size_t MultiIndexHash::Purge() {
 
 std::vector<Neighbor> MultiIndexHash::Search(const void* query,
                                              const IndexSearchParams& params) const {
-  return Search(query, params, std::numeric_limits<float>::infinity());
-}
-
-std::vector<Neighbor> MultiIndexHash::Search(const void* query, const IndexSearchParams& params,
-                                             float max_distance) const {
   if (params.k == 0) return {};
+  const float max_distance = params.max_distance;
   const auto* q = static_cast<const uint8_t*>(query);
   std::vector<uint64_t> query_words(words_);
   std::memcpy(query_words.data(), q, words_ * sizeof(uint64_t));

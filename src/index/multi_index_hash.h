@@ -54,10 +54,8 @@ class MultiIndexHash : public VectorIndex {
   size_t Purge() override;
   size_t removed_count() const override { return removed_.size(); }
 
-  // The k nearest live slots that pass the filter; none farther than `max_distance` bits.
+  // The k nearest live slots that pass the filter, none farther than params.max_distance bits.
   std::vector<Neighbor> Search(const void* query, const IndexSearchParams& params) const override;
-  std::vector<Neighbor> Search(const void* query, const IndexSearchParams& params,
-                               float max_distance) const;
 
   void Reserve(size_t slots) override { live_.Reserve(slots); }
   Status Save(ByteSink& sink) const override;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct IndexSearchParams {
   size_t k = 10;
   uint32_t ef = 0;                     // HNSW: candidate list size (raised to k); 0 = default
   const SlotFilter* filter = nullptr;  // null = every live slot
+  // Slots farther than this may be left out (an index that can prune by it does: the multi-index
+  // hash); the collection drops any that come back anyway.
+  float max_distance = std::numeric_limits<float>::infinity();
 };
 
 class VectorIndex {

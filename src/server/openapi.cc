@@ -82,7 +82,7 @@ const char* OpenApiDocument() {
         "paths": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}}}},
       "Collection": {"type": "object", "properties": {
         "name": {"type": "string"}, "dimension": {"type": "integer"}, "metric": {"type": "string", "enum": ["l2", "ip", "cosine", "hamming"]},
-        "index": {"type": "string", "enum": ["flat", "hnsw", "sq8"]}, "hnsw": {"type": "object"},
+        "index": {"type": "string", "enum": ["flat", "hnsw", "sq8", "mih"]}, "hnsw": {"type": "object"},
         "count": {"type": "integer"}, "deleted": {"type": "integer"}, "memory_bytes": {"type": "integer"},
         "mapped_bytes": {"type": "integer"}, "disk_bytes": {"type": "integer"}, "log_bytes": {"type": "integer"}}},
       "Record": {"type": "object", "required": ["id"], "properties": {

@@ -27,6 +27,8 @@ const char* IndexKindName(IndexKind kind) {
       return "hnsw";
     case IndexKind::kSq8:
       return "sq8";
+    case IndexKind::kMultiHash:
+      return "mih";
   }
   return "unknown";
 }
@@ -40,11 +42,11 @@ Result<Metric> ParseMetric(std::string_view name) {
 }
 
 Result<IndexKind> ParseIndexKind(std::string_view name) {
-  for (IndexKind k : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kSq8}) {
+  for (IndexKind k : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kSq8, IndexKind::kMultiHash}) {
     if (name == IndexKindName(k)) return k;
   }
   return Status::InvalidArgument("unknown index kind '" + std::string(name) +
-                                 "' (expected flat, hnsw or sq8)");
+                                 "' (expected flat, hnsw, sq8 or mih)");
 }
 
 }  // namespace alike

@@ -116,6 +116,11 @@ Status StoredCollection::ValidateOptions(const CollectionOptions& o) {
         "multiple of 8, got " +
         std::to_string(o.dimension));
   }
+  if (o.index == IndexKind::kMultiHash && (o.metric != Metric::kHamming || o.dimension % 64 != 0)) {
+    return Status::InvalidArgument(
+        "index mih (multi-index hashing) takes hamming collections of a multiple of 64 bits, got " +
+        std::string(MetricName(o.metric)) + " of dimension " + std::to_string(o.dimension));
+  }
   if (o.hnsw.m < 2 || o.hnsw.m > 256) {
     return Status::InvalidArgument("hnsw m must be between 2 and 256, got " +
                                    std::to_string(o.hnsw.m));
@@ -846,10 +851,12 @@ std::vector<index::Neighbor> StoredCollection::SearchLocked(const std::string& c
   index::IndexSearchParams params;
   params.k = k;
   PayloadFilter payload_filter(*this, filter);
-  if (options_.index == IndexKind::kFlat) {
-    // The flat index is an exact scan of the live slots already, and a faster one than
+  if (options_.index == IndexKind::kFlat || options_.index == IndexKind::kMultiHash) {
+    // Exact indexes. The flat index is a scan of the live slots already, and a faster one than
     // ExactScan: its kernels are specialised for the code (popcounts inlined for binary codes).
+    // The multi-index hash is exact within max_distance, which is what lets it skip the scan.
     if (active != nullptr) params.filter = &payload_filter;
+    if (options.max_distance) params.max_distance = *options.max_distance;
     return index_->Search(code.data(), params);
   }
   if (options.exact) return ExactScan(code, k, active);

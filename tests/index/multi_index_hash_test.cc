@@ -72,7 +72,7 @@ TEST(MultiIndexHashTest, EqualsTheFlatScanForEveryRadiusAndK) {
       const auto query = codes.Near(static_cast<uint32_t>(rng() % 30000), q % 40, rng);
       for (size_t k : {1, 10, 100}) {
         for (float radius : {0.f, 8.f, 31.f, 200.f, std::numeric_limits<float>::infinity()}) {
-          ExpectSame(mih.Search(query.data(), {.k = k}, radius),
+          ExpectSame(mih.Search(query.data(), {.k = k, .max_distance = radius}),
                      Exact(flat, query.data(), k, radius),
                      std::to_string(bits) + " bits, k " + std::to_string(k) + ", radius " +
                          std::to_string(radius));
@@ -94,8 +94,9 @@ TEST(MultiIndexHashTest, RemovedSlotsAreNotFoundBeforeOrAfterPurgeAndFiltersHold
   auto check = [&](const std::string& when) {
     for (int q = 0; q < 30; ++q) {
       const auto query = codes.Near(static_cast<uint32_t>(rng() % 5000), q % 20, rng);
-      ExpectSame(mih.Search(query.data(), {.k = 10}, 31), Exact(flat, query.data(), 10, 31), when);
-      ExpectSame(mih.Search(query.data(), {.k = 10, .filter = &even}, 64),
+      ExpectSame(mih.Search(query.data(), {.k = 10, .max_distance = 31}),
+                 Exact(flat, query.data(), 10, 31), when);
+      ExpectSame(mih.Search(query.data(), {.k = 10, .filter = &even, .max_distance = 64}),
                  Exact(flat, query.data(), 10, 64, &even), when + ", filtered");
     }
   };
@@ -107,7 +108,7 @@ TEST(MultiIndexHashTest, RemovedSlotsAreNotFoundBeforeOrAfterPurgeAndFiltersHold
   const std::vector<uint8_t> fresh(32, 0xA5);
   codes.table.Set(0, fresh.data());
   mih.Add(0);
-  const auto hits = mih.Search(fresh.data(), {.k = 1}, 0);
+  const auto hits = mih.Search(fresh.data(), {.k = 1, .max_distance = 0});
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].slot, 0u);
 }
@@ -136,8 +137,8 @@ TEST(MultiIndexHashTest, ConcurrentAddsAndASaveLoadRoundTrip) {
   std::mt19937 rng(11);
   for (int q = 0; q < 20; ++q) {
     const auto query = codes.Near(static_cast<uint32_t>(rng() % 20000), q, rng);
-    ExpectSame(loaded.Search(query.data(), {.k = 5}, 31), mih.Search(query.data(), {.k = 5}, 31),
-               "reloaded");
+    ExpectSame(loaded.Search(query.data(), {.k = 5, .max_distance = 31}),
+               mih.Search(query.data(), {.k = 5, .max_distance = 31}), "reloaded");
   }
   std::string damaged = sink.buffer();
   damaged[0] ^= 1;
