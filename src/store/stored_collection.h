@@ -50,15 +50,18 @@ namespace alike::store {
 
 class StoredCollection : public Collection {
  public:
-  // Creates the collection's files in `dir` (which must not exist).
+  // Creates the collection's files in `dir` (which must not exist). Every file write goes
+  // through `fs`, which must outlive the collection.
   static Result<std::shared_ptr<StoredCollection>> Create(const std::string& dir,
                                                           const std::string& name,
                                                           const CollectionOptions& options,
-                                                          const DatabaseOptions& db_options);
+                                                          const DatabaseOptions& db_options,
+                                                          FileSystem& fs);
   // Opens an existing collection directory, recovering from any crash.
   static Result<std::shared_ptr<StoredCollection>> Open(const std::string& dir,
                                                         const std::string& name,
-                                                        const DatabaseOptions& db_options);
+                                                        const DatabaseOptions& db_options,
+                                                        FileSystem& fs);
   // Checks options a user gave, naming the offending field.
   static Status ValidateOptions(const CollectionOptions& options);
 
@@ -108,7 +111,7 @@ class StoredCollection : public Collection {
   class PayloadFilter;
 
   StoredCollection(std::string dir, std::string name, const CollectionOptions& options,
-                   const DatabaseOptions& db_options);
+                   const DatabaseOptions& db_options, FileSystem& fs);
 
   // Whether the checkpoint's vectors are served from a memory map rather than memory: sq8 over
   // floats (for Hamming, sq8 means the flat scan, which reads every code).
@@ -171,6 +174,7 @@ class StoredCollection : public Collection {
   const std::string name_;
   const CollectionOptions options_;
   const DatabaseOptions db_options_;
+  FileSystem& fs_;
   const index::Space space_;
 
   mutable std::mutex write_mutex_;
