@@ -393,15 +393,28 @@ Status StoredCollection::CheckpointLocked() {
   auto next_wal = WalWriter::Open(WalPath(next_seq), db_options_.sync == SyncPolicy::kAlways, fs_);
   if (!next_wal.ok()) return next_wal.status();
   const uint32_t slot_count = slot_count_;  // writers, the only ones to change it, are held
+  const std::string tmp = dir_ + "/checkpoint.tmp";
+  Status written;
   {
     std::shared_lock lock(state_mutex_);  // searches go on; writers are held by write_mutex_
-    ALIKE_RETURN_IF_ERROR(WriteCheckpointFile(dir_ + "/checkpoint.tmp", next_seq));
+    written = WriteCheckpointFile(tmp, next_seq);
   }
-  ALIKE_RETURN_IF_ERROR(RenameFile(dir_ + "/checkpoint.tmp", dir_ + "/checkpoint", fs_));
-  ALIKE_RETURN_IF_ERROR(SyncDir(dir_, fs_));
+  if (written.ok()) written = RenameFile(tmp, dir_ + "/checkpoint", fs_);
+  if (!written.ok()) {
+    // Nothing that recovery reads has changed. The partial file goes at once (else recovery
+    // removes it), so that a checkpoint failing on a full disk does not keep the disk full.
+    RemoveAll(tmp, fs_);
+    return written;
+  }
+  // From the rename on, the checkpoint on disk sends recovery to log next_seq and drops older
+  // logs as covered, so every later write must go to that log, whatever fails below: one logged
+  // in the old log would be acknowledged and then lost at the next open.
   const uint64_t old_seq = wal_seq_;
   wal_ = std::move(*next_wal);
   wal_seq_ = next_seq;
+  // Until the rename is durable a crash may bring back the old checkpoint, which needs the old
+  // log: it is removed only after.
+  ALIKE_RETURN_IF_ERROR(SyncDir(dir_, fs_));
   ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(old_seq), fs_));
   ALIKE_RETURN_IF_ERROR(SyncDir(dir_, fs_));
   if (!MapsVectors()) return Status::OK();
@@ -475,14 +488,18 @@ Status StoredCollection::LogAndApply(LogRecordType type, const std::string& payl
                                      const std::function<void()>& apply) {
   Status s = wal_->Append(static_cast<uint8_t>(type), payload);
   if (!s.ok()) {
-    poisoned_ = s;
+    // An append the writer cut off again left the log as it was: the write failed whole and the
+    // collection goes on (a full disk may have room again). Otherwise the log's end is unknown.
+    if (wal_->broken()) poisoned_ = s;
     return s;
   }
   {
     std::unique_lock lock(state_mutex_);
     apply();
   }
-  return MaybeCompactAndCheckpoint();
+  // The write is durable and applied, so it is acknowledged whatever the housekeeping does.
+  MaybeCompactAndCheckpoint();
+  return Status::OK();
 }
 
 Status StoredCollection::EncodeUpsertBatch(const CollectionOptions& options,
@@ -699,7 +716,7 @@ void StoredCollection::PurgeLocked() {
   removed_count_ = 0;
 }
 
-Status StoredCollection::MaybeCompactAndCheckpoint() {
+void StoredCollection::MaybeCompactAndCheckpoint() {
   bool purged = false;
   if (removed_count_ > 0 &&
       removed_count_ >= db_options_.compact_deleted_fraction * std::max<uint32_t>(slot_count_, 1)) {
@@ -707,8 +724,9 @@ Status StoredCollection::MaybeCompactAndCheckpoint() {
     PurgeLocked();
     purged = true;
   }
-  if (purged || wal_->size() >= db_options_.checkpoint_log_bytes) return CheckpointLocked();
-  return Status::OK();
+  // A failed checkpoint leaves the previous checkpoint and the logs, which hold every write, in
+  // place (CheckpointLocked); it is tried again after the next write.
+  if (purged || wal_->size() >= db_options_.checkpoint_log_bytes) CheckpointLocked();
 }
 
 Status StoredCollection::Compact() {

@@ -63,6 +63,8 @@ class WalWriter {
   // Makes all appended records durable; for callers that group several appends per sync.
   Status Sync();
   Status Close();
+  // Whether a failed append or sync left the file's end unknown, so that every later call fails.
+  bool broken() const { return !broken_.ok(); }
 
   // Bytes in the log file, header included.
   uint64_t size() const { return file_->size(); }
