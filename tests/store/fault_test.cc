@@ -8,9 +8,11 @@
 //     collection after it (the collection refused writes until reopened);
 //   - what the open database served before it was closed is what reopens, but for that write;
 //   - searches find stored vectors.
-// Both a transient error (EIO once) and a full disk (ENOSPC from the Nth call on) are run.
+// Both a transient error (EIO once) and a full disk (ENOSPC from the Nth call on) are run. A
+// second test does the same to recovery, and a few aim at the calls that once went wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -106,7 +108,7 @@ void ApplyToModel(const Op& op, Model* model) {
   for (uint64_t id : op.deletes) model->erase(id);
 }
 
-Status Run(const Op& op, Collection& c) {
+Status RunOp(const Op& op, Collection& c) {
   switch (op.kind) {
     case Op::kUpsert:
       return c.Upsert(op.upserts);
@@ -249,7 +251,7 @@ bool RunWithFaultAt(uint64_t fail_at, FaultFileSystem::Mode mode, Tally* tally) 
         const Op op = MakeOp(n);
         Outcome& o = outcomes[op.collection];
         if (handles[op.collection] == nullptr) continue;
-        const Status s = Run(op, *handles[op.collection]);
+        const Status s = RunOp(op, *handles[op.collection]);
         if (!s.ok()) ExpectClearError(s, mode, "operation " + std::to_string(n));
         if (op.kind == Op::kCheckpoint || op.kind == Op::kCompact) continue;
         if (s.ok()) {
@@ -289,6 +291,83 @@ TEST_P(FaultTest, EveryCallFailingInTurnLosesNoAcknowledgedWrite) {
   EXPECT_GT(tally.failed_write_reopened, 0);
   if (GetParam() == FaultFileSystem::Mode::kOnce) {
     EXPECT_GT(tally.acknowledged_after_error, 0);
+  }
+}
+
+// Recovery under faults: a database left with everything recovery cleans up (a torn log tail, an
+// interrupted checkpoint's checkpoint.tmp, a log the checkpoint covers, an interrupted
+// collection creation) is opened with call N failing, for every N. Opening either fails with a
+// clear error or serves the database whole, and a reopen without faults serves it whole.
+TEST_P(FaultTest, RecoveryWithEveryCallFailingInTurnLosesNothing) {
+  test::TempDir dir;
+  const std::string prepared = dir.Sub("prepared");
+  Model expected[kCollectionCount];
+  {
+    auto db = Database::Open(prepared, FaultOptions());
+    ASSERT_TRUE(db.ok());
+    std::shared_ptr<Collection> handles[kCollectionCount];
+    for (size_t i = 0; i < kCollectionCount; ++i) {
+      auto c = (*db)->CreateCollection(kCollections[i].name, kCollections[i].options);
+      ASSERT_TRUE(c.ok());
+      handles[i] = *c;
+    }
+    for (int n = 0; n < kOps; ++n) {
+      const Op op = MakeOp(n);
+      ASSERT_TRUE(RunOp(op, *handles[op.collection]).ok());
+    }
+    for (size_t i = 0; i < kCollectionCount; ++i) expected[i] = ReadBack(*handles[i]);
+  }
+  for (const CollectionSpec& spec : kCollections) {
+    const std::string c = prepared + "/collections/" + spec.name;
+    auto names = ListDir(c);
+    ASSERT_TRUE(names.ok());
+    const std::string last_log = c + "/" + names->back();  // wal-<seq>.log sort last
+    ASSERT_TRUE(WriteFileAtomically(c + "/wal-00000000.log", "covered").ok());
+    ASSERT_TRUE(WriteFileAtomically(c + "/checkpoint.tmp", "interrupted").ok());
+    auto log = AppendFile::Open(last_log);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append("torn record", 11).ok());
+  }
+  ASSERT_TRUE(CreateDir(prepared + "/collections/.creating-x").ok());
+
+  auto expect_whole = [&](const Database& db, const std::string& what) {
+    for (size_t i = 0; i < kCollectionCount; ++i) {
+      auto c = db.GetCollection(kCollections[i].name);
+      ASSERT_TRUE(c.ok()) << what;
+      EXPECT_EQ(ReadBack(**c), expected[i]) << what << ": " << kCollections[i].name;
+    }
+  };
+  uint64_t n = 1;
+  std::vector<std::string> calls;  // of the last run, which reached no fault
+  for (bool fired = true; fired && !::testing::Test::HasFailure(); ++n) {
+    SCOPED_TRACE("fault at call " + std::to_string(n));
+    const std::string path = dir.Sub("run");
+    ASSERT_TRUE(RemoveAll(path).ok());
+    std::filesystem::copy(prepared, path, std::filesystem::copy_options::recursive);
+    FaultFileSystem fs(n, GetParam());
+    {
+      auto db = store::OpenDatabase(path, FaultOptions(), fs);
+      if (db.ok()) {
+        expect_whole(**db, "opened under faults");
+      } else {
+        ExpectClearError(db.status(), GetParam(), "open");
+      }
+    }
+    fired = fs.fired();
+    calls = fs.call_log();
+    FaultFileSystem no_faults(0, FaultFileSystem::Mode::kOnce);
+    auto db = store::OpenDatabase(path, FaultOptions(), no_faults);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    expect_whole(**db, "reopened");
+  }
+  std::printf("recovery fault test: %llu runs\n", static_cast<unsigned long long>(n - 1));
+  // The runs went through the clean-up they are meant to test.
+  const std::vector<std::string> clean_up = {
+      "truncate", "remove " + dir.Sub("run/collections/.creating-x"),
+      "remove " + dir.Sub("run/collections/hnsw/checkpoint.tmp"),
+      "remove " + dir.Sub("run/collections/hnsw/wal-00000000.log")};
+  for (const std::string& what : clean_up) {
+    EXPECT_NE(std::find(calls.begin(), calls.end(), what), calls.end()) << what;
   }
 }
 
