@@ -121,12 +121,19 @@ class DatabaseImpl : public Database {
     auto it = collections_.find(name);
     if (it == collections_.end())
       return Status::NotFound("no collection '" + name + "' in " + dir_);
-    it->second->MarkDropped();
     const std::string doomed = CollectionsDir() + "/.dropping-" + name;
     ALIKE_RETURN_IF_ERROR(RemoveAll(doomed, fs_));
-    ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed, fs_));
-    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
+    {
+      // Writers wait while the directory moves. Should the move fail, nothing is dropped and the
+      // collection goes on serving, as it will after a reopen.
+      auto writes = it->second->HoldWrites();
+      ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed, fs_));
+    }
+    // From here the collection is gone under its name, so it goes from this database too, even
+    // if the sync below fails.
+    it->second->MarkDropped();
     collections_.erase(it);
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
     return RemoveAll(doomed, fs_);
   }
 

@@ -411,7 +411,8 @@ void ExpectBothBatches(const std::string& path) {
   for (uint64_t id = 1; id <= 10; ++id) EXPECT_TRUE((*c)->Get(id).ok()) << id;
 }
 
-using Step = std::function<void(Collection& c, const FaultFileSystem& fs, const std::string& dir)>;
+using Step = std::function<void(Database& db, Collection& c, const FaultFileSystem& fs,
+                                const std::string& dir)>;
 using Pick = std::function<uint64_t(const std::vector<std::string>& log, uint64_t first,
                                     const std::string& dir)>;
 
@@ -430,7 +431,7 @@ void RunWithAimedFault(const DatabaseOptions& options, const Step& step, const P
     if (!c.ok()) return 0;
     EXPECT_TRUE((*c)->Upsert(Batch(1)).ok());
     const uint64_t first = fs.calls();
-    step(**c, fs, path + "/collections/c");
+    step(**db, **c, fs, path + "/collections/c");
     return first;
   };
   FaultFileSystem dry(0, FaultFileSystem::Mode::kOnce);
@@ -450,7 +451,7 @@ TEST(FaultRegressionTest, WritesAfterACheckpointWhoseDirectorySyncFailedReopen) 
   options.checkpoint_log_bytes = 1 << 30;  // only the explicit checkpoint
   RunWithAimedFault(
       options,
-      [](Collection& c, const FaultFileSystem& fs, const std::string&) {
+      [](Database&, Collection& c, const FaultFileSystem& fs, const std::string&) {
         const Status checkpointed = c.Checkpoint();
         EXPECT_EQ(checkpointed.ok(), !fs.fired()) << checkpointed.ToString();
         EXPECT_TRUE(c.Upsert(Batch(6)).ok());
@@ -467,7 +468,7 @@ TEST(FaultRegressionTest, AWriteWhoseAutomaticCheckpointFailsIsAcknowledged) {
   options.checkpoint_log_bytes = 1;  // a checkpoint after every write
   RunWithAimedFault(
       options,
-      [](Collection& c, const FaultFileSystem&, const std::string& dir) {
+      [](Database&, Collection& c, const FaultFileSystem&, const std::string& dir) {
         const Status written = c.Upsert(Batch(6));
         EXPECT_TRUE(written.ok()) << written.ToString();
         EXPECT_EQ(c.Count(), 10u);
@@ -483,7 +484,7 @@ TEST(FaultRegressionTest, AWriteWhoseAutomaticCheckpointFailsIsAcknowledged) {
 TEST(FaultRegressionTest, AFailedLogAppendLeavesTheCollectionWritable) {
   RunWithAimedFault(
       FaultOptions(),
-      [](Collection& c, const FaultFileSystem& fs, const std::string&) {
+      [](Database&, Collection& c, const FaultFileSystem& fs, const std::string&) {
         const Status first = c.Upsert(Batch(6));
         EXPECT_EQ(first.ok(), !fs.fired()) << first.ToString();
         if (!first.ok()) {
@@ -492,6 +493,24 @@ TEST(FaultRegressionTest, AFailedLogAppendLeavesTheCollectionWritable) {
       },
       [](const std::vector<std::string>& log, uint64_t first, const std::string&) {
         return FindCall(log, first, "write");
+      });
+}
+
+// A drop whose directory could not be moved used to leave the collection in the open database
+// but refusing every write as dropped, while it reopened whole.
+TEST(FaultRegressionTest, AFailedDropLeavesTheCollectionServing) {
+  RunWithAimedFault(
+      FaultOptions(),
+      [](Database& db, Collection& c, const FaultFileSystem& fs, const std::string&) {
+        const Status dropped = db.DropCollection("c");
+        EXPECT_EQ(dropped.ok(), !fs.fired()) << dropped.ToString();
+        if (!dropped.ok()) {
+          EXPECT_TRUE(db.GetCollection("c").ok());
+          EXPECT_TRUE(c.Upsert(Batch(6)).ok());
+        }
+      },
+      [](const std::vector<std::string>& log, uint64_t first, const std::string& dir) {
+        return FindCall(log, first, "rename " + dir);
       });
 }
 
