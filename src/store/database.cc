@@ -100,10 +100,12 @@ class DatabaseImpl : public Database {
       made->get()->MarkDropped();  // closes its log before the directory moves
     }
     ALIKE_RETURN_IF_ERROR(RenameFile(tmp, final_dir, fs_));
-    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
+    // From the rename on the collection is there, as a reopen would find it, so it joins this
+    // database even if the sync fails (which makes the creation's durability unknown).
     auto c = store::StoredCollection::Open(final_dir, name, options_, fs_);
     if (!c.ok()) return c.status();
     collections_[name] = *c;
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
     return std::shared_ptr<Collection>(*c);
   }
 

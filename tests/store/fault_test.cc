@@ -173,8 +173,9 @@ struct Tally {
 };
 
 // Reopens the database without faults and checks it against what the run acknowledged.
+// `listed`: the collections the database listed before it was closed, if it opened.
 void CheckReopened(const std::string& path, const Outcome (&outcomes)[kCollectionCount],
-                   Tally* tally) {
+                   const std::optional<std::vector<std::string>>& listed, Tally* tally) {
   FaultFileSystem no_faults(0, FaultFileSystem::Mode::kOnce);  // for its fast syncs
   auto db = store::OpenDatabase(path, FaultOptions(), no_faults);
   if (!db.ok()) {
@@ -182,6 +183,19 @@ void CheckReopened(const std::string& path, const Outcome (&outcomes)[kCollectio
     EXPECT_EQ(db.status().code(), Status::Code::kNotFound) << db.status().ToString();
     for (const Outcome& o : outcomes) EXPECT_FALSE(o.created);
     return;
+  }
+  if (listed) {
+    // The reopened database lists what the open one did, and perhaps a collection whose
+    // creation failed after its directory was renamed into place (then it is empty, below).
+    const std::vector<std::string> names = (*db)->ListCollections();
+    for (const std::string& name : *listed) {
+      EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name << " is gone";
+    }
+    for (size_t i = 0; i < kCollectionCount; ++i) {
+      if (std::find(listed->begin(), listed->end(), kCollections[i].name) == listed->end()) {
+        EXPECT_FALSE(outcomes[i].created);
+      }
+    }
   }
   for (size_t i = 0; i < kCollectionCount; ++i) {
     const Outcome& o = outcomes[i];
@@ -231,6 +245,7 @@ bool RunWithFaultAt(uint64_t fail_at, FaultFileSystem::Mode mode, Tally* tally) 
   const std::string path = dir.Sub("db");
   FaultFileSystem fs(fail_at, mode);
   Outcome outcomes[kCollectionCount];
+  std::optional<std::vector<std::string>> listed;
   {
     auto db = store::OpenDatabase(path, FaultOptions(), fs);
     if (!db.ok()) {
@@ -264,12 +279,13 @@ bool RunWithFaultAt(uint64_t fail_at, FaultFileSystem::Mode mode, Tally* tally) 
       for (size_t i = 0; i < kCollectionCount; ++i) {
         if (handles[i] != nullptr) outcomes[i].served = ReadBack(*handles[i]);
       }
+      listed = (*db)->ListCollections();
     }
   }
   if (!fs.fired()) {
     EXPECT_EQ(fs.calls(), fail_at - 1);
   }
-  CheckReopened(path, outcomes, tally);
+  CheckReopened(path, outcomes, listed, tally);
   return fs.fired();
 }
 
@@ -494,6 +510,33 @@ TEST(FaultRegressionTest, AFailedLogAppendLeavesTheCollectionWritable) {
       [](const std::vector<std::string>& log, uint64_t first, const std::string&) {
         return FindCall(log, first, "write");
       });
+}
+
+// A collection whose directory was renamed into place but not synced used to stay out of the
+// open database, which then refused to create it again ("rename ...: Directory not empty"),
+// while it reopened.
+TEST(FaultRegressionTest, ACollectionRenamedIntoPlaceJoinsTheDatabaseIfTheSyncFails) {
+  test::TempDir dir;
+  auto run = [&](const std::string& path, FaultFileSystem& fs) {
+    auto db = store::OpenDatabase(path, FaultOptions(), fs);
+    ASSERT_TRUE(db.ok());
+    const Status created = (*db)->CreateCollection("c", {.dimension = kDim}).status();
+    EXPECT_EQ(created.ok(), !fs.fired()) << created.ToString();
+    EXPECT_TRUE((*db)->GetCollection("c").ok());
+    EXPECT_EQ((*db)->CreateCollection("c", {.dimension = kDim}).status().code(),
+              Status::Code::kAlreadyExists);
+  };
+  FaultFileSystem dry(0, FaultFileSystem::Mode::kOnce);
+  run(dir.Sub("dry"), dry);
+  const std::vector<std::string> log = dry.call_log();
+  FaultFileSystem fs(FindCall(log,
+                              FindCall(log, 0,
+                                       "rename " + dir.Sub("dry/collections/.creating-c") + " to " +
+                                           dir.Sub("dry/collections/c")),
+                              "fsync"),
+                     FaultFileSystem::Mode::kOnce);
+  run(dir.Sub("db"), fs);
+  EXPECT_TRUE(fs.fired());
 }
 
 // A drop whose directory could not be moved used to leave the collection in the open database

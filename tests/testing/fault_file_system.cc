@@ -50,7 +50,7 @@ int FaultFileSystem::Close(int fd) {
 }
 
 int FaultFileSystem::Rename(const char* from, const char* to) {
-  if (int err = Next(std::string("rename ") + from)) return err;
+  if (int err = Next(std::string("rename ") + from + " to " + to)) return err;
   return PosixFileSystem().Rename(from, to);
 }
 

@@ -47,7 +47,7 @@ class FaultFileSystem : public FileSystem {
 
   // Calls seen so far (failed ones included).
   uint64_t calls() const;
-  // What each call was, in order: "write", "fsync", "rename <from>", "open <path>", ...
+  // What each call was, in order: "write", "fsync", "rename <from> to <to>", "open <path>", ...
   std::vector<std::string> call_log() const;
   // Whether some call has failed.
   bool fired() const;
