@@ -9,11 +9,13 @@
 //
 // Only the calls that change what is on disk go through it: opening for writing (which may
 // create), write, fsync/fdatasync, ftruncate, close of a written file (where NFS and quotas
-// report deferred errors), rename, mkdir and removal. Reads, stat and directory listings go to
-// POSIX directly: they are not what a full disk breaks.
+// report deferred errors), rename, mkdir and removal. Reads, stat, directory listings and the
+// database's LOCK file go to POSIX directly: they are not what a full disk breaks. Descriptors
+// are the kernel's (implementations wrap the real calls), since reads and error paths use them
+// directly.
 //
 // Each method returns 0 or the errno value the call failed with; the helpers in util/file.h turn
-// that into an IOError naming the file and the reason. EINTR is retried by the callers.
+// that into an IOError naming the file and the reason, and retry EINTR from open, write and sync.
 //
 // Thread-safety: implementations are safe to call from many threads at once.
 #ifndef ALIKE_UTIL_FILE_SYSTEM_H_
