@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alike/vector_db.h"
+#include "store/open_database.h"
 #include "store/stored_collection.h"
 #include "util/file.h"
 
@@ -60,21 +61,22 @@ Status ValidateCollectionName(const std::string& name) {
 
 class DatabaseImpl : public Database {
  public:
-  DatabaseImpl(std::string dir, const DatabaseOptions& options, std::unique_ptr<FileLock> lock)
-      : dir_(std::move(dir)), options_(options), lock_(std::move(lock)) {}
+  DatabaseImpl(std::string dir, const DatabaseOptions& options, std::unique_ptr<FileLock> lock,
+               FileSystem& fs)
+      : dir_(std::move(dir)), options_(options), lock_(std::move(lock)), fs_(fs) {}
 
   Status LoadCollections() {
     const std::string root = CollectionsDir();
-    ALIKE_RETURN_IF_ERROR(CreateDir(root));
+    ALIKE_RETURN_IF_ERROR(CreateDir(root, fs_));
     auto names = ListDir(root);
     if (!names.ok()) return names.status();
     for (const auto& name : *names) {
       if (name[0] == '.') {
         // Leftovers of a creation or drop that a crash interrupted.
-        ALIKE_RETURN_IF_ERROR(RemoveAll(root + "/" + name));
+        ALIKE_RETURN_IF_ERROR(RemoveAll(root + "/" + name, fs_));
         continue;
       }
-      auto c = store::StoredCollection::Open(root + "/" + name, name, options_);
+      auto c = store::StoredCollection::Open(root + "/" + name, name, options_, fs_);
       if (!c.ok()) return c.status();
       collections_[name] = *c;
     }
@@ -91,17 +93,19 @@ class DatabaseImpl : public Database {
     }
     const std::string tmp = CollectionsDir() + "/.creating-" + name;
     const std::string final_dir = CollectionsDir() + "/" + name;
-    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp));
+    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
     {
-      auto made = store::StoredCollection::Create(tmp, name, options, options_);
+      auto made = store::StoredCollection::Create(tmp, name, options, options_, fs_);
       if (!made.ok()) return made.status();
       made->get()->MarkDropped();  // closes its log before the directory moves
     }
-    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, final_dir));
-    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir()));
-    auto c = store::StoredCollection::Open(final_dir, name, options_);
+    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, final_dir, fs_));
+    // From the rename on the collection is there, as a reopen would find it, so it joins this
+    // database even if the sync fails (which makes the creation's durability unknown).
+    auto c = store::StoredCollection::Open(final_dir, name, options_, fs_);
     if (!c.ok()) return c.status();
     collections_[name] = *c;
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
     return std::shared_ptr<Collection>(*c);
   }
 
@@ -119,13 +123,20 @@ class DatabaseImpl : public Database {
     auto it = collections_.find(name);
     if (it == collections_.end())
       return Status::NotFound("no collection '" + name + "' in " + dir_);
-    it->second->MarkDropped();
     const std::string doomed = CollectionsDir() + "/.dropping-" + name;
-    ALIKE_RETURN_IF_ERROR(RemoveAll(doomed));
-    ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed));
-    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir()));
+    ALIKE_RETURN_IF_ERROR(RemoveAll(doomed, fs_));
+    {
+      // Writers wait while the directory moves. Should the move fail, nothing is dropped and the
+      // collection goes on serving, as it will after a reopen.
+      auto writes = it->second->HoldWrites();
+      ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed, fs_));
+    }
+    // From here the collection is gone under its name, so it goes from this database too, even
+    // if the sync below fails.
+    it->second->MarkDropped();
     collections_.erase(it);
-    return RemoveAll(doomed);
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
+    return RemoveAll(doomed, fs_);
   }
 
   std::vector<std::string> ListCollections() const override {
@@ -144,15 +155,15 @@ class DatabaseImpl : public Database {
     std::vector<std::unique_lock<std::mutex>> held;
     for (const auto& [name, c] : collections_) held.push_back(c->HoldWrites());
     const std::string tmp = dest_dir + ".partial";
-    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp));
-    ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections"));
-    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText()));
+    ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
+    ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections", fs_));
+    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText(), fs_));
     for (const auto& [name, c] : collections_) {
       ALIKE_RETURN_IF_ERROR(c->CopyFilesTo(tmp + "/collections/" + name));
     }
-    ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections"));
-    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, dest_dir));
-    return SyncDir(ParentDir(dest_dir));
+    ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections", fs_));
+    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, dest_dir, fs_));
+    return SyncDir(ParentDir(dest_dir), fs_);
   }
 
   const std::string& path() const override { return dir_; }
@@ -163,6 +174,7 @@ class DatabaseImpl : public Database {
   const std::string dir_;
   const DatabaseOptions options_;
   std::unique_ptr<FileLock> lock_;
+  FileSystem& fs_;
   mutable std::mutex mutex_;  // guards collections_
   std::map<std::string, std::shared_ptr<store::StoredCollection>> collections_;
 };
@@ -171,6 +183,12 @@ class DatabaseImpl : public Database {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir,
                                                  const DatabaseOptions& options) {
+  return store::OpenDatabase(dir, options, PosixFileSystem());
+}
+
+Result<std::unique_ptr<Database>> store::OpenDatabase(const std::string& dir,
+                                                      const DatabaseOptions& options,
+                                                      FileSystem& fs) {
   if (dir.empty()) return Status::InvalidArgument("database path is empty");
   const bool exists = FileExists(dir);
   if (!exists && !options.create_if_missing) {
@@ -189,13 +207,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir,
       return Status::NotFound("no database at " + dir);
     }
   }
-  ALIKE_RETURN_IF_ERROR(CreateDir(dir));
+  ALIKE_RETURN_IF_ERROR(CreateDir(dir, fs));
   if (!FileExists(dir + "/ALIKE")) {
-    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(dir + "/ALIKE", ManifestText()));
+    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(dir + "/ALIKE", ManifestText(), fs));
   }
   auto lock = FileLock::Acquire(dir + "/LOCK");
   if (!lock.ok()) return lock.status();
-  auto db = std::make_unique<DatabaseImpl>(dir, options, std::move(*lock));
+  auto db = std::make_unique<DatabaseImpl>(dir, options, std::move(*lock), fs);
   ALIKE_RETURN_IF_ERROR(db->LoadCollections());
   return std::unique_ptr<Database>(std::move(db));
 }

@@ -93,11 +93,12 @@ class StoredCollection::PayloadFilter : public index::SlotFilter {
 
 StoredCollection::StoredCollection(std::string dir, std::string name,
                                    const CollectionOptions& options,
-                                   const DatabaseOptions& db_options)
+                                   const DatabaseOptions& db_options, FileSystem& fs)
     : dir_(std::move(dir)),
       name_(std::move(name)),
       options_(options),
       db_options_(db_options),
+      fs_(fs),
       space_(options.metric, options.dimension),
       table_(space_.code_size()) {
   index_ = index::NewIndex(options_, space_, table_);
@@ -136,22 +137,24 @@ Status StoredCollection::ValidateOptions(const CollectionOptions& o) {
 
 Result<std::shared_ptr<StoredCollection>> StoredCollection::Create(
     const std::string& dir, const std::string& name, const CollectionOptions& options,
-    const DatabaseOptions& db_options) {
+    const DatabaseOptions& db_options, FileSystem& fs) {
   ALIKE_RETURN_IF_ERROR(ValidateOptions(options));
-  ALIKE_RETURN_IF_ERROR(CreateDir(dir));
-  ALIKE_RETURN_IF_ERROR(
-      WriteFileAtomically(dir + "/options.json", CollectionOptionsToJson(options).dump(2) + "\n"));
-  return Open(dir, name, db_options);
+  ALIKE_RETURN_IF_ERROR(CreateDir(dir, fs));
+  ALIKE_RETURN_IF_ERROR(WriteFileAtomically(dir + "/options.json",
+                                            CollectionOptionsToJson(options).dump(2) + "\n", fs));
+  return Open(dir, name, db_options, fs);
 }
 
-Result<std::shared_ptr<StoredCollection>> StoredCollection::Open(
-    const std::string& dir, const std::string& name, const DatabaseOptions& db_options) {
+Result<std::shared_ptr<StoredCollection>> StoredCollection::Open(const std::string& dir,
+                                                                 const std::string& name,
+                                                                 const DatabaseOptions& db_options,
+                                                                 FileSystem& fs) {
   auto text = ReadFileToString(dir + "/options.json");
   if (!text.ok()) return text.status();
   auto options = CollectionOptionsFromJson(*text);
   if (!options.ok()) return options.status().WithContext(dir + "/options.json");
   ALIKE_RETURN_IF_ERROR(ValidateOptions(*options).WithContext(dir + "/options.json"));
-  std::shared_ptr<StoredCollection> c(new StoredCollection(dir, name, *options, db_options));
+  std::shared_ptr<StoredCollection> c(new StoredCollection(dir, name, *options, db_options, fs));
   ALIKE_RETURN_IF_ERROR(c->Recover().WithContext("collection '" + name + "'"));
   return c;
 }
@@ -174,16 +177,16 @@ Status StoredCollection::Recover() {
       } else {
         // A log the checkpoint already covers: a crash came between the checkpoint's rename and
         // the log's removal.
-        ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(seq)));
+        ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(seq), fs_));
       }
     } else if (n == "checkpoint.tmp") {
-      ALIKE_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + n));  // an interrupted checkpoint
+      ALIKE_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + n, fs_));  // an interrupted checkpoint
     }
   }
   std::sort(seqs.begin(), seqs.end());
   for (uint64_t seq : seqs) ALIKE_RETURN_IF_ERROR(ReplayLog(WalPath(seq)));
   wal_seq_ = seqs.empty() ? first_seq : seqs.back();
-  auto wal = WalWriter::Open(WalPath(wal_seq_), db_options_.sync == SyncPolicy::kAlways);
+  auto wal = WalWriter::Open(WalPath(wal_seq_), db_options_.sync == SyncPolicy::kAlways, fs_);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
   return Status::OK();
@@ -252,7 +255,7 @@ Status StoredCollection::ReplayLog(const std::string& path) {
                replicated_seq_ = source_seq;
                return Status::OK();
              },
-             &stats)
+             &stats, fs_)
       .WithContext(path);
 }
 
@@ -269,7 +272,7 @@ Status StoredCollection::ReplayLog(const std::string& path) {
 // Everything is read back with bounds checks, and the CRC is verified before the state is used.
 
 Status StoredCollection::WriteCheckpointFile(const std::string& path, uint64_t wal_seq) const {
-  auto sink_or = FileSink::Create(path);
+  auto sink_or = FileSink::Create(path, fs_);
   if (!sink_or.ok()) return sink_or.status();
   FileSink& sink = **sink_or;
   ALIKE_RETURN_IF_ERROR(sink.Write(kCheckpointMagic, sizeof(kCheckpointMagic)));
@@ -392,20 +395,33 @@ Status StoredCollection::LoadCheckpoint(const std::string& path, uint64_t* wal_s
 Status StoredCollection::CheckpointLocked() {
   // Order matters for crash safety; see the header comment.
   const uint64_t next_seq = wal_seq_ + 1;
-  auto next_wal = WalWriter::Open(WalPath(next_seq), db_options_.sync == SyncPolicy::kAlways);
+  auto next_wal = WalWriter::Open(WalPath(next_seq), db_options_.sync == SyncPolicy::kAlways, fs_);
   if (!next_wal.ok()) return next_wal.status();
   const uint32_t slot_count = slot_count_;  // writers, the only ones to change it, are held
+  const std::string tmp = dir_ + "/checkpoint.tmp";
+  Status written;
   {
     std::shared_lock lock(state_mutex_);  // searches go on; writers are held by write_mutex_
-    ALIKE_RETURN_IF_ERROR(WriteCheckpointFile(dir_ + "/checkpoint.tmp", next_seq));
+    written = WriteCheckpointFile(tmp, next_seq);
   }
-  ALIKE_RETURN_IF_ERROR(RenameFile(dir_ + "/checkpoint.tmp", dir_ + "/checkpoint"));
-  ALIKE_RETURN_IF_ERROR(SyncDir(dir_));
+  if (written.ok()) written = RenameFile(tmp, dir_ + "/checkpoint", fs_);
+  if (!written.ok()) {
+    // Nothing that recovery reads has changed. The partial file goes at once (else recovery
+    // removes it), so that a checkpoint failing on a full disk does not keep the disk full.
+    RemoveAll(tmp, fs_);
+    return written;
+  }
+  // From the rename on, the checkpoint on disk sends recovery to log next_seq and drops older
+  // logs as covered, so every later write must go to that log, whatever fails below: one logged
+  // in the old log would be acknowledged and then lost at the next open.
   const uint64_t old_seq = wal_seq_;
   wal_ = std::move(*next_wal);
   wal_seq_ = next_seq;
-  ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(old_seq)));
-  ALIKE_RETURN_IF_ERROR(SyncDir(dir_));
+  // Until the rename is durable a crash may bring back the old checkpoint, which needs the old
+  // log: it is removed only after.
+  ALIKE_RETURN_IF_ERROR(SyncDir(dir_, fs_));
+  ALIKE_RETURN_IF_ERROR(RemoveAll(WalPath(old_seq), fs_));
+  ALIKE_RETURN_IF_ERROR(SyncDir(dir_, fs_));
   if (!MapsVectors()) return Status::OK();
   // The vectors written since the last checkpoint are in this one now: serve them from it and
   // free their memory. Should mapping fail, the table goes on serving them as before.
@@ -477,14 +493,18 @@ Status StoredCollection::LogAndApply(LogRecordType type, const std::string& payl
                                      const std::function<void()>& apply) {
   Status s = wal_->Append(static_cast<uint8_t>(type), payload);
   if (!s.ok()) {
-    poisoned_ = s;
+    // An append the writer cut off again left the log as it was: the write failed whole and the
+    // collection goes on (a full disk may have room again). Otherwise the log's end is unknown.
+    if (wal_->broken()) poisoned_ = s;
     return s;
   }
   {
     std::unique_lock lock(state_mutex_);
     apply();
   }
-  return MaybeCompactAndCheckpoint();
+  // The write is durable and applied, so it is acknowledged whatever the housekeeping does.
+  MaybeCompactAndCheckpoint();
+  return Status::OK();
 }
 
 Status StoredCollection::EncodeUpsertBatch(const CollectionOptions& options,
@@ -701,7 +721,7 @@ void StoredCollection::PurgeLocked() {
   removed_count_ = 0;
 }
 
-Status StoredCollection::MaybeCompactAndCheckpoint() {
+void StoredCollection::MaybeCompactAndCheckpoint() {
   bool purged = false;
   if (removed_count_ > 0 &&
       removed_count_ >= db_options_.compact_deleted_fraction * std::max<uint32_t>(slot_count_, 1)) {
@@ -709,8 +729,9 @@ Status StoredCollection::MaybeCompactAndCheckpoint() {
     PurgeLocked();
     purged = true;
   }
-  if (purged || wal_->size() >= db_options_.checkpoint_log_bytes) return CheckpointLocked();
-  return Status::OK();
+  // A failed checkpoint leaves the previous checkpoint and the logs, which hold every write, in
+  // place (CheckpointLocked); it is tried again after the next write.
+  if (purged || wal_->size() >= db_options_.checkpoint_log_bytes) CheckpointLocked();
 }
 
 Status StoredCollection::Compact() {
@@ -730,20 +751,20 @@ void StoredCollection::MarkDropped() {
 }
 
 Status StoredCollection::CopyFilesTo(const std::string& dest_dir) const {
-  ALIKE_RETURN_IF_ERROR(CreateDir(dest_dir));
+  ALIKE_RETURN_IF_ERROR(CreateDir(dest_dir, fs_));
   for (const char* file : {"options.json", "checkpoint"}) {
     const std::string from = dir_ + "/" + file;
-    if (FileExists(from)) ALIKE_RETURN_IF_ERROR(CopyFileDurably(from, dest_dir + "/" + file));
+    if (FileExists(from)) ALIKE_RETURN_IF_ERROR(CopyFileDurably(from, dest_dir + "/" + file, fs_));
   }
   auto names = ListDir(dir_);
   if (!names.ok()) return names.status();
   for (const auto& n : *names) {
     uint64_t seq;
     if (ParseWalName(n, &seq)) {
-      ALIKE_RETURN_IF_ERROR(CopyFileDurably(dir_ + "/" + n, dest_dir + "/" + n));
+      ALIKE_RETURN_IF_ERROR(CopyFileDurably(dir_ + "/" + n, dest_dir + "/" + n, fs_));
     }
   }
-  return SyncDir(dest_dir);
+  return SyncDir(dest_dir, fs_);
 }
 
 // ---------------------------------------------------------------------------------------------

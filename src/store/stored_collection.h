@@ -22,6 +22,23 @@
 // place (a new one replaces it by a rename; the old file lives on until it is unmapped).
 // flat and hnsw keep every vector in memory: their scans and graph walks touch most of them.
 //
+// I/O errors (a full disk, EIO) never cost an acknowledged write, and what a collection serves
+// is what reopens. tests/store/fault_test.cc fails every file system call in turn to check it.
+//   - A write is acknowledged once its log record is durable. If appending it fails, the log
+//     writer cuts the partial record off again and the write fails with nothing changed; the
+//     collection takes writes again (the disk may have room again).
+//   - If the record cannot be cut off, or the sync fails (after a failed fsync Linux may have
+//     dropped the pages and forgotten the error, so a retry could succeed on data that is gone),
+//     the log's end is unknown: that write may or may not reopen, whole, and the collection
+//     refuses every later write (FailedPrecondition naming the cause) until the database is
+//     reopened and recovers from what the log holds, as LevelDB does after a background error.
+//   - A checkpoint or compaction that fails before its rename has changed nothing recovery reads.
+//     Once the new checkpoint is renamed into place, writes go to the log it names, whatever
+//     fails next: a write logged in the old log would be acknowledged and then dropped by
+//     recovery as covered. An automatic checkpoint that fails does not fail the write it follows,
+//     which is durable already; it is tried again after the next write, and Checkpoint() or
+//     Compact() report why it fails.
+//
 // Thread-safety: all public methods may be called from many threads. Writers are serialised by
 // write_mutex_ (held while logging and applying); searches share state_mutex_, which a writer
 // holds exclusively only while it applies an already-logged write to memory.
@@ -50,15 +67,18 @@ namespace alike::store {
 
 class StoredCollection : public Collection {
  public:
-  // Creates the collection's files in `dir` (which must not exist).
+  // Creates the collection's files in `dir` (which must not exist). Every file write goes
+  // through `fs`, which must outlive the collection.
   static Result<std::shared_ptr<StoredCollection>> Create(const std::string& dir,
                                                           const std::string& name,
                                                           const CollectionOptions& options,
-                                                          const DatabaseOptions& db_options);
+                                                          const DatabaseOptions& db_options,
+                                                          FileSystem& fs);
   // Opens an existing collection directory, recovering from any crash.
   static Result<std::shared_ptr<StoredCollection>> Open(const std::string& dir,
                                                         const std::string& name,
-                                                        const DatabaseOptions& db_options);
+                                                        const DatabaseOptions& db_options,
+                                                        FileSystem& fs);
   // Checks options a user gave, naming the offending field.
   static Status ValidateOptions(const CollectionOptions& options);
 
@@ -108,7 +128,7 @@ class StoredCollection : public Collection {
   class PayloadFilter;
 
   StoredCollection(std::string dir, std::string name, const CollectionOptions& options,
-                   const DatabaseOptions& db_options);
+                   const DatabaseOptions& db_options, FileSystem& fs);
 
   // Whether the checkpoint's vectors are served from a memory map rather than memory: sq8 over
   // floats (for Hamming, sq8 means the flat scan, which reads every code).
@@ -149,7 +169,10 @@ class StoredCollection : public Collection {
                      const std::function<void()>& apply);
   void ApplyUpsert(std::vector<EncodedRecord>& records, std::vector<nlohmann::json>& payloads);
   uint64_t ApplyDelete(std::span<const uint64_t> ids);
-  Status MaybeCompactAndCheckpoint();
+  // After a write: purges and checkpoints when the thresholds say so. Its errors are not the
+  // write's (that is durable already); a failed checkpoint is retried after the next write, and
+  // Checkpoint() or Compact() called explicitly report why it fails.
+  void MaybeCompactAndCheckpoint();
   void PurgeLocked();
   Status CheckpointLocked();
   Status WriteCheckpointFile(const std::string& path, uint64_t wal_seq) const;
@@ -171,6 +194,7 @@ class StoredCollection : public Collection {
   const std::string name_;
   const CollectionOptions options_;
   const DatabaseOptions db_options_;
+  FileSystem& fs_;
   const index::Space space_;
 
   mutable std::mutex write_mutex_;
@@ -191,7 +215,7 @@ class StoredCollection : public Collection {
   // Guarded by write_mutex_.
   std::unique_ptr<WalWriter> wal_;
   uint64_t wal_seq_ = 1;
-  Status poisoned_;  // a failed log write leaves the log's tail unknown: refuse further writes
+  Status poisoned_;  // set when a failed log write leaves the log's end unknown (see the top)
   // Written with write_mutex_ held (and by recovery); read by replicated_seq() without it.
   std::atomic<uint64_t> replicated_seq_{0};
   std::atomic<bool> dropped_{false};

@@ -41,11 +41,12 @@ class ScopedFd {
     return fd;
   }
   // Closing can report a deferred write error (NFS, quotas), so the success path checks it.
-  Status Close(const std::string& path) {
+  Status Close(const std::string& path, FileSystem& fs) {
     int fd = fd_;
     fd_ = -1;
     // No retry on EINTR: Linux has released the descriptor either way.
-    if (::close(fd) != 0 && errno != EINTR) return PosixError("close", path, errno);
+    const int err = fs.Close(fd);
+    if (err != 0 && err != EINTR) return PosixError("close", path, err);
     return Status::OK();
   }
 
@@ -53,17 +54,16 @@ class ScopedFd {
   int fd_;
 };
 
-Status WriteAll(int fd, const std::string& path, const char* data, size_t n,
+Status WriteAll(FileSystem& fs, int fd, const std::string& path, const char* data, size_t n,
                 uint64_t* written = nullptr) {
   while (n > 0) {
-    ssize_t r = ::write(fd, data, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("write", path, errno);
-    }
+    size_t r = 0;
+    const int err = fs.Write(fd, data, n, &r);
     data += r;
-    n -= static_cast<size_t>(r);
-    if (written != nullptr) *written += static_cast<uint64_t>(r);
+    n -= r;
+    if (written != nullptr) *written += r;
+    if (err == EINTR) continue;
+    if (err != 0) return PosixError("write", path, err);
   }
   return Status::OK();
 }
@@ -83,26 +83,25 @@ Result<size_t> ReadFull(int fd, const std::string& path, char* dst, size_t n) {
   return got;
 }
 
-Status Fsync(int fd, const std::string& path) {
-  while (::fsync(fd) != 0) {
-    if (errno != EINTR) return PosixError("fsync", path, errno);
-  }
-  return Status::OK();
-}
-
-Status Fdatasync(int fd, const std::string& path) {
-  while (::fdatasync(fd) != 0) {
-    if (errno != EINTR) return PosixError("fdatasync", path, errno);
-  }
-  return Status::OK();
-}
-
-Result<int> OpenFd(const std::string& path, int flags) {
-  int fd;
+Status Sync(FileSystem& fs, int fd, const std::string& path, bool data_only) {
+  int err;
   do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return PosixError("open", path, errno);
+    err = fs.Sync(fd, data_only);
+  } while (err == EINTR);
+  if (err != 0) return PosixError(data_only ? "fdatasync" : "fsync", path, err);
+  return Status::OK();
+}
+
+Status Fsync(FileSystem& fs, int fd, const std::string& path) { return Sync(fs, fd, path, false); }
+
+// Reads need no FileSystem (see util/file_system.h), so they open through the POSIX one.
+Result<int> OpenFd(const std::string& path, int flags, FileSystem& fs = PosixFileSystem()) {
+  int fd = -1;
+  int err;
+  do {
+    err = fs.Open(path.c_str(), flags, &fd);
+  } while (err == EINTR);
+  if (err != 0) return PosixError("open", path, err);
   return fd;
 }
 
@@ -142,48 +141,88 @@ Status AddDirectorySize(const std::string& dir, uint64_t* total) {
   return status;
 }
 
+class PosixFs : public FileSystem {
+ public:
+  int Open(const char* path, int flags, int* fd) override {
+    *fd = ::open(path, flags | O_CLOEXEC, 0644);
+    return *fd < 0 ? errno : 0;
+  }
+  int Write(int fd, const void* data, size_t n, size_t* written) override {
+    const ssize_t r = ::write(fd, data, n);
+    *written = r < 0 ? 0 : static_cast<size_t>(r);
+    return r < 0 ? errno : 0;
+  }
+  int Sync(int fd, bool data_only) override {
+    return (data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0 ? errno : 0;
+  }
+  int Truncate(int fd, uint64_t size) override {
+    return ::ftruncate(fd, static_cast<off_t>(size)) != 0 ? errno : 0;
+  }
+  int Close(int fd) override { return ::close(fd) != 0 ? errno : 0; }
+  int Rename(const char* from, const char* to) override {
+    return ::rename(from, to) != 0 ? errno : 0;
+  }
+  int MakeDir(const char* path) override { return ::mkdir(path, 0755) != 0 ? errno : 0; }
+  int RemoveAll(const char* path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    return ec.value();
+  }
+};
+
+Status Truncate(FileSystem& fs, int fd, const std::string& path, uint64_t size) {
+  const int err = fs.Truncate(fd, size);
+  if (err != 0) return PosixError("truncate", path, err);
+  return Fsync(fs, fd, path);
+}
+
 }  // namespace
+
+FileSystem& PosixFileSystem() {
+  static PosixFs fs;  // no state: shared by every caller and thread
+  return fs;
+}
 
 // ---------------------------------------------------------------------------------------------
 // AppendFile
 
-Result<std::unique_ptr<AppendFile>> AppendFile::Open(const std::string& path) {
-  Result<int> fd = OpenFd(path, O_WRONLY | O_CREAT | O_APPEND);
+Result<std::unique_ptr<AppendFile>> AppendFile::Open(const std::string& path, FileSystem& fs) {
+  Result<int> fd = OpenFd(path, O_WRONLY | O_CREAT | O_APPEND, fs);
   if (!fd.ok()) return fd.status();
   Result<uint64_t> size = FdSize(*fd, path);
   if (!size.ok()) {
-    ::close(*fd);
+    fs.Close(*fd);
     return size.status();
   }
-  return std::unique_ptr<AppendFile>(new AppendFile(path, *fd, *size));
+  return std::unique_ptr<AppendFile>(new AppendFile(path, *fd, *size, fs));
 }
 
 AppendFile::~AppendFile() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) fs_.Close(fd_);
 }
 
 Status AppendFile::Append(const void* data, size_t n) {
   if (fd_ < 0) return Status::FailedPrecondition(path_ + ": append to a closed file");
-  return WriteAll(fd_, path_, static_cast<const char*>(data), n, &size_);
+  return WriteAll(fs_, fd_, path_, static_cast<const char*>(data), n, &size_);
 }
 
 Status AppendFile::Sync() {
   if (fd_ < 0) return Status::FailedPrecondition(path_ + ": sync of a closed file");
-  return Fdatasync(fd_, path_);
+  return alike::Sync(fs_, fd_, path_, /*data_only=*/true);
 }
 
 Status AppendFile::Truncate(uint64_t size) {
   if (fd_ < 0) return Status::FailedPrecondition(path_ + ": truncate of a closed file");
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return PosixError("truncate", path_, errno);
+  ALIKE_RETURN_IF_ERROR(alike::Truncate(fs_, fd_, path_, size));
   size_ = size;
-  return Fsync(fd_, path_);
+  return Status::OK();
 }
 
 Status AppendFile::Close() {
   if (fd_ < 0) return Status::OK();
   ScopedFd fd(fd_);
   fd_ = -1;
-  return fd.Close(path_);
+  return fd.Close(path_, fs_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,39 +249,41 @@ Result<std::string> ReadFileToString(const std::string& path) {
   return out;
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view data) {
+Status WriteFileAtomically(const std::string& path, std::string_view data, FileSystem& fs) {
   const std::string tmp = path + ".tmp";
   Status status = [&]() -> Status {
-    Result<int> opened = OpenFd(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    Result<int> opened = OpenFd(tmp, O_WRONLY | O_CREAT | O_TRUNC, fs);
     if (!opened.ok()) return opened.status();
     ScopedFd fd(*opened);
-    ALIKE_RETURN_IF_ERROR(WriteAll(fd.get(), tmp, data.data(), data.size()));
-    ALIKE_RETURN_IF_ERROR(Fsync(fd.get(), tmp));
-    ALIKE_RETURN_IF_ERROR(fd.Close(tmp));
-    return RenameFile(tmp, path);
+    ALIKE_RETURN_IF_ERROR(WriteAll(fs, fd.get(), tmp, data.data(), data.size()));
+    ALIKE_RETURN_IF_ERROR(Fsync(fs, fd.get(), tmp));
+    ALIKE_RETURN_IF_ERROR(fd.Close(tmp, fs));
+    return RenameFile(tmp, path, fs);
   }();
   if (!status.ok()) {
     ::unlink(tmp.c_str());
     return status;
   }
-  return SyncDir(ParentDir(path));
+  return SyncDir(ParentDir(path), fs);
 }
 
 namespace {
 
-Status SyncPath(const std::string& path, int flags) {
+Status SyncPath(const std::string& path, int flags, FileSystem& fs) {
   Result<int> opened = OpenFd(path, flags);
   if (!opened.ok()) return opened.status();
   ScopedFd fd(*opened);
-  ALIKE_RETURN_IF_ERROR(Fsync(fd.get(), path));
-  return fd.Close(path);
+  ALIKE_RETURN_IF_ERROR(Fsync(fs, fd.get(), path));
+  return fd.Close(path, PosixFileSystem());  // nothing written through it to report
 }
 
 }  // namespace
 
-Status SyncDir(const std::string& dir) { return SyncPath(dir, O_RDONLY | O_DIRECTORY); }
+Status SyncDir(const std::string& dir, FileSystem& fs) {
+  return SyncPath(dir, O_RDONLY | O_DIRECTORY, fs);
+}
 
-Status SyncFile(const std::string& path) { return SyncPath(path, O_RDONLY); }
+Status SyncFile(const std::string& path) { return SyncPath(path, O_RDONLY, PosixFileSystem()); }
 
 std::string ParentDir(const std::string& path) {
   std::string parent = std::filesystem::path(path).parent_path().string();
@@ -260,15 +301,15 @@ Result<uint64_t> FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-Status CreateDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
-  int err = errno;
+Status CreateDir(const std::string& path, FileSystem& fs) {
+  int err = fs.MakeDir(path.c_str());
+  if (err == 0) return Status::OK();
   if (err == ENOENT) {
     std::string parent = ParentDir(path);
     if (parent == path) return PosixError("create directory", path, err);
-    ALIKE_RETURN_IF_ERROR(CreateDir(parent));
-    if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
-    err = errno;
+    ALIKE_RETURN_IF_ERROR(CreateDir(parent, fs));
+    err = fs.MakeDir(path.c_str());
+    if (err == 0) return Status::OK();
   }
   if (err == EEXIST) {
     struct stat st;
@@ -278,10 +319,9 @@ Status CreateDir(const std::string& path) {
   return PosixError("create directory", path, err);
 }
 
-Status RemoveAll(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return Status::IOError("remove " + path + ": " + ec.message());
+Status RemoveAll(const std::string& path, FileSystem& fs) {
+  const int err = fs.RemoveAll(path.c_str());
+  if (err != 0) return PosixError("remove", path, err);
   return Status::OK();
 }
 
@@ -306,23 +346,18 @@ Result<std::vector<std::string>> ListDir(const std::string& path) {
   return names;
 }
 
-Status RenameFile(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return Status::IOError("rename " + from + " to " + to + ": " +
-                           std::error_code(errno, std::generic_category()).message());
-  }
+Status RenameFile(const std::string& from, const std::string& to, FileSystem& fs) {
+  const int err = fs.Rename(from.c_str(), to.c_str());
+  if (err != 0) return PosixError("rename", from + " to " + to, err);
   return Status::OK();
 }
 
-Status TruncateFile(const std::string& path, uint64_t size) {
-  Result<int> opened = OpenFd(path, O_WRONLY);
+Status TruncateFile(const std::string& path, uint64_t size, FileSystem& fs) {
+  Result<int> opened = OpenFd(path, O_WRONLY, fs);
   if (!opened.ok()) return opened.status();
   ScopedFd fd(*opened);
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    return PosixError("truncate", path, errno);
-  }
-  ALIKE_RETURN_IF_ERROR(Fsync(fd.get(), path));
-  return fd.Close(path);
+  ALIKE_RETURN_IF_ERROR(Truncate(fs, fd.get(), path, size));
+  return fd.Close(path, fs);
 }
 
 Result<uint64_t> DirectorySize(const std::string& path) {
@@ -334,11 +369,11 @@ Result<uint64_t> DirectorySize(const std::string& path) {
   return total;
 }
 
-Status CopyFileDurably(const std::string& from, const std::string& to) {
+Status CopyFileDurably(const std::string& from, const std::string& to, FileSystem& fs) {
   Result<int> in_opened = OpenFd(from, O_RDONLY);
   if (!in_opened.ok()) return in_opened.status();
   ScopedFd in(*in_opened);
-  Result<int> out_opened = OpenFd(to, O_WRONLY | O_CREAT | O_TRUNC);
+  Result<int> out_opened = OpenFd(to, O_WRONLY | O_CREAT | O_TRUNC, fs);
   if (!out_opened.ok()) return out_opened.status();
   ScopedFd out(*out_opened);
   constexpr size_t kChunk = 1 << 20;
@@ -347,11 +382,11 @@ Status CopyFileDurably(const std::string& from, const std::string& to) {
     Result<size_t> got = ReadFull(in.get(), from, buffer.get(), kChunk);
     if (!got.ok()) return got.status();
     if (*got == 0) break;
-    ALIKE_RETURN_IF_ERROR(WriteAll(out.get(), to, buffer.get(), *got));
+    ALIKE_RETURN_IF_ERROR(WriteAll(fs, out.get(), to, buffer.get(), *got));
   }
-  ALIKE_RETURN_IF_ERROR(Fsync(out.get(), to));
-  ALIKE_RETURN_IF_ERROR(out.Close(to));
-  return SyncDir(ParentDir(to));
+  ALIKE_RETURN_IF_ERROR(Fsync(fs, out.get(), to));
+  ALIKE_RETURN_IF_ERROR(out.Close(to, fs));
+  return SyncDir(ParentDir(to), fs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,23 +424,24 @@ FileLock::~FileLock() {
 // ---------------------------------------------------------------------------------------------
 // FileSink
 
-Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
-  Result<int> fd = OpenFd(path, O_WRONLY | O_CREAT | O_TRUNC);
+Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path, FileSystem& fs) {
+  Result<int> fd = OpenFd(path, O_WRONLY | O_CREAT | O_TRUNC, fs);
   if (!fd.ok()) return fd.status();
-  return std::unique_ptr<FileSink>(new FileSink(path, *fd));
+  return std::unique_ptr<FileSink>(new FileSink(path, *fd, fs));
 }
 
-FileSink::FileSink(std::string path, int fd)
+FileSink::FileSink(std::string path, int fd, FileSystem& fs)
     : path_(std::move(path)),
       fd_(fd),
+      fs_(fs),
       buffer_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {}
 
 FileSink::~FileSink() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) fs_.Close(fd_);
 }
 
 Status FileSink::WriteRaw(const char* data, size_t size) {
-  Status s = WriteAll(fd_, path_, data, size);
+  Status s = WriteAll(fs_, fd_, path_, data, size);
   if (!s.ok()) error_ = s;
   return s;
 }
@@ -436,8 +472,8 @@ Status FileSink::Finish() {
   Status s = Flush();
   ScopedFd fd(fd_);
   fd_ = -1;
-  if (s.ok()) s = Fdatasync(fd.get(), path_);
-  if (s.ok()) s = fd.Close(path_);
+  if (s.ok()) s = Sync(fs_, fd.get(), path_, /*data_only=*/true);
+  if (s.ok()) s = fd.Close(path_, fs_);
   if (!s.ok()) error_ = s;
   return s;
 }

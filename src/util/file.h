@@ -5,6 +5,9 @@
 // Durability is explicit: nothing is on disk until a Sync()/Finish()/fsync-ing helper says so,
 // and a new or renamed name survives a crash only once its directory is synced (SyncDir).
 //
+// The helpers that change what is on disk take the FileSystem their system calls go through
+// (util/file_system.h: tests inject failures there); everyone else gets the POSIX one.
+//
 // Thread-safety: the free functions are safe to call concurrently; an object of a class here is
 // used by one thread at a time.
 #ifndef ALIKE_UTIL_FILE_H_
@@ -20,6 +23,7 @@
 
 #include "alike/status.h"
 #include "util/byte_stream.h"
+#include "util/file_system.h"
 
 namespace alike {
 
@@ -27,7 +31,8 @@ namespace alike {
 // called (any error then is lost, so callers that care call Close()).
 class AppendFile {
  public:
-  static Result<std::unique_ptr<AppendFile>> Open(const std::string& path);
+  static Result<std::unique_ptr<AppendFile>> Open(const std::string& path,
+                                                  FileSystem& fs = PosixFileSystem());
 
   ~AppendFile();
   AppendFile(const AppendFile&) = delete;
@@ -46,12 +51,13 @@ class AppendFile {
   const std::string& path() const { return path_; }
 
  private:
-  AppendFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  AppendFile(std::string path, int fd, uint64_t size, FileSystem& fs)
+      : path_(std::move(path)), fd_(fd), size_(size), fs_(fs) {}
 
   std::string path_;
   int fd_;
   uint64_t size_;
+  FileSystem& fs_;
 };
 
 // The whole file, for small files (manifests, options). Large files use FileSource.
@@ -59,10 +65,11 @@ Result<std::string> ReadFileToString(const std::string& path);
 
 // Replaces path's content so that a crash leaves either the old or the new content, never a mix:
 // writes path + ".tmp", fsyncs it, renames it over path and fsyncs the directory.
-Status WriteFileAtomically(const std::string& path, std::string_view data);
+Status WriteFileAtomically(const std::string& path, std::string_view data,
+                           FileSystem& fs = PosixFileSystem());
 
 // fsyncs a directory, making entries created, renamed or removed in it durable.
-Status SyncDir(const std::string& dir);
+Status SyncDir(const std::string& dir, FileSystem& fs = PosixFileSystem());
 
 // fsyncs a file another library wrote (SQLite's backup, say) before it is renamed into place.
 Status SyncFile(const std::string& path);
@@ -74,20 +81,21 @@ bool FileExists(const std::string& path);
 Result<uint64_t> FileSize(const std::string& path);
 
 // Creates the directory and any missing parents; OK if it already exists as a directory.
-Status CreateDir(const std::string& path);
+Status CreateDir(const std::string& path, FileSystem& fs = PosixFileSystem());
 
 // Removes a file or a directory tree; OK if path does not exist.
-Status RemoveAll(const std::string& path);
+Status RemoveAll(const std::string& path, FileSystem& fs = PosixFileSystem());
 
 // Entry names (not paths) in a directory, without "." and "..", sorted so callers that act on
 // them in order behave the same on every file system.
 Result<std::vector<std::string>> ListDir(const std::string& path);
 
 // rename(2): atomically replaces `to` if it exists. Not durable until SyncDir of both parents.
-Status RenameFile(const std::string& from, const std::string& to);
+Status RenameFile(const std::string& from, const std::string& to,
+                  FileSystem& fs = PosixFileSystem());
 
 // Cuts an existing file to `size` bytes and fsyncs it.
-Status TruncateFile(const std::string& path, uint64_t size);
+Status TruncateFile(const std::string& path, uint64_t size, FileSystem& fs = PosixFileSystem());
 
 // Sum of the sizes of the regular files under path, recursively; symbolic links below path are
 // not followed. Entries that vanish during the walk (a concurrent compaction) are skipped.
@@ -96,7 +104,8 @@ Result<uint64_t> DirectorySize(const std::string& path);
 // Copies from into to (created or replaced), then fsyncs to and its directory. Not atomic: a crash
 // mid-copy leaves a partial `to`, so callers wanting all-or-nothing copy to a temporary name and
 // RenameFile it.
-Status CopyFileDurably(const std::string& from, const std::string& to);
+Status CopyFileDurably(const std::string& from, const std::string& to,
+                       FileSystem& fs = PosixFileSystem());
 
 // An exclusive advisory lock on a lock file (e.g. <db>/LOCK), held until destruction, so two
 // processes never open one database. flock locks belong to an open file description, so a second
@@ -127,7 +136,8 @@ class FileSink : public ByteSink {
  public:
   static constexpr size_t kBufferSize = 1 << 20;
 
-  static Result<std::unique_ptr<FileSink>> Create(const std::string& path);
+  static Result<std::unique_ptr<FileSink>> Create(const std::string& path,
+                                                  FileSystem& fs = PosixFileSystem());
 
   // Closes without syncing if Finish() was not called: an abandoned file is not durable.
   ~FileSink() override;
@@ -143,12 +153,13 @@ class FileSink : public ByteSink {
   const std::string& path() const { return path_; }
 
  private:
-  FileSink(std::string path, int fd);
+  FileSink(std::string path, int fd, FileSystem& fs);
   Status Flush();
   Status WriteRaw(const char* data, size_t size);
 
   std::string path_;
   int fd_;
+  FileSystem& fs_;
   std::unique_ptr<char[]> buffer_;
   size_t buffered_ = 0;
   uint32_t crc_ = 0;

@@ -55,10 +55,11 @@ void EncodeRecordInto(uint8_t type, std::string_view payload, std::string* out) 
 // ---------------------------------------------------------------------------------------------
 // WalWriter
 
-Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& path, bool sync_each_write) {
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& path, bool sync_each_write,
+                                                   FileSystem& fs) {
   // Creating through a rename means a crash never leaves a log with a partial header.
-  if (!FileExists(path)) ALIKE_RETURN_IF_ERROR(WriteFileAtomically(path, EncodeFileHeader()));
-  Result<std::unique_ptr<AppendFile>> file = AppendFile::Open(path);
+  if (!FileExists(path)) ALIKE_RETURN_IF_ERROR(WriteFileAtomically(path, EncodeFileHeader(), fs));
+  Result<std::unique_ptr<AppendFile>> file = AppendFile::Open(path, fs);
   if (!file.ok()) return file.status();
   uint64_t size = (*file)->size();
   if (size == 0) {
@@ -66,7 +67,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& path, bool
     std::string header = EncodeFileHeader();
     ALIKE_RETURN_IF_ERROR((*file)->Append(header.data(), header.size()));
     ALIKE_RETURN_IF_ERROR((*file)->Sync());
-    ALIKE_RETURN_IF_ERROR(SyncDir(ParentDir(path)));
+    ALIKE_RETURN_IF_ERROR(SyncDir(ParentDir(path), fs));
   } else if (size < kWalFileHeaderSize) {
     return Status::Corruption(path + ": write-ahead log header is truncated (replay it first)");
   } else {
@@ -120,7 +121,7 @@ Status WalWriter::Close() { return file_->Close(); }
 
 Status ReadWal(const std::string& path,
                const std::function<Status(uint8_t type, std::string_view payload)>& fn,
-               WalReadStats* stats) {
+               WalReadStats* stats, FileSystem& fs) {
   WalReadStats local;
   if (stats == nullptr) stats = &local;
   *stats = WalReadStats();
@@ -168,7 +169,7 @@ Status ReadWal(const std::string& path,
 
   stats->valid_bytes = end;
   if (end < size) {
-    ALIKE_RETURN_IF_ERROR(TruncateFile(path, end));
+    ALIKE_RETURN_IF_ERROR(TruncateFile(path, end, fs));
     stats->truncated_bytes = size - end;
   }
   return Status::OK();

@@ -48,7 +48,9 @@ class WalWriter {
   // Creates the log (header included, durable along with its directory entry) if absent, else
   // appends after its current end. For an existing log the caller runs ReadWal first, which both
   // replays it and cuts any torn tail that appends would otherwise be hidden behind.
-  static Result<std::unique_ptr<WalWriter>> Open(const std::string& path, bool sync_each_write);
+  // Its writes go through `fs`, which must outlive the writer.
+  static Result<std::unique_ptr<WalWriter>> Open(const std::string& path, bool sync_each_write,
+                                                 FileSystem& fs = PosixFileSystem());
 
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
@@ -61,6 +63,8 @@ class WalWriter {
   // Makes all appended records durable; for callers that group several appends per sync.
   Status Sync();
   Status Close();
+  // Whether a failed append or sync left the file's end unknown, so that every later call fails.
+  bool broken() const { return !broken_.ok(); }
 
   // Bytes in the log file, header included.
   uint64_t size() const { return file_->size(); }
@@ -86,10 +90,10 @@ struct WalReadStats {
 // a torn or corrupt tail off the file (fsynced) and returns OK. A missing file is an empty log.
 // Errors: Corruption if the file is not a write-ahead log, NotSupported if it was written by a
 // newer format version, IOError, or the first error fn returns (replay stops there and nothing is
-// truncated). `stats` may be null.
+// truncated). `stats` may be null; the truncation goes through `fs`.
 Status ReadWal(const std::string& path,
                const std::function<Status(uint8_t type, std::string_view payload)>& fn,
-               WalReadStats* stats = nullptr);
+               WalReadStats* stats = nullptr, FileSystem& fs = PosixFileSystem());
 
 // One record exactly as it lies in a log (header and payload), for carrying a write to another
 // machine: alike cluster publishes these, and a replica checks them before applying them.
