@@ -134,6 +134,13 @@ Status Node::Open() {
     return Status::FailedPrecondition("cluster collection '" + name + "' has " + Describe(want) +
                                       ", not " + Describe(*options_.collection_options));
   }
+  if (options_.heartbeat_interval.count() <= 0 ||
+      options_.heartbeat_interval >= settings_.heartbeat_ttl) {
+    return Status::InvalidArgument(
+        "a heartbeat interval of " + std::to_string(options_.heartbeat_interval.count()) +
+        " ms: it must be under the collection's heartbeat TTL of " +
+        std::to_string(settings_.heartbeat_ttl.count()) + " ms, or the node would flicker");
+  }
   for (const uint32_t shard : options_.shards) {
     if (shard >= settings_.shard_count) {
       return Status::InvalidArgument("cluster collection '" + name + "' has " +

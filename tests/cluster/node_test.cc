@@ -244,6 +244,16 @@ TEST_F(ClusterNodeTest, ANodeRefusesOptionsOrADirectoryThatDisagreeWithTheSettin
   EXPECT_NE(other_dimension.status().message().find("dimension 16"), std::string::npos)
       << other_dimension.status().message();
 
+  auto slow_heartbeat = Node::Start({.nats = {.servers = cluster_->urls()},
+                                     .data_dir = local_.Sub("dirs-node"),
+                                     .collection = "dirs",
+                                     .node_id = "slow",
+                                     .shards = {0},
+                                     .heartbeat_interval = test::kTestHeartbeatTtl});
+  ASSERT_FALSE(slow_heartbeat.ok());
+  EXPECT_EQ(slow_heartbeat.status().code(), Status::Code::kInvalidArgument)
+      << slow_heartbeat.status().ToString();
+
   auto no_such_shard = StartNode("dirs", {2}, "dirs-node");
   ASSERT_FALSE(no_such_shard.ok());
   EXPECT_EQ(no_such_shard.status().code(), Status::Code::kInvalidArgument)
