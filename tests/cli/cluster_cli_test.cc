@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 
 namespace alike::test {
 namespace {
+
+using std::chrono::seconds;
 
 class ClusterCliTest : public NatsClusterTest {
  protected:
@@ -147,10 +150,14 @@ TEST_F(ClusterCliTest, AHungReplicaDoesNotStopSearchesTheOtherAnswersTheSameHits
           << "query " << i << ", round " << round;
     }
   }
-  // By now the stopped node's heartbeat expired: status lists the other node alone.
-  const RunResult status = RunAlike(local_, "--json cluster status" + Where("hung"));
-  ASSERT_EQ(status.exit_code, 0) << status.err;
-  const nlohmann::json state = JsonLines(status.out).at(0);
+  // Once the stopped node's heartbeat expired, status lists the other node alone.
+  nlohmann::json state;
+  const auto deadline = std::chrono::steady_clock::now() + kTestHeartbeatTtl + seconds(10);
+  do {
+    const RunResult status = RunAlike(local_, "--json cluster status" + Where("hung"));
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    state = JsonLines(status.out).at(0);
+  } while (state["nodes"].size() != 1 && std::chrono::steady_clock::now() < deadline);
   ASSERT_EQ(state["nodes"].size(), 1u) << state;
   EXPECT_EQ(state["nodes"][0]["id"], "hung-b") << state;
 
