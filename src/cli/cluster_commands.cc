@@ -41,24 +41,35 @@ void AddClusterArgs(CLI::App* cmd, ClusterArgs& a) {
   cmd->add_option("--collection", a.collection, "Cluster collection name")->required();
 }
 
-// A collection's shard options as flags: required by create, a check for node.
+// A collection's shard options as flags: what create writes, what a node may check.
 struct ShardOptionArgs {
   uint32_t dimension = 0;
-  std::string metric = "cosine", index = "hnsw";
+  std::string metric, index;
 
-  Result<CollectionOptions> Parsed() const {
-    auto metric_kind = ParseMetric(metric);
-    if (!metric_kind.ok()) return metric_kind.status();
-    auto index_kind = ParseIndexKind(index);
-    if (!index_kind.ok()) return index_kind.status();
-    return CollectionOptions{.dimension = dimension, .metric = *metric_kind, .index = *index_kind};
+  // `base` with the options given on `cmd`'s command line in place of its own.
+  Result<CollectionOptions> Over(CollectionOptions base, const CLI::App& cmd) const {
+    if (cmd.count("--dim") > 0) base.dimension = dimension;
+    if (cmd.count("--metric") > 0) {
+      auto parsed = ParseMetric(metric);
+      if (!parsed.ok()) return parsed.status();
+      base.metric = *parsed;
+    }
+    if (cmd.count("--index") > 0) {
+      auto parsed = ParseIndexKind(index);
+      if (!parsed.ok()) return parsed.status();
+      base.index = *parsed;
+    }
+    return base;
+  }
+  static bool AnyGiven(const CLI::App& cmd) {
+    return cmd.count("--dim") + cmd.count("--metric") + cmd.count("--index") > 0;
   }
 };
 
 void AddShardOptionArgs(CLI::App* cmd, ShardOptionArgs& a, const std::string& why) {
   cmd->add_option("--dim,-d", a.dimension, "Dimension (bits for hamming)" + why);
-  cmd->add_option("--metric", a.metric, "l2 | ip | cosine | hamming" + why)->capture_default_str();
-  cmd->add_option("--index", a.index, "hnsw | flat | sq8" + why)->capture_default_str();
+  cmd->add_option("--metric", a.metric, "l2 | ip | cosine | hamming" + why);
+  cmd->add_option("--index", a.index, "hnsw | flat | sq8" + why);
 }
 
 // The host name and process id: unique among the nodes of one cluster unless two hosts share a
@@ -77,19 +88,23 @@ struct NodeArgs {
   ClusterArgs cluster;
   std::string data, shards, node_id;
   ShardOptionArgs shard_options;
-  bool shard_options_given = false;
   int64_t heartbeat_ms = 1000;
 };
 
-void RunNode(CommandContext& ctx, const NodeArgs& a) {
+void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
   // The node checks the shards against the collection's shard count (from its settings).
   auto shards = cluster::ParseShardList(a.shards, std::numeric_limits<uint32_t>::max());
   if (!shards.ok()) return Fail(ctx, shards.status());
+  // Options given are checked against the settings; those not given are the settings'.
   std::optional<CollectionOptions> expected;
-  if (a.shard_options_given) {
-    auto parsed = a.shard_options.Parsed();
-    if (!parsed.ok()) return Fail(ctx, parsed.status());
-    expected = *parsed;
+  if (ShardOptionArgs::AnyGiven(cmd)) {
+    auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats});
+    if (!nats.ok()) return Fail(ctx, nats.status());
+    auto settings = cluster::ReadClusterSettings(**nats, a.cluster.collection);
+    if (!settings.ok()) return Fail(ctx, settings.status());
+    auto given = a.shard_options.Over(settings->collection, cmd);
+    if (!given.ok()) return Fail(ctx, given.status());
+    expected = *given;
   }
   const std::string node_id = a.node_id.empty() ? DefaultNodeId() : a.node_id;
   cluster::NodeOptions options{
@@ -148,8 +163,8 @@ nlohmann::json SettingsJson(const cluster::ClusterSettings& s) {
   return nlohmann::json::parse(cluster::EncodeClusterSettings(s));
 }
 
-void RunCreate(CommandContext& ctx, const CreateArgs& a) {
-  auto options = a.shard_options.Parsed();
+void RunCreate(CommandContext& ctx, const CLI::App& cmd, const CreateArgs& a) {
+  auto options = a.shard_options.Over(CollectionOptions{}, cmd);
   if (!options.ok()) return Fail(ctx, options.status());
   const cluster::ClusterSettings settings{
       .collection = *options,
@@ -289,11 +304,7 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   AddShardOptionArgs(node, node_args->shard_options,
                      " (optional: read from the collection's settings; if given, must match)");
-  node->callback([&ctx, node, node_args] {
-    node_args->shard_options_given =
-        node->count("--dim") + node->count("--metric") + node->count("--index") > 0;
-    RunNode(ctx, *node_args);
-  });
+  node->callback([&ctx, node, node_args] { RunNode(ctx, *node, *node_args); });
 
   CLI::App* cluster = app.add_subcommand(
       "cluster", "A vector database collection spread over alike nodes, on NATS JetStream");
@@ -306,6 +317,8 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       "membership bucket and its shard streams");
   AddClusterArgs(create, create_args->cluster);
   AddShardOptionArgs(create, create_args->shard_options, "");
+  create->get_option("--metric")->description("l2 | ip | cosine | hamming (default: cosine)");
+  create->get_option("--index")->description("hnsw | flat | sq8 (default: hnsw)");
   create->get_option("--dim")->required();
   create->add_option("--shard-count", create_args->shard_count, "Shards of the collection")
       ->capture_default_str();
@@ -317,7 +330,7 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       ->add_option("--heartbeat-ttl-ms", create_args->heartbeat_ttl_ms,
                    "A node whose heartbeat is older than this counts as dead")
       ->capture_default_str();
-  create->callback([&ctx, create_args] { RunCreate(ctx, *create_args); });
+  create->callback([&ctx, create, create_args] { RunCreate(ctx, *create, *create_args); });
 
   auto status_args = std::make_shared<ClusterArgs>();
   CLI::App* status = cluster->add_subcommand(

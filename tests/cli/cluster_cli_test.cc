@@ -40,14 +40,18 @@ class ClusterCliTest : public NatsClusterTest {
   std::string Where(const std::string& collection) const {
     return " --nats " + cluster_->urls() + " --collection " + collection;
   }
-  // An `alike node` process holding both shards, without the collection's options.
-  std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id) {
-    auto node = std::make_unique<ServerProcess>(
-        std::vector<std::string>{ALIKE_CLI_PATH, "node", "--nats", cluster_->urls(), "--collection",
-                                 collection, "--shards", "0-1", "--data", local_.Sub(id),
-                                 "--node-id", id, "--heartbeat-ms",
-                                 std::to_string(kTestHeartbeatInterval.count())},
-        60'000);
+  // An `alike node` process holding both shards; `extra`: more arguments.
+  std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id,
+                                           const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{ALIKE_CLI_PATH,   "node",
+                                  "--nats",         cluster_->urls(),
+                                  "--collection",   collection,
+                                  "--shards",       "0-1",
+                                  "--data",         local_.Sub(id),
+                                  "--node-id",      id,
+                                  "--heartbeat-ms", std::to_string(kTestHeartbeatInterval.count())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto node = std::make_unique<ServerProcess>(std::move(argv), 60'000);
     EXPECT_NE(node->output().find("alike: serving 2 shards"), std::string::npos) << node->output();
     return node;
   }
@@ -86,7 +90,8 @@ TEST_F(ClusterCliTest, ANodeServesFromTheSettingsStatusListsItAndSigtermStopsIt)
   EXPECT_EQ(wrong_options.exit_code, 1);
   EXPECT_NE(wrong_options.err.find("not dimension 8"), std::string::npos) << wrong_options.err;
 
-  auto node = StartNode("clicol", "cli-node");
+  // --dim alone is checked; the metric and index are the settings' (cosine, flat).
+  auto node = StartNode("clicol", "cli-node", {"--dim", "16"});
   const nlohmann::json hits = Search("clicol", records[5].vector);
   ASSERT_EQ(hits.size(), 5u) << hits;
   EXPECT_EQ(hits[0]["id"], 5) << hits;
