@@ -1,18 +1,28 @@
 #include "cli/cluster_commands.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "alike/vector_db.h"
 #include "cli/stop_signal.h"
 #include "cli/vectors_command.h"
+#include "cluster/membership.h"
 #include "cluster/node.h"
 #include "cluster/router.h"
+#include "cluster/settings.h"
 #include "cluster/shards.h"
 
 namespace alike::cli {
@@ -22,7 +32,6 @@ namespace {
 struct ClusterArgs {
   std::string nats;
   std::string collection;
-  uint32_t shard_count = cluster::kDefaultShardCount;
 };
 
 void AddClusterArgs(CLI::App* cmd, ClusterArgs& a) {
@@ -30,45 +39,100 @@ void AddClusterArgs(CLI::App* cmd, ClusterArgs& a) {
                   "NATS server URL(s), comma-separated (nats://127.0.0.1:4222,...)")
       ->required();
   cmd->add_option("--collection", a.collection, "Cluster collection name")->required();
-  cmd->add_option("--shard-count", a.shard_count,
-                  "Shards of the collection (as it was created with)")
-      ->capture_default_str();
+}
+
+// A collection's shard options as flags: what create writes, what a node may check.
+struct ShardOptionArgs {
+  uint32_t dimension = 0;
+  std::string metric, index;
+
+  // `base` with the options given on `cmd`'s command line in place of its own.
+  Result<CollectionOptions> Over(CollectionOptions base, const CLI::App& cmd) const {
+    if (cmd.count("--dim") > 0) base.dimension = dimension;
+    if (cmd.count("--metric") > 0) {
+      auto parsed = ParseMetric(metric);
+      if (!parsed.ok()) return parsed.status();
+      base.metric = *parsed;
+    }
+    if (cmd.count("--index") > 0) {
+      auto parsed = ParseIndexKind(index);
+      if (!parsed.ok()) return parsed.status();
+      base.index = *parsed;
+    }
+    return base;
+  }
+  static bool AnyGiven(const CLI::App& cmd) {
+    return cmd.count("--dim") + cmd.count("--metric") + cmd.count("--index") > 0;
+  }
+};
+
+void AddShardOptionArgs(CLI::App* cmd, ShardOptionArgs& a, const std::string& why) {
+  cmd->add_option("--dim,-d", a.dimension, "Dimension (bits for hamming)" + why);
+  cmd->add_option("--metric", a.metric, "l2 | ip | cosine | hamming" + why);
+  cmd->add_option("--index", a.index, "hnsw | flat | sq8" + why);
+}
+
+// The host name and process id: unique among the nodes of one cluster unless two hosts share a
+// name, which --node-id then settles.
+std::string DefaultNodeId() {
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  std::string id;
+  for (const char* c = host.data(); *c != '\0' && id.size() < 40; ++c) {
+    id += std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' ? *c : '_';
+  }
+  return (id.empty() ? "node" : id) + "-" + std::to_string(getpid());
 }
 
 struct NodeArgs {
   ClusterArgs cluster;
-  std::string data, shards, metric = "cosine", index = "hnsw";
-  uint32_t dimension = 0;
+  std::string data, shards, node_id;
+  ShardOptionArgs shard_options;
+  int64_t heartbeat_ms = 1000;
 };
 
-void RunNode(CommandContext& ctx, const NodeArgs& a) {
-  auto shards = cluster::ParseShardList(a.shards, a.cluster.shard_count);
+void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
+  // The node checks the shards against the collection's shard count (from its settings).
+  auto shards = cluster::ParseShardList(a.shards, std::numeric_limits<uint32_t>::max());
   if (!shards.ok()) return Fail(ctx, shards.status());
-  auto metric = ParseMetric(a.metric);
-  if (!metric.ok()) return Fail(ctx, metric.status());
-  auto index = ParseIndexKind(a.index);
-  if (!index.ok()) return Fail(ctx, index.status());
+  // Options given are checked against the settings; those not given are the settings'.
+  std::optional<CollectionOptions> expected;
+  if (ShardOptionArgs::AnyGiven(cmd)) {
+    auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats});
+    if (!nats.ok()) return Fail(ctx, nats.status());
+    auto settings = cluster::ReadClusterSettings(**nats, a.cluster.collection);
+    if (!settings.ok()) return Fail(ctx, settings.status());
+    auto given = a.shard_options.Over(settings->collection, cmd);
+    if (!given.ok()) return Fail(ctx, given.status());
+    expected = *given;
+  }
+  const std::string node_id = a.node_id.empty() ? DefaultNodeId() : a.node_id;
   cluster::NodeOptions options{
-      .nats = {.servers = a.cluster.nats, .client_name = "alike node"},
+      .nats = {.servers = a.cluster.nats, .client_name = "alike node " + node_id},
       .data_dir = a.data,
       .collection = a.cluster.collection,
-      .collection_options = {.dimension = a.dimension, .metric = *metric, .index = *index},
+      .node_id = node_id,
+      .collection_options = expected,
       .shards = *shards,
-      .on_problem = [](uint32_t shard, const Status& problem) {
-        std::fprintf(stderr, "alike: node: shard %u: %s\n", shard, problem.ToString().c_str());
+      .heartbeat_interval = std::chrono::milliseconds(a.heartbeat_ms),
+      .on_problem = [](std::optional<uint32_t> shard, const Status& problem) {
+        const std::string where = shard ? "shard " + std::to_string(*shard) + ": " : "";
+        std::fprintf(stderr, "alike: node: %s%s\n", where.c_str(), problem.ToString().c_str());
       }};
   auto node = cluster::Node::Start(std::move(options));
   if (!node.ok()) return Fail(ctx, node.status());
   if (ctx.json) {
     std::cout << nlohmann::json{{"event", "serving"},
                                 {"collection", a.cluster.collection},
+                                {"node", node_id},
                                 {"shards", (*node)->shards()}}
                      .dump()
               << std::endl;
   } else {
     // Tests and scripts wait for this line, as for `alike serve`'s.
-    std::printf("alike: serving %zu shards (%s) of '%s' from %s\n", (*node)->shards().size(),
-                a.shards.c_str(), a.cluster.collection.c_str(), a.data.c_str());
+    std::printf("alike: serving %zu shards (%s) of '%s' from %s as node %s\n",
+                (*node)->shards().size(), a.shards.c_str(), a.cluster.collection.c_str(),
+                a.data.c_str(), node_id.c_str());
     std::fflush(stdout);
   }
   std::mutex mutex;
@@ -87,21 +151,103 @@ void RunNode(CommandContext& ctx, const NodeArgs& a) {
   if (!ctx.json) std::printf("alike: node stopped\n");
 }
 
-void RunCreate(CommandContext& ctx, const ClusterArgs& a, int replicas) {
-  auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
+struct CreateArgs {
+  ClusterArgs cluster;
+  ShardOptionArgs shard_options;
+  uint32_t shard_count = cluster::kDefaultShardCount;
+  int replicas = cluster::kDefaultStreamReplicas;
+  int64_t heartbeat_ttl_ms = 5000;
+};
+
+nlohmann::json SettingsJson(const cluster::ClusterSettings& s) {
+  return nlohmann::json::parse(cluster::EncodeClusterSettings(s));
+}
+
+void RunCreate(CommandContext& ctx, const CLI::App& cmd, const CreateArgs& a) {
+  auto options = a.shard_options.Over(CollectionOptions{}, cmd);
+  if (!options.ok()) return Fail(ctx, options.status());
+  const cluster::ClusterSettings settings{
+      .collection = *options,
+      .shard_count = a.shard_count,
+      .stream_replicas = a.replicas,
+      .heartbeat_ttl = std::chrono::milliseconds(a.heartbeat_ttl_ms)};
+  auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats});
   if (!nats.ok()) return Fail(ctx, nats.status());
-  const Status created = cluster::AddShardStreams(
-      **nats, {.collection = a.collection, .shard_count = a.shard_count, .replicas = replicas});
+  const Status created = cluster::CreateClusterCollection(**nats, a.cluster.collection, settings);
   if (!created.ok()) return Fail(ctx, created);
   if (ctx.json) {
-    std::cout << nlohmann::json{{"collection", a.collection},
-                                {"shards", a.shard_count},
-                                {"replicas", replicas}}
-                     .dump()
-              << "\n";
+    nlohmann::json out = SettingsJson(settings);
+    out["collection"] = a.cluster.collection;
+    std::cout << out.dump() << "\n";
   } else {
-    std::printf("created the %u shard streams of '%s' (replicas: %d)\n", a.shard_count,
-                a.collection.c_str(), replicas);
+    std::printf("created cluster collection '%s': %s\n", a.cluster.collection.c_str(),
+                settings.Describe().c_str());
+  }
+}
+
+// How long `cluster status` waits to read the heartbeats already in the bucket.
+constexpr std::chrono::milliseconds kStatusReadTimeout{2000};
+
+void RunStatus(CommandContext& ctx, const ClusterArgs& a) {
+  auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
+  if (!nats.ok()) return Fail(ctx, nats.status());
+  auto settings = cluster::ReadClusterSettings(**nats, a.collection);
+  if (!settings.ok()) return Fail(ctx, settings.status());
+  auto membership = cluster::Membership::Watch(**nats, a.collection, settings->heartbeat_ttl);
+  if (!membership.ok()) return Fail(ctx, membership.status());
+  (*membership)->WaitUntilCaughtUp(kStatusReadTimeout);
+  const std::vector<cluster::Heartbeat> nodes = (*membership)->Live();
+  const auto now = std::chrono::system_clock::now();
+  const auto age_ms = [&](const cluster::Heartbeat& n) {
+    return std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(now - n.written).count());
+  };
+  // Each shard's replicas: node id, applied sequence, lag.
+  std::vector<std::vector<std::pair<std::string, cluster::ShardHeartbeat>>> replicas(
+      settings->shard_count);
+  for (const cluster::Heartbeat& n : nodes) {
+    for (const cluster::ShardHeartbeat& s : n.shards) {
+      if (s.shard < replicas.size()) replicas[s.shard].emplace_back(n.node, s);
+    }
+  }
+  if (ctx.json) {
+    nlohmann::json out{{"collection", a.collection}, {"settings", SettingsJson(*settings)}};
+    nlohmann::json& node_list = out["nodes"] = nlohmann::json::array();
+    for (const cluster::Heartbeat& n : nodes) {
+      nlohmann::json shards = nlohmann::json::array();
+      for (const cluster::ShardHeartbeat& s : n.shards) {
+        shards.push_back({{"shard", s.shard}, {"applied", s.applied}, {"lag", s.lag()}});
+      }
+      node_list.push_back(
+          {{"id", n.node}, {"heartbeat_age_ms", age_ms(n)}, {"shards", std::move(shards)}});
+    }
+    nlohmann::json& shard_list = out["shards"] = nlohmann::json::array();
+    for (uint32_t shard = 0; shard < replicas.size(); ++shard) {
+      nlohmann::json held = nlohmann::json::array();
+      for (const auto& [node, s] : replicas[shard]) {
+        held.push_back({{"node", node}, {"applied", s.applied}, {"lag", s.lag()}});
+      }
+      shard_list.push_back({{"shard", shard}, {"replicas", std::move(held)}});
+    }
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  std::printf("collection '%s': %s\n", a.collection.c_str(), settings->Describe().c_str());
+  std::printf("%zu live nodes\n", nodes.size());
+  for (const cluster::Heartbeat& n : nodes) {
+    uint64_t max_lag = 0;
+    for (const cluster::ShardHeartbeat& s : n.shards) max_lag = std::max(max_lag, s.lag());
+    std::printf("  node %s: heartbeat %lld ms ago, %zu shards, max lag %llu\n", n.node.c_str(),
+                static_cast<long long>(age_ms(n)), n.shards.size(),
+                static_cast<unsigned long long>(max_lag));
+  }
+  for (uint32_t shard = 0; shard < replicas.size(); ++shard) {
+    std::string held;
+    for (const auto& [node, s] : replicas[shard]) {
+      held += (held.empty() ? "" : ", ") + node + " (applied " + std::to_string(s.applied) +
+              ", lag " + std::to_string(s.lag()) + ")";
+    }
+    std::printf("  shard %u: %s\n", shard, held.empty() ? "NO LIVE REPLICA" : held.c_str());
   }
 }
 
@@ -122,7 +268,6 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
   auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats, .timeout = timeout});
   if (!nats.ok()) return Fail(ctx, nats.status());
   auto router = cluster::Router::Create(**nats, {.collection = a.cluster.collection,
-                                                 .shard_count = a.cluster.shard_count,
                                                  .deadline = timeout,
                                                  .attempt_timeout = timeout * 2 / 5,
                                                  .allow_partial = a.allow_partial});
@@ -151,24 +296,49 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       ->required();
   node->add_option("--shards", node_args->shards, "Shards to hold, e.g. 0-31 or 0,4,8-11")
       ->required();
-  node->add_option("--dim,-d", node_args->dimension, "Dimension (bits for hamming)")->required();
-  node->add_option("--metric", node_args->metric, "l2 | ip | cosine | hamming")
+  node->add_option("--node-id", node_args->node_id,
+                   "This node's id among the collection's nodes (default: host name and process "
+                   "id)");
+  node->add_option("--heartbeat-ms", node_args->heartbeat_ms,
+                   "How often the node writes its heartbeat (under the collection's TTL)")
       ->capture_default_str();
-  node->add_option("--index", node_args->index, "hnsw | flat | sq8")->capture_default_str();
-  node->callback([&ctx, node_args] { RunNode(ctx, *node_args); });
+  AddShardOptionArgs(node, node_args->shard_options,
+                     " (optional: read from the collection's settings; if given, must match)");
+  node->callback([&ctx, node, node_args] { RunNode(ctx, *node, *node_args); });
 
   CLI::App* cluster = app.add_subcommand(
       "cluster", "A vector database collection spread over alike nodes, on NATS JetStream");
   cluster->require_subcommand(1);
 
-  auto create_args = std::make_shared<ClusterArgs>();
-  auto replicas = std::make_shared<int>(cluster::kDefaultStreamReplicas);
-  CLI::App* create =
-      cluster->add_subcommand("create", "Create a cluster collection's shard streams");
-  AddClusterArgs(create, *create_args);
-  create->add_option("--replicas", *replicas, "JetStream replicas of each shard's stream")
+  auto create_args = std::make_shared<CreateArgs>();
+  CLI::App* create = cluster->add_subcommand(
+      "create",
+      "Create a cluster collection: its settings (refused if it exists with others), its "
+      "membership bucket and its shard streams");
+  AddClusterArgs(create, create_args->cluster);
+  AddShardOptionArgs(create, create_args->shard_options, "");
+  create->get_option("--metric")->description("l2 | ip | cosine | hamming (default: cosine)");
+  create->get_option("--index")->description("hnsw | flat | sq8 (default: hnsw)");
+  create->get_option("--dim")->required();
+  create->add_option("--shard-count", create_args->shard_count, "Shards of the collection")
       ->capture_default_str();
-  create->callback([&ctx, create_args, replicas] { RunCreate(ctx, *create_args, *replicas); });
+  create
+      ->add_option("--replicas", create_args->replicas,
+                   "JetStream replicas of each shard's stream and of the buckets")
+      ->capture_default_str();
+  create
+      ->add_option("--heartbeat-ttl-ms", create_args->heartbeat_ttl_ms,
+                   "A node whose heartbeat is older than this counts as dead")
+      ->capture_default_str();
+  create->callback([&ctx, create, create_args] { RunCreate(ctx, *create, *create_args); });
+
+  auto status_args = std::make_shared<ClusterArgs>();
+  CLI::App* status = cluster->add_subcommand(
+      "status",
+      "A cluster collection's settings, live nodes (heartbeat age, shards, lag) and "
+      "each shard's replicas");
+  AddClusterArgs(status, *status_args);
+  status->callback([&ctx, status_args] { RunStatus(ctx, *status_args); });
 
   auto sa = std::make_shared<SearchArgs>();
   CLI::App* search = cluster->add_subcommand(

@@ -22,6 +22,9 @@ using SubscriptionPtr =
 using StreamInfoPtr = std::unique_ptr<jsStreamInfo, Deleter<jsStreamInfo, jsStreamInfo_Destroy>>;
 using PubAckPtr = std::unique_ptr<jsPubAck, Deleter<jsPubAck, jsPubAck_Destroy>>;
 using MetaDataPtr = std::unique_ptr<jsMsgMetaData, Deleter<jsMsgMetaData, jsMsgMetaData_Destroy>>;
+using KvStorePtr = std::unique_ptr<kvStore, Deleter<kvStore, kvStore_Destroy>>;
+using KvEntryPtr = std::unique_ptr<kvEntry, Deleter<kvEntry, kvEntry_Destroy>>;
+using KvWatcherPtr = std::unique_ptr<kvWatcher, Deleter<kvWatcher, kvWatcher_Destroy>>;
 
 struct MsgList {
   natsMsgList list{};
@@ -96,6 +99,19 @@ Status NatsError(const std::string& what, natsStatus s,
   return Status::IOError(message);
 }
 
+KvEntry ToKvEntry(kvEntry* e) {
+  const char* value = static_cast<const char*>(kvEntry_Value(e));
+  return KvEntry{.key = kvEntry_Key(e),
+                 .value = value == nullptr
+                              ? std::string()
+                              : std::string(value, static_cast<size_t>(kvEntry_ValueLen(e))),
+                 .revision = kvEntry_Revision(e),
+                 .created = std::chrono::system_clock::time_point(
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         std::chrono::nanoseconds(kvEntry_Created(e)))),
+                 .deleted = kvEntry_Operation(e) != kvOp_Put};
+}
+
 }  // namespace
 
 struct NatsConnection::Handles {
@@ -108,6 +124,17 @@ struct Subscription::Handles {
   std::unique_ptr<Delivery> delivery;
   SubscriptionPtr subscription;
   bool waits_for_completion = false;
+};
+
+struct KeyValue::Handles {
+  KvStorePtr store;
+  std::string bucket;
+  std::chrono::milliseconds timeout;  // the connection's, for a watch's initial values
+};
+
+struct KvWatcher::Handles {
+  KvWatcherPtr watcher;
+  std::string bucket;
 };
 
 struct PullConsumer::Handles {
@@ -304,6 +331,40 @@ Result<std::string> NatsConnection::NewInbox() {
   return std::string(inbox.get());
 }
 
+Result<std::unique_ptr<KeyValue>> NatsConnection::KeyValueBucket(const KeyValueConfig& config) {
+  kvConfig cfg;
+  kvConfig_Init(&cfg);
+  cfg.Bucket = config.bucket.c_str();
+  cfg.History = 1;
+  cfg.TTL = Nanos(config.ttl);
+  cfg.StorageType = js_FileStorage;
+  cfg.Replicas = config.replicas;
+  kvStore* raw = nullptr;
+  const natsStatus s = js_CreateKeyValue(&raw, handles_->js.get(), &cfg);
+  KvStorePtr store(raw);
+  if (s != NATS_OK) {
+    // libnats does not hand back the JetStream error code here; a refusal with the server
+    // answering is a configuration conflict, not something a retry cures.
+    const Status error = NatsError("key-value bucket " + config.bucket, s);
+    return s == NATS_ERR ? Status::FailedPrecondition(error.message()) : error;
+  }
+  auto handles = std::make_unique<KeyValue::Handles>(
+      KeyValue::Handles{std::move(store), config.bucket, options_.timeout});
+  return std::unique_ptr<KeyValue>(new KeyValue(std::move(handles)));
+}
+
+Result<std::unique_ptr<KeyValue>> NatsConnection::ExistingKeyValueBucket(
+    const std::string& bucket) {
+  kvStore* raw = nullptr;
+  const natsStatus s = js_KeyValue(&raw, handles_->js.get(), bucket.c_str());
+  KvStorePtr store(raw);
+  if (s == NATS_NOT_FOUND) return Status::NotFound("no key-value bucket " + bucket);
+  if (s != NATS_OK) return NatsError("key-value bucket " + bucket, s);
+  auto handles = std::make_unique<KeyValue::Handles>(
+      KeyValue::Handles{std::move(store), bucket, options_.timeout});
+  return std::unique_ptr<KeyValue>(new KeyValue(std::move(handles)));
+}
+
 int64_t NatsConnection::max_payload() const {
   return natsConnection_GetMaxPayload(handles_->connection.get());
 }
@@ -343,6 +404,72 @@ Result<std::vector<StreamMessage>> PullConsumer::Fetch(int max, std::chrono::mil
     natsMsg_Ack(batch.list.Msgs[batch.list.Count - 1], nullptr);
   }
   return out;
+}
+
+KeyValue::KeyValue(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+KeyValue::~KeyValue() = default;
+
+const std::string& KeyValue::bucket() const { return handles_->bucket; }
+
+Result<KvEntry> KeyValue::Get(const std::string& key) {
+  kvEntry* raw = nullptr;
+  const natsStatus s = kvStore_Get(&raw, handles_->store.get(), key.c_str());
+  KvEntryPtr entry(raw);
+  if (s == NATS_NOT_FOUND) return Status::NotFound("no key " + key + " in " + handles_->bucket);
+  if (s != NATS_OK) return NatsError("get " + key + " from " + handles_->bucket, s);
+  return ToKvEntry(entry.get());
+}
+
+Result<uint64_t> KeyValue::Put(const std::string& key, std::string_view value) {
+  uint64_t revision = 0;
+  const natsStatus s = kvStore_Put(&revision, handles_->store.get(), key.c_str(), value.data(),
+                                   static_cast<int>(value.size()));
+  if (s != NATS_OK) return NatsError("put " + key + " in " + handles_->bucket, s);
+  return revision;
+}
+
+Result<uint64_t> KeyValue::Create(const std::string& key, std::string_view value) {
+  uint64_t revision = 0;
+  const natsStatus s = kvStore_Create(&revision, handles_->store.get(), key.c_str(), value.data(),
+                                      static_cast<int>(value.size()));
+  if (s == NATS_OK) return revision;
+  const Status error = NatsError("create " + key + " in " + handles_->bucket, s);
+  // The server refuses with "wrong last sequence" when the key holds a value; libnats does not
+  // hand back that code, so the key is read to tell a refusal from a failure.
+  if (Get(key).ok()) {
+    return Status::AlreadyExists("key " + key + " of " + handles_->bucket + " holds a value");
+  }
+  return error;
+}
+
+Result<std::unique_ptr<KvWatcher>> KeyValue::WatchAll() {
+  kvWatchOptions options;
+  kvWatchOptions_Init(&options);
+  options.Timeout = handles_->timeout.count();
+  kvWatcher* raw = nullptr;
+  const natsStatus s = kvStore_WatchAll(&raw, handles_->store.get(), &options);
+  KvWatcherPtr watcher(raw);
+  if (s != NATS_OK) return NatsError("watch " + handles_->bucket, s);
+  auto handles = std::make_unique<KvWatcher::Handles>(
+      KvWatcher::Handles{std::move(watcher), handles_->bucket});
+  return std::unique_ptr<KvWatcher>(new KvWatcher(std::move(handles)));
+}
+
+KvWatcher::KvWatcher(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+
+KvWatcher::~KvWatcher() { kvWatcher_Stop(handles_->watcher.get()); }
+
+Result<std::optional<KvEntry>> KvWatcher::Next(std::chrono::milliseconds wait) {
+  kvEntry* raw = nullptr;
+  const natsStatus s = kvWatcher_Next(&raw, handles_->watcher.get(), wait.count());
+  KvEntryPtr entry(raw);
+  if (s == NATS_TIMEOUT) return std::optional<KvEntry>();
+  if (s != NATS_OK) return NatsError("watching " + handles_->bucket, s);
+  if (entry == nullptr) {
+    caught_up_ = true;
+    return std::optional<KvEntry>();
+  }
+  return std::optional<KvEntry>(ToKvEntry(entry.get()));
 }
 
 Subscription::Subscription(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}

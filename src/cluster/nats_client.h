@@ -12,11 +12,18 @@
 // of the group takes each message) with a handler called on libnats' delivery thread, and
 // PublishRequest / Respond to send a request naming where its reply goes.
 //
+// Key-value buckets (JetStream KV) hold small shared state: a collection's settings, node
+// heartbeats. KeyValueBucket creates or binds a bucket; a KeyValue gets, puts and creates keys
+// (Create only where the key is absent: the compare-and-swap that keeps two writers from both
+// winning), and a KvWatcher follows every key's latest value. A bucket's TTL expires values that
+// were not written again in time (a dead node's heartbeat); expiry is silent (no delete marker
+// reaches a watcher), so readers judge an entry's age by its `created` time.
+//
 // Thread-safety: a NatsConnection may be used from many threads at once (libnats connections and
-// JetStream contexts are thread-safe). A PullConsumer is used by one thread at a time; a
-// Subscription's handler runs on one libnats thread per subscription, one message at a time.
-// Lifetimes: a PullConsumer or Subscription, like every object given a NatsConnection&, must not
-// outlive the connection.
+// JetStream contexts are thread-safe), and so may a KeyValue. A PullConsumer or a KvWatcher is used
+// by one thread at a time; a Subscription's handler runs on one libnats thread per subscription,
+// one message at a time. Lifetimes: a PullConsumer, Subscription, KeyValue or KvWatcher, like every
+// object given a NatsConnection&, must not outlive the connection (a KvWatcher not its KeyValue).
 #ifndef ALIKE_CLUSTER_NATS_CLIENT_H_
 #define ALIKE_CLUSTER_NATS_CLIENT_H_
 
@@ -24,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +78,24 @@ struct StreamMessage {
 
 class PullConsumer;
 class Subscription;
+class KeyValue;
+class KvWatcher;
+
+struct KeyValueConfig {
+  std::string bucket;  // letters, digits, '_' and '-'
+  // Values not written again within this long expire; 0 keeps them.
+  std::chrono::milliseconds ttl{0};
+  int replicas = 3;
+};
+
+// One key's value as the bucket holds it.
+struct KvEntry {
+  std::string key;
+  std::string value;
+  uint64_t revision = 0;
+  std::chrono::system_clock::time_point created;  // the server's clock when it was written
+  bool deleted = false;                           // a delete or purge marker, not a value
+};
 
 // A message delivered to a Subscription's handler.
 struct IncomingMessage {
@@ -122,6 +148,12 @@ class NatsConnection {
   // A new unique subject prefix for replies ("_INBOX.<random>").
   Result<std::string> NewInbox();
 
+  // Creates the bucket, or binds to it when one of this name and configuration exists
+  // (FailedPrecondition when it exists with another configuration, e.g. another TTL).
+  Result<std::unique_ptr<KeyValue>> KeyValueBucket(const KeyValueConfig& config);
+  // Binds to an existing bucket; NotFound when there is none.
+  Result<std::unique_ptr<KeyValue>> ExistingKeyValueBucket(const std::string& bucket);
+
   // The largest message the connected server accepts.
   int64_t max_payload() const;
   std::chrono::milliseconds timeout() const { return options_.timeout; }
@@ -168,6 +200,53 @@ class Subscription {
   explicit Subscription(std::unique_ptr<Handles> handles);
 
   std::unique_ptr<Handles> handles_;
+};
+
+class KeyValue {
+ public:
+  ~KeyValue();
+  KeyValue(const KeyValue&) = delete;
+  KeyValue& operator=(const KeyValue&) = delete;
+
+  // The key's latest value; NotFound when it has none (never written, deleted or expired).
+  Result<KvEntry> Get(const std::string& key);
+  // Writes the key whatever it holds; returns the new revision.
+  Result<uint64_t> Put(const std::string& key, std::string_view value);
+  // Writes the key only if it holds no value; AlreadyExists when it does (also when another
+  // writer got there first).
+  Result<uint64_t> Create(const std::string& key, std::string_view value);
+  // Follows every key: first each key's latest value, then each change as it is written.
+  Result<std::unique_ptr<KvWatcher>> WatchAll();
+
+  const std::string& bucket() const;
+
+ private:
+  friend class NatsConnection;
+  struct Handles;
+  explicit KeyValue(std::unique_ptr<Handles> handles);
+
+  std::unique_ptr<Handles> handles_;
+};
+
+class KvWatcher {
+ public:
+  ~KvWatcher();
+  KvWatcher(const KvWatcher&) = delete;
+  KvWatcher& operator=(const KvWatcher&) = delete;
+
+  // The next entry, or nullopt when none came within `wait` (or for the marker that ends the
+  // initial values: caught_up() says when that came).
+  Result<std::optional<KvEntry>> Next(std::chrono::milliseconds wait);
+  // Whether every key's value as of the watch's start was returned.
+  bool caught_up() const { return caught_up_; }
+
+ private:
+  friend class KeyValue;
+  struct Handles;
+  explicit KvWatcher(std::unique_ptr<Handles> handles);
+
+  std::unique_ptr<Handles> handles_;
+  bool caught_up_ = false;
 };
 
 }  // namespace alike::cluster

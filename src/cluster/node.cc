@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cluster/membership.h"
 #include "cluster/shard_query.h"
 #include "cluster/shard_replica.h"
 #include "cluster/shards.h"
@@ -30,6 +31,10 @@ Result<uint32_t> ParseShardNumber(std::string_view text, const std::string& list
 std::string Describe(const CollectionOptions& o) {
   return "dimension " + std::to_string(o.dimension) + ", metric " + MetricName(o.metric) +
          ", index " + IndexKindName(o.index);
+}
+
+bool SameShardOptions(const CollectionOptions& a, const CollectionOptions& b) {
+  return a.dimension == b.dimension && a.metric == b.metric && a.index == b.index;
 }
 
 }  // namespace
@@ -88,6 +93,12 @@ struct Node::Shard {
 Node::Node(NodeOptions options) : options_(std::move(options)) {}
 
 Node::~Node() {
+  {
+    std::lock_guard lock(heartbeat_mutex_);
+    heartbeat_stop_ = true;
+  }
+  heartbeat_stop_changed_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
   for (auto& shard : shards_) shard->service.reset();
   for (auto& shard : shards_) {
     {
@@ -103,6 +114,7 @@ Node::~Node() {
 
 Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(options.collection));
+  ALIKE_RETURN_IF_ERROR(ValidateNodeId(options.node_id));
   if (options.shards.empty()) return Status::InvalidArgument("a node needs at least one shard");
   std::unique_ptr<Node> node(new Node(std::move(options)));
   ALIKE_RETURN_IF_ERROR(node->Open());
@@ -114,6 +126,31 @@ Status Node::Open() {
   auto nats = NatsConnection::Connect(options_.nats);
   if (!nats.ok()) return nats.status();
   nats_ = std::move(*nats);
+  auto settings = ReadClusterSettings(*nats_, name);
+  if (!settings.ok()) return settings.status();
+  settings_ = *settings;
+  const CollectionOptions& want = settings_.collection;
+  if (options_.collection_options && !SameShardOptions(*options_.collection_options, want)) {
+    return Status::FailedPrecondition("cluster collection '" + name + "' has " + Describe(want) +
+                                      ", not " + Describe(*options_.collection_options));
+  }
+  if (options_.heartbeat_interval.count() <= 0 ||
+      options_.heartbeat_interval >= settings_.heartbeat_ttl) {
+    return Status::InvalidArgument(
+        "a heartbeat interval of " + std::to_string(options_.heartbeat_interval.count()) +
+        " ms: it must be under the collection's heartbeat TTL of " +
+        std::to_string(settings_.heartbeat_ttl.count()) + " ms, or the node would flicker");
+  }
+  for (const uint32_t shard : options_.shards) {
+    if (shard >= settings_.shard_count) {
+      return Status::InvalidArgument("cluster collection '" + name + "' has " +
+                                     std::to_string(settings_.shard_count) + " shards, no shard " +
+                                     std::to_string(shard));
+    }
+  }
+  auto membership = nats_->ExistingKeyValueBucket(MembershipBucketName(name));
+  if (!membership.ok()) return membership.status();
+  membership_ = std::move(*membership);
   auto database = Database::Open(options_.data_dir, options_.database);
   if (!database.ok()) return database.status();
   database_ = std::move(*database);
@@ -137,9 +174,7 @@ Status Node::Open() {
     auto collection = database_->GetCollection(local);
     if (!collection.ok()) return collection.status();
     const CollectionOptions& have = (*collection)->options();
-    const CollectionOptions& want = options_.collection_options;
-    if (have.dimension != want.dimension || have.metric != want.metric ||
-        have.index != want.index) {
+    if (!SameShardOptions(have, want)) {
       return Status::FailedPrecondition(
           "data directory " + options_.data_dir + " holds shard '" + local + "' with " +
           Describe(have) + ", but cluster collection '" + name + "' has " + Describe(want));
@@ -151,8 +186,7 @@ Status Node::Open() {
     shard->index = index;
     const std::string local = LocalShardName(name, index);
     auto existing = database_->GetCollection(local);
-    auto collection =
-        existing.ok() ? existing : database_->CreateCollection(local, options_.collection_options);
+    auto collection = existing.ok() ? existing : database_->CreateCollection(local, want);
     if (!collection.ok()) return collection.status();
     shard->collection = *collection;
     ShardReplicaOptions replica_options;
@@ -175,14 +209,45 @@ Status Node::Open() {
     shards_.push_back(std::move(shard));
     s.poller = std::thread([this, &s] { PollLoop(s); });
     auto service = ShardQueryService::Start(
-        *nats_, name, index, s.collection,
+        *nats_, name, index, options_.node_id, s.collection,
         [&s](uint64_t seq, std::chrono::steady_clock::time_point deadline) {
           return s.WaitFor(seq, deadline);
         });
     if (!service.ok()) return service.status();
     s.service = std::move(*service);
   }
+  // The first heartbeat before Start returns, so that a caller sees the node in the membership.
+  ALIKE_RETURN_IF_ERROR(WriteHeartbeat());
+  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
   return Status::OK();
+}
+
+Status Node::WriteHeartbeat() {
+  Heartbeat heartbeat{.node = options_.node_id};
+  for (const auto& shard : shards_) {
+    auto state = nats_->GetStreamState(ShardStreamName(options_.collection, shard->index));
+    if (!state.ok()) return state.status();
+    heartbeat.shards.push_back({.shard = shard->index,
+                                .applied = shard->collection->replicated_seq(),
+                                .last = state->last_seq});
+  }
+  auto written = membership_->Put(options_.node_id, EncodeHeartbeat(heartbeat));
+  return written.ok() ? Status::OK() : written.status();
+}
+
+void Node::HeartbeatLoop() {
+  std::unique_lock lock(heartbeat_mutex_);
+  while (!heartbeat_stop_changed_.wait_for(lock, options_.heartbeat_interval,
+                                           [&] { return heartbeat_stop_; })) {
+    lock.unlock();
+    // A missed heartbeat is not fatal: the next may pass, and if none does for the TTL the
+    // cluster rightly stops counting on this node.
+    const Status written = WriteHeartbeat();
+    if (!written.ok() && options_.on_problem) {
+      options_.on_problem(std::nullopt, written.WithContext("heartbeat"));
+    }
+    lock.lock();
+  }
 }
 
 void Node::PollLoop(Shard& shard) {

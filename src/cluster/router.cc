@@ -28,8 +28,13 @@ bool MayPassOnRetry(const Status& status) {
 // between servers asynchronously), and a replica that is not caught up may be a moment later.
 constexpr std::chrono::milliseconds kRetryPause{200};
 
+// How long Create waits to read the heartbeats in the bucket, so that a router's first search
+// (a CLI search is a router's only one) already knows the live replicas.
+constexpr std::chrono::milliseconds kMembershipReadTimeout{1000};
+
 struct ShardCall {
   int attempts = 0;
+  std::vector<std::string> tried;  // nodes asked directly
   // When to send the next try: after a failure, or when the try in flight is overdue.
   Clock::time_point next_try = Clock::time_point::max();
   bool done = false;  // answered, or given up
@@ -44,17 +49,25 @@ struct Router::Gather {
   std::deque<Reply> replies;  // guarded by Router::mutex_
 };
 
-Router::Router(NatsConnection& nats, RouterOptions options, std::string inbox)
-    : nats_(nats), options_(std::move(options)), inbox_(std::move(inbox)) {}
+Router::Router(NatsConnection& nats, RouterOptions options, ClusterSettings settings,
+               std::string inbox)
+    : nats_(nats),
+      options_(std::move(options)),
+      settings_(std::move(settings)),
+      inbox_(std::move(inbox)) {}
 
 Router::~Router() { replies_.reset(); }
 
 Result<std::unique_ptr<Router>> Router::Create(NatsConnection& nats, RouterOptions options) {
-  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(options.collection));
-  if (options.shard_count == 0) return Status::InvalidArgument("a router needs at least one shard");
+  auto settings = ReadClusterSettings(nats, options.collection);
+  if (!settings.ok()) return settings.status();
+  auto membership = Membership::Watch(nats, options.collection, settings->heartbeat_ttl);
+  if (!membership.ok()) return membership.status();
+  (*membership)->WaitUntilCaughtUp(std::min(kMembershipReadTimeout, options.deadline));
   auto inbox = nats.NewInbox();
   if (!inbox.ok()) return inbox.status();
-  std::unique_ptr<Router> router(new Router(nats, std::move(options), *inbox));
+  std::unique_ptr<Router> router(new Router(nats, std::move(options), *settings, *inbox));
+  router->membership_ = std::move(*membership);
   auto replies = nats.Subscribe(router->inbox_ + ".>", "",
                                 [r = router.get()](const IncomingMessage& m) { r->OnReply(m); });
   if (!replies.ok()) return replies.status();
@@ -90,7 +103,8 @@ Result<RoutedResults> Router::Search(const Query& query, const SearchOptions& op
 Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
                                           const SearchOptions& options, const WriteToken* after) {
   if (queries.empty()) return RoutedResults{};
-  const uint32_t shard_count = options_.shard_count;
+  const uint32_t shard_count = settings_.shard_count;
+  const std::vector<Heartbeat> live = membership_->Live();
   const auto start = Clock::now();
   const auto deadline = start + options_.deadline;
   const uint64_t search = next_search_++;
@@ -134,8 +148,22 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
     }
     const std::string reply = inbox_ + "." + std::to_string(search) + "." + std::to_string(shard) +
                               "." + std::to_string(call.attempts);
+    // A live replica not asked yet, rotating with the search so that replicas share the load.
+    std::vector<const std::string*> candidates;
+    for (const Heartbeat& node : live) {
+      if (node.Holds(shard) &&
+          std::find(call.tried.begin(), call.tried.end(), node.node) == call.tried.end()) {
+        candidates.push_back(&node.node);
+      }
+    }
+    std::string subject = ShardQuerySubject(options_.collection, shard);
+    if (!candidates.empty()) {
+      const std::string& node = *candidates[(search + shard) % candidates.size()];
+      call.tried.push_back(node);
+      subject = ShardNodeQuerySubject(options_.collection, shard, node);
+    }
     const Status sent = nats_.PublishRequest(
-        ShardQuerySubject(options_.collection, shard), reply,
+        subject, reply,
         min_seq == 0 ? plain
                      : EncodeShardQuery(queries, options, min_seq, options_.attempt_timeout / 2));
     if (!sent.ok()) failed(call, sent);

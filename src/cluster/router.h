@@ -1,16 +1,24 @@
 // The router: one search over a cluster collection, scattered to every shard and gathered.
 //
-// A search sends one request per shard to the shard's query subject (shard_query.h), where any
-// replica of the shard may take it, then gathers replies until a deadline and merges each
-// query's hits into the top k by distance (ties by the smaller id, so the order is
-// deterministic). Shards hold disjoint ids, and every shard answers with its own top k under
-// the same filter and max_distance, so the merge holds exactly the hits one machine holding
-// every record would give, as far as each shard's own search is exact (flat, exact = true, or a
-// filter that selects few records); HNSW shards give the recall of their own graphs.
+// The router reads the collection's settings (settings.h: the shard count) when created, and
+// follows its membership (membership.h). A search sends one request per shard to one live
+// replica of the shard, chosen from the heartbeats (rotating between a shard's replicas from one
+// search to the next), on that replica's own subject; a shard with no live replica known is
+// asked on its queue group's subject, where any replica may take it (one that started since the
+// last heartbeat read, or all of them while the membership is not read yet). It then gathers
+// replies until a deadline and merges each query's hits into the top k by distance (ties by the
+// smaller id, so the order is deterministic). Shards hold disjoint ids, and every shard answers
+// with its own top k under the same filter and max_distance, so the merge holds exactly the hits
+// one machine holding every record would give, as far as each shard's own search is exact (flat,
+// exact = true, or a filter that selects few records); HNSW shards give the recall of their own
+// graphs.
 //
 // Failures: a shard whose request found no replica (NATS' "no responders"), whose replica
 // answered a transient error (not caught up, an I/O error), or that did not answer within
-// attempt_timeout is asked once more: the queue group may hand the retry to another replica. A
+// attempt_timeout is asked once more, of another live replica than the one tried when there is
+// one (else of the queue group): so a replica that hangs while still subscribed (a SIGSTOPped
+// process) costs a search one attempt_timeout, never the whole search, and once its heartbeat
+// is older than the TTL it is not asked at all. A late answer to the first try still counts. A
 // shard still without an answer at the deadline is reported: by default the search fails with
 // IOError naming the shards and why; with allow_partial it returns the other shards' hits and
 // lists the missing shards. An error that every replica would answer alike (a query of the wrong
@@ -38,14 +46,15 @@
 #include <vector>
 
 #include "alike/vector_db.h"
+#include "cluster/membership.h"
 #include "cluster/nats_client.h"
+#include "cluster/settings.h"
 #include "cluster/shard_writer.h"
 
 namespace alike::cluster {
 
 struct RouterOptions {
   std::string collection;
-  uint32_t shard_count = kDefaultShardCount;
   // The whole search, retries included.
   std::chrono::milliseconds deadline{5000};
   // How long a shard's first request may take before it is sent again.
@@ -75,6 +84,7 @@ class Router {
                                const WriteToken* after = nullptr);
 
   const RouterOptions& options() const { return options_; }
+  const ClusterSettings& settings() const { return settings_; }
 
  private:
   struct Reply {
@@ -85,11 +95,13 @@ class Router {
   };
   struct Gather;  // one search's replies, handed over by OnReply
 
-  Router(NatsConnection& nats, RouterOptions options, std::string inbox);
+  Router(NatsConnection& nats, RouterOptions options, ClusterSettings settings, std::string inbox);
   void OnReply(const IncomingMessage& message);
 
   NatsConnection& nats_;
   const RouterOptions options_;
+  const ClusterSettings settings_;
+  std::unique_ptr<Membership> membership_;
   const std::string inbox_;  // replies come to <inbox>.<search>.<shard>.<attempt>
   std::atomic<uint64_t> next_search_{1};
   std::mutex mutex_;

@@ -49,6 +49,11 @@ std::string ShardQueryGroup(const std::string& collection, uint32_t shard) {
   return "alike-" + collection + "-q-" + std::to_string(shard);
 }
 
+std::string ShardNodeQuerySubject(const std::string& collection, uint32_t shard,
+                                  const std::string& node) {
+  return ShardQuerySubject(collection, shard) + "." + node;
+}
+
 std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions& options,
                              uint64_t min_seq, std::chrono::milliseconds wait) {
   json request{{"k", options.k},
@@ -154,18 +159,26 @@ ShardQueryService::ShardQueryService(NatsConnection& nats, uint32_t shard,
 
 Result<std::unique_ptr<ShardQueryService>> ShardQueryService::Start(
     NatsConnection& nats, const std::string& collection_name, uint32_t shard,
-    std::shared_ptr<Collection> collection, WaitFor wait_for) {
+    const std::string& node, std::shared_ptr<Collection> collection, WaitFor wait_for) {
   std::unique_ptr<ShardQueryService> service(
       new ShardQueryService(nats, shard, std::move(collection), std::move(wait_for)));
-  auto subscription = nats.Subscribe(
-      ShardQuerySubject(collection_name, shard), ShardQueryGroup(collection_name, shard),
-      [s = service.get()](const IncomingMessage& m) { s->Answer(m); });
-  if (!subscription.ok()) return subscription.status();
-  service->subscription_ = std::move(*subscription);
+  const auto answer = [s = service.get()](const IncomingMessage& m) { s->Answer(m); };
+  // The node's own subject first: once the queue group hands this replica requests, a router
+  // that learnt of it from a heartbeat can reach it directly too.
+  auto direct = nats.Subscribe(ShardNodeQuerySubject(collection_name, shard, node), "", answer);
+  if (!direct.ok()) return direct.status();
+  service->node_subscription_ = std::move(*direct);
+  auto group = nats.Subscribe(ShardQuerySubject(collection_name, shard),
+                              ShardQueryGroup(collection_name, shard), answer);
+  if (!group.ok()) return group.status();
+  service->group_subscription_ = std::move(*group);
   return service;
 }
 
-ShardQueryService::~ShardQueryService() { subscription_.reset(); }
+ShardQueryService::~ShardQueryService() {
+  group_subscription_.reset();
+  node_subscription_.reset();
+}
 
 Result<std::vector<std::vector<Hit>>> ShardQueryService::Search(std::string_view text) const {
   auto request = DecodeShardQuery(text);

@@ -3,6 +3,10 @@
 // Every replica of shard s of collection C subscribes to ShardQuerySubject(C, s) in the queue
 // group ShardQueryGroup(C, s), so NATS hands each request to one replica of the shard, any one;
 // a replica that stops (its subscription closed, or its process gone) no longer receives any.
+// Each replica also answers on its own subject, ShardNodeQuerySubject(C, s, node), outside any
+// group: a router that knows the live replicas (membership.h) sends a request to one it chose,
+// and its retry to another, so a replica that hangs while still subscribed (a stopped process
+// that NATS has not dropped yet) cannot take both tries as a queue group's random pick can.
 //
 // Requests and replies are JSON (the data are a few queries and k hits, and JSON keeps them
 // readable with `nats req`). A request:
@@ -18,9 +22,10 @@
 // of hits per query, or
 //          {"error": {"code": "invalid_argument", "message": "..."}} (Status::CodeName).
 //
-// Thread-safety: the functions are pure; a ShardQueryService answers on libnats' delivery thread
-// of its subscription, one request at a time, and may be destroyed from any thread (it waits for
-// the request in hand). Lifetime: it must not outlive the NatsConnection it was given.
+// Thread-safety: the functions are pure; a ShardQueryService answers on libnats' delivery threads
+// of its two subscriptions, one request at a time on each, and may be destroyed from any thread
+// (it waits for the requests in hand). Lifetime: it must not outlive the NatsConnection it was
+// given.
 #ifndef ALIKE_CLUSTER_SHARD_QUERY_H_
 #define ALIKE_CLUSTER_SHARD_QUERY_H_
 
@@ -40,6 +45,8 @@ namespace alike::cluster {
 
 std::string ShardQuerySubject(const std::string& collection, uint32_t shard);
 std::string ShardQueryGroup(const std::string& collection, uint32_t shard);
+std::string ShardNodeQuerySubject(const std::string& collection, uint32_t shard,
+                                  const std::string& node);
 
 // A decoded request; `queries` views the vectors it owns.
 struct ShardQueryRequest {
@@ -75,12 +82,13 @@ class ShardQueryService {
  public:
   using WaitFor = std::function<bool(uint64_t seq, std::chrono::steady_clock::time_point deadline)>;
 
+  // Answers on the shard's queue group and on `node`'s own subject.
   static Result<std::unique_ptr<ShardQueryService>> Start(NatsConnection& nats,
                                                           const std::string& collection_name,
-                                                          uint32_t shard,
+                                                          uint32_t shard, const std::string& node,
                                                           std::shared_ptr<Collection> collection,
                                                           WaitFor wait_for);
-  // Leaves the queue group; returns once no request is being answered.
+  // Leaves the queue group and the node's subject; returns once no request is being answered.
   ~ShardQueryService();
   ShardQueryService(const ShardQueryService&) = delete;
   ShardQueryService& operator=(const ShardQueryService&) = delete;
@@ -96,7 +104,8 @@ class ShardQueryService {
   const std::shared_ptr<Collection> collection_;
   const WaitFor wait_for_;
   // Last: destroyed first, so that no request is answered while the rest is torn down.
-  std::unique_ptr<Subscription> subscription_;
+  std::unique_ptr<Subscription> group_subscription_;
+  std::unique_ptr<Subscription> node_subscription_;
 };
 
 }  // namespace alike::cluster

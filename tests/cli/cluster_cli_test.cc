@@ -1,9 +1,13 @@
-// `alike node`, `alike cluster create` and `alike cluster search` as a user runs them, on a real
-// three-server NATS cluster: a node process serves, the CLI searches through the router, SIGTERM
-// stops the node cleanly, and a search without a node names the shards that did not answer.
+// `alike node`, `alike cluster create|status|search` as a user runs them, on a real three-server
+// NATS cluster: create writes the settings (a mismatched create is refused), a node started
+// without --dim serves, status lists it with its lag, the CLI searches through the router,
+// SIGTERM stops the node cleanly and a search without a node names the shards that did not
+// answer. And a hung node: a SIGSTOPped replica that is still subscribed does not stop searches,
+// which the other replica answers with the same hits.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,52 +23,152 @@
 namespace alike::test {
 namespace {
 
-TEST(ClusterCliTest, ANodeServesTheCliSearchesThroughItAndSigtermStopsIt) {
-  if (const std::string why = NatsCluster::SkipReason(); !why.empty()) GTEST_SKIP() << why;
-  TempDir dir, nats_dir;
-  NatsCluster nats_cluster(nats_dir.path());
-  ASSERT_TRUE(nats_cluster.error().empty()) << nats_cluster.error();
-  const std::string where =
-      " --nats " + nats_cluster.urls() + " --collection clicol --shard-count 2";
+using std::chrono::seconds;
 
-  const RunResult created = RunAlike(dir, "--json cluster create" + where);
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  EXPECT_EQ(JsonLines(created.out).at(0)["shards"], 2);
+class ClusterCliTest : public NatsClusterTest {
+ protected:
+  // `alike cluster create` of a 2-shard collection of kClusterOptions; heartbeats expire after
+  // kTestHeartbeatTtl.
+  void Create(const std::string& collection) {
+    const RunResult created =
+        RunAlike(local_, "--json cluster create" + Where(collection) +
+                             " --shard-count 2 --dim 16 --index flat --heartbeat-ttl-ms " +
+                             std::to_string(kTestHeartbeatTtl.count()));
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_EQ(JsonLines(created.out).at(0)["shard_count"], 2) << created.out;
+  }
+  std::string Where(const std::string& collection) const {
+    return " --nats " + cluster_->urls() + " --collection " + collection;
+  }
+  // An `alike node` process holding both shards; `extra`: more arguments.
+  std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id,
+                                           const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{ALIKE_CLI_PATH,   "node",
+                                  "--nats",         cluster_->urls(),
+                                  "--collection",   collection,
+                                  "--shards",       "0-1",
+                                  "--data",         local_.Sub(id),
+                                  "--node-id",      id,
+                                  "--heartbeat-ms", std::to_string(kTestHeartbeatInterval.count())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto node = std::make_unique<ServerProcess>(std::move(argv), 60'000);
+    EXPECT_NE(node->output().find("alike: serving 2 shards"), std::string::npos) << node->output();
+    return node;
+  }
+  static std::string VectorArg(const std::vector<float>& v) {
+    std::ostringstream out;
+    out.precision(9);
+    for (float x : v) out << (out.tellp() > 0 ? "," : "") << x;
+    return out.str();
+  }
+  // The hits of `alike --json cluster search`, or null after printing why not.
+  nlohmann::json Search(const std::string& collection, const std::vector<float>& query,
+                        const std::string& extra = "") {
+    const RunResult found = RunAlike(local_, "--json cluster search" + Where(collection) +
+                                                 " -k 5 --vector " + VectorArg(query) + extra);
+    EXPECT_EQ(found.exit_code, 0) << found.err;
+    if (found.exit_code != 0) return nullptr;
+    return JsonLines(found.out).at(0)["hits"];
+  }
+};
+
+TEST_F(ClusterCliTest, ANodeServesFromTheSettingsStatusListsItAndSigtermStopsIt) {
+  Create("clicol");
+  const RunResult mismatched = RunAlike(
+      local_, "cluster create" + Where("clicol") + " --shard-count 2 --dim 32 --index flat");
+  EXPECT_EQ(mismatched.exit_code, 1);
+  EXPECT_NE(mismatched.err.find("exists with dimension 16"), std::string::npos) << mismatched.err;
+
   // The CLI writes nothing yet: the records go in through a ShardWriter.
-  auto nats = cluster::NatsConnection::Connect({.servers = nats_cluster.urls()});
-  ASSERT_TRUE(nats.ok()) << nats.status().ToString();
-  cluster::ShardWriter writer(**nats, {.collection = "clicol", .shard_count = 2}, kClusterOptions);
+  cluster::ShardWriter writer(*nats_, {.collection = "clicol", .shard_count = 2}, kClusterOptions);
   const std::vector<Record> records = MakeClusterRecords(0, 100);
-  ASSERT_TRUE(writer.Upsert(records).ok());
+  auto token = writer.Upsert(records);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
 
-  ServerProcess node({ALIKE_CLI_PATH, "node", "--nats", nats_cluster.urls(), "--collection",
-                      "clicol", "--shard-count", "2", "--shards", "0-1", "--data", dir.Sub("node"),
-                      "--dim", "16", "--index", "flat"},
-                     60'000);
-  ASSERT_NE(node.output().find("alike: serving 2 shards"), std::string::npos) << node.output();
+  const RunResult wrong_options = RunAlike(
+      local_, "node" + Where("clicol") + " --shards 0-1 --data " + local_.Sub("x") + " --dim 8");
+  EXPECT_EQ(wrong_options.exit_code, 1);
+  EXPECT_NE(wrong_options.err.find("not dimension 8"), std::string::npos) << wrong_options.err;
 
-  std::ostringstream vector;
-  vector.precision(9);
-  for (float x : records[5].vector) vector << (vector.tellp() > 0 ? "," : "") << x;
-  const RunResult found =
-      RunAlike(dir, "--json cluster search" + where + " -k 3 --vector " + vector.str());
-  ASSERT_EQ(found.exit_code, 0) << found.err;
-  const nlohmann::json hits = JsonLines(found.out).at(0)["hits"];
-  ASSERT_EQ(hits.size(), 3u) << found.out;
-  EXPECT_EQ(hits[0]["id"], 5) << found.out;
-  EXPECT_EQ(hits[0]["payload"]["parity"], "odd") << found.out;
+  // --dim alone is checked; the metric and index are the settings' (cosine, flat).
+  auto node = StartNode("clicol", "cli-node", {"--dim", "16"});
+  const nlohmann::json hits = Search("clicol", records[5].vector);
+  ASSERT_EQ(hits.size(), 5u) << hits;
+  EXPECT_EQ(hits[0]["id"], 5) << hits;
+  EXPECT_EQ(hits[0]["payload"]["parity"], "odd") << hits;
 
-  const RunResult wrong = RunAlike(dir, "cluster search" + where + " --vector 1,2,3");
+  const RunResult wrong = RunAlike(local_, "cluster search" + Where("clicol") + " --vector 1,2,3");
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_NE(wrong.err.find("dimension"), std::string::npos) << wrong.err;
 
-  EXPECT_EQ(node.StopWith(SIGTERM), 0) << node.output();
-  EXPECT_NE(node.output().find("alike: node stopped"), std::string::npos) << node.output();
+  const RunResult status = RunAlike(local_, "--json cluster status" + Where("clicol"));
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const nlohmann::json state = JsonLines(status.out).at(0);
+  EXPECT_EQ(state["settings"]["dimension"], 16) << state;
+  ASSERT_EQ(state["nodes"].size(), 1u) << state;
+  EXPECT_EQ(state["nodes"][0]["id"], "cli-node") << state;
+  EXPECT_LT(state["nodes"][0]["heartbeat_age_ms"].get<int64_t>(), kTestHeartbeatTtl.count());
+  ASSERT_EQ(state["shards"].size(), 2u) << state;
+  for (const nlohmann::json& shard : state["shards"]) {
+    ASSERT_EQ(shard["replicas"].size(), 1u) << state;
+    EXPECT_EQ(shard["replicas"][0]["node"], "cli-node") << state;
+    EXPECT_EQ(shard["replicas"][0]["lag"], 0) << state << " (caught up when it started)";
+    EXPECT_EQ(shard["replicas"][0]["applied"], token->shard_seq.at(shard["shard"].get<uint32_t>()));
+  }
+  const RunResult text = RunAlike(local_, "cluster status" + Where("clicol"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("1 live nodes"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("node cli-node: heartbeat"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("shard 1: cli-node (applied"), std::string::npos) << text.out;
+
+  EXPECT_EQ(node->StopWith(SIGTERM), 0) << node->output();
+  EXPECT_NE(node->output().find("alike: node stopped"), std::string::npos) << node->output();
   const RunResult unanswered =
-      RunAlike(dir, "cluster search" + where + " --timeout-ms 2000 --vector " + vector.str());
+      RunAlike(local_, "cluster search" + Where("clicol") + " --timeout-ms 2000 --vector " +
+                           VectorArg(records[5].vector));
   EXPECT_EQ(unanswered.exit_code, 1);
   EXPECT_NE(unanswered.err.find("shard 0:"), std::string::npos) << unanswered.err;
   EXPECT_NE(unanswered.err.find("shard 1:"), std::string::npos) << unanswered.err;
+}
+
+TEST_F(ClusterCliTest, AHungReplicaDoesNotStopSearchesTheOtherAnswersTheSameHits) {
+  Create("hung");
+  cluster::ShardWriter writer(*nats_, {.collection = "hung", .shard_count = 2}, kClusterOptions);
+  ASSERT_TRUE(writer.Upsert(MakeClusterRecords(0, 200)).ok());
+  auto first = StartNode("hung", "hung-a");
+  auto second = StartNode("hung", "hung-b");
+  std::vector<std::vector<float>> queries;
+  std::vector<nlohmann::json> expected;
+  for (const Record& q : MakeClusterRecords(5000, 3, /*seed=*/3)) {
+    queries.push_back(q.vector);
+    expected.push_back(Search("hung", q.vector));
+    ASSERT_EQ(expected.back().size(), 5u);
+  }
+
+  // Stopped, not killed: its subscriptions stay on the server, which hands it requests (the
+  // queue group's, and its own subject's while its heartbeat is younger than the TTL) that it
+  // never answers. Each search must still answer within its deadline, from the other replica.
+  first->Signal(SIGSTOP);
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < queries.size(); ++i) {
+      EXPECT_EQ(Search("hung", queries[i], " --timeout-ms 4000"), expected[i])
+          << "query " << i << ", round " << round;
+    }
+  }
+  // Once the stopped node's heartbeat expired, status lists the other node alone.
+  nlohmann::json state;
+  const auto deadline = std::chrono::steady_clock::now() + kTestHeartbeatTtl + seconds(10);
+  do {
+    const RunResult status = RunAlike(local_, "--json cluster status" + Where("hung"));
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    state = JsonLines(status.out).at(0);
+  } while (state["nodes"].size() != 1 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(state["nodes"].size(), 1u) << state;
+  EXPECT_EQ(state["nodes"][0]["id"], "hung-b") << state;
+
+  first->Signal(SIGCONT);
+  EXPECT_EQ(first->StopWith(SIGKILL), -1);
+  EXPECT_EQ(Search("hung", queries[0]), expected[0]);
 }
 
 }  // namespace

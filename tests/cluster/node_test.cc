@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,16 +33,19 @@ const std::vector<std::vector<uint32_t>> kPlacement = {{0, 1, 2}, {1, 2, 3}, {0,
 
 class ClusterNodeTest : public test::NatsClusterTest {
  protected:
-  Result<std::unique_ptr<Node>> StartNode(const std::string& collection,
-                                          std::vector<uint32_t> shards, const std::string& dir,
-                                          CollectionOptions options = kClusterOptions) {
+  // The node's id is its directory's name.
+  Result<std::unique_ptr<Node>> StartNode(
+      const std::string& collection, std::vector<uint32_t> shards, const std::string& dir,
+      std::optional<CollectionOptions> expected = std::nullopt) {
     return Node::Start({.nats = {.servers = cluster_->urls()},
                         .data_dir = local_.Sub(dir),
                         .collection = collection,
-                        .collection_options = options,
+                        .node_id = dir,
+                        .collection_options = expected,
                         .shards = std::move(shards),
                         .catch_up_timeout = seconds(30),
-                        .poll_wait = milliseconds(200)});
+                        .poll_wait = milliseconds(200),
+                        .heartbeat_interval = test::kTestHeartbeatInterval});
   }
 
   // Three nodes holding kShards shards of `collection` as kPlacement says.
@@ -56,8 +60,8 @@ class ClusterNodeTest : public test::NatsClusterTest {
   }
 
   std::unique_ptr<Router> MakeRouter(const std::string& collection, bool allow_partial = false) {
-    auto router = Router::Create(
-        *nats_, {.collection = collection, .shard_count = kShards, .allow_partial = allow_partial});
+    auto router =
+        Router::Create(*nats_, {.collection = collection, .allow_partial = allow_partial});
     EXPECT_TRUE(router.ok()) << router.status().ToString();
     return router.ok() ? std::move(*router) : nullptr;
   }
@@ -110,7 +114,7 @@ TEST(ClusterNodeShardListTest, ListsAndRangesAreParsedAndCheckedAgainstTheShardC
 }
 
 TEST_F(ClusterNodeTest, RouterSearchesEqualOneMachineHoldingTheSameRecords) {
-  const ShardLayout layout = AddCollection("routed", kShards);
+  const ShardLayout layout = CreateCollection("routed", kShards);
   ShardWriter writer(*nats_, layout, kClusterOptions);
   const std::shared_ptr<Collection> one_machine = OneMachine();
   ASSERT_TRUE(one_machine);
@@ -147,7 +151,7 @@ TEST_F(ClusterNodeTest, RouterSearchesEqualOneMachineHoldingTheSameRecords) {
 }
 
 TEST_F(ClusterNodeTest, ASearchWithAWriteTokenSeesTheWrite) {
-  const ShardLayout layout = AddCollection("ryw", kShards);
+  const ShardLayout layout = CreateCollection("ryw", kShards);
   ShardWriter writer(*nats_, layout, kClusterOptions);
   ASSERT_TRUE(writer.Upsert(MakeClusterRecords(0, 200)).ok());
   auto nodes = StartNodes("ryw");
@@ -167,7 +171,7 @@ TEST_F(ClusterNodeTest, ASearchWithAWriteTokenSeesTheWrite) {
 }
 
 TEST_F(ClusterNodeTest, StoppedNodesAreAnsweredForByOtherReplicasAndAShardWithoutOneIsNamed) {
-  const ShardLayout layout = AddCollection("failures", kShards);
+  const ShardLayout layout = CreateCollection("failures", kShards);
   ShardWriter writer(*nats_, layout, kClusterOptions);
   const std::shared_ptr<Collection> one_machine = OneMachine();
   ASSERT_TRUE(one_machine);
@@ -205,7 +209,7 @@ TEST_F(ClusterNodeTest, StoppedNodesAreAnsweredForByOtherReplicasAndAShardWithou
 }
 
 TEST_F(ClusterNodeTest, AQueryTheShardsRefuseFailsWithTheirError) {
-  AddCollection("refused", kShards);
+  CreateCollection("refused", kShards);
   auto nodes = StartNodes("refused");
   ASSERT_EQ(nodes.size(), 3u);
   auto router = MakeRouter("refused");
@@ -225,11 +229,12 @@ TEST_F(ClusterNodeTest, AQueryTheShardsRefuseFailsWithTheirError) {
       << bad_filter.status().ToString();
 }
 
-TEST_F(ClusterNodeTest, ANodeRefusesADirectoryHoldingOtherData) {
-  AddCollection("dirs", 2);
+TEST_F(ClusterNodeTest, ANodeRefusesOptionsOrADirectoryThatDisagreeWithTheSettings) {
+  CreateCollection("dirs", 2);
   {
-    auto node = StartNode("dirs", {0, 1}, "dirs-node");
+    auto node = StartNode("dirs", {0, 1}, "dirs-node", kClusterOptions);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
+    EXPECT_EQ(node->get()->settings().shard_count, 2u);
   }
   CollectionOptions other = kClusterOptions;
   other.dimension = 8;
@@ -239,16 +244,45 @@ TEST_F(ClusterNodeTest, ANodeRefusesADirectoryHoldingOtherData) {
   EXPECT_NE(other_dimension.status().message().find("dimension 16"), std::string::npos)
       << other_dimension.status().message();
 
-  AddCollection("dirs2", 2);
+  auto slow_heartbeat = Node::Start({.nats = {.servers = cluster_->urls()},
+                                     .data_dir = local_.Sub("dirs-node"),
+                                     .collection = "dirs",
+                                     .node_id = "slow",
+                                     .shards = {0},
+                                     .heartbeat_interval = test::kTestHeartbeatTtl});
+  ASSERT_FALSE(slow_heartbeat.ok());
+  EXPECT_EQ(slow_heartbeat.status().code(), Status::Code::kInvalidArgument)
+      << slow_heartbeat.status().ToString();
+
+  auto no_such_shard = StartNode("dirs", {2}, "dirs-node");
+  ASSERT_FALSE(no_such_shard.ok());
+  EXPECT_EQ(no_such_shard.status().code(), Status::Code::kInvalidArgument)
+      << no_such_shard.status().ToString();
+
+  {  // a directory holding a shard of other options than the settings'
+    auto db = Database::Open(local_.Sub("eight-node"));
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->CreateCollection(LocalShardName("dirs", 0), other).ok());
+  }
+  auto other_directory = StartNode("dirs", {0}, "eight-node");
+  ASSERT_FALSE(other_directory.ok());
+  EXPECT_EQ(other_directory.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(other_directory.status().message().find("dimension 8"), std::string::npos)
+      << other_directory.status().message();
+
+  CreateCollection("dirs2", 2);
   auto other_collection = StartNode("dirs2", {0}, "dirs-node");
   ASSERT_FALSE(other_collection.ok());
   EXPECT_EQ(other_collection.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(other_collection.status().message().find("'dirs-0'"), std::string::npos)
       << other_collection.status().message();
 
-  auto no_stream = StartNode("nostreams", {0}, "fresh-node");
-  ASSERT_FALSE(no_stream.ok());
-  EXPECT_EQ(no_stream.status().code(), Status::Code::kNotFound) << no_stream.status().ToString();
+  auto not_created = StartNode("nosettings", {0}, "fresh-node");
+  ASSERT_FALSE(not_created.ok());
+  EXPECT_EQ(not_created.status().code(), Status::Code::kNotFound)
+      << not_created.status().ToString();
+  EXPECT_NE(not_created.status().message().find("alike cluster create"), std::string::npos)
+      << not_created.status().message();
 }
 
 }  // namespace

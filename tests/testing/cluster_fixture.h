@@ -1,14 +1,15 @@
 // What the cluster tests share: their records (16-d cosine vectors with payloads to filter on),
 // hits sorted as a router merges them, and a test fixture holding one three-server NATS cluster
-// for a whole suite (starting servers and electing JetStream's leaders takes seconds), with a
-// fresh connection and temporary directory per test. Each test works on collections of its own
-// name.
+// for the whole test program (starting servers and electing JetStream's leaders takes seconds),
+// with a fresh connection and temporary directory per test. Each test works on collections of its
+// own name.
 #ifndef ALIKE_TESTS_TESTING_CLUSTER_FIXTURE_H_
 #define ALIKE_TESTS_TESTING_CLUSTER_FIXTURE_H_
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -17,6 +18,7 @@
 
 #include "alike/vector_db.h"
 #include "cluster/nats_client.h"
+#include "cluster/settings.h"
 #include "cluster/shards.h"
 #include "testing/nats_cluster.h"
 #include "testing/temp_dir.h"
@@ -27,6 +29,15 @@ inline constexpr uint32_t kClusterDim = 16;
 // Flat: every search is exact, so a sharded search must equal one machine's hit for hit.
 inline const CollectionOptions kClusterOptions{
     .dimension = kClusterDim, .metric = Metric::kCosine, .index = IndexKind::kFlat};
+
+// Short, so that a stopped node drops out of the membership quickly, yet eight heartbeat
+// intervals, so that a live node under a loaded CI machine (sanitizers, two cores) stays live.
+inline constexpr std::chrono::milliseconds kTestHeartbeatTtl{2000};
+inline constexpr std::chrono::milliseconds kTestHeartbeatInterval{250};
+
+inline cluster::ClusterSettings TestSettings(uint32_t shards) {
+  return {.collection = kClusterOptions, .shard_count = shards, .heartbeat_ttl = kTestHeartbeatTtl};
+}
 
 // Records first..first+count-1 with random vectors and the payload {"parity", "seed"}.
 inline std::vector<Record> MakeClusterRecords(uint64_t first, uint64_t count, uint64_t seed = 1) {
@@ -53,14 +64,13 @@ inline std::vector<Hit> SortedHits(std::vector<Hit> hits, size_t k) {
 
 class NatsClusterTest : public ::testing::Test {
  protected:
+  // One cluster for every suite of the test program, started by the first and stopped at exit:
+  // starting three servers and electing JetStream's leaders takes seconds, and each test works on
+  // collections of its own name. (Tests that kill servers start a cluster of their own.)
   static void SetUpTestSuite() {
-    if (!NatsCluster::SkipReason().empty()) return;
-    dir_ = std::make_unique<TempDir>();
-    cluster_ = std::make_unique<NatsCluster>(dir_->path());
-  }
-  static void TearDownTestSuite() {
-    cluster_.reset();
-    dir_.reset();
+    if (!NatsCluster::SkipReason().empty() || shared_ != nullptr) return;
+    shared_ = std::make_unique<Shared>();
+    cluster_ = &shared_->cluster;
   }
 
   void SetUp() override {
@@ -71,11 +81,20 @@ class NatsClusterTest : public ::testing::Test {
     nats_ = std::move(*nats);
   }
 
+  // The shard streams only (what the replication tests need).
   cluster::ShardLayout AddCollection(const std::string& name, uint32_t shards) {
     const cluster::ShardLayout layout{.collection = name, .shard_count = shards};
     const Status added = cluster::AddShardStreams(*nats_, layout);
     EXPECT_TRUE(added.ok()) << added.ToString();
     return layout;
+  }
+
+  // A whole cluster collection of kClusterOptions, as `alike cluster create` makes it: settings,
+  // membership bucket (heartbeats expire after kTestHeartbeatTtl) and streams.
+  cluster::ShardLayout CreateCollection(const std::string& name, uint32_t shards) {
+    const Status created = cluster::CreateClusterCollection(*nats_, name, TestSettings(shards));
+    EXPECT_TRUE(created.ok()) << created.ToString();
+    return {.collection = name, .shard_count = shards};
   }
 
   // A local collection holding what the cluster should, to compare with ("one machine").
@@ -89,8 +108,12 @@ class NatsClusterTest : public ::testing::Test {
     return collection.ok() ? *collection : nullptr;
   }
 
-  static inline std::unique_ptr<TempDir> dir_;
-  static inline std::unique_ptr<NatsCluster> cluster_;
+  struct Shared {
+    TempDir dir;
+    NatsCluster cluster{dir.path()};  // stopped before its directory is removed
+  };
+  static inline std::unique_ptr<Shared> shared_;
+  static inline NatsCluster* cluster_ = nullptr;
   std::unique_ptr<cluster::NatsConnection> nats_;
   TempDir local_;
   std::unique_ptr<Database> one_machine_db_;

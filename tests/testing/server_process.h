@@ -70,6 +70,8 @@ class ServerProcess {
     return client;
   }
 
+  // Sends a signal, not waiting for anything (SIGSTOP, SIGCONT).
+  void Signal(int signal) { kill(child_.pid, signal); }
   // Sends a signal and waits for the process to end; returns its exit code (-1: killed).
   int StopWith(int signal) {
     kill(child_.pid, signal);

@@ -1,0 +1,107 @@
+#include "cluster/settings.h"
+
+#include <nlohmann/json.hpp>
+
+namespace alike::cluster {
+
+bool ClusterSettings::SameAs(const ClusterSettings& other) const {
+  return collection.dimension == other.collection.dimension &&
+         collection.metric == other.collection.metric &&
+         collection.index == other.collection.index && shard_count == other.shard_count &&
+         stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl;
+}
+
+std::string ClusterSettings::Describe() const {
+  return "dimension " + std::to_string(collection.dimension) + ", metric " +
+         MetricName(collection.metric) + ", index " + IndexKindName(collection.index) + ", " +
+         std::to_string(shard_count) + " shards, " + std::to_string(stream_replicas) +
+         " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) + " ms";
+}
+
+std::string EncodeClusterSettings(const ClusterSettings& s) {
+  return nlohmann::json{
+      {"dimension", s.collection.dimension},        {"metric", MetricName(s.collection.metric)},
+      {"index", IndexKindName(s.collection.index)}, {"shard_count", s.shard_count},
+      {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()}}
+      .dump();
+}
+
+Result<ClusterSettings> DecodeClusterSettings(std::string_view text) {
+  ClusterSettings s;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    s.collection.dimension = j.at("dimension").get<uint32_t>();
+    auto metric = ParseMetric(j.at("metric").get<std::string>());
+    if (!metric.ok()) return Status::Corruption("cluster settings: " + metric.status().message());
+    s.collection.metric = *metric;
+    auto index = ParseIndexKind(j.at("index").get<std::string>());
+    if (!index.ok()) return Status::Corruption("cluster settings: " + index.status().message());
+    s.collection.index = *index;
+    s.shard_count = j.at("shard_count").get<uint32_t>();
+    s.stream_replicas = j.at("stream_replicas").get<int>();
+    s.heartbeat_ttl = std::chrono::milliseconds(j.at("heartbeat_ttl_ms").get<int64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("malformed cluster settings: ") + e.what());
+  }
+  if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0) {
+    return Status::Corruption("cluster settings hold zero shards, dimensions or TTL");
+  }
+  return s;
+}
+
+std::string MembershipBucketName(const std::string& collection) {
+  return "alike-" + collection + "-nodes";
+}
+
+Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
+                               const ClusterSettings& settings) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+  if (settings.shard_count == 0 || settings.collection.dimension == 0 ||
+      settings.heartbeat_ttl.count() <= 0) {
+    return Status::InvalidArgument("a cluster collection needs shards, a dimension and a TTL");
+  }
+  auto bucket =
+      nats.KeyValueBucket({.bucket = kSettingsBucket, .replicas = settings.stream_replicas});
+  if (!bucket.ok()) return bucket.status();
+  auto created = (*bucket)->Create(collection, EncodeClusterSettings(settings));
+  if (!created.ok() && created.status().code() != Status::Code::kAlreadyExists) {
+    return created.status();
+  }
+  if (!created.ok()) {
+    auto existing = ReadClusterSettings(nats, collection);
+    if (!existing.ok()) return existing.status();
+    if (!existing->SameAs(settings)) {
+      return Status::FailedPrecondition("cluster collection '" + collection + "' exists with " +
+                                        existing->Describe() + "; asked to create it with " +
+                                        settings.Describe());
+    }
+  }
+  auto membership = nats.KeyValueBucket({.bucket = MembershipBucketName(collection),
+                                         .ttl = settings.heartbeat_ttl,
+                                         .replicas = settings.stream_replicas});
+  if (!membership.ok()) return membership.status();
+  return AddShardStreams(nats, {.collection = collection,
+                                .shard_count = settings.shard_count,
+                                .replicas = settings.stream_replicas});
+}
+
+Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+  const auto not_created = [&] {
+    return Status::NotFound("cluster collection '" + collection +
+                            "' has no settings: create it first (alike cluster create)");
+  };
+  auto bucket = nats.ExistingKeyValueBucket(kSettingsBucket);
+  if (!bucket.ok()) {
+    return bucket.status().code() == Status::Code::kNotFound ? not_created() : bucket.status();
+  }
+  auto entry = (*bucket)->Get(collection);
+  if (!entry.ok()) {
+    return entry.status().code() == Status::Code::kNotFound ? not_created() : entry.status();
+  }
+  auto settings = DecodeClusterSettings(entry->value);
+  if (!settings.ok()) return settings.status().WithContext("cluster collection " + collection);
+  return settings;
+}
+
+}  // namespace alike::cluster

@@ -1,0 +1,60 @@
+// A cluster collection's settings and where the cluster keeps its shared state: JetStream KV
+// buckets, so that nodes, routers and the CLI read one truth rather than repeat flags.
+//
+// The settings bucket "alike-collections" holds one key per cluster collection, its settings as
+// JSON (dimension, metric, index, shard count, stream replicas, heartbeat TTL). They are written
+// once, with KeyValue::Create, so of two `alike cluster create` racing with different settings
+// one wins and the other is refused; creating again with equal settings is a no-op. Each
+// collection also has a membership bucket "alike-<collection>-nodes" (membership.h) whose values
+// expire after the heartbeat TTL.
+//
+// Thread-safety: pure functions over the thread-safe NatsConnection.
+#ifndef ALIKE_CLUSTER_SETTINGS_H_
+#define ALIKE_CLUSTER_SETTINGS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "alike/status.h"
+#include "alike/vector_db.h"
+#include "cluster/nats_client.h"
+#include "cluster/shards.h"
+
+namespace alike::cluster {
+
+inline constexpr char kSettingsBucket[] = "alike-collections";
+
+struct ClusterSettings {
+  // Dimension, metric and index of every shard's collection (HNSW parameters: the defaults).
+  CollectionOptions collection;
+  uint32_t shard_count = kDefaultShardCount;
+  int stream_replicas = kDefaultStreamReplicas;  // of the shard streams and the buckets
+  // A node's heartbeat older than this is dead: its membership entry expires.
+  std::chrono::milliseconds heartbeat_ttl{5000};
+
+  // Whether a node or router built for `other` serves this collection alike.
+  bool SameAs(const ClusterSettings& other) const;
+  // "dimension 16, metric cosine, index flat, 4 shards" for messages.
+  std::string Describe() const;
+};
+
+std::string EncodeClusterSettings(const ClusterSettings& settings);
+// Corruption names what is malformed.
+Result<ClusterSettings> DecodeClusterSettings(std::string_view text);
+
+// "alike-<collection>-nodes".
+std::string MembershipBucketName(const std::string& collection);
+
+// Writes the settings (FailedPrecondition, naming both, when the collection exists with other
+// settings), then creates the membership bucket and the shard streams; what exists already is
+// kept, so a create interrupted part-way is completed by running it again.
+Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
+                               const ClusterSettings& settings);
+// NotFound when the collection was never created.
+Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection);
+
+}  // namespace alike::cluster
+
+#endif  // ALIKE_CLUSTER_SETTINGS_H_

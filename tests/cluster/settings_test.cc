@@ -1,0 +1,65 @@
+// A cluster collection's settings in the JetStream KV bucket: written once, read back equal,
+// created again with equal settings as a no-op, refused (naming both) with other settings, and a
+// collection never created reported as such.
+#include "cluster/settings.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "testing/cluster_fixture.h"
+
+namespace alike::cluster {
+namespace {
+
+TEST(ClusterSettingsCodecTest, SettingsRoundTripAndMalformedTextIsCorruption) {
+  const ClusterSettings settings{
+      .collection = {.dimension = 512, .metric = Metric::kL2, .index = IndexKind::kSq8},
+      .shard_count = 32,
+      .stream_replicas = 1,
+      .heartbeat_ttl = std::chrono::milliseconds(2500)};
+  auto decoded = DecodeClusterSettings(EncodeClusterSettings(settings));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->SameAs(settings)) << decoded->Describe();
+  for (const std::string bad : {"", "{}", R"({"dimension": 4})", "[1]"}) {
+    auto refused = DecodeClusterSettings(bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), Status::Code::kCorruption) << bad;
+  }
+  std::string zero_shards = EncodeClusterSettings(settings);
+  zero_shards.replace(zero_shards.find("\"shard_count\":32"), 16, "\"shard_count\":0");
+  EXPECT_FALSE(DecodeClusterSettings(zero_shards).ok()) << zero_shards;
+}
+
+class ClusterSettingsTest : public test::NatsClusterTest {};
+
+TEST_F(ClusterSettingsTest, CreatedOnceReadBackAndAMismatchedCreateIsRefused) {
+  const ClusterSettings settings = test::TestSettings(2);
+  ASSERT_TRUE(CreateClusterCollection(*nats_, "kvset", settings).ok());
+  auto read = ReadClusterSettings(*nats_, "kvset");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->SameAs(settings)) << read->Describe();
+  EXPECT_EQ(read->collection.dimension, test::kClusterDim);
+
+  const Status again = CreateClusterCollection(*nats_, "kvset", settings);
+  EXPECT_TRUE(again.ok()) << again.ToString();
+
+  ClusterSettings other = settings;
+  other.collection.dimension = 32;
+  const Status refused = CreateClusterCollection(*nats_, "kvset", other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), Status::Code::kFailedPrecondition) << refused.ToString();
+  EXPECT_NE(refused.message().find("dimension 16"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("dimension 32"), std::string::npos) << refused.message();
+  auto unchanged = ReadClusterSettings(*nats_, "kvset");
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_TRUE(unchanged->SameAs(settings));
+
+  auto missing = ReadClusterSettings(*nats_, "nevercreated");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("alike cluster create"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace alike::cluster
