@@ -118,21 +118,26 @@ class HammingTo {
 
 }  // namespace
 
-std::vector<Neighbor> FlatIndex::Search(const void* query, const IndexSearchParams& params) const {
-  if (space_.metric() == Metric::kHamming) {
-    switch (space_.code_size()) {
+std::vector<Neighbor> ScanLiveSlots(const Space& space, const VectorTable& table,
+                                    const LiveSlots& live, const void* query,
+                                    const IndexSearchParams& params) {
+  if (space.metric() == Metric::kHamming) {
+    switch (space.code_size()) {
       case 8:
-        return Scan(live_, table_, params, HammingTo<1>(query));
+        return Scan(live, table, params, HammingTo<1>(query));
       case 32:
-        return Scan(live_, table_, params, HammingTo<4>(query));
+        return Scan(live, table, params, HammingTo<4>(query));
       default:
         break;
     }
   }
-  const DistanceFn distance = space_.distance_fn();
-  const size_t dim = space_.distance_dim();
-  return Scan(live_, table_, params,
-              [&](const uint8_t* code) { return distance(query, code, dim); });
+  const DistanceFn distance = space.distance_fn();
+  const size_t dim = space.distance_dim();
+  return Scan(live, table, params, [&](const uint8_t* code) { return distance(query, code, dim); });
+}
+
+std::vector<Neighbor> FlatIndex::Search(const void* query, const IndexSearchParams& params) const {
+  return ScanLiveSlots(space_, table_, live_, query, params);
 }
 
 Status FlatIndex::Save(ByteSink& sink) const {

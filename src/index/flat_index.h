@@ -124,6 +124,13 @@ class TopK {
   std::vector<Neighbor> heap_;
 };
 
+// The exact scan of `live` for the k nearest that pass params.filter, ties by slot, with kernels
+// specialised for the code (popcounts inlined for 64- and 256-bit binary codes). What FlatIndex
+// does, and what the multi-index hash falls back to for a query far from everything.
+std::vector<Neighbor> ScanLiveSlots(const Space& space, const VectorTable& table,
+                                    const LiveSlots& live, const void* query,
+                                    const IndexSearchParams& params);
+
 class FlatIndex : public VectorIndex {
  public:
   // `space` and `table` must outlive the index.

@@ -102,7 +102,12 @@ std::vector<Neighbor> MultiIndexHash::Search(const void* query,
     // The slots this radius would touch, against a scan of them all: past that, scan.
     const double touched =
         substrings_ * Binomial(kSubstringBits, s) * (double(bucketed_) / kBuckets + 1);
-    if (touched > double(bucketed_) / 2 + 1024) return Scan(query, params, max_distance);
+    if (touched > double(bucketed_) / 2 + 1024) {
+      // The k nearest, nearest first, so those within the radius are a prefix.
+      std::vector<Neighbor> nearest = ScanLiveSlots(space_, table_, live_, query, params);
+      std::erase_if(nearest, [&](const Neighbor& n) { return n.distance > max_distance; });
+      return nearest;
+    }
     for (int j = 0; j < substrings_; ++j) {
       const uint16_t value = Substring(q, j);
       ForEachMask(s, [&](uint32_t mask) {
@@ -135,20 +140,6 @@ std::vector<Neighbor> MultiIndexHash::Search(const void* query,
     // Strictly: an unseen code at the k-th distance with a smaller slot would rank before it.
     if (top.size() == params.k && top.threshold() < unseen) break;
   }
-  return top.TakeSorted();
-}
-
-std::vector<Neighbor> MultiIndexHash::Scan(const void* query, const IndexSearchParams& params,
-                                           float max_distance) const {
-  TopK top(params.k);
-  const auto* q = static_cast<const uint8_t*>(query);
-  live_.ForEach([&](uint32_t slot) {
-    if (params.filter != nullptr && !params.filter->Allows(slot)) return;
-    const float d = space_.distance_fn()(q, table_.code(slot), space_.distance_dim());
-    if (d > max_distance) return;
-    // Ascending slots: an equal distance never displaces an earlier slot.
-    if (top.size() < params.k || d < top.threshold()) top.Push(d, slot);
-  });
   return top.TakeSorted();
 }
 

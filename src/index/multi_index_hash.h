@@ -69,8 +69,6 @@ class MultiIndexHash : public VectorIndex {
   uint16_t Substring(const uint8_t* code, int j) const;
   void InsertIntoBuckets(uint32_t slot);
   void EraseFromBuckets(uint32_t slot);
-  std::vector<Neighbor> Scan(const void* query, const IndexSearchParams& params,
-                             float max_distance) const;
 
   const Space& space_;
   const VectorTable& table_;
