@@ -63,7 +63,7 @@ Membership::Membership(std::unique_ptr<KeyValue> bucket, std::unique_ptr<KvWatch
 Result<std::unique_ptr<Membership>> Membership::Watch(NatsConnection& nats,
                                                       const std::string& collection,
                                                       std::chrono::milliseconds ttl) {
-  auto bucket = nats.ExistingKeyValueBucket(MembershipBucketName(collection));
+  auto bucket = OpenMembershipBucket(nats, collection);
   if (!bucket.ok()) {
     return bucket.status().WithContext("membership of cluster collection '" + collection + "'");
   }

@@ -148,7 +148,7 @@ Status Node::Open() {
                                      std::to_string(shard));
     }
   }
-  auto membership = nats_->ExistingKeyValueBucket(MembershipBucketName(name));
+  auto membership = OpenMembershipBucket(*nats_, name);
   if (!membership.ok()) return membership.status();
   membership_ = std::move(*membership);
   auto database = Database::Open(options_.data_dir, options_.database);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/retry.h"
+
 namespace alike::cluster {
 
 bool ClusterSettings::SameAs(const ClusterSettings& other) const {
@@ -53,9 +55,12 @@ std::string MembershipBucketName(const std::string& collection) {
   return "alike-" + collection + "-nodes";
 }
 
-Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
-                               const ClusterSettings& settings) {
-  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+namespace {
+
+Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collection);
+
+Status CreateOnce(NatsConnection& nats, const std::string& collection,
+                  const ClusterSettings& settings) {
   if (settings.shard_count == 0 || settings.collection.dimension == 0 ||
       settings.heartbeat_ttl.count() <= 0) {
     return Status::InvalidArgument("a cluster collection needs shards, a dimension and a TTL");
@@ -68,7 +73,7 @@ Status CreateClusterCollection(NatsConnection& nats, const std::string& collecti
     return created.status();
   }
   if (!created.ok()) {
-    auto existing = ReadClusterSettings(nats, collection);
+    auto existing = ReadOnce(nats, collection);
     if (!existing.ok()) return existing.status();
     if (!existing->SameAs(settings)) {
       return Status::FailedPrecondition("cluster collection '" + collection + "' exists with " +
@@ -85,8 +90,7 @@ Status CreateClusterCollection(NatsConnection& nats, const std::string& collecti
                                 .replicas = settings.stream_replicas});
 }
 
-Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection) {
-  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collection) {
   const auto not_created = [&] {
     return Status::NotFound("cluster collection '" + collection +
                             "' has no settings: create it first (alike cluster create)");
@@ -102,6 +106,31 @@ Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::str
   auto settings = DecodeClusterSettings(entry->value);
   if (!settings.ok()) return settings.status().WithContext("cluster collection " + collection);
   return settings;
+}
+
+// Settings calls are few and idempotent (creating what exists keeps it); a request that timed out
+// while a bucket or stream elected its leader is worth a few more tries.
+std::chrono::milliseconds ControlBudget(const NatsConnection& nats) { return nats.timeout() * 3; }
+
+}  // namespace
+
+Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
+                               const ClusterSettings& settings) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+  return RetryWhileTransient(ControlBudget(nats),
+                             [&](auto) { return CreateOnce(nats, collection, settings); });
+}
+
+Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection) {
+  ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
+  return RetryWhileTransient(ControlBudget(nats), [&](auto) { return ReadOnce(nats, collection); });
+}
+
+Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,
+                                                       const std::string& collection) {
+  return RetryWhileTransient(ControlBudget(nats), [&](auto) {
+    return nats.ExistingKeyValueBucket(MembershipBucketName(collection));
+  });
 }
 
 }  // namespace alike::cluster

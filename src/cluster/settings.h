@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -46,10 +47,14 @@ Result<ClusterSettings> DecodeClusterSettings(std::string_view text);
 
 // "alike-<collection>-nodes".
 std::string MembershipBucketName(const std::string& collection);
+// Binds the membership bucket of a created collection (NotFound if it was never created).
+Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,
+                                                       const std::string& collection);
 
 // Writes the settings (FailedPrecondition, naming both, when the collection exists with other
 // settings), then creates the membership bucket and the shard streams; what exists already is
-// kept, so a create interrupted part-way is completed by running it again.
+// kept, so a create interrupted part-way is completed by running it again. Both calls retry what
+// fails for a passing reason (cluster/retry.h) for up to three times the connection's timeout.
 Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
                                const ClusterSettings& settings);
 // NotFound when the collection was never created.

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
-#include <thread>
+
+#include "cluster/retry.h"
 
 namespace alike::cluster {
 namespace {
@@ -103,29 +104,18 @@ Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
   WriteToken token;
   for (const ShardMessage& message : write.messages) {
     const std::string subject = ShardSubject(layout_.collection, message.shard);
-    const auto deadline = std::chrono::steady_clock::now() + writer_options_.publish_deadline;
-    auto backoff = std::chrono::milliseconds(50);
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      auto ack = nats_.Publish(subject, message.body, message.msg_id,
-                               std::clamp(left, std::chrono::milliseconds(1), nats_.timeout()));
-      if (ack.ok()) {
-        uint64_t& seq = token.shard_seq[message.shard];
-        seq = std::max(seq, ack->sequence);
-        break;
-      }
-      // Only IOError may pass on a retry (an election, a lost server, a timeout); the same
-      // message id makes the retry safe even if the failed attempt was stored.
-      if (ack.status().code() != Status::Code::kIOError ||
-          std::chrono::steady_clock::now() + backoff >= deadline) {
-        return ack.status().WithContext("write " + message.msg_id + " to shard " +
-                                        std::to_string(message.shard) + " of '" +
-                                        layout_.collection + "' was not acknowledged");
-      }
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+    // Only IOError may pass on a retry (an election, a lost server, a timeout); the same
+    // message id makes the retry safe even if the failed attempt was stored.
+    auto ack = RetryWhileTransient(writer_options_.publish_deadline, [&](auto left) {
+      return nats_.Publish(subject, message.body, message.msg_id, std::min(left, nats_.timeout()));
+    });
+    if (!ack.ok()) {
+      return ack.status().WithContext("write " + message.msg_id + " to shard " +
+                                      std::to_string(message.shard) + " of '" + layout_.collection +
+                                      "' was not acknowledged");
     }
+    uint64_t& seq = token.shard_seq[message.shard];
+    seq = std::max(seq, ack->sequence);
   }
   return token;
 }
