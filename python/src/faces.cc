@@ -5,6 +5,7 @@
 #include "arrays.h"
 #include "errors.h"
 #include "image_query.h"
+#include "pictures.h"
 
 namespace py = pybind11;
 
@@ -32,10 +33,6 @@ std::string PersonKey(py::handle person) {
     return py::str(person).cast<std::string>();
   }
   ThrowInvalidArgument("a person is a name (str) or a person's id (int)");
-}
-
-std::string FirstPath(const std::vector<std::string>& paths) {
-  return paths.empty() ? std::string() : paths.front();
 }
 
 // The box, detection score and landmarks of a face, which FaceHit and QueryFace both have.

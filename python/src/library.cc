@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "faces.h"
 #include "image_query.h"
+#include "pictures.h"
 
 namespace py = pybind11;
 
@@ -189,7 +190,7 @@ std::vector<PyDuplicateGroup> PyLibrary::Duplicates(int max_bits) {
       g.images = group.images;
       for (const uint64_t image : group.images) {
         const ImageDetails details = ValueOrThrow(library.GetImage(image));
-        g.paths.push_back(details.paths.empty() ? std::string() : details.paths.front());
+        g.paths.push_back(FirstPath(details.paths));
       }
     }
     return out;
@@ -219,9 +220,6 @@ std::string PyLibrary::Repr() const {
 
 void BindLibrary(py::module_& m) {
   using namespace py::literals;
-  const auto first_path = [](const std::vector<std::string>& paths) {
-    return paths.empty() ? std::string() : paths.front();
-  };
   py::class_<PyImageHit>(m, "ImageHit", "One result of Library.search().")
       .def_readonly("id", &PyImageHit::id, "The image's id in the library.")
       .def_readonly("score", &PyImageHit::score,
@@ -230,13 +228,12 @@ void BindLibrary(py::module_& m) {
       .def_readonly("distance", &PyImageHit::distance, "The space's own distance.")
       .def_readonly("paths", &PyImageHit::paths, "Every path of the image's content.")
       .def_property_readonly(
-          "path", [=](const PyImageHit& h) { return first_path(h.paths); }, "The first path.")
+          "path", [](const PyImageHit& h) { return FirstPath(h.paths); }, "The first path.")
       .def_readonly("payload", &PyImageHit::payload,
                     "The image's facts as a dict: format, width, height, taken, camera, tags.")
       .def("__repr__", [](const PyImageHit& h) {
         return "ImageHit(id=" + std::to_string(h.id) + ", score=" + std::to_string(h.score) +
-               ", path=" +
-               py::repr(py::cast(h.paths.empty() ? "" : h.paths.front())).cast<std::string>() + ")";
+               ", path=" + py::repr(py::cast(FirstPath(h.paths))).cast<std::string>() + ")";
       });
   py::class_<PyCopyHit>(m, "CopyHit", "One result of Library.search_copies().")
       .def_readonly("id", &PyCopyHit::id, "The image's id in the library.")
@@ -254,7 +251,7 @@ void BindLibrary(py::module_& m) {
                     "None when not verified.")
       .def_readonly("paths", &PyCopyHit::paths, "Every path of the image's content.")
       .def_property_readonly(
-          "path", [=](const PyCopyHit& h) { return first_path(h.paths); }, "The first path.")
+          "path", [](const PyCopyHit& h) { return FirstPath(h.paths); }, "The first path.")
       .def("__repr__", [](const PyCopyHit& h) {
         return "CopyHit(id=" + std::to_string(h.id) +
                ", confidence=" + std::to_string(h.confidence) + ")";

@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "alike/image_source.h"
 
@@ -37,6 +38,12 @@ class Picture {
   std::optional<pybind11::buffer_info> buffer_;
   std::optional<ImageSource> source_;
 };
+
+// The first of a library image's paths (all paths of one content), or "" for an image without any:
+// what hits show as their `path`.
+inline std::string FirstPath(const std::vector<std::string>& paths) {
+  return paths.empty() ? std::string() : paths.front();
+}
 
 }  // namespace alike::python
 
