@@ -101,10 +101,7 @@ class LibraryImpl : public Library {
     auto all = AllSpaces();
     if (!all.ok()) return all.status();
     target.all_spaces = std::move(*all);
-    // Images left without files by an interrupted run (see catalog.h).
-    auto orphans = catalog_->Orphans();
-    if (!orphans.ok()) return orphans.status();
-    ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
+    ALIKE_RETURN_IF_ERROR(DeleteOrphanImages());
     auto report = library::RunIndex(target, paths, options, observer);
     if (!report.ok()) return report;
     if (*faces) {
@@ -161,6 +158,20 @@ class LibraryImpl : public Library {
         .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
     ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
     return static_cast<uint64_t>(doomed.size());
+  }
+
+  // Completes what a removal or an index run cut off by a crash or an error left half done:
+  // images without any file lose their vectors and rows (catalog.h, Orphans). Called when the
+  // library opens and before each run, with write_mu_ held or before any other call.
+  Status DeleteOrphanImages() {
+    auto orphans = catalog_->Orphans();
+    if (!orphans.ok()) return orphans.status();
+    if (orphans->empty()) return Status::OK();
+    auto all = AllSpaces();
+    if (!all.ok()) return all.status();
+    library::IndexTarget target{
+        .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
+    return library::DeleteOrphans(target, *orphans);
   }
 
   Result<std::vector<std::string>> Tag(uint64_t image_id, std::span<const std::string> add,
@@ -654,8 +665,12 @@ Result<std::unique_ptr<Library>> OpenLibrary(
     }
     ALIKE_RETURN_IF_ERROR((*catalog)->SetSetting(kEmbeddersSetting, JoinList(options.embedders)));
   }
-  return std::unique_ptr<Library>(std::make_unique<LibraryImpl>(
-      dir, std::move(embedders), std::move(*db), std::move(*catalog), std::move(after_step)));
+  auto library = std::make_unique<LibraryImpl>(dir, std::move(embedders), std::move(*db),
+                                               std::move(*catalog), std::move(after_step));
+  // A removal cut off by a crash is whole once the library is open again: a client that lost
+  // the answer sees the image either fully there or fully gone, never gone later by itself.
+  ALIKE_RETURN_IF_ERROR(library->DeleteOrphanImages());
+  return std::unique_ptr<Library>(std::move(library));
 }
 
 }  // namespace alike::library

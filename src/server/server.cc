@@ -147,6 +147,12 @@ Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOpt
   auto uploads = UploadStore::Open(options.uploads_dir.empty() ? info->path + "/uploads"
                                                                : options.uploads_dir);
   if (!uploads.ok()) return uploads.status();
+  // What a crash left in the folder goes; a path the catalog cannot be asked about stays.
+  auto discarded = (*uploads)->DiscardUnlisted([&](const std::string& path) {
+    auto id = library.FindPath(path);
+    return !id.ok() || id->has_value();
+  });
+  if (!discarded.ok()) return discarded.status();
   std::string default_by = info->embedders.empty() ? "cnn" : info->embedders.front();
   return std::unique_ptr<Server>(
       std::make_unique<ServerImpl>(library, options, std::move(keys), std::move(*roots),

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "server/api_keys.h"
 #include "util/file.h"
@@ -24,6 +25,18 @@ std::string Extension(const std::string& name) {
   std::string lower = ext;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower;
+}
+
+// "<64 hex digits><extension>" as Save names files, and ".tmp" after that name while one is
+// written; `temporary` says which.
+bool NamedByStore(const std::string& name, bool& temporary) {
+  constexpr size_t kHexDigits = 64;
+  if (name.size() <= kHexDigits || name[kHexDigits] != '.') return false;
+  for (size_t i = 0; i < kHexDigits; ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  temporary = name.ends_with(".tmp");
+  return true;
 }
 
 }  // namespace
@@ -54,6 +67,25 @@ void UploadStore::Discard(const std::string& path) {
   std::lock_guard lock(mu_);
   std::error_code ec;
   fs::remove(path, ec);  // already gone is fine
+}
+
+Result<size_t> UploadStore::DiscardUnlisted(
+    const std::function<bool(const std::string& path)>& listed) {
+  std::error_code ec;
+  std::vector<std::string> doomed;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
+    bool temporary = false;
+    const std::string path = entry.path().string();
+    if (!NamedByStore(entry.path().filename().string(), temporary)) continue;
+    if (temporary || !listed(path)) doomed.push_back(path);
+  }
+  if (ec) return Status::IOError("cannot list the uploads folder " + dir_ + ": " + ec.message());
+  for (const std::string& path : doomed) {
+    if (!fs::remove(path, ec) && ec) {
+      return Status::IOError("cannot remove the leftover upload " + path + ": " + ec.message());
+    }
+  }
+  return doomed.size();
 }
 
 }  // namespace alike::server

@@ -2,11 +2,17 @@
 // a file named by its content's SHA-256 in one folder (by default <library>/uploads), written
 // durably before it is indexed. The same picture uploaded twice is one file.
 //
+// A crash can leave files here that the library does not hold (saved but never indexed, or the
+// file of an image whose deletion was cut off, or a half-written temporary); the server discards
+// them when it starts (DiscardUnlisted), so the folder holds exactly the library's uploads.
+//
 // Thread-safety: Save and Discard may be called from many threads; saves are serialised.
+// DiscardUnlisted runs before anything else uses the store.
 #ifndef ALIKE_SERVER_UPLOAD_STORE_H_
 #define ALIKE_SERVER_UPLOAD_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -27,6 +33,9 @@ class UploadStore {
   bool Owns(const std::string& path) const;
   // Deletes one of this store's files (other paths are left alone).
   void Discard(const std::string& path);
+  // Deletes the files named as this store names them (so a folder shared with other files loses
+  // none of those) for which `listed` is false, and temporaries; returns how many went.
+  Result<size_t> DiscardUnlisted(const std::function<bool(const std::string& path)>& listed);
 
   // Use Open; `canonical_dir` must exist.
   explicit UploadStore(std::string canonical_dir) : dir_(std::move(canonical_dir)) {}
