@@ -61,8 +61,8 @@ CREATE INDEX IF NOT EXISTS faces_by_image ON faces(image_id);
 
 }  // namespace
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
-  auto db = SqliteDb::Open(path);
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, const std::string& vfs) {
+  auto db = SqliteDb::Open(path, vfs);
   if (!db.ok()) return db.status();
   auto version = (*db)->Prepare("PRAGMA user_version");
   if (!version.ok()) return version.status();

@@ -102,7 +102,9 @@ struct CatalogCounts {
 
 class Catalog {
  public:
-  static Result<std::unique_ptr<Catalog>> Open(const std::string& path);
+  // `vfs`: as SqliteDb::Open.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
+                                               const std::string& vfs = "");
 
   // --- reading
   Result<std::vector<FileRow>> Files() const;

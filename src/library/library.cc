@@ -21,6 +21,7 @@
 #include "library/library_impl.h"
 #include "library/people.h"
 #include "library/space.h"
+#include "store/open_database.h"
 #include "util/file.h"
 #include "util/text.h"
 
@@ -637,16 +638,17 @@ namespace alike::library {
 Result<std::unique_ptr<Library>> OpenLibrary(
     const std::string& dir, const LibraryOptions& options,
     std::shared_ptr<const embed::EmbedderRegistry> embedders,
-    std::function<void(std::string_view step)> after_step) {
+    std::function<void(std::string_view step)> after_step, const LibraryStorage& storage) {
   const bool exists = FileExists(dir);
   if (!exists && !options.create_if_missing) {
     return Status::NotFound("no alike library at " + dir + " (create one with: alike init)");
   }
   DatabaseOptions db_options = options.database;
   db_options.create_if_missing = options.create_if_missing;
-  auto db = Database::Open(dir, db_options);
+  auto db = storage.file_system ? store::OpenDatabase(dir, db_options, *storage.file_system)
+                                : Database::Open(dir, db_options);
   if (!db.ok()) return db.status();
-  auto catalog = Catalog::Open(dir + "/catalog.sqlite");
+  auto catalog = Catalog::Open(dir + "/catalog.sqlite", storage.catalog_vfs);
   if (!catalog.ok()) return catalog.status();
   auto configured = (*catalog)->Setting(kEmbeddersSetting);
   if (!configured.ok()) return configured.status();

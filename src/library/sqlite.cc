@@ -86,11 +86,11 @@ std::vector<uint8_t> Statement::Blob(int column) const {
            : std::vector<uint8_t>();
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const std::string& vfs) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 vfs.empty() ? nullptr : vfs.c_str());
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));  // owns raw even when open failed
   if (rc != SQLITE_OK) return db->Error("cannot open");
   // Writers from two processes (an index run beside a server) wait for each other instead of

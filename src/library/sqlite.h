@@ -62,8 +62,10 @@ class SqliteDb {
  public:
   // Opens or creates `path` in WAL mode with synchronous=FULL: a committed transaction is on
   // disk before Commit returns. secure_delete overwrites deleted content (thumbnails of removed
-  // images must not linger in free pages).
-  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // images must not linger in free pages). `vfs` names the SQLite VFS its file calls go through
+  // (tests register one that fails); empty: SQLite's default.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path,
+                                                const std::string& vfs = "");
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -94,6 +94,11 @@ class DatabaseImpl : public Database {
     const std::string tmp = CollectionsDir() + "/.creating-" + name;
     const std::string final_dir = CollectionsDir() + "/" + name;
     ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
+    // A directory under the name that this open database does not list can only be what an
+    // earlier creation left when it failed to open the collection after its rename: never handed
+    // out, so never written. It goes, or this creation's rename would fail ("Directory not
+    // empty") and hide that first error's cause until the database is reopened.
+    ALIKE_RETURN_IF_ERROR(RemoveAll(final_dir, fs_));
     {
       auto made = store::StoredCollection::Create(tmp, name, options, options_, fs_);
       if (!made.ok()) return made.status();

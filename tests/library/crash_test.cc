@@ -23,6 +23,7 @@
 #include "library/image_facts.h"
 #include "library/library_impl.h"
 #include "testing/child_process.h"
+#include "testing/library_consistency.h"
 #include "testing/temp_dir.h"
 
 namespace alike::library {
@@ -103,53 +104,6 @@ void ReadAcks(int fd, std::set<std::string>& acked) {
   }
 }
 
-// Checks the invariants that must hold at any moment, crash or not.
-void CheckConsistent(const std::string& lib_dir, const std::set<std::string>& acked,
-                     const std::string& context) {
-  auto lib = Library::Open(lib_dir, Options());
-  ASSERT_TRUE(lib.ok()) << context << ": " << lib.status().ToString();
-  auto space = (*lib)->database().GetCollection("image.color");
-  if (!space.ok()) {
-    ASSERT_TRUE(acked.empty()) << context << ": acknowledged files but no vector space";
-    return;
-  }
-  for (const std::string& path : acked) {
-    auto id = (*lib)->FindPath(path);
-    ASSERT_TRUE(id.ok());
-    if (!fs::exists(path)) continue;  // deleted by the test since, and maybe pruned
-    ASSERT_TRUE(*id) << context << ": acknowledged " << path << " is not in the catalog";
-    EXPECT_TRUE((*space)->Get(VectorId(**id, 0)).ok())
-        << context << ": acknowledged " << path << " has no vector";
-  }
-  // Every vector names a catalogued image.
-  ASSERT_TRUE((*space)
-                  ->ForEach([&](const Record& r) {
-                    auto image = (*lib)->GetImage(ImageOfVector(r.id));
-                    EXPECT_TRUE(image.ok())
-                        << context << ": vector " << r.id << " belongs to no catalogued image";
-                    return image.ok();
-                  })
-                  .ok());
-  lib->reset();
-  // Every file row with a colour embedding record has its vector.
-  auto catalog = Catalog::Open(lib_dir + "/catalog.sqlite");
-  ASSERT_TRUE(catalog.ok());
-  auto files = (*catalog)->Files();
-  auto embedded = (*catalog)->Embedded();
-  ASSERT_TRUE(files.ok() && embedded.ok());
-  auto reopened = Library::Open(lib_dir, Options());
-  ASSERT_TRUE(reopened.ok());
-  auto space2 = (*reopened)->database().GetCollection("image.color");
-  ASSERT_TRUE(space2.ok());
-  for (const FileRow& f : *files) {
-    auto e = embedded->find(f.image_id);
-    ASSERT_TRUE(e != embedded->end() && e->second.count("color"))
-        << context << ": " << f.path << " is catalogued without a colour embedding record";
-    EXPECT_TRUE((*space2)->Get(VectorId(f.image_id, 0)).ok())
-        << context << ": " << f.path << " claims a vector that is missing";
-  }
-}
-
 // One run to the end: the library then matches the folder exactly.
 void CheckFinalRunMatchesFolder(const std::string& lib_dir, const std::string& photos) {
   auto lib = Library::Open(lib_dir, Options());
@@ -198,7 +152,7 @@ TEST(LibraryCrashTest, KillNineDuringIndexingLosesNothingAcknowledged) {
       ASSERT_EQ(WEXITSTATUS(status), 0) << "round " << round << ": the indexer failed";
     }
     ReadAcks(child.read_fd, acked);
-    CheckConsistent(lib_dir, acked, "round " + std::to_string(round));
+    test::CheckLibraryConsistent(lib_dir, Options(), acked, "round " + std::to_string(round));
     if (::testing::Test::HasFatalFailure()) return;
   }
 
@@ -233,7 +187,7 @@ TEST(LibraryCrashTest, DyingAfterAnyCommitStepLosesNothingAcknowledged) {
         ASSERT_EQ(WEXITSTATUS(status), 9) << context << ": step never reached";
       }
       ReadAcks(child.read_fd, acked);
-      CheckConsistent(lib_dir, acked, context);
+      test::CheckLibraryConsistent(lib_dir, Options(), acked, context);
       if (::testing::Test::HasFatalFailure()) return;
     }
   }

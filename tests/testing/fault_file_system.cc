@@ -4,21 +4,6 @@
 
 namespace alike::test {
 
-void FaultFileSystem::FailAt(uint64_t fail_at) {
-  std::lock_guard lock(mutex_);
-  fail_at_ = fail_at;
-}
-
-int FaultFileSystem::Next(const std::string& what) {
-  std::lock_guard lock(mutex_);
-  calls_.push_back(what);
-  const uint64_t n = calls_.size();
-  const bool fails = fail_at_ != 0 && (n == fail_at_ || (mode_ == Mode::kForever && n > fail_at_));
-  if (!fails) return 0;
-  fired_ = true;
-  return mode_ == Mode::kOnce ? EIO : ENOSPC;
-}
-
 int FaultFileSystem::Open(const char* path, int flags, int* fd) {
   if (int err = Next(std::string("open ") + path)) return err;
   return PosixFileSystem().Open(path, flags, fd);
@@ -62,21 +47,6 @@ int FaultFileSystem::MakeDir(const char* path) {
 int FaultFileSystem::RemoveAll(const char* path) {
   if (int err = Next(std::string("remove ") + path)) return err;
   return PosixFileSystem().RemoveAll(path);
-}
-
-uint64_t FaultFileSystem::calls() const {
-  std::lock_guard lock(mutex_);
-  return calls_.size();
-}
-
-std::vector<std::string> FaultFileSystem::call_log() const {
-  std::lock_guard lock(mutex_);
-  return calls_;
-}
-
-bool FaultFileSystem::fired() const {
-  std::lock_guard lock(mutex_);
-  return fired_;
 }
 
 }  // namespace alike::test
