@@ -161,14 +161,24 @@ class DatabaseImpl : public Database {
     for (const auto& [name, c] : collections_) held.push_back(c->HoldWrites());
     const std::string tmp = dest_dir + ".partial";
     ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
-    ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections", fs_));
-    ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText(), fs_));
-    for (const auto& [name, c] : collections_) {
-      ALIKE_RETURN_IF_ERROR(c->CopyFilesTo(tmp + "/collections/" + name));
+    const Status copied = [&] {
+      ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections", fs_));
+      ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText(), fs_));
+      for (const auto& [name, c] : collections_) {
+        ALIKE_RETURN_IF_ERROR(c->CopyFilesTo(tmp + "/collections/" + name));
+      }
+      ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections", fs_));
+      ALIKE_RETURN_IF_ERROR(RenameFile(tmp, dest_dir, fs_));
+      return SyncDir(ParentDir(dest_dir), fs_);
+    }();
+    if (!copied.ok()) {
+      // A failed snapshot leaves nothing that could pass for one: not the partial copy, and not
+      // a renamed one whose directory sync failed (whether it would survive is unknown).
+      // Best effort: the error that matters is the one returned.
+      (void)RemoveAll(tmp, fs_);
+      if (FileExists(dest_dir)) (void)RemoveAll(dest_dir, fs_);
     }
-    ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections", fs_));
-    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, dest_dir, fs_));
-    return SyncDir(ParentDir(dest_dir), fs_);
+    return copied;
   }
 
   const std::string& path() const override { return dir_; }

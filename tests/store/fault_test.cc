@@ -607,5 +607,47 @@ TEST(FaultRegressionTest, AFailedDropLeavesTheCollectionServing) {
       });
 }
 
+// A snapshot with each of its calls failing in turn: it completes and opens to every record, or
+// it fails naming the cause and leaves neither the target nor a partial copy (when the calls
+// after the fault succeed again: the clean-up needs them); the database goes on taking writes
+// either way.
+TEST_P(FaultTest, ASnapshotWithEveryCallFailingInTurnIsWholeOrAbsent) {
+  uint64_t n = 1;
+  for (bool fired = true; fired; ++n) {
+    test::TempDir dir;
+    FaultFileSystem fs(0, GetParam());
+    auto db = store::OpenDatabase(dir.Sub("db"), FaultOptions(), fs);
+    ASSERT_TRUE(db.ok());
+    auto c = (*db)->CreateCollection("c", {.dimension = kDim});
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Upsert(Batch(1)).ok());
+    ASSERT_TRUE((*c)->Checkpoint().ok());
+    ASSERT_TRUE((*c)->Upsert(Batch(6)).ok());  // one batch in the checkpoint, one in the log
+    fs.FailAt(fs.calls() + n);
+    const Status snapshot = (*db)->Snapshot(dir.Sub("snap"));
+    fired = fs.fired();
+    fs.FailAt(0);
+    const std::string context = "fault at snapshot call " + std::to_string(n);
+    if (snapshot.ok()) {
+      ExpectBothBatches(dir.Sub("snap"));
+    } else {
+      ExpectClearError(snapshot, GetParam(), context);
+      if (GetParam() == FaultFileSystem::Mode::kOnce) {
+        EXPECT_FALSE(FileExists(dir.Sub("snap"))) << context;
+        EXPECT_FALSE(FileExists(dir.Sub("snap.partial"))) << context;
+      } else if (FileExists(dir.Sub("snap"))) {
+        // Every later call fails, the clean-up's removals too: a snapshot renamed into place
+        // before its directory sync failed stays, and it is whole.
+        ExpectBothBatches(dir.Sub("snap"));
+      }
+    }
+    EXPECT_EQ(snapshot.ok(), !fired) << context << ": " << snapshot.ToString();
+    EXPECT_TRUE((*c)->Upsert(Batch(11)).ok()) << context;
+    if (::testing::Test::HasFailure()) break;
+  }
+  std::printf("snapshot fault test: %llu runs\n", static_cast<unsigned long long>(n - 1));
+  EXPECT_GT(n, 20u) << "a snapshot makes many calls";
+}
+
 }  // namespace
 }  // namespace alike
