@@ -325,9 +325,9 @@ TEST_F(ClusterCliTest, CliWritesFromAVectorFileAreSeenWithTheirTokenAndDropStops
 
 TEST_F(ClusterCliTest, WritesAreHeldBackThenRefusedWhileALiveReplicaLagsPastTheBound) {
   const std::string name = "laggy";
-  // A stopped node stays live for the TTL, 60 s here; writes wait 3 s for a replica lagging more
+  // A stopped node stays live for the TTL, 60 s here; writes wait 5 s for a replica lagging more
   // than 5 messages.
-  Create(name, seconds(60), " --max-replica-lag 5 --lag-wait-ms 3000");
+  Create(name, seconds(60), " --max-replica-lag 5 --lag-wait-ms 5000");
   auto node = StartNode(name, "laggy-a");
   auto settings = cluster::ReadClusterSettings(*nats_, name);
   ASSERT_TRUE(settings.ok()) << settings.status().ToString();
