@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/settings.h"
 #include "testing/cli.h"
 #include "testing/cluster_fixture.h"
 #include "testing/server_process.h"
@@ -22,10 +23,14 @@ namespace alike::test {
 class ClusterCliTest : public NatsClusterTest {
  protected:
   // `alike cluster create` of a 2-shard collection of kClusterOptions whose heartbeats expire
-  // after `heartbeat_ttl`; `extra`: more flags.
+  // after `heartbeat_ttl`; `extra`: more flags. A collection of this name that an earlier run
+  // left on the shared NATS cluster (--gtest_repeat) is dropped first: its streams hold that
+  // run's writes.
   void Create(const std::string& collection,
               std::chrono::milliseconds heartbeat_ttl = kTestHeartbeatTtl,
               const std::string& extra = "") {
+    const Status dropped = cluster::DropClusterCollection(*nats_, collection);
+    ASSERT_TRUE(dropped.ok() || dropped.code() == Status::Code::kNotFound) << dropped.ToString();
     const RunResult created =
         RunAlike(local_, "--json cluster create" + Where(collection) +
                              " --shard-count 2 --dim 16 --index flat --heartbeat-ttl-ms " +
