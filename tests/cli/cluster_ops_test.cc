@@ -127,8 +127,11 @@ TEST_F(ClusterCliTest,
     Status outcome;
   };
   std::vector<Searched> searches;
+  const auto rounds_past = [&](int n) { return [&, n] { return rounds >= n; }; };
   std::thread searcher([&] {
     const Record query = MakeClusterRecords(5000, 1, /*seed=*/3)[0];
+    // Once the collection holds more than five records.
+    while (!stop && rounds < 2) std::this_thread::sleep_for(milliseconds(5));
     while (!stop) {
       const Clock::time_point start = Clock::now();
       auto found = (*router)->Search({.vector = query.vector}, {.k = 5});
@@ -141,7 +144,6 @@ TEST_F(ClusterCliTest,
       searches.push_back({start, outcome});
     }
   });
-  const auto rounds_past = [&](int n) { return [&, n] { return rounds >= n; }; };
 
   EXPECT_TRUE(WaitUntil(rounds_past(20), seconds(60))) << write_error.ToString();
   EXPECT_EQ(a->StopWith(SIGKILL), -1);
