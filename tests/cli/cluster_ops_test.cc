@@ -79,13 +79,18 @@ std::unique_ptr<cluster::Membership> Follow(cluster::NatsConnection& nats,
 TEST_F(ClusterCliTest,
        ANodeKilledDuringWritesAndSearchesCatchesUpLosingNothingApplyingNothingTwice) {
   const std::string name = "kill9";
-  Create(name);
+  // Writes are throttled on lag: the killed node lags more and more until its heartbeat expires,
+  // and writes must not wait on a dead replica (they would fail after the 15 s wait).
+  Create(name, kTestHeartbeatTtl, " --max-replica-lag 300 --lag-wait-ms 15000");
   const std::vector<std::string> node_ids = {"kill9-a", "kill9-b"};
   std::unique_ptr<ServerProcess> a = StartNode(name, node_ids[0]);
   std::unique_ptr<ServerProcess> b = StartNode(name, node_ids[1]);
   const std::unique_ptr<cluster::Membership> membership = Follow(*nats_, name);
   ASSERT_TRUE(membership);
-  cluster::ShardWriter writer(*nats_, {.collection = name, .shard_count = 2}, kClusterOptions);
+  cluster::LagThrottle throttle(*membership, name,
+                                {.max_lag = 300, .wait = std::chrono::milliseconds(15000)});
+  cluster::ShardWriter writer(*nats_, {.collection = name, .shard_count = 2}, kClusterOptions,
+                              {.throttle = &throttle});
   auto router = cluster::Router::Create(
       *nats_, {.collection = name, .deadline = seconds(20), .attempt_timeout = seconds(3)});
   ASSERT_TRUE(router.ok()) << router.status().ToString();
@@ -96,7 +101,7 @@ TEST_F(ClusterCliTest,
   // payload) and deletes two of two rounds ago. A message applied twice out of its place would
   // show: a deleted id back, or a replaced record with its old payload.
   std::atomic<bool> stop{false};
-  std::atomic<int> rounds{0};
+  std::atomic<int> rounds{0}, searched{0};
   Status write_error;
   std::thread writer_thread([&] {
     for (int round = 0; !stop; ++round) {
@@ -142,6 +147,7 @@ TEST_F(ClusterCliTest,
         outcome = Status::Internal("fewer than 5 hits");
       }
       searches.push_back({start, outcome});
+      ++searched;
     }
   });
 
@@ -152,10 +158,14 @@ TEST_F(ClusterCliTest,
   EXPECT_TRUE(WaitUntil([&] { return !IsLive(*membership, node_ids[0]); },
                         kTestHeartbeatTtl + seconds(20)));
   const Clock::time_point noticed = Clock::now();
+  // Searches started once the kill was noticed: at least five (one in flight may predate it).
+  const auto searched_past = [&](int n) { return [&, n] { return searched >= n; }; };
+  EXPECT_TRUE(WaitUntil(searched_past(searched + 6), seconds(120)));
   EXPECT_TRUE(WaitUntil(rounds_past(std::max<int>(rounds, rounds_at_kill + 10)), seconds(60)));
   // Restarted on its data directory: it catches up before it says it serves.
   a = StartNode(name, node_ids[0]);
   EXPECT_TRUE(WaitUntil(rounds_past(rounds + 100), seconds(120)));
+  EXPECT_TRUE(WaitUntil(searched_past(searched + 5), seconds(120)));
   stop = true;
   writer_thread.join();
   searcher.join();
