@@ -19,10 +19,12 @@
 #include "alike/vector_db.h"
 #include "cli/stop_signal.h"
 #include "cli/vectors_command.h"
+#include "cluster/lag_throttle.h"
 #include "cluster/membership.h"
 #include "cluster/node.h"
 #include "cluster/router.h"
 #include "cluster/settings.h"
+#include "cluster/shard_writer.h"
 #include "cluster/shards.h"
 
 namespace alike::cli {
@@ -107,6 +109,10 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
     expected = *given;
   }
   const std::string node_id = a.node_id.empty() ? DefaultNodeId() : a.node_id;
+  // Set by a signal, or when every shard's stream is gone (the collection was dropped).
+  std::mutex mutex;
+  std::condition_variable stopped;
+  bool stop = false, gone = false;
   cluster::NodeOptions options{
       .nats = {.servers = a.cluster.nats, .client_name = "alike node " + node_id},
       .data_dir = a.data,
@@ -115,10 +121,17 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
       .collection_options = expected,
       .shards = *shards,
       .heartbeat_interval = std::chrono::milliseconds(a.heartbeat_ms),
-      .on_problem = [](std::optional<uint32_t> shard, const Status& problem) {
-        const std::string where = shard ? "shard " + std::to_string(*shard) + ": " : "";
-        std::fprintf(stderr, "alike: node: %s%s\n", where.c_str(), problem.ToString().c_str());
-      }};
+      .on_problem =
+          [](std::optional<uint32_t> shard, const Status& problem) {
+            const std::string where = shard ? "shard " + std::to_string(*shard) + ": " : "";
+            std::fprintf(stderr, "alike: node: %s%s\n", where.c_str(), problem.ToString().c_str());
+          },
+      .on_all_shards_gone =
+          [&] {
+            std::lock_guard lock(mutex);
+            stop = gone = true;
+            stopped.notify_all();
+          }};
   auto node = cluster::Node::Start(std::move(options));
   if (!node.ok()) return Fail(ctx, node.status());
   if (ctx.json) {
@@ -135,9 +148,6 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
                 a.data.c_str(), node_id.c_str());
     std::fflush(stdout);
   }
-  std::mutex mutex;
-  std::condition_variable stopped;
-  bool stop = false;
   {
     StopOnSignal on_signal([&] {
       std::lock_guard lock(mutex);
@@ -148,6 +158,12 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
     stopped.wait(lock, [&] { return stop; });
   }
   node->reset();
+  if (gone) {
+    return Fail(ctx, Status::FailedPrecondition(
+                         "cluster collection '" + a.cluster.collection +
+                         "': every shard's stream is gone (the collection was dropped); the "
+                         "node stopped"));
+  }
   if (!ctx.json) std::printf("alike: node stopped\n");
 }
 
@@ -157,6 +173,8 @@ struct CreateArgs {
   uint32_t shard_count = cluster::kDefaultShardCount;
   int replicas = cluster::kDefaultStreamReplicas;
   int64_t heartbeat_ttl_ms = 5000;
+  cluster::LagLimit lag_limit;
+  int64_t lag_wait_ms = cluster::LagLimit{}.wait.count();
 };
 
 nlohmann::json SettingsJson(const cluster::ClusterSettings& s) {
@@ -170,7 +188,9 @@ void RunCreate(CommandContext& ctx, const CLI::App& cmd, const CreateArgs& a) {
       .collection = *options,
       .shard_count = a.shard_count,
       .stream_replicas = a.replicas,
-      .heartbeat_ttl = std::chrono::milliseconds(a.heartbeat_ttl_ms)};
+      .heartbeat_ttl = std::chrono::milliseconds(a.heartbeat_ttl_ms),
+      .lag_limit = {.max_lag = a.lag_limit.max_lag,
+                    .wait = std::chrono::milliseconds(a.lag_wait_ms)}};
   auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats});
   if (!nats.ok()) return Fail(ctx, nats.status());
   const Status created = cluster::CreateClusterCollection(**nats, a.cluster.collection, settings);
@@ -254,6 +274,7 @@ void RunStatus(CommandContext& ctx, const ClusterArgs& a) {
 struct SearchArgs {
   ClusterArgs cluster;
   QueryArgs query;
+  std::string token;
   bool allow_partial = false;
   int64_t timeout_ms = 5000;
 };
@@ -264,6 +285,8 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
   }
   auto query = a.query.ParsedQuery();
   if (!query.ok()) return Fail(ctx, query.status());
+  auto token = cluster::ParseWriteToken(a.token);
+  if (!token.ok()) return Fail(ctx, token.status());
   const std::chrono::milliseconds timeout(a.timeout_ms);
   auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats, .timeout = timeout});
   if (!nats.ok()) return Fail(ctx, nats.status());
@@ -272,14 +295,113 @@ void RunSearch(CommandContext& ctx, const SearchArgs& a) {
                                                  .attempt_timeout = timeout * 2 / 5,
                                                  .allow_partial = a.allow_partial});
   if (!router.ok()) return Fail(ctx, router.status());
-  auto results =
-      (*router)->Search({.vector = query->vector, .binary = query->binary}, a.query.Options());
+  auto results = (*router)->Search({.vector = query->vector, .binary = query->binary},
+                                   a.query.Options(), a.token.empty() ? nullptr : &*token);
   if (!results.ok()) return Fail(ctx, results.status());
   for (const auto& [shard, why] : results->missing_shards) {
     std::fprintf(stderr, "alike: warning: shard %u did not answer: %s\n", shard,
                  why.message().c_str());
   }
   PrintHits(ctx, 0, results->hits.at(0));
+}
+
+void RunDrop(CommandContext& ctx, const ClusterArgs& a) {
+  auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
+  if (!nats.ok()) return Fail(ctx, nats.status());
+  const Status dropped = cluster::DropClusterCollection(**nats, a.collection);
+  if (!dropped.ok()) return Fail(ctx, dropped);
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"dropped", a.collection}}.dump() << "\n";
+  } else {
+    std::printf("dropped cluster collection '%s'\n", a.collection.c_str());
+  }
+}
+
+// A writer for the CLI's writes: the collection's settings, and its membership followed so that
+// writes are held back while a replica lags past the settings' bound (lag_throttle.h).
+class CliWriter {
+ public:
+  static Result<std::unique_ptr<CliWriter>> Open(const ClusterArgs& a) {
+    std::unique_ptr<CliWriter> w(new CliWriter);
+    auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
+    if (!nats.ok()) return nats.status();
+    w->nats_ = std::move(*nats);
+    auto settings = cluster::ReadClusterSettings(*w->nats_, a.collection);
+    if (!settings.ok()) return settings.status();
+    w->settings_ = *settings;
+    auto membership = cluster::Membership::Watch(*w->nats_, a.collection, settings->heartbeat_ttl);
+    if (!membership.ok()) return membership.status();
+    w->membership_ = std::move(*membership);
+    w->membership_->WaitUntilCaughtUp(kStatusReadTimeout);
+    w->throttle_ =
+        std::make_unique<cluster::LagThrottle>(*w->membership_, a.collection, settings->lag_limit);
+    w->writer_ = std::make_unique<cluster::ShardWriter>(
+        *w->nats_,
+        cluster::ShardLayout{.collection = a.collection,
+                             .shard_count = settings->shard_count,
+                             .replicas = settings->stream_replicas},
+        settings->collection, cluster::ShardWriterOptions{.throttle = w->throttle_.get()});
+    return w;
+  }
+  cluster::ShardWriter& writer() { return *writer_; }
+  const cluster::ClusterSettings& settings() const { return settings_; }
+
+ private:
+  CliWriter() = default;
+  // Declared in the order they depend on each other, so destroyed in reverse.
+  std::unique_ptr<cluster::NatsConnection> nats_;
+  cluster::ClusterSettings settings_;
+  std::unique_ptr<cluster::Membership> membership_;
+  std::unique_ptr<cluster::LagThrottle> throttle_;
+  std::unique_ptr<cluster::ShardWriter> writer_;
+};
+
+// What a write reached: the token to pass to `cluster search --token`.
+void PrintWritten(const CommandContext& ctx, const char* what, uint64_t count,
+                  const std::string& collection, const cluster::WriteToken& token) {
+  const std::string text = cluster::EncodeWriteToken(token);
+  if (ctx.json) {
+    std::cout << nlohmann::json{{what, count}, {"token", text}}.dump() << "\n";
+  } else {
+    std::printf("%s %llu records of cluster collection '%s'; write token %s\n", what,
+                static_cast<unsigned long long>(count), collection.c_str(), text.c_str());
+  }
+}
+
+struct ClusterUpsertArgs {
+  ClusterArgs cluster;
+  UpsertFileArgs file;
+};
+
+void RunClusterUpsert(CommandContext& ctx, const ClusterUpsertArgs& a) {
+  auto w = CliWriter::Open(a.cluster);
+  if (!w.ok()) return Fail(ctx, w.status());
+  cluster::WriteToken token;
+  double seconds = 0;
+  auto written = UpsertFileInBatches(
+      a.file, (*w)->settings().collection.metric == Metric::kHamming,
+      [&](const std::vector<Record>& batch) -> Status {
+        auto reached = (*w)->writer().Upsert(batch);
+        if (!reached.ok()) return reached.status().WithContext(a.file.file);
+        token.Merge(*reached);
+        return Status::OK();
+      },
+      &seconds);
+  if (!written.ok()) return Fail(ctx, written.status());
+  PrintWritten(ctx, "upserted", *written, a.cluster.collection, token);
+}
+
+struct ClusterDeleteArgs {
+  ClusterArgs cluster;
+  std::vector<uint64_t> ids;
+};
+
+void RunClusterDelete(CommandContext& ctx, const ClusterDeleteArgs& a) {
+  auto w = CliWriter::Open(a.cluster);
+  if (!w.ok()) return Fail(ctx, w.status());
+  auto token = (*w)->writer().Delete(a.ids);
+  if (!token.ok()) return Fail(ctx, token.status());
+  PrintWritten(ctx, "deleted", a.ids.size(), a.cluster.collection, *token);
 }
 
 }  // namespace
@@ -330,6 +452,15 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       ->add_option("--heartbeat-ttl-ms", create_args->heartbeat_ttl_ms,
                    "A node whose heartbeat is older than this counts as dead")
       ->capture_default_str();
+  create
+      ->add_option("--max-replica-lag", create_args->lag_limit.max_lag,
+                   "Writes to a shard wait, then fail, while a live replica lags more messages "
+                   "than this behind its stream (0: no limit)")
+      ->capture_default_str();
+  create
+      ->add_option("--lag-wait-ms", create_args->lag_wait_ms,
+                   "How long a write waits for a lagging replica before it fails")
+      ->capture_default_str();
   create->callback([&ctx, create, create_args] { RunCreate(ctx, *create, *create_args); });
 
   auto status_args = std::make_shared<ClusterArgs>();
@@ -350,7 +481,33 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
                    "stderr) instead of failing");
   search->add_option("--timeout-ms", sa->timeout_ms, "Deadline of the search, retries included")
       ->capture_default_str();
+  search->add_option("--token", sa->token,
+                     "Write token (printed by cluster upsert/delete): see those writes "
+                     "(read-your-writes), or fail when a shard did not apply them in time");
   search->callback([&ctx, sa] { RunSearch(ctx, *sa); });
+
+  auto drop_args = std::make_shared<ClusterArgs>();
+  CLI::App* drop = cluster->add_subcommand(
+      "drop",
+      "Delete a cluster collection: its shard streams (every record), its membership bucket and "
+      "its settings; its nodes stop serving it");
+  AddClusterArgs(drop, *drop_args);
+  drop->callback([&ctx, drop_args] { RunDrop(ctx, *drop_args); });
+
+  auto upsert_args = std::make_shared<ClusterUpsertArgs>();
+  CLI::App* upsert = cluster->add_subcommand(
+      "upsert",
+      "Insert or replace records from a vector file (the formats of vectors upsert); prints the "
+      "write token");
+  AddClusterArgs(upsert, upsert_args->cluster);
+  AddUpsertFileOptions(*upsert, upsert_args->file);
+  upsert->callback([&ctx, upsert_args] { RunClusterUpsert(ctx, *upsert_args); });
+
+  auto delete_args = std::make_shared<ClusterDeleteArgs>();
+  CLI::App* del = cluster->add_subcommand("delete", "Delete records by id; prints the write token");
+  AddClusterArgs(del, delete_args->cluster);
+  del->add_option("ids", delete_args->ids, "Ids to delete")->required();
+  del->callback([&ctx, delete_args] { RunClusterDelete(ctx, *delete_args); });
 }
 
 }  // namespace alike::cli

@@ -45,9 +45,8 @@ struct CreateArgs {
 };
 
 struct UpsertArgs {
-  std::string name, file, format;
-  uint64_t first_id = 0;
-  size_t batch = 10000;
+  std::string name;
+  UpsertFileArgs file;
 };
 
 struct SearchArgs {
@@ -83,49 +82,65 @@ void RunUpsert(CommandContext& ctx, const UpsertArgs& a) {
   auto opened = OpenCollection(ctx, a.name);
   if (!opened.ok()) return Fail(ctx, opened.status());
   Collection* c = opened->collection.get();
-  VectorFileOptions file_options;
-  file_options.format = a.format;
-  file_options.first_id = a.first_id;
-  file_options.binary = c->options().metric == Metric::kHamming;
-  auto reader = VectorFileReader::Open(a.file, file_options);
-  if (!reader.ok()) return Fail(ctx, reader.status());
-  Progress progress("upsert", (*reader)->total_records());
-  std::vector<Record> batch;
-  uint64_t written = 0;
-  // Each batch is one atomic, durable write: an interrupted upsert leaves whole batches only.
-  while (true) {
-    auto n = (*reader)->ReadBatch(std::max<size_t>(a.batch, 1), &batch);
-    if (!n.ok()) {
-      progress.Finish();
-      std::fprintf(stderr, "alike: %llu records written before the error\n",
-                   static_cast<unsigned long long>(written));
-      return Fail(ctx, n.status());
-    }
-    if (*n == 0) break;
-    Status s = c->Upsert(batch);
-    if (!s.ok()) {
-      progress.Finish();
-      std::fprintf(stderr, "alike: %llu records written before the error\n",
-                   static_cast<unsigned long long>(written));
-      return Fail(ctx, s.WithContext(a.file));
-    }
-    written += *n;
-    progress.Advance(*n);
-  }
-  const double secs = progress.elapsed_seconds();
-  progress.Finish();
+  double secs = 0;
+  auto written = UpsertFileInBatches(
+      a.file, c->options().metric == Metric::kHamming,
+      [&](const std::vector<Record>& batch) { return c->Upsert(batch).WithContext(a.file.file); },
+      &secs);
+  if (!written.ok()) return Fail(ctx, written.status());
   // Every later command opens the collection: a bulk load is written out whole now.
   if (Status s = CheckpointIfLogLarge(*c); !s.ok()) return Fail(ctx, s);
   if (ctx.json) {
     std::cout
-        << nlohmann::json{{"upserted", written}, {"seconds", secs}, {"count", c->Count()}}.dump()
+        << nlohmann::json{{"upserted", *written}, {"seconds", secs}, {"count", c->Count()}}.dump()
         << "\n";
   } else {
     std::printf("upserted %llu records into '%s' in %.2f s (%.0f/s); %llu in total\n",
-                static_cast<unsigned long long>(written), a.name.c_str(), secs,
-                secs > 0 ? written / secs : 0.0, static_cast<unsigned long long>(c->Count()));
+                static_cast<unsigned long long>(*written), a.name.c_str(), secs,
+                secs > 0 ? *written / secs : 0.0, static_cast<unsigned long long>(c->Count()));
   }
 }
+
+}  // namespace
+
+void AddUpsertFileOptions(CLI::App& cmd, UpsertFileArgs& args) {
+  cmd.add_option("file", args.file, "Vector file")->required();
+  cmd.add_option("--format", args.format,
+                 "fvecs | bvecs | ivecs | npy | jsonl (default: by extension)");
+  cmd.add_option("--first-id", args.first_id, "Id of the first row for files without ids")
+      ->capture_default_str();
+  cmd.add_option("--batch", args.batch, "Records per write")->capture_default_str();
+}
+
+Result<uint64_t> UpsertFileInBatches(const UpsertFileArgs& args, bool binary,
+                                     const std::function<Status(const std::vector<Record>&)>& write,
+                                     double* seconds) {
+  const VectorFileOptions options{
+      .format = args.format, .first_id = args.first_id, .binary = binary};
+  auto reader = VectorFileReader::Open(args.file, options);
+  if (!reader.ok()) return reader.status();
+  Progress progress("upsert", (*reader)->total_records());
+  std::vector<Record> batch;
+  uint64_t written = 0;
+  while (true) {
+    auto n = (*reader)->ReadBatch(std::max<size_t>(args.batch, 1), &batch);
+    const Status s = !n.ok() ? n.status() : *n == 0 ? Status::OK() : write(batch);
+    if (!s.ok()) {
+      progress.Finish();
+      std::fprintf(stderr, "alike: %llu records written before the error\n",
+                   static_cast<unsigned long long>(written));
+      return s;
+    }
+    if (*n == 0) break;
+    written += *n;
+    progress.Advance(*n);
+  }
+  *seconds = progress.elapsed_seconds();
+  progress.Finish();
+  return written;
+}
+
+namespace {
 
 void RunDelete(CommandContext& ctx, const std::string& name, const std::vector<uint64_t>& ids,
                const std::string& filter) {
@@ -356,14 +371,8 @@ void AddVectorsCommand(CLI::App& app, CommandContext& ctx) {
       "upsert", "Insert or replace records from a .fvecs, .bvecs, .npy or .jsonl file");
   auto upsert_args = std::make_shared<UpsertArgs>();
   upsert->add_option("name", upsert_args->name, "Collection name")->required();
-  upsert->add_option("file", upsert_args->file, "Vector file")->required();
-  upsert->add_option("--format", upsert_args->format,
-                     "fvecs | bvecs | ivecs | npy | jsonl (default: by extension)");
-  upsert
-      ->add_option("--first-id", upsert_args->first_id, "Id of the first row for files without ids")
-      ->capture_default_str();
-  upsert->add_option("--batch", upsert_args->batch, "Records per atomic write")
-      ->capture_default_str();
+  AddUpsertFileOptions(*upsert, upsert_args->file);
+  upsert->get_option("--batch")->description("Records per atomic write");
   upsert->callback([&ctx, upsert_args] { RunUpsert(ctx, *upsert_args); });
 
   auto* del = vectors->add_subcommand("delete", "Delete records by id or by filter");

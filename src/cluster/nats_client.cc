@@ -365,6 +365,13 @@ Result<std::unique_ptr<KeyValue>> NatsConnection::ExistingKeyValueBucket(
   return std::unique_ptr<KeyValue>(new KeyValue(std::move(handles)));
 }
 
+Status NatsConnection::DeleteKeyValueBucket(const std::string& bucket) {
+  const natsStatus s = js_DeleteKeyValue(handles_->js.get(), bucket.c_str());
+  if (s == NATS_NOT_FOUND) return Status::NotFound("no key-value bucket " + bucket);
+  if (s != NATS_OK) return NatsError("delete key-value bucket " + bucket, s);
+  return Status::OK();
+}
+
 int64_t NatsConnection::max_payload() const {
   return natsConnection_GetMaxPayload(handles_->connection.get());
 }
@@ -440,6 +447,12 @@ Result<uint64_t> KeyValue::Create(const std::string& key, std::string_view value
     return Status::AlreadyExists("key " + key + " of " + handles_->bucket + " holds a value");
   }
   return error;
+}
+
+Status KeyValue::Delete(const std::string& key) {
+  const natsStatus s = kvStore_Delete(handles_->store.get(), key.c_str());
+  if (s != NATS_OK) return NatsError("delete " + key + " from " + handles_->bucket, s);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<KvWatcher>> KeyValue::WatchAll() {

@@ -153,6 +153,8 @@ class NatsConnection {
   Result<std::unique_ptr<KeyValue>> KeyValueBucket(const KeyValueConfig& config);
   // Binds to an existing bucket; NotFound when there is none.
   Result<std::unique_ptr<KeyValue>> ExistingKeyValueBucket(const std::string& bucket);
+  // Deletes the bucket and every value in it; NotFound when there is none.
+  Status DeleteKeyValueBucket(const std::string& bucket);
 
   // The largest message the connected server accepts.
   int64_t max_payload() const;
@@ -215,6 +217,8 @@ class KeyValue {
   // Writes the key only if it holds no value; AlreadyExists when it does (also when another
   // writer got there first).
   Result<uint64_t> Create(const std::string& key, std::string_view value);
+  // Deletes the key's value (a delete marker: Get answers NotFound, Create may write it again).
+  Status Delete(const std::string& key);
   // Follows every key: first each key's latest value, then each change as it is written.
   Result<std::unique_ptr<KvWatcher>> WatchAll();
 

@@ -80,7 +80,18 @@ struct Node::Shard {
   std::condition_variable applied;  // notified after each poll that applied something, and on stop
   bool stop = false;                // guarded by mutex
   std::thread poller;
-  std::unique_ptr<ShardQueryService> service;
+  std::unique_ptr<ShardQueryService> service;  // guarded by mutex once the node started
+
+  // Takes the query service out, so that it is destroyed (waiting for its requests in hand,
+  // which may wait on `mutex`) without holding the mutex.
+  std::unique_ptr<ShardQueryService> TakeService() {
+    std::lock_guard lock(mutex);
+    return std::move(service);
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex);
+    return stop;
+  }
 
   // Waits until the collection applied `seq` or `deadline` passed; says whether it did.
   bool WaitFor(uint64_t seq, std::chrono::steady_clock::time_point deadline) {
@@ -99,7 +110,7 @@ Node::~Node() {
   }
   heartbeat_stop_changed_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
-  for (auto& shard : shards_) shard->service.reset();
+  for (auto& shard : shards_) shard->TakeService().reset();
   for (auto& shard : shards_) {
     {
       std::lock_guard lock(shard->mutex);
@@ -225,11 +236,26 @@ Status Node::Open() {
 Status Node::WriteHeartbeat() {
   Heartbeat heartbeat{.node = options_.node_id};
   for (const auto& shard : shards_) {
-    auto state = nats_->GetStreamState(ShardStreamName(options_.collection, shard->index));
+    if (shard->stopped()) continue;
+    const std::string stream = ShardStreamName(options_.collection, shard->index);
+    auto state = nats_->GetStreamState(stream);
+    if (state.status().code() == Status::Code::kNotFound) {
+      StopServing(*shard,
+                  Status::FailedPrecondition(
+                      "stream " + stream + " is gone (cluster collection '" + options_.collection +
+                      "' was dropped, or the stream deleted): no longer serving shard " +
+                      std::to_string(shard->index)));
+      continue;
+    }
     if (!state.ok()) return state.status();
     heartbeat.shards.push_back({.shard = shard->index,
                                 .applied = shard->collection->replicated_seq(),
                                 .last = state->last_seq});
+  }
+  if (heartbeat.shards.empty()) {
+    if (!all_shards_gone_ && options_.on_all_shards_gone) options_.on_all_shards_gone();
+    all_shards_gone_ = true;
+    return Status::OK();
   }
   auto written = membership_->Put(options_.node_id, EncodeHeartbeat(heartbeat));
   return written.ok() ? Status::OK() : written.status();
@@ -248,6 +274,17 @@ void Node::HeartbeatLoop() {
     }
     lock.lock();
   }
+}
+
+void Node::StopServing(Shard& shard, const Status& why) {
+  std::unique_ptr<ShardQueryService> service = shard.TakeService();
+  {
+    std::lock_guard lock(shard.mutex);
+    shard.stop = true;
+  }
+  shard.applied.notify_all();
+  service.reset();
+  if (options_.on_problem) options_.on_problem(shard.index, why);
 }
 
 void Node::PollLoop(Shard& shard) {

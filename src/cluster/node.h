@@ -15,6 +15,12 @@
 // writes the node's heartbeat (membership.h: its shards, applied sequences, stream last
 // sequences) every heartbeat_interval.
 //
+// A shard whose stream is gone (the collection was dropped: settings.h DropClusterCollection, or
+// the stream was deleted) stops being served: the heartbeat thread, which reads every shard's
+// stream state anyway, notices, leaves the shard's queue group, stops polling it, reports it to
+// on_problem and leaves it out of later heartbeats; once no shard is left, on_all_shards_gone is
+// called (and no heartbeat is written any more).
+//
 // Shards are assigned statically for now (NodeOptions::shards); a later step reads the shard map
 // from a JetStream KV bucket.
 //
@@ -62,6 +68,8 @@ struct NodeOptions {
   // Problems met while polling (a lost server, a corrupt message skipped: which shard) or writing
   // heartbeats (no shard). Called from the polling and heartbeat threads; may be empty.
   std::function<void(std::optional<uint32_t> shard, const Status& problem)> on_problem;
+  // Called once, from the heartbeat thread, when every shard's stream is gone; may be empty.
+  std::function<void()> on_all_shards_gone;
 };
 
 // "0-31", "0,2,5-7": sorted, without duplicates; every shard below shard_count.
@@ -88,6 +96,8 @@ class Node {
   void PollLoop(Shard& shard);
   void HeartbeatLoop();
   Status WriteHeartbeat();
+  // Leaves the shard's queue group and stops polling it, for good.
+  void StopServing(Shard& shard, const Status& why);
 
   const NodeOptions options_;
   ClusterSettings settings_;  // read at Start
@@ -97,7 +107,8 @@ class Node {
   std::vector<std::unique_ptr<Shard>> shards_;  // in options_.shards' order
   std::mutex heartbeat_mutex_;
   std::condition_variable heartbeat_stop_changed_;
-  bool heartbeat_stop_ = false;  // guarded by heartbeat_mutex_
+  bool heartbeat_stop_ = false;   // guarded by heartbeat_mutex_
+  bool all_shards_gone_ = false;  // heartbeat thread only
   std::thread heartbeat_;
 };
 

@@ -10,21 +10,25 @@ bool ClusterSettings::SameAs(const ClusterSettings& other) const {
   return collection.dimension == other.collection.dimension &&
          collection.metric == other.collection.metric &&
          collection.index == other.collection.index && shard_count == other.shard_count &&
-         stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl;
+         stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl &&
+         lag_limit.max_lag == other.lag_limit.max_lag && lag_limit.wait == other.lag_limit.wait;
 }
 
 std::string ClusterSettings::Describe() const {
   return "dimension " + std::to_string(collection.dimension) + ", metric " +
          MetricName(collection.metric) + ", index " + IndexKindName(collection.index) + ", " +
          std::to_string(shard_count) + " shards, " + std::to_string(stream_replicas) +
-         " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) + " ms";
+         " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) +
+         " ms, replica lag bound " + std::to_string(lag_limit.max_lag) + " messages (wait " +
+         std::to_string(lag_limit.wait.count()) + " ms)";
 }
 
 std::string EncodeClusterSettings(const ClusterSettings& s) {
   return nlohmann::json{
       {"dimension", s.collection.dimension},        {"metric", MetricName(s.collection.metric)},
       {"index", IndexKindName(s.collection.index)}, {"shard_count", s.shard_count},
-      {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()}}
+      {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()},
+      {"max_replica_lag", s.lag_limit.max_lag},     {"lag_wait_ms", s.lag_limit.wait.count()}}
       .dump();
 }
 
@@ -42,11 +46,15 @@ Result<ClusterSettings> DecodeClusterSettings(std::string_view text) {
     s.shard_count = j.at("shard_count").get<uint32_t>();
     s.stream_replicas = j.at("stream_replicas").get<int>();
     s.heartbeat_ttl = std::chrono::milliseconds(j.at("heartbeat_ttl_ms").get<int64_t>());
+    s.lag_limit.max_lag = j.value("max_replica_lag", s.lag_limit.max_lag);
+    s.lag_limit.wait = std::chrono::milliseconds(j.value("lag_wait_ms", s.lag_limit.wait.count()));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("malformed cluster settings: ") + e.what());
   }
-  if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0) {
-    return Status::Corruption("cluster settings hold zero shards, dimensions or TTL");
+  if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0 ||
+      s.lag_limit.wait.count() < 0) {
+    return Status::Corruption(
+        "cluster settings hold zero shards, dimensions or TTL, or a negative lag wait");
   }
   return s;
 }
@@ -62,8 +70,9 @@ Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collec
 Status CreateOnce(NatsConnection& nats, const std::string& collection,
                   const ClusterSettings& settings) {
   if (settings.shard_count == 0 || settings.collection.dimension == 0 ||
-      settings.heartbeat_ttl.count() <= 0) {
-    return Status::InvalidArgument("a cluster collection needs shards, a dimension and a TTL");
+      settings.heartbeat_ttl.count() <= 0 || settings.lag_limit.wait.count() < 0) {
+    return Status::InvalidArgument(
+        "a cluster collection needs shards, a dimension, a TTL and a lag wait of 0 or more");
   }
   auto bucket =
       nats.KeyValueBucket({.bucket = kSettingsBucket, .replicas = settings.stream_replicas});
@@ -119,6 +128,27 @@ Status CreateClusterCollection(NatsConnection& nats, const std::string& collecti
   ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
   return RetryWhileTransient(ControlBudget(nats),
                              [&](auto) { return CreateOnce(nats, collection, settings); });
+}
+
+Status DropClusterCollection(NatsConnection& nats, const std::string& collection) {
+  auto settings = ReadClusterSettings(nats, collection);
+  if (!settings.ok()) return settings.status();
+  const auto gone = [](const Status& s) {
+    return s.ok() || s.code() == Status::Code::kNotFound ? Status::OK() : s;
+  };
+  for (uint32_t shard = 0; shard < settings->shard_count; ++shard) {
+    ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats), [&](auto) {
+      return gone(nats.DeleteStream(ShardStreamName(collection, shard)));
+    }));
+  }
+  ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats), [&](auto) {
+    return gone(nats.DeleteKeyValueBucket(MembershipBucketName(collection)));
+  }));
+  return RetryWhileTransient(ControlBudget(nats), [&](auto) -> Status {
+    auto bucket = nats.ExistingKeyValueBucket(kSettingsBucket);
+    if (!bucket.ok()) return gone(bucket.status());
+    return (*bucket)->Delete(collection);
+  });
 }
 
 Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection) {

@@ -2,11 +2,11 @@
 // buckets, so that nodes, routers and the CLI read one truth rather than repeat flags.
 //
 // The settings bucket "alike-collections" holds one key per cluster collection, its settings as
-// JSON (dimension, metric, index, shard count, stream replicas, heartbeat TTL). They are written
-// once, with KeyValue::Create, so of two `alike cluster create` racing with different settings
-// one wins and the other is refused; creating again with equal settings is a no-op. Each
-// collection also has a membership bucket "alike-<collection>-nodes" (membership.h) whose values
-// expire after the heartbeat TTL.
+// JSON (dimension, metric, index, shard count, stream replicas, heartbeat TTL, replica lag bound).
+// They are written once, with KeyValue::Create, so of two `alike cluster create` racing with
+// different settings one wins and the other is refused; creating again with equal settings is a
+// no-op. Each collection also has a membership bucket "alike-<collection>-nodes" (membership.h)
+// whose values expire after the heartbeat TTL.
 //
 // Thread-safety: pure functions over the thread-safe NatsConnection.
 #ifndef ALIKE_CLUSTER_SETTINGS_H_
@@ -27,6 +27,14 @@ namespace alike::cluster {
 
 inline constexpr char kSettingsBucket[] = "alike-collections";
 
+// How far a live replica may fall behind its shard's stream before writers hold back
+// (lag_throttle.h): rather than letting lag grow without bound (milvus#45210), a writer waits up
+// to `wait` for the replica to catch up, then refuses the write.
+struct LagLimit {
+  uint64_t max_lag = 10000;  // messages; 0 = no limit
+  std::chrono::milliseconds wait{5000};
+};
+
 struct ClusterSettings {
   // Dimension, metric and index of every shard's collection (HNSW parameters: the defaults).
   CollectionOptions collection;
@@ -34,6 +42,7 @@ struct ClusterSettings {
   int stream_replicas = kDefaultStreamReplicas;  // of the shard streams and the buckets
   // A node's heartbeat older than this is dead: its membership entry expires.
   std::chrono::milliseconds heartbeat_ttl{5000};
+  LagLimit lag_limit;
 
   // Whether a node or router built for `other` serves this collection alike.
   bool SameAs(const ClusterSettings& other) const;
@@ -42,7 +51,8 @@ struct ClusterSettings {
 };
 
 std::string EncodeClusterSettings(const ClusterSettings& settings);
-// Corruption names what is malformed.
+// Corruption names what is malformed. Settings written before the lag limit existed get the
+// default one.
 Result<ClusterSettings> DecodeClusterSettings(std::string_view text);
 
 // "alike-<collection>-nodes".
@@ -57,6 +67,11 @@ Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,
 // fails for a passing reason (cluster/retry.h) for up to three times the connection's timeout.
 Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
                                const ClusterSettings& settings);
+// Deletes the collection: its shard streams, its membership bucket and, last, its settings key,
+// so that a drop interrupted part-way is completed by running it again (the settings still give
+// the shard count). NotFound when there is no such collection. Nodes serving it stop serving
+// each shard once its stream is gone (node.h). Retries as CreateClusterCollection does.
+Status DropClusterCollection(NatsConnection& nats, const std::string& collection);
 // NotFound when the collection was never created.
 Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection);
 

@@ -1,6 +1,7 @@
 #include "cluster/shard_writer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <random>
 
@@ -31,6 +32,49 @@ size_t MaxMessageBytes(const NatsConnection& nats, const ShardWriterOptions& opt
 }
 
 }  // namespace
+
+void WriteToken::Merge(const WriteToken& later) {
+  for (const auto& [shard, seq] : later.shard_seq) {
+    uint64_t& known = shard_seq[shard];
+    known = std::max(known, seq);
+  }
+}
+
+std::string EncodeWriteToken(const WriteToken& token) {
+  std::string text;
+  for (const auto& [shard, seq] : token.shard_seq) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(shard);
+    text += ':';
+    text += std::to_string(seq);
+  }
+  return text;
+}
+
+Result<WriteToken> ParseWriteToken(std::string_view text) {
+  WriteToken token;
+  const auto bad = [&](std::string_view item) {
+    return Status::InvalidArgument("write token '" + std::string(text) + "': '" +
+                                   std::string(item) + "' is not shard:sequence");
+  };
+  while (!text.empty()) {
+    const size_t comma = std::min(text.find(','), text.size());
+    const std::string_view item = text.substr(0, comma);
+    const size_t colon = item.find(':');
+    if (colon == std::string_view::npos) return bad(item);
+    uint32_t shard = 0;
+    uint64_t seq = 0;
+    const char* shard_end = item.data() + colon;
+    const char* item_end = item.data() + item.size();
+    if (colon == 0 || std::from_chars(item.data(), shard_end, shard).ptr != shard_end ||
+        colon + 1 == item.size() || std::from_chars(shard_end + 1, item_end, seq).ptr != item_end) {
+      return bad(item);
+    }
+    token.shard_seq[shard] = std::max(token.shard_seq[shard], seq);
+    text.remove_prefix(std::min(comma + 1, text.size()));
+  }
+  return token;
+}
 
 ShardWriter::ShardWriter(NatsConnection& nats, ShardLayout layout, CollectionOptions options,
                          ShardWriterOptions writer_options)
@@ -104,6 +148,10 @@ Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
   WriteToken token;
   for (const ShardMessage& message : write.messages) {
     const std::string subject = ShardSubject(layout_.collection, message.shard);
+    if (writer_options_.throttle != nullptr) {
+      ALIKE_RETURN_IF_ERROR(writer_options_.throttle->Admit(message.shard)
+                                .WithContext("write " + message.msg_id + " held back"));
+    }
     // Only IOError may pass on a retry (an election, a lost server, a timeout); the same
     // message id makes the retry safe even if the failed attempt was stored.
     auto ack = RetryWhileTransient(writer_options_.publish_deadline, [&](auto left) {
@@ -113,6 +161,9 @@ Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
       return ack.status().WithContext("write " + message.msg_id + " to shard " +
                                       std::to_string(message.shard) + " of '" + layout_.collection +
                                       "' was not acknowledged");
+    }
+    if (writer_options_.throttle != nullptr) {
+      writer_options_.throttle->Acknowledged(message.shard, ack->sequence);
     }
     uint64_t& seq = token.shard_seq[message.shard];
     seq = std::max(seq, ack->sequence);

@@ -17,8 +17,13 @@
 // without applying any message twice. Order is kept per shard (a shard's messages are published
 // in order), which is all a record's history needs, since all writes of an id go to one shard.
 //
+// Lag: with a LagThrottle (lag_throttle.h), each message waits until no live replica of its shard
+// lags more than the collection's bound, and the write fails (FailedPrecondition, naming the node
+// and its lag) when one still does after the bound's wait; messages of the write published before
+// stay published (see atomicity above).
+//
 // Thread-safety: a ShardWriter may be used from many threads at once. It must not outlive the
-// NatsConnection it was given.
+// NatsConnection or the LagThrottle it was given.
 #ifndef ALIKE_CLUSTER_SHARD_WRITER_H_
 #define ALIKE_CLUSTER_SHARD_WRITER_H_
 
@@ -28,9 +33,11 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alike/vector_db.h"
+#include "cluster/lag_throttle.h"
 #include "cluster/nats_client.h"
 #include "cluster/shards.h"
 
@@ -40,7 +47,16 @@ namespace alike::cluster {
 // replica that applied that sequence holds the write (read-your-writes waits on it).
 struct WriteToken {
   std::map<uint32_t, uint64_t> shard_seq;
+
+  // Adds what `later` reached: a token covering both writes.
+  void Merge(const WriteToken& later);
 };
+
+// "shard:seq,shard:seq" ("0:12,3:40"), what `alike cluster upsert` prints and `cluster search
+// --token` reads; "" for a token of no shard.
+std::string EncodeWriteToken(const WriteToken& token);
+// InvalidArgument naming what is malformed.
+Result<WriteToken> ParseWriteToken(std::string_view text);
 
 struct ShardMessage {
   uint32_t shard = 0;
@@ -59,6 +75,8 @@ struct ShardWriterOptions {
   // How long Publish keeps retrying a message whose publish failed in a way that may pass (no
   // stream leader during an election, a lost server, a timeout).
   std::chrono::milliseconds publish_deadline{10000};
+  // Holds writes back while a replica lags too far; null: no throttling.
+  LagThrottle* throttle = nullptr;
 };
 
 class ShardWriter {

@@ -8,69 +8,18 @@
 #include <signal.h>
 
 #include <chrono>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "cluster/nats_client.h"
 #include "cluster/shard_writer.h"
 #include "testing/cli.h"
+#include "testing/cluster_cli_fixture.h"
 #include "testing/cluster_fixture.h"
-#include "testing/nats_cluster.h"
-#include "testing/server_process.h"
-#include "testing/temp_dir.h"
 
 namespace alike::test {
 namespace {
 
 using std::chrono::seconds;
-
-class ClusterCliTest : public NatsClusterTest {
- protected:
-  // `alike cluster create` of a 2-shard collection of kClusterOptions; heartbeats expire after
-  // kTestHeartbeatTtl.
-  void Create(const std::string& collection) {
-    const RunResult created =
-        RunAlike(local_, "--json cluster create" + Where(collection) +
-                             " --shard-count 2 --dim 16 --index flat --heartbeat-ttl-ms " +
-                             std::to_string(kTestHeartbeatTtl.count()));
-    ASSERT_EQ(created.exit_code, 0) << created.err;
-    EXPECT_EQ(JsonLines(created.out).at(0)["shard_count"], 2) << created.out;
-  }
-  std::string Where(const std::string& collection) const {
-    return " --nats " + cluster_->urls() + " --collection " + collection;
-  }
-  // An `alike node` process holding both shards; `extra`: more arguments.
-  std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id,
-                                           const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{ALIKE_CLI_PATH,   "node",
-                                  "--nats",         cluster_->urls(),
-                                  "--collection",   collection,
-                                  "--shards",       "0-1",
-                                  "--data",         local_.Sub(id),
-                                  "--node-id",      id,
-                                  "--heartbeat-ms", std::to_string(kTestHeartbeatInterval.count())};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto node = std::make_unique<ServerProcess>(std::move(argv), 60'000);
-    EXPECT_NE(node->output().find("alike: serving 2 shards"), std::string::npos) << node->output();
-    return node;
-  }
-  static std::string VectorArg(const std::vector<float>& v) {
-    std::ostringstream out;
-    out.precision(9);
-    for (float x : v) out << (out.tellp() > 0 ? "," : "") << x;
-    return out.str();
-  }
-  // The hits of `alike --json cluster search`, or null after printing why not.
-  nlohmann::json Search(const std::string& collection, const std::vector<float>& query,
-                        const std::string& extra = "") {
-    const RunResult found = RunAlike(local_, "--json cluster search" + Where(collection) +
-                                                 " -k 5 --vector " + VectorArg(query) + extra);
-    EXPECT_EQ(found.exit_code, 0) << found.err;
-    if (found.exit_code != 0) return nullptr;
-    return JsonLines(found.out).at(0)["hits"];
-  }
-};
 
 TEST_F(ClusterCliTest, ANodeServesFromTheSettingsStatusListsItAndSigtermStopsIt) {
   Create("clicol");
@@ -79,7 +28,7 @@ TEST_F(ClusterCliTest, ANodeServesFromTheSettingsStatusListsItAndSigtermStopsIt)
   EXPECT_EQ(mismatched.exit_code, 1);
   EXPECT_NE(mismatched.err.find("exists with dimension 16"), std::string::npos) << mismatched.err;
 
-  // The CLI writes nothing yet: the records go in through a ShardWriter.
+  // Records written through the C++ API (cluster_ops_test.cc writes with the CLI).
   cluster::ShardWriter writer(*nats_, {.collection = "clicol", .shard_count = 2}, kClusterOptions);
   const std::vector<Record> records = MakeClusterRecords(0, 100);
   auto token = writer.Upsert(records);

@@ -58,6 +58,22 @@ LocalShard OpenShard(NatsConnection& nats, const ShardLayout& layout, uint32_t s
   return s;
 }
 
+TEST(WriteTokenTest, TokensPrintParseBackAndMergeToTheLaterSequence) {
+  WriteToken first{.shard_seq = {{0, 12}, {3, 40}}};
+  EXPECT_EQ(EncodeWriteToken(first), "0:12,3:40");
+  auto parsed = ParseWriteToken("0:12,3:40");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->shard_seq, first.shard_seq);
+  first.Merge({.shard_seq = {{3, 38}, {5, 7}}});
+  EXPECT_EQ(EncodeWriteToken(first), "0:12,3:40,5:7");
+  EXPECT_TRUE(ParseWriteToken("").ok());
+  for (const std::string bad : {"0", "0:", ":5", "x:1", "1:2:3", "1:2,,3:4", "1:-2"}) {
+    auto refused = ParseWriteToken(bad);
+    ASSERT_FALSE(refused.ok()) << "'" << bad << "'";
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << "'" << bad << "'";
+  }
+}
+
 using JetStreamTest = test::NatsClusterTest;
 
 TEST_F(JetStreamTest, AWriteIsAcknowledgedWithTheStreamSequencesItReached) {

@@ -17,10 +17,19 @@ TEST(ClusterSettingsCodecTest, SettingsRoundTripAndMalformedTextIsCorruption) {
       .collection = {.dimension = 512, .metric = Metric::kL2, .index = IndexKind::kSq8},
       .shard_count = 32,
       .stream_replicas = 1,
-      .heartbeat_ttl = std::chrono::milliseconds(2500)};
+      .heartbeat_ttl = std::chrono::milliseconds(2500),
+      .lag_limit = {.max_lag = 77, .wait = std::chrono::milliseconds(1234)}};
   auto decoded = DecodeClusterSettings(EncodeClusterSettings(settings));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_TRUE(decoded->SameAs(settings)) << decoded->Describe();
+  EXPECT_EQ(decoded->lag_limit.max_lag, 77u);
+  EXPECT_EQ(decoded->lag_limit.wait, std::chrono::milliseconds(1234));
+  // Settings written before the lag limit existed read with the default one.
+  auto older = DecodeClusterSettings(
+      R"({"dimension":8,"metric":"l2","index":"flat","shard_count":4,"stream_replicas":3,)"
+      R"("heartbeat_ttl_ms":5000})");
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  EXPECT_EQ(older->lag_limit.max_lag, LagLimit{}.max_lag);
   for (const std::string bad : {"", "{}", R"({"dimension": 4})", "[1]"}) {
     auto refused = DecodeClusterSettings(bad);
     ASSERT_FALSE(refused.ok()) << bad;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,22 @@ class ServerProcess {
     while (ReadSome(0)) {
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // Waits at most `timeout_ms` for the process to end by itself: its exit code (-1: killed), or
+  // nullopt while it still runs (the destructor then kills it).
+  std::optional<int> WaitAtMost(int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(child_.pid, &status, WNOHANG) == child_.pid) {
+        exited_ = true;
+        while (ReadSome(0)) {
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      ReadSome(50);
+    }
+    return std::nullopt;
   }
   const std::string& output() const { return output_; }
 
