@@ -39,6 +39,12 @@ std::string EncodeWriteToken(const cluster::WriteToken& token) {
 
 namespace {
 
+// A write's answer: `count` records, and the token of what it reached.
+Result<server::WriteReceipt> ReceiptOf(const Result<cluster::WriteToken>& token, uint64_t count) {
+  if (!token.ok()) return token.status();
+  return server::WriteReceipt{.count = count, .write_token = EncodeWriteToken(*token)};
+}
+
 // One "<shard>:<sequence>" of a token, or false.
 bool ParseTokenPart(std::string_view part, uint32_t& shard, uint64_t& seq) {
   const size_t colon = part.find(':');
@@ -152,18 +158,14 @@ Result<server::WriteReceipt> ClusterCollections::Upsert(const std::string& name,
                                                         std::span<const Record> records) {
   auto opened = Open(name);
   if (!opened.ok()) return opened.status();
-  auto token = (*opened)->writer->Upsert(records);
-  if (!token.ok()) return token.status();
-  return server::WriteReceipt{.count = records.size(), .write_token = EncodeWriteToken(*token)};
+  return ReceiptOf((*opened)->writer->Upsert(records), records.size());
 }
 
 Result<server::WriteReceipt> ClusterCollections::Delete(const std::string& name,
                                                         std::span<const uint64_t> ids) {
   auto opened = Open(name);
   if (!opened.ok()) return opened.status();
-  auto token = (*opened)->writer->Delete(ids);
-  if (!token.ok()) return token.status();
-  return server::WriteReceipt{.count = ids.size(), .write_token = EncodeWriteToken(*token)};
+  return ReceiptOf((*opened)->writer->Delete(ids), ids.size());
 }
 
 Result<server::WriteReceipt> ClusterCollections::DeleteWhere(const std::string&,
