@@ -19,6 +19,7 @@
 #include "alike/vector_db.h"
 #include "cli/stop_signal.h"
 #include "cli/vectors_command.h"
+#include "cluster/cluster_status.h"
 #include "cluster/lag_throttle.h"
 #include "cluster/membership.h"
 #include "cluster/node.h"
@@ -211,59 +212,24 @@ constexpr std::chrono::milliseconds kStatusReadTimeout{2000};
 void RunStatus(CommandContext& ctx, const ClusterArgs& a) {
   auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
   if (!nats.ok()) return Fail(ctx, nats.status());
-  auto settings = cluster::ReadClusterSettings(**nats, a.collection);
-  if (!settings.ok()) return Fail(ctx, settings.status());
-  auto membership = cluster::Membership::Watch(**nats, a.collection, settings->heartbeat_ttl);
-  if (!membership.ok()) return Fail(ctx, membership.status());
-  (*membership)->WaitUntilCaughtUp(kStatusReadTimeout);
-  const std::vector<cluster::Heartbeat> nodes = (*membership)->Live();
-  const auto now = std::chrono::system_clock::now();
-  const auto age_ms = [&](const cluster::Heartbeat& n) {
-    return std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(now - n.written).count());
-  };
-  // Each shard's replicas: node id, applied sequence, lag.
-  std::vector<std::vector<std::pair<std::string, cluster::ShardHeartbeat>>> replicas(
-      settings->shard_count);
-  for (const cluster::Heartbeat& n : nodes) {
-    for (const cluster::ShardHeartbeat& s : n.shards) {
-      if (s.shard < replicas.size()) replicas[s.shard].emplace_back(n.node, s);
-    }
-  }
+  auto status = cluster::ReadClusterStatus(**nats, a.collection, kStatusReadTimeout);
+  if (!status.ok()) return Fail(ctx, status.status());
   if (ctx.json) {
-    nlohmann::json out{{"collection", a.collection}, {"settings", SettingsJson(*settings)}};
-    nlohmann::json& node_list = out["nodes"] = nlohmann::json::array();
-    for (const cluster::Heartbeat& n : nodes) {
-      nlohmann::json shards = nlohmann::json::array();
-      for (const cluster::ShardHeartbeat& s : n.shards) {
-        shards.push_back({{"shard", s.shard}, {"applied", s.applied}, {"lag", s.lag()}});
-      }
-      node_list.push_back(
-          {{"id", n.node}, {"heartbeat_age_ms", age_ms(n)}, {"shards", std::move(shards)}});
-    }
-    nlohmann::json& shard_list = out["shards"] = nlohmann::json::array();
-    for (uint32_t shard = 0; shard < replicas.size(); ++shard) {
-      nlohmann::json held = nlohmann::json::array();
-      for (const auto& [node, s] : replicas[shard]) {
-        held.push_back({{"node", node}, {"applied", s.applied}, {"lag", s.lag()}});
-      }
-      shard_list.push_back({{"shard", shard}, {"replicas", std::move(held)}});
-    }
-    std::cout << out.dump() << "\n";
+    std::cout << cluster::ClusterStatusJson(*status).dump() << "\n";
     return;
   }
-  std::printf("collection '%s': %s\n", a.collection.c_str(), settings->Describe().c_str());
-  std::printf("%zu live nodes\n", nodes.size());
-  for (const cluster::Heartbeat& n : nodes) {
+  std::printf("collection '%s': %s\n", a.collection.c_str(), status->settings.Describe().c_str());
+  std::printf("%zu live nodes\n", status->nodes.size());
+  for (const cluster::Heartbeat& n : status->nodes) {
     uint64_t max_lag = 0;
     for (const cluster::ShardHeartbeat& s : n.shards) max_lag = std::max(max_lag, s.lag());
     std::printf("  node %s: heartbeat %lld ms ago, %zu shards, max lag %llu\n", n.node.c_str(),
-                static_cast<long long>(age_ms(n)), n.shards.size(),
+                static_cast<long long>(status->HeartbeatAgeMs(n)), n.shards.size(),
                 static_cast<unsigned long long>(max_lag));
   }
-  for (uint32_t shard = 0; shard < replicas.size(); ++shard) {
+  for (uint32_t shard = 0; shard < status->replicas.size(); ++shard) {
     std::string held;
-    for (const auto& [node, s] : replicas[shard]) {
+    for (const auto& [node, s] : status->replicas[shard]) {
       held += (held.empty() ? "" : ", ") + node + " (applied " + std::to_string(s.applied) +
               ", lag " + std::to_string(s.lag()) + ")";
     }

@@ -7,38 +7,82 @@
 #include "cli/stop_signal.h"
 #include "server/server.h"
 
+#ifdef ALIKE_WITH_CLUSTER
+#include "cli/cluster_collections.h"
+#endif
+
 namespace alike::cli {
 namespace {
 
-void RunServe(CommandContext& ctx, const server::ServerOptions& options) {
-  auto lib = ctx.OpenLibrary();
-  if (!lib.ok()) return Fail(ctx, lib.status());
-  auto server = server::Server::Create(**lib, options);
-  if (!server.ok()) return Fail(ctx, server.status());
-  auto port = (*server)->Bind();
+struct ServeArgs {
+  server::ServerOptions server;
+  std::string cluster;  // NATS URLs; empty: serve the library
+  int64_t search_timeout_ms = 5000;
+};
+
+// Binds, prints the line tests and scripts wait for, and serves until SIGINT or SIGTERM.
+// `what` names what is served.
+void BindAndRun(CommandContext& ctx, server::Server& server, const server::ServerOptions& options,
+                const std::string& what) {
+  auto port = server.Bind();
   if (!port.ok()) return Fail(ctx, port.status());
   // Tests and scripts read the port from this line (with --port 0 it is chosen by the kernel).
-  std::printf("alike: serving %s on http://%s:%d\n", ctx.LibraryDir().c_str(), options.bind.c_str(),
-              *port);
+  std::printf("alike: serving %s on http://%s:%d\n", what.c_str(), options.bind.c_str(), *port);
   std::fflush(stdout);
   Status ran;
   {
     StopOnSignal stop([&server] {
       std::fprintf(stderr, "alike: stopping (requests in progress are finished)\n");
-      (*server)->Stop();
+      server.Stop();
     });
-    ran = (*server)->Run();
+    ran = server.Run();
   }
   if (!ran.ok()) return Fail(ctx, ran);
   std::printf("alike: stopped\n");
 }
 
+#ifdef ALIKE_WITH_CLUSTER
+// A cluster router: no library, the cluster collections over NATS.
+void RunClusterRouter(CommandContext& ctx, const ServeArgs& a) {
+  auto nats = cluster::NatsConnection::Connect(
+      {.servers = a.cluster, .client_name = "alike serve --cluster"});
+  if (!nats.ok()) return Fail(ctx, nats.status());
+  const std::chrono::milliseconds deadline(a.search_timeout_ms);
+  ClusterCollections collections(
+      **nats, {.search_deadline = deadline, .attempt_timeout = deadline * 2 / 5});
+  auto server = server::Server::CreateRouter(
+      collections, [&nats] { return ClusterStateJson(**nats); }, a.server);
+  if (!server.ok()) return Fail(ctx, server.status());
+  BindAndRun(ctx, **server, a.server, "cluster " + a.cluster);
+}
+#endif
+
+void RunServe(CommandContext& ctx, const ServeArgs& a) {
+#ifdef ALIKE_WITH_CLUSTER
+  if (!a.cluster.empty()) return RunClusterRouter(ctx, a);
+#endif
+  auto lib = ctx.OpenLibrary();
+  if (!lib.ok()) return Fail(ctx, lib.status());
+  auto server = server::Server::Create(**lib, a.server);
+  if (!server.ok()) return Fail(ctx, server.status());
+  BindAndRun(ctx, **server, a.server, ctx.LibraryDir());
+}
+
 }  // namespace
 
 void AddServeCommand(CLI::App& app, CommandContext& ctx) {
-  auto options = std::make_shared<server::ServerOptions>();
+  auto args = std::make_shared<ServeArgs>();
+  server::ServerOptions* options = &args->server;
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the library over HTTP: a JSON API (see /openapi.json) and the web page");
+#ifdef ALIKE_WITH_CLUSTER
+  cmd->add_option("--cluster", args->cluster,
+                  "Serve as a cluster router instead of a library: /v1/collections over the "
+                  "cluster collections of these NATS server URL(s), comma-separated");
+  cmd->add_option("--search-timeout-ms", args->search_timeout_ms,
+                  "With --cluster: a search's deadline over every shard, retries included")
+      ->capture_default_str();
+#endif
   cmd->add_option("--port", options->port, "TCP port; 0 picks a free one")->capture_default_str();
   cmd->add_option("--bind", options->bind, "Address to listen on")->capture_default_str();
   cmd->add_option("--roots", options->roots,
@@ -67,7 +111,7 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
          "--index-timeout", options->index_timeout_seconds,
          "Seconds after which an index job (POST /v1/index) stops (what it finished is kept)")
       ->capture_default_str();
-  cmd->callback([&ctx, options] { RunServe(ctx, *options); });
+  cmd->callback([&ctx, args] { RunServe(ctx, *args); });
 }
 
 }  // namespace alike::cli

@@ -85,6 +85,8 @@ class Router {
 
   const RouterOptions& options() const { return options_; }
   const ClusterSettings& settings() const { return settings_; }
+  // The heartbeats it routes by, which a writer beside it may throttle on (lag_throttle.h).
+  const Membership& membership() const { return *membership_; }
 
  private:
   struct Reply {

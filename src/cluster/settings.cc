@@ -1,6 +1,7 @@
 #include "cluster/settings.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cluster/retry.h"
 
@@ -154,6 +155,32 @@ Status DropClusterCollection(NatsConnection& nats, const std::string& collection
 Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection) {
   ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(collection));
   return RetryWhileTransient(ControlBudget(nats), [&](auto) { return ReadOnce(nats, collection); });
+}
+
+Result<std::vector<std::string>> ListClusterCollections(NatsConnection& nats) {
+  return RetryWhileTransient(ControlBudget(nats), [&](auto) -> Result<std::vector<std::string>> {
+    auto bucket = nats.ExistingKeyValueBucket(kSettingsBucket);
+    if (!bucket.ok() && bucket.status().code() == Status::Code::kNotFound) {
+      return std::vector<std::string>();
+    }
+    if (!bucket.ok()) return bucket.status();
+    auto watcher = (*bucket)->WatchAll();
+    if (!watcher.ok()) return watcher.status();
+    // Settings are written once and never deleted, so the watch's initial values are all.
+    std::set<std::string> names;
+    const auto deadline = std::chrono::steady_clock::now() + nats.timeout();
+    while (!(*watcher)->caught_up()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Status::IOError("the settings bucket " + std::string(kSettingsBucket) +
+                               " was not read within " + std::to_string(nats.timeout().count()) +
+                               " ms");
+      }
+      auto entry = (*watcher)->Next(std::chrono::milliseconds(100));
+      if (!entry.ok()) return entry.status();
+      if (*entry && !(*entry)->deleted) names.insert((*entry)->key);
+    }
+    return std::vector<std::string>(names.begin(), names.end());
+  });
 }
 
 Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,

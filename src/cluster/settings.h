@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alike/status.h"
 #include "alike/vector_db.h"
@@ -74,6 +75,8 @@ Status CreateClusterCollection(NatsConnection& nats, const std::string& collecti
 Status DropClusterCollection(NatsConnection& nats, const std::string& collection);
 // NotFound when the collection was never created.
 Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::string& collection);
+// The names of the cluster collections created, sorted; none when no collection was ever created.
+Result<std::vector<std::string>> ListClusterCollections(NatsConnection& nats);
 
 }  // namespace alike::cluster
 

@@ -1,8 +1,10 @@
 // What the route handlers share, and the functions that add each resource's routes. One file per
 // resource: image_routes.cc (images, search, library stats), index_routes.cc (index jobs over
 // server-side paths), collection_routes.cc
-// (generic vector collections), copy_routes.cc (copy search, duplicate groups), face_routes.cc
-// (face search, face erasure), system_routes.cc (health, metrics, the OpenAPI document).
+// (generic vector collections, over a CollectionService), copy_routes.cc (copy search, duplicate
+// groups), face_routes.cc (face search, face erasure), system_routes.cc (health, metrics, the
+// OpenAPI document), cluster_routes.cc (a cluster router's state, and the 501 answers of routes a
+// server does not offer).
 //
 // Thread-safety: handlers run concurrently; everything in Api is safe for that (the library and
 // database are thread-safe, the rest is immutable or synchronised).
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "alike/library.h"
+#include "server/collection_service.h"
 #include "server/index_jobs.h"
 #include "server/metrics.h"
 #include "server/roots.h"
@@ -40,10 +43,18 @@ inline Handler With(Api& api, ApiHandler fn) {
 
 void AddImageRoutes(Router& router, Api& api);
 void AddIndexRoutes(Router& router, Api& api);
-void AddCollectionRoutes(Router& router, Api& api);
+void AddCollectionRoutes(Router& router, CollectionService& collections, uint32_t max_k);
 void AddCopyRoutes(Router& router, Api& api);
 void AddFaceRoutes(Router& router, Api& api);
-void AddSystemRoutes(Router& router, Api& api);
+// `library`: null on a cluster router (no library gauges in /metrics).
+void AddSystemRoutes(Router& router, Metrics& metrics, CollectionService& collections,
+                     const Library* library);
+// GET /v1/cluster from `state`.
+void AddClusterRoutes(Router& router, ClusterState state);
+// Every route of the OpenAPI document that `router` has no route for answers 501 with `why`
+// (the routes a server does not offer: the library's on a cluster router, the cluster's on a
+// library server), so that each server answers every documented route.
+void AddUnavailableRoutes(Router& router, const std::string& why);
 
 // The OpenAPI 3 document served at /openapi.json (openapi.cc).
 const char* OpenApiDocument();

@@ -1,5 +1,6 @@
 // Generic vector collections beside the image spaces: create, list, describe, drop, upsert,
-// get, delete and search. The image spaces ("image.<embedder>") belong to the library: they
+// get, delete and search, over a CollectionService (this machine's database, or a cluster for
+// `alike serve --cluster`). The image spaces ("image.<embedder>") belong to the library: they
 // can be searched here but not written, or the catalog and its vectors would disagree.
 #include <string>
 #include <vector>
@@ -18,50 +19,86 @@ constexpr std::string_view kReservedPrefix = "image.";
 
 bool Reserved(const std::string& name) { return name.starts_with(kReservedPrefix); }
 
-// The collection named by the route, or an error answer (and null).
-std::shared_ptr<Collection> Named(Api& api, const httplib::Request& req, httplib::Response& res,
-                                  bool for_writing) {
-  const std::string name = req.matches[1].str();
-  if (for_writing && Reserved(name)) {
-    SetError(res, 403, "forbidden",
-             "collection " + name + " belongs to the image library; change it with /v1/images");
-    return nullptr;
-  }
-  auto collection = api.library.database().GetCollection(name);
-  if (!collection.ok()) {
-    SetError(res, collection.status());
-    return nullptr;
-  }
-  return *collection;
-}
+struct Collections {
+  CollectionService& service;
+  const uint32_t max_k;
+};
 
-// The named collection and the JSON body, or an error answer (and false).
-bool NamedWithBody(Api& api, const httplib::Request& req, httplib::Response& res, bool for_writing,
-                   std::shared_ptr<Collection>& collection, json& body) {
-  collection = Named(api, req, res, for_writing);
-  if (!collection) return false;
+using CollectionHandler = void (*)(Collections&, const httplib::Request&, httplib::Response&);
+
+// What every route of a collection reads first: its name, options and the JSON body.
+struct Target {
+  std::string name;
+  CollectionOptions options;
+  json body;
+  bool binary() const { return options.metric == Metric::kHamming; }
+};
+
+// The collection named by the route (and the body when `with_body`), or an error answer (and
+// false).
+bool Resolve(Collections& c, const httplib::Request& req, httplib::Response& res, bool for_writing,
+             bool with_body, Target& target) {
+  target.name = req.matches[1].str();
+  if (for_writing && Reserved(target.name)) {
+    SetError(
+        res, 403, "forbidden",
+        "collection " + target.name + " belongs to the image library; change it with /v1/images");
+    return false;
+  }
+  auto options = c.service.Options(target.name);
+  if (!options.ok()) {
+    SetError(res, options.status());
+    return false;
+  }
+  target.options = *options;
+  if (!with_body) return true;
   auto parsed = JsonBody(req);
   if (!parsed.ok()) {
     SetError(res, parsed.status());
     return false;
   }
-  body = std::move(*parsed);
+  target.body = std::move(*parsed);
   return true;
 }
 
-bool IsBinary(const Collection& c) { return c.options().metric == Metric::kHamming; }
+// Answers 501 and returns true when the service does not offer `feature`.
+bool RefusedUnavailable(const Collections& c, CollectionFeature feature, httplib::Response& res) {
+  const std::string why = c.service.Unavailable(feature);
+  if (why.empty()) return false;
+  SetError(res, 501, "not_implemented", why);
+  return true;
+}
 
-void ListCollections(Api& api, const httplib::Request&, httplib::Response& res) {
-  json list = json::array();
-  for (const std::string& name : api.library.database().ListCollections()) {
-    if (auto c = api.library.database().GetCollection(name); c.ok()) {
-      list.push_back(CollectionInfoJson((*c)->Info()));
+json DescriptionJson(const CollectionDescription& d) {
+  json j = CollectionInfoJson(d.info);
+  if (!d.sizes_known) {
+    for (const char* size :
+         {"count", "deleted", "memory_bytes", "mapped_bytes", "disk_bytes", "log_bytes"}) {
+      j[size] = nullptr;
     }
+  }
+  if (!d.cluster.is_null()) j["cluster"] = d.cluster;
+  return j;
+}
+
+// {"upserted": n} or {"deleted": n}, with the write token where the service gives one.
+json ReceiptJson(const char* what, const WriteReceipt& receipt) {
+  json j{{what, receipt.count}};
+  if (!receipt.write_token.empty()) j["write_token"] = receipt.write_token;
+  return j;
+}
+
+void ListCollections(Collections& c, const httplib::Request&, httplib::Response& res) {
+  auto names = c.service.List();
+  if (!names.ok()) return SetError(res, names.status());
+  json list = json::array();
+  for (const std::string& name : *names) {
+    if (auto d = c.service.Describe(name); d.ok()) list.push_back(DescriptionJson(*d));
   }
   SetJson(res, {{"collections", std::move(list)}});
 }
 
-void CreateCollection(Api& api, const httplib::Request& req, httplib::Response& res) {
+void CreateCollection(Collections& c, const httplib::Request& req, httplib::Response& res) {
   auto body = JsonBody(req);
   if (!body.ok()) return SetError(res, body.status());
   const std::string name = body->value("name", "");
@@ -77,112 +114,182 @@ void CreateCollection(Api& api, const httplib::Request& req, httplib::Response& 
   options.hnsw.m = body->value("m", options.hnsw.m);
   options.hnsw.ef_construction = body->value("ef_construction", options.hnsw.ef_construction);
   options.hnsw.ef_search = body->value("ef_search", options.hnsw.ef_search);
-  auto created = api.library.database().CreateCollection(name, options);
+  auto created = c.service.Create(name, options, *body);
   if (!created.ok()) return SetError(res, created.status());
-  SetJson(res, CollectionInfoJson((*created)->Info()), 201);
+  SetJson(res, DescriptionJson(*created), 201);
 }
 
-void DescribeCollection(Api& api, const httplib::Request& req, httplib::Response& res) {
-  if (auto c = Named(api, req, res, false)) SetJson(res, CollectionInfoJson(c->Info()));
+void DescribeCollection(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  auto d = c.service.Describe(req.matches[1].str());
+  if (!d.ok()) return SetError(res, d.status());
+  SetJson(res, DescriptionJson(*d));
 }
 
-void DropCollection(Api& api, const httplib::Request& req, httplib::Response& res) {
-  if (!Named(api, req, res, true)) return;
-  const std::string name = req.matches[1].str();
-  const Status dropped = api.library.database().DropCollection(name);
+void DropCollection(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  if (RefusedUnavailable(c, CollectionFeature::kDrop, res)) return;
+  Target t;
+  if (!Resolve(c, req, res, true, false, t)) return;
+  const Status dropped = c.service.Drop(t.name);
   if (!dropped.ok()) return SetError(res, dropped);
-  SetJson(res, {{"dropped", name}});
+  SetJson(res, {{"dropped", t.name}});
 }
 
-void Upsert(Api& api, const httplib::Request& req, httplib::Response& res) {
-  std::shared_ptr<Collection> c;
-  json body;
-  if (!NamedWithBody(api, req, res, true, c, body)) return;
-  const json& given = body["records"];
+void Upsert(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  Target t;
+  if (!Resolve(c, req, res, true, true, t)) return;
+  const json& given = t.body["records"];
   if (!given.is_array()) return SetError(res, 400, "invalid_argument", "\"records\" is required");
   std::vector<Record> records;
   for (const json& r : given) {
-    auto record = RecordFromJson(r, IsBinary(*c));
+    auto record = RecordFromJson(r, t.binary());
     if (!record.ok()) return SetError(res, record.status());
     records.push_back(std::move(*record));
   }
-  const Status written = c->Upsert(records);
-  if (!written.ok()) return SetError(res, written);
-  SetJson(res, {{"upserted", records.size()}});
+  auto written = c.service.Upsert(t.name, records);
+  if (!written.ok()) return SetError(res, written.status());
+  SetJson(res, ReceiptJson("upserted", *written));
 }
 
-void GetRecord(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto c = Named(api, req, res, false);
-  if (!c) return;
+void GetRecord(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  if (RefusedUnavailable(c, CollectionFeature::kGetRecord, res)) return;
   auto id = PathId(req, 2);
   if (!id.ok()) return SetError(res, id.status());
-  auto record = c->Get(*id);
+  auto record = c.service.Get(req.matches[1].str(), *id);
   if (!record.ok()) return SetError(res, record.status());
   SetJson(res, RecordJson(*record));
 }
 
-void DeleteRecords(Api& api, const httplib::Request& req, httplib::Response& res) {
-  std::shared_ptr<Collection> c;
-  json body;
-  if (!NamedWithBody(api, req, res, true, c, body)) return;
-  if (body.contains("ids") == body.contains("filter")) {
+void DeleteRecords(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  Target t;
+  if (!Resolve(c, req, res, true, true, t)) return;
+  if (t.body.contains("ids") == t.body.contains("filter")) {
     return SetError(res, 400, "invalid_argument", "give \"ids\" or \"filter\", not both");
   }
-  auto deleted = body.contains("ids") ? c->Delete(body["ids"].get<std::vector<uint64_t>>())
-                                      : c->DeleteWhere(body["filter"].dump());
+  if (t.body.contains("filter") && RefusedUnavailable(c, CollectionFeature::kDeleteByFilter, res)) {
+    return;
+  }
+  auto deleted = t.body.contains("ids")
+                     ? c.service.Delete(t.name, t.body["ids"].get<std::vector<uint64_t>>())
+                     : c.service.DeleteWhere(t.name, t.body["filter"].dump());
   if (!deleted.ok()) return SetError(res, deleted.status());
-  SetJson(res, {{"deleted", *deleted}});
+  SetJson(res, ReceiptJson("deleted", *deleted));
 }
 
-void SearchCollection(Api& api, const httplib::Request& req, httplib::Response& res) {
-  std::shared_ptr<Collection> c;
-  json body;
-  if (!NamedWithBody(api, req, res, false, c, body)) return;
+// The queries of a search request: a stored record's ("id"), a list ("queries", each with
+// "vector" or "binary"), or one vector ("vector" or "binary"). Writes an error answer and
+// returns false when they are missing or malformed.
+bool ParseQueries(Collections& c, const Target& t, httplib::Response& res,
+                  std::vector<Query>& queries, std::vector<Record>& storage) {
+  if (t.body.contains("id")) {
+    if (RefusedUnavailable(c, CollectionFeature::kGetRecord, res)) return false;
+    auto record = c.service.Get(t.name, t.body["id"].get<uint64_t>());
+    if (!record.ok()) {
+      SetError(res, record.status());
+      return false;
+    }
+    storage.push_back(std::move(*record));
+  } else if (t.body.contains("queries")) {
+    const json& given = t.body["queries"];
+    if (!given.is_array() || given.empty()) {
+      SetError(res, 400, "invalid_argument", "\"queries\" must be a non-empty array");
+      return false;
+    }
+    for (const json& q : given) {
+      Record& r = storage.emplace_back();
+      if (const Status s = QueryFromJson(q, t.binary(), r.vector, r.binary); !s.ok()) {
+        SetError(res, s.WithContext("query " + std::to_string(storage.size() - 1)));
+        return false;
+      }
+    }
+  } else {
+    Record& r = storage.emplace_back();
+    if (const Status s = QueryFromJson(t.body, t.binary(), r.vector, r.binary); !s.ok()) {
+      SetError(res, s);
+      return false;
+    }
+  }
+  for (const Record& r : storage) queries.push_back({.vector = r.vector, .binary = r.binary});
+  return true;
+}
+
+json HitsJson(const std::vector<Hit>& hits, bool with_payload) {
+  json results = json::array();
+  for (const Hit& h : hits) {
+    json hit{{"id", h.id}, {"distance", h.distance}};
+    if (with_payload) hit["payload"] = PayloadJson(h.payload);
+    results.push_back(std::move(hit));
+  }
+  return results;
+}
+
+void SearchCollection(Collections& c, const httplib::Request& req, httplib::Response& res) {
+  Target t;
+  if (!Resolve(c, req, res, false, true, t)) return;
+  const json& body = t.body;
   SearchOptions options{.k = body.value("k", size_t{10}),
                         .ef = body.value("ef", 0u),
                         .exact = body.value("exact", false),
                         .with_payload = body.value("with_payload", true)};
-  if (options.k < 1 || options.k > api.options.max_k) {
-    return SetError(res, 400, "invalid_argument",
-                    "k must be from 1 to " + std::to_string(api.options.max_k));
+  if (options.k < 1 || options.k > c.max_k) {
+    return SetError(res, 400, "invalid_argument", "k must be from 1 to " + std::to_string(c.max_k));
   }
   if (body.contains("filter")) options.filter = body["filter"].dump();
   if (body.contains("max_distance")) options.max_distance = body["max_distance"].get<float>();
-  // From a stored record, or from the vector given.
-  Record stored;
-  std::vector<float> floats;
-  std::vector<uint8_t> bits;
-  if (body.contains("id")) {
-    auto record = c->Get(body["id"].get<uint64_t>());
-    if (!record.ok()) return SetError(res, record.status());
-    stored = std::move(*record);
-    floats = stored.vector;
-    bits = stored.binary;
-  } else if (const Status s = QueryFromJson(body, IsBinary(*c), floats, bits); !s.ok()) {
-    return SetError(res, s);
+  const bool allow_partial = body.value("allow_partial", false);
+  std::vector<Query> queries;
+  std::vector<Record> storage;
+  if (!ParseQueries(c, t, res, queries, storage)) return;
+  auto found = c.service.Search(
+      t.name,
+      {.queries = queries, .options = options, .after = body.value("write_token", std::string())});
+  if (!found.ok()) return SetError(res, found.status());
+  if (!found->missing_shards.empty() && !allow_partial) {
+    std::string why;
+    for (const auto& [shard, reason] : found->missing_shards) {
+      why +=
+          (why.empty() ? "" : "; ") + std::string("shard ") + std::to_string(shard) + ": " + reason;
+    }
+    return SetError(res, 503, "unavailable",
+                    std::to_string(found->missing_shards.size()) + " shards of collection '" +
+                        t.name + "' did not answer (" + why +
+                        "); \"allow_partial\": true returns the other shards' hits");
   }
-  auto hits = c->Search({.vector = floats, .binary = bits}, options);
-  if (!hits.ok()) return SetError(res, hits.status());
-  json results = json::array();
-  for (const Hit& h : *hits) {
-    json hit{{"id", h.id}, {"distance", h.distance}};
-    if (options.with_payload) hit["payload"] = PayloadJson(h.payload);
-    results.push_back(std::move(hit));
+  json out;
+  if (body.contains("queries")) {
+    json& per_query = out["queries"] = json::array();
+    for (const std::vector<Hit>& hits : found->hits) {
+      per_query.push_back({{"results", HitsJson(hits, options.with_payload)}});
+    }
+  } else {
+    out["results"] = HitsJson(found->hits.at(0), options.with_payload);
   }
-  SetJson(res, {{"results", std::move(results)}});
+  if (!found->missing_shards.empty()) {
+    json& missing = out["missing_shards"] = json::array();
+    for (const auto& [shard, reason] : found->missing_shards) {
+      missing.push_back({{"shard", shard}, {"error", reason}});
+    }
+  }
+  SetJson(res, out);
 }
 
 }  // namespace
 
-void AddCollectionRoutes(Router& router, Api& api) {
-  router.Add("GET", "/v1/collections", Scope::kRead, With(api, ListCollections));
-  router.Add("POST", "/v1/collections", Scope::kWrite, With(api, CreateCollection));
-  router.Add("GET", "/v1/collections/{name}", Scope::kRead, With(api, DescribeCollection));
-  router.Add("DELETE", "/v1/collections/{name}", Scope::kWrite, With(api, DropCollection));
-  router.Add("POST", "/v1/collections/{name}/records", Scope::kWrite, With(api, Upsert));
-  router.Add("GET", "/v1/collections/{name}/records/{id}", Scope::kRead, With(api, GetRecord));
-  router.Add("POST", "/v1/collections/{name}/delete", Scope::kWrite, With(api, DeleteRecords));
-  router.Add("POST", "/v1/collections/{name}/search", Scope::kRead, With(api, SearchCollection));
+void AddCollectionRoutes(Router& router, CollectionService& service, uint32_t max_k) {
+  // Shared by every handler for the server's lifetime, which the router's routes do not outlive.
+  auto collections = std::make_shared<Collections>(Collections{service, max_k});
+  const auto with = [&collections](CollectionHandler fn) -> Handler {
+    return [collections, fn](const httplib::Request& req, httplib::Response& res) {
+      fn(*collections, req, res);
+    };
+  };
+  router.Add("GET", "/v1/collections", Scope::kRead, with(ListCollections));
+  router.Add("POST", "/v1/collections", Scope::kWrite, with(CreateCollection));
+  router.Add("GET", "/v1/collections/{name}", Scope::kRead, with(DescribeCollection));
+  router.Add("DELETE", "/v1/collections/{name}", Scope::kWrite, with(DropCollection));
+  router.Add("POST", "/v1/collections/{name}/records", Scope::kWrite, with(Upsert));
+  router.Add("GET", "/v1/collections/{name}/records/{id}", Scope::kRead, with(GetRecord));
+  router.Add("POST", "/v1/collections/{name}/delete", Scope::kWrite, with(DeleteRecords));
+  router.Add("POST", "/v1/collections/{name}/search", Scope::kRead, with(SearchCollection));
 }
 
 }  // namespace alike::server

@@ -10,7 +10,7 @@ const char* OpenApiDocument() {
   "info": {
     "title": "alike",
     "version": "1",
-    "description": "Image search on your own machine. Errors are JSON: {\"error\": {\"code\": \"not_found\", \"message\": \"...\"}} with a stable code. With API keys configured, send Authorization: Bearer KEY (or X-API-Key: KEY); write routes need a write key."
+    "description": "Image search on your own machine. Errors are JSON: {\"error\": {\"code\": \"not_found\", \"message\": \"...\"}} with a stable code. With API keys configured, send Authorization: Bearer KEY (or X-API-Key: KEY); write routes need a write key. A cluster router (alike serve --cluster) answers /v1/collections over the cluster's collections with the same JSON (differences are noted per route), /v1/cluster, /healthz, /metrics and this document; every other route answers 501 not_implemented there."
   },
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -180,27 +180,34 @@ const char* OpenApiDocument() {
       "get": {"summary": "Every collection (image spaces included)", "responses": {"200": {"$ref": "#/components/responses/Json"}}},
       "post": {"summary": "Create a collection", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "dimension"], "properties": {
           "name": {"type": "string"}, "dimension": {"type": "integer"}, "metric": {"type": "string", "default": "cosine"},
-          "index": {"type": "string", "default": "hnsw"}, "m": {"type": "integer"}, "ef_construction": {"type": "integer"}, "ef_search": {"type": "integer"}}}}}},
+          "index": {"type": "string", "default": "hnsw"}, "m": {"type": "integer"}, "ef_construction": {"type": "integer"}, "ef_search": {"type": "integer"},
+          "shard_count": {"type": "integer", "default": 64, "description": "Cluster router only, as replicas and heartbeat_ttl_ms (m, ef_construction and ef_search are refused there)"}, "replicas": {"type": "integer", "default": 3}, "heartbeat_ttl_ms": {"type": "integer", "default": 5000}}}}}},
         "responses": {"201": {"$ref": "#/components/responses/Collection"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/collections/{name}": {
       "parameters": [{"$ref": "#/components/parameters/name"}],
-      "get": {"summary": "A collection's options and sizes", "responses": {"200": {"$ref": "#/components/responses/Collection"}, "404": {"$ref": "#/components/responses/Error"}}},
-      "delete": {"summary": "Drop a collection (image.* spaces are refused)", "responses": {"200": {"$ref": "#/components/responses/Json"}, "403": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/collections/{name}/records": {"post": {"summary": "Insert or replace records, atomically", "parameters": [{"$ref": "#/components/parameters/name"}],
+      "get": {"summary": "A collection's options and sizes (on a cluster router: sizes null, the settings under cluster)", "responses": {"200": {"$ref": "#/components/responses/Collection"}, "404": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"summary": "Drop a collection (image.* spaces are refused; 501 on a cluster router)", "responses": {"200": {"$ref": "#/components/responses/Json"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/v1/collections/{name}/records": {"post": {"summary": "Insert or replace records, atomically (on a cluster router: atomic per shard message, and the answer adds write_token)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Json"}, "400": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/collections/{name}/records/{id}": {"get": {"summary": "One record", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/id"}],
+    "/v1/collections/{name}/records/{id}": {"get": {"summary": "One record (501 on a cluster router)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/id"}],
       "responses": {"200": {"description": "the record", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/collections/{name}/delete": {"post": {"summary": "Delete records by id or by filter", "parameters": [{"$ref": "#/components/parameters/name"}],
+    "/v1/collections/{name}/delete": {"post": {"summary": "Delete records by id or by filter (on a cluster router: by ids only, answering how many ids were given, and write_token)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
         "ids": {"type": "array", "items": {"type": "integer"}}, "filter": {"type": "object"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
-    "/v1/collections/{name}/search": {"post": {"summary": "Nearest neighbours of a vector, or of a stored record (id)", "parameters": [{"$ref": "#/components/parameters/name"}],
+    "/v1/collections/{name}/search": {"post": {"summary": "Nearest neighbours of a vector, of a list of vectors (queries), or of a stored record (id; 501 on a cluster router)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
         "vector": {"type": "array", "items": {"type": "number"}}, "binary": {"type": "string"}, "id": {"type": "integer"},
+        "queries": {"type": "array", "description": "A batch: each item {\"vector\"} or {\"binary\"}; the answer is {\"queries\": [{\"results\": [...]}, ...]} in the same order.", "items": {"type": "object"}},
         "k": {"type": "integer", "default": 10}, "filter": {"type": "object"}, "max_distance": {"type": "number"},
-        "ef": {"type": "integer"}, "exact": {"type": "boolean"}, "with_payload": {"type": "boolean", "default": true}}}}}},
-      "responses": {"200": {"description": "hits, closest first: id, distance, payload", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+        "ef": {"type": "integer"}, "exact": {"type": "boolean"}, "with_payload": {"type": "boolean", "default": true},
+        "write_token": {"type": "string", "description": "Cluster router: a write's write_token; the search sees that write, or answers 503 when a shard did not apply it in time. Ignored on one machine, where an acknowledged write is always visible."},
+        "allow_partial": {"type": "boolean", "default": false, "description": "Cluster router: when shards do not answer, return the other shards' hits and list the missing ones in missing_shards ([{shard, error}]) instead of answering 503."}}}}}},
+      "responses": {"200": {"description": "hits, closest first: id, distance, payload", "content": {"application/json": {"schema": {"type": "object"}}}},
+        "501": {"$ref": "#/components/responses/Error"}, "503": {"description": "Cluster router: shards did not answer (the message names each and why)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+    "/v1/cluster": {"get": {"summary": "Cluster router only (501 on a library server): each cluster collection as `alike --json cluster status` prints it: settings, live nodes (id, heartbeat_age_ms, shards with applied and lag) and each shard's replicas",
+      "responses": {"200": {"description": "{\"collections\": [{\"collection\", \"settings\", \"nodes\", \"shards\"}]}", "content": {"application/json": {"schema": {"type": "object"}}}}, "501": {"$ref": "#/components/responses/Error"}}}}
   }
 })json";
 }

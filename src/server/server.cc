@@ -11,6 +11,7 @@
 #include "server/api.h"
 #include "server/api_keys.h"
 #include "server/index_jobs.h"
+#include "server/local_collections.h"
 #include "server/metrics.h"
 #include "server/roots.h"
 #include "server/router.h"
@@ -26,20 +27,17 @@ unsigned RequestThreads(unsigned configured) {
   return std::max(8u, 2 * std::max(1u, std::thread::hardware_concurrency()));
 }
 
-class ServerImpl : public Server {
+// The HTTP machinery every server shares: request threads, keys, the write gate, metrics and
+// the route table; what is routed is the subclass's.
+class HttpServer : public Server {
  public:
-  ServerImpl(Library& library, const ServerOptions& options, KeyStore keys, Roots roots,
-             std::unique_ptr<UploadStore> uploads, std::string default_by)
+  HttpServer(const ServerOptions& options, KeyStore keys)
       : options_(options),
         keys_(std::move(keys)),
-        roots_(std::move(roots)),
-        uploads_(std::move(uploads)),
         threads_(RequestThreads(options.threads)),
         // Half the request threads at most may wait on writes; searches keep the rest.
         writes_(static_cast<int>(std::max(1u, threads_ / 2))),
-        jobs_(library, std::chrono::seconds(options.index_timeout_seconds)),
-        router_(http_, keys_, metrics_, writes_, options.cors_origin),
-        api_{library, options_, roots_, *uploads_, metrics_, jobs_, std::move(default_by)} {
+        router_(http_, keys_, metrics_, writes_, options.cors_origin) {
     const unsigned threads = threads_;
     // httplib owns the queue it asks for and deletes it when listening ends.
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -52,13 +50,6 @@ class ServerImpl : public Server {
     // httplib writes headers and body separately; with Nagle's algorithm the body then waits
     // for the client's delayed ACK, 40 ms on Linux, on every keep-alive request.
     http_.set_tcp_nodelay(true);
-    AddSystemRoutes(router_, api_);
-    AddImageRoutes(router_, api_);
-    AddIndexRoutes(router_, api_);
-    AddCollectionRoutes(router_, api_);
-    AddCopyRoutes(router_, api_);
-    AddFaceRoutes(router_, api_);
-    ServeWebPage(http_, options.web_dir);
   }
 
   Result<int> Bind() override {
@@ -83,9 +74,7 @@ class ServerImpl : public Server {
 
   void Stop() override {
     stopping_ = true;
-    // First, so that requests waiting for a job (?wait=true) get their answer before httplib
-    // stops; the running job commits what it finished before this returns.
-    jobs_.Shutdown();
+    BeforeStop();
     // A stop that comes while Run is starting up must wait for httplib to be running, or it
     // would be lost and Run would never return.
     for (int i = 0; i < 400 && running_ && !http_.is_running(); ++i) {
@@ -96,31 +85,71 @@ class ServerImpl : public Server {
 
   const std::vector<Route>& routes() const override { return router_.routes(); }
 
- private:
+ protected:
+  // What must finish before httplib stops taking requests.
+  virtual void BeforeStop() {}
+
   const ServerOptions options_;
   const KeyStore keys_;
-  const Roots roots_;
-  std::unique_ptr<UploadStore> uploads_;
   const unsigned threads_;
   WriteGate writes_;
   Metrics metrics_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
-  IndexJobs jobs_;
   httplib::Server http_;
   Router router_;
+};
+
+class LibraryServer : public HttpServer {
+ public:
+  LibraryServer(Library& library, const ServerOptions& options, KeyStore keys, Roots roots,
+                std::unique_ptr<UploadStore> uploads, std::string default_by)
+      : HttpServer(options, std::move(keys)),
+        roots_(std::move(roots)),
+        uploads_(std::move(uploads)),
+        jobs_(library, std::chrono::seconds(options.index_timeout_seconds)),
+        collections_(library.database()),
+        api_{library, options_, roots_, *uploads_, metrics_, jobs_, std::move(default_by)} {
+    AddSystemRoutes(router_, metrics_, collections_, &library);
+    AddImageRoutes(router_, api_);
+    AddIndexRoutes(router_, api_);
+    AddCollectionRoutes(router_, collections_, options.max_k);
+    AddCopyRoutes(router_, api_);
+    AddFaceRoutes(router_, api_);
+    AddUnavailableRoutes(router_,
+                         "answered by a cluster router (alike serve --cluster), not by a library "
+                         "server");
+    ServeWebPage(http_, options.web_dir);
+  }
+
+ private:
+  // First, so that requests waiting for a job (?wait=true) get their answer before httplib
+  // stops; the running job commits what it finished before this returns.
+  void BeforeStop() override { jobs_.Shutdown(); }
+
+  const Roots roots_;
+  std::unique_ptr<UploadStore> uploads_;
+  IndexJobs jobs_;
+  LocalCollections collections_;
   Api api_;
 };
 
-}  // namespace
+class ClusterRouterServer : public HttpServer {
+ public:
+  ClusterRouterServer(CollectionService& collections, ClusterState state,
+                      const ServerOptions& options, KeyStore keys)
+      : HttpServer(options, std::move(keys)) {
+    AddSystemRoutes(router_, metrics_, collections, nullptr);
+    AddCollectionRoutes(router_, collections, options.max_k);
+    AddClusterRoutes(router_, std::move(state));
+    AddUnavailableRoutes(router_,
+                         "not available on a cluster router yet: it needs the single-machine "
+                         "image library (alike serve without --cluster)");
+  }
+};
 
-bool IsLoopback(const std::string& address) {
-  if (address == "localhost" || address == "::1") return true;
-  in_addr v4{};
-  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
-Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOptions& options) {
+// The keys file's keys, and the refusal of an open server off loopback.
+Result<KeyStore> CheckedKeys(const ServerOptions& options) {
   KeyStore keys;
   if (!options.keys_file.empty()) {
     auto loaded = KeyStore::Load(options.keys_file);
@@ -137,6 +166,20 @@ Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOpt
         " without API keys: anyone who can reach it could change the library (give --keys, "
         "or --insecure to do it anyway)");
   }
+  return keys;
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& address) {
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOptions& options) {
+  auto keys = CheckedKeys(options);
+  if (!keys.ok()) return keys.status();
   if (!options.web_dir.empty() && !std::filesystem::is_directory(options.web_dir)) {
     return Status::InvalidArgument("--web " + options.web_dir + " is not a folder");
   }
@@ -155,8 +198,17 @@ Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOpt
   if (!discarded.ok()) return discarded.status();
   std::string default_by = info->embedders.empty() ? "cnn" : info->embedders.front();
   return std::unique_ptr<Server>(
-      std::make_unique<ServerImpl>(library, options, std::move(keys), std::move(*roots),
-                                   std::move(*uploads), std::move(default_by)));
+      std::make_unique<LibraryServer>(library, options, std::move(*keys), std::move(*roots),
+                                      std::move(*uploads), std::move(default_by)));
+}
+
+Result<std::unique_ptr<Server>> Server::CreateRouter(CollectionService& collections,
+                                                     ClusterState state,
+                                                     const ServerOptions& options) {
+  auto keys = CheckedKeys(options);
+  if (!keys.ok()) return keys.status();
+  return std::unique_ptr<Server>(std::make_unique<ClusterRouterServer>(
+      collections, std::move(state), options, std::move(*keys)));
 }
 
 }  // namespace alike::server

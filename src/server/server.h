@@ -7,6 +7,11 @@
 //   int port = (*server)->Bind();          // Result<int>
 //   (*server)->Run();                      // blocks until Stop()
 //
+// A cluster router (`alike serve --cluster`) is the same server without a library: the
+// collection routes over the cluster's CollectionService, GET /v1/cluster, health, metrics and
+// /openapi.json; every route that needs the image library answers 501 (and a library server
+// answers 501 to /v1/cluster).
+//
 // Security: loopback by default; a non-loopback address needs API keys (or `insecure_open`).
 // Without keys every request may read and write, which is why that is loopback-only.
 //
@@ -18,12 +23,14 @@
 #define ALIKE_SERVER_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "alike/library.h"
 #include "alike/status.h"
+#include "server/collection_service.h"
 #include "server/router.h"
 
 namespace alike::server {
@@ -46,12 +53,20 @@ struct ServerOptions {
   int index_timeout_seconds = 600;  // an index job stops (what it finished kept) after this
 };
 
+// The body of GET /v1/cluster on a cluster router; called on request threads, concurrently.
+using ClusterState = std::function<Result<nlohmann::json>()>;
+
 class Server {
  public:
   virtual ~Server() = default;
 
   // Checks the options (keys file, roots, bind address) without opening a socket.
   static Result<std::unique_ptr<Server>> Create(Library& library, const ServerOptions& options);
+  // A cluster router over `collections` (which must outlive the server). `options.roots` and
+  // `uploads_dir` do not apply.
+  static Result<std::unique_ptr<Server>> CreateRouter(CollectionService& collections,
+                                                      ClusterState state,
+                                                      const ServerOptions& options);
 
   // Opens the listening socket; returns the port (useful with port 0).
   virtual Result<int> Bind() = 0;

@@ -5,28 +5,28 @@
 namespace alike::server {
 namespace {
 
-void Health(Api&, const httplib::Request&, httplib::Response& res) {
-  SetJson(res, {{"status", "ok"}});
-}
+void Health(const httplib::Request&, httplib::Response& res) { SetJson(res, {{"status", "ok"}}); }
 
-void OpenApi(Api&, const httplib::Request&, httplib::Response& res) {
+void OpenApi(const httplib::Request&, httplib::Response& res) {
   res.set_content(OpenApiDocument(), "application/json");
 }
 
-void Prometheus(Api& api, const httplib::Request&, httplib::Response& res) {
-  std::string out = api.metrics.Render();
-  Database& db = api.library.database();
+void Prometheus(Metrics& metrics, CollectionService& collections, const Library* library,
+                httplib::Response& res) {
+  std::string out = metrics.Render();
   bool first = true;
-  for (const std::string& name : db.ListCollections()) {
-    auto c = db.GetCollection(name);
-    if (!c.ok()) continue;  // dropped since it was listed
-    const CollectionInfo info = (*c)->Info();
-    const std::string label = "collection=\"" + EscapeLabel(name) + "\"";
-    AppendGauge(out, "alike_collection_vectors", "Live vectors in a collection.", label,
-                static_cast<double>(info.count), first);
-    first = false;
+  if (auto names = collections.List(); names.ok()) {
+    for (const std::string& name : *names) {
+      auto d = collections.Describe(name);
+      if (!d.ok() || !d->sizes_known) continue;  // dropped since it was listed, or a cluster's
+      const std::string label = "collection=\"" + EscapeLabel(name) + "\"";
+      AppendGauge(out, "alike_collection_vectors", "Live vectors in a collection.", label,
+                  static_cast<double>(d->info.count), first);
+      first = false;
+    }
   }
-  if (auto info = api.library.Info(); info.ok()) {
+  if (library == nullptr) return res.set_content(out, "text/plain; version=0.0.4");
+  if (auto info = library->Info(); info.ok()) {
     AppendGauge(out, "alike_library_images", "Distinct images in the library.", "",
                 static_cast<double>(info->images), true);
     AppendGauge(out, "alike_library_files", "Files in the library (an image may have several).", "",
@@ -37,10 +37,14 @@ void Prometheus(Api& api, const httplib::Request&, httplib::Response& res) {
 
 }  // namespace
 
-void AddSystemRoutes(Router& router, Api& api) {
-  router.Add("GET", "/healthz", Scope::kNone, With(api, Health));
-  router.Add("GET", "/openapi.json", Scope::kNone, With(api, OpenApi));
-  router.Add("GET", "/metrics", Scope::kRead, With(api, Prometheus));
+void AddSystemRoutes(Router& router, Metrics& metrics, CollectionService& collections,
+                     const Library* library) {
+  router.Add("GET", "/healthz", Scope::kNone, Health);
+  router.Add("GET", "/openapi.json", Scope::kNone, OpenApi);
+  router.Add("GET", "/metrics", Scope::kRead,
+             [&metrics, &collections, library](const httplib::Request&, httplib::Response& res) {
+               Prometheus(metrics, collections, library, res);
+             });
 }
 
 }  // namespace alike::server
