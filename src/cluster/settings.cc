@@ -10,21 +10,25 @@ bool ClusterSettings::SameAs(const ClusterSettings& other) const {
   return collection.dimension == other.collection.dimension &&
          collection.metric == other.collection.metric &&
          collection.index == other.collection.index && shard_count == other.shard_count &&
-         stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl;
+         stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl &&
+         shard_replicas == other.shard_replicas && node_grace == other.node_grace;
 }
 
 std::string ClusterSettings::Describe() const {
   return "dimension " + std::to_string(collection.dimension) + ", metric " +
          MetricName(collection.metric) + ", index " + IndexKindName(collection.index) + ", " +
          std::to_string(shard_count) + " shards, " + std::to_string(stream_replicas) +
-         " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) + " ms";
+         " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) + " ms, " +
+         std::to_string(shard_replicas) + " nodes per shard, node grace " +
+         std::to_string(node_grace.count()) + " ms";
 }
 
 std::string EncodeClusterSettings(const ClusterSettings& s) {
   return nlohmann::json{
       {"dimension", s.collection.dimension},        {"metric", MetricName(s.collection.metric)},
       {"index", IndexKindName(s.collection.index)}, {"shard_count", s.shard_count},
-      {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()}}
+      {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()},
+      {"shard_replicas", s.shard_replicas},         {"node_grace_ms", s.node_grace.count()}}
       .dump();
 }
 
@@ -42,11 +46,15 @@ Result<ClusterSettings> DecodeClusterSettings(std::string_view text) {
     s.shard_count = j.at("shard_count").get<uint32_t>();
     s.stream_replicas = j.at("stream_replicas").get<int>();
     s.heartbeat_ttl = std::chrono::milliseconds(j.at("heartbeat_ttl_ms").get<int64_t>());
+    // Settings written before placement existed hold neither: the defaults.
+    s.shard_replicas = j.value("shard_replicas", kDefaultShardReplicas);
+    s.node_grace = std::chrono::milliseconds(j.value("node_grace_ms", s.node_grace.count()));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("malformed cluster settings: ") + e.what());
   }
-  if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0) {
-    return Status::Corruption("cluster settings hold zero shards, dimensions or TTL");
+  if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0 ||
+      s.shard_replicas <= 0 || s.node_grace.count() < 0) {
+    return Status::Corruption("cluster settings hold zero shards, dimensions, TTL or replicas");
   }
   return s;
 }
@@ -62,8 +70,10 @@ Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collec
 Status CreateOnce(NatsConnection& nats, const std::string& collection,
                   const ClusterSettings& settings) {
   if (settings.shard_count == 0 || settings.collection.dimension == 0 ||
-      settings.heartbeat_ttl.count() <= 0) {
-    return Status::InvalidArgument("a cluster collection needs shards, a dimension and a TTL");
+      settings.heartbeat_ttl.count() <= 0 || settings.shard_replicas <= 0 ||
+      settings.node_grace.count() < 0) {
+    return Status::InvalidArgument(
+        "a cluster collection needs shards, a dimension, a TTL and nodes per shard");
   }
   auto bucket =
       nats.KeyValueBucket({.bucket = kSettingsBucket, .replicas = settings.stream_replicas});
@@ -85,6 +95,13 @@ Status CreateOnce(NatsConnection& nats, const std::string& collection,
                                          .ttl = settings.heartbeat_ttl,
                                          .replicas = settings.stream_replicas});
   if (!membership.ok()) return membership.status();
+  auto map = nats.KeyValueBucket(
+      {.bucket = ShardMapBucketName(collection), .replicas = kControlBucketReplicas});
+  if (!map.ok()) return map.status();
+  auto lease = nats.KeyValueBucket({.bucket = LeaseBucketName(collection),
+                                    .ttl = settings.heartbeat_ttl,
+                                    .replicas = kControlBucketReplicas});
+  if (!lease.ok()) return lease.status();
   return AddShardStreams(nats, {.collection = collection,
                                 .shard_count = settings.shard_count,
                                 .replicas = settings.stream_replicas});
@@ -126,11 +143,36 @@ Result<ClusterSettings> ReadClusterSettings(NatsConnection& nats, const std::str
   return RetryWhileTransient(ControlBudget(nats), [&](auto) { return ReadOnce(nats, collection); });
 }
 
+std::string ShardMapBucketName(const std::string& collection) {
+  return "alike-" + collection + "-map";
+}
+
+std::string LeaseBucketName(const std::string& collection) {
+  return "alike-" + collection + "-lease";
+}
+
+namespace {
+
+Result<std::unique_ptr<KeyValue>> OpenBucket(NatsConnection& nats, const std::string& bucket) {
+  return RetryWhileTransient(ControlBudget(nats),
+                             [&](auto) { return nats.ExistingKeyValueBucket(bucket); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,
                                                        const std::string& collection) {
-  return RetryWhileTransient(ControlBudget(nats), [&](auto) {
-    return nats.ExistingKeyValueBucket(MembershipBucketName(collection));
-  });
+  return OpenBucket(nats, MembershipBucketName(collection));
+}
+
+Result<std::unique_ptr<KeyValue>> OpenShardMapBucket(NatsConnection& nats,
+                                                     const std::string& collection) {
+  return OpenBucket(nats, ShardMapBucketName(collection));
+}
+
+Result<std::unique_ptr<KeyValue>> OpenLeaseBucket(NatsConnection& nats,
+                                                  const std::string& collection) {
+  return OpenBucket(nats, LeaseBucketName(collection));
 }
 
 }  // namespace alike::cluster

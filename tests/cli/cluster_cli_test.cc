@@ -3,11 +3,13 @@
 // without --dim serves, status lists it with its lag, the CLI searches through the router,
 // SIGTERM stops the node cleanly and a search without a node names the shards that did not
 // answer. And a hung node: a SIGSTOPped replica that is still subscribed does not stop searches,
-// which the other replica answers with the same hits.
+// which the other replica answers with the same hits. And nodes that follow the shard map: status
+// shows the placement, and `cluster rebalance` moves a dead node's shard at once.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,31 +31,50 @@ class ClusterCliTest : public NatsClusterTest {
  protected:
   // `alike cluster create` of a 2-shard collection of kClusterOptions; heartbeats expire after
   // kTestHeartbeatTtl.
-  void Create(const std::string& collection) {
+  void Create(const std::string& collection, const std::string& extra = "") {
     const RunResult created =
         RunAlike(local_, "--json cluster create" + Where(collection) +
                              " --shard-count 2 --dim 16 --index flat --heartbeat-ttl-ms " +
-                             std::to_string(kTestHeartbeatTtl.count()));
+                             std::to_string(kTestHeartbeatTtl.count()) + extra);
     ASSERT_EQ(created.exit_code, 0) << created.err;
     EXPECT_EQ(JsonLines(created.out).at(0)["shard_count"], 2) << created.out;
   }
   std::string Where(const std::string& collection) const {
     return " --nats " + cluster_->urls() + " --collection " + collection;
   }
-  // An `alike node` process holding both shards; `extra`: more arguments.
+  // An `alike node` process holding both shards (or, with `follow_map`, those the shard map gives
+  // it); `extra`: more arguments.
   std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id,
-                                           const std::vector<std::string>& extra = {}) {
+                                           const std::vector<std::string>& extra = {},
+                                           bool follow_map = false) {
     std::vector<std::string> argv{ALIKE_CLI_PATH,   "node",
                                   "--nats",         cluster_->urls(),
                                   "--collection",   collection,
-                                  "--shards",       "0-1",
                                   "--data",         local_.Sub(id),
                                   "--node-id",      id,
                                   "--heartbeat-ms", std::to_string(kTestHeartbeatInterval.count())};
+    if (!follow_map) argv.insert(argv.end(), {"--shards", "0-1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto node = std::make_unique<ServerProcess>(std::move(argv), 60'000);
-    EXPECT_NE(node->output().find("alike: serving 2 shards"), std::string::npos) << node->output();
+    EXPECT_NE(node->output().find(follow_map ? "alike: serving 0 shards (the shard map's)"
+                                             : "alike: serving 2 shards (0-1)"),
+              std::string::npos)
+        << node->output();
     return node;
+  }
+  // `alike --json cluster status`, polled until `done` holds for it (at most `timeout`).
+  template <typename Done>
+  nlohmann::json StatusWhen(const std::string& collection, Done done,
+                            std::chrono::milliseconds timeout) {
+    nlohmann::json state;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      const RunResult status = RunAlike(local_, "--json cluster status" + Where(collection));
+      EXPECT_EQ(status.exit_code, 0) << status.err;
+      if (status.exit_code != 0) return nullptr;
+      state = JsonLines(status.out).at(0);
+    } while (!done(state) && std::chrono::steady_clock::now() < deadline);
+    return state;
   }
   static std::string VectorArg(const std::vector<float>& v) {
     std::ostringstream out;
@@ -156,19 +177,60 @@ TEST_F(ClusterCliTest, AHungReplicaDoesNotStopSearchesTheOtherAnswersTheSameHits
     }
   }
   // Once the stopped node's heartbeat expired, status lists the other node alone.
-  nlohmann::json state;
-  const auto deadline = std::chrono::steady_clock::now() + kTestHeartbeatTtl + seconds(10);
-  do {
-    const RunResult status = RunAlike(local_, "--json cluster status" + Where("hung"));
-    ASSERT_EQ(status.exit_code, 0) << status.err;
-    state = JsonLines(status.out).at(0);
-  } while (state["nodes"].size() != 1 && std::chrono::steady_clock::now() < deadline);
+  const nlohmann::json state = StatusWhen(
+      "hung", [](const nlohmann::json& s) { return s["nodes"].size() == 1; },
+      kTestHeartbeatTtl + seconds(10));
   ASSERT_EQ(state["nodes"].size(), 1u) << state;
   EXPECT_EQ(state["nodes"][0]["id"], "hung-b") << state;
 
   first->Signal(SIGCONT);
   EXPECT_EQ(first->StopWith(SIGKILL), -1);
   EXPECT_EQ(Search("hung", queries[0]), expected[0]);
+}
+
+TEST_F(ClusterCliTest, NodesFollowTheShardMapAndRebalancePlacesAwayFromADeadNodeAtOnce) {
+  // One node per shard, and a grace period longer than the test: only rebalance moves a shard
+  // off a dead node here.
+  Create("placed", " --shard-replicas 1 --node-grace-ms 600000");
+  cluster::ShardWriter writer(*nats_, {.collection = "placed", .shard_count = 2}, kClusterOptions);
+  const std::vector<Record> records = MakeClusterRecords(0, 100);
+  ASSERT_TRUE(writer.Upsert(records).ok());
+  auto first = StartNode("placed", "placed-a", {}, /*follow_map=*/true);
+  auto second = StartNode("placed", "placed-b", {}, /*follow_map=*/true);
+  const auto each_on = [](const std::set<std::string>& nodes) {
+    return [nodes](const nlohmann::json& state) {
+      std::set<std::string> serving, placed;
+      for (const nlohmann::json& shard : state["shards"]) {
+        if (shard["replicas"].size() != 1 || shard["placed_on"].size() != 1) return false;
+        serving.insert(shard["replicas"][0]["node"].get<std::string>());
+        placed.insert(shard["placed_on"][0].get<std::string>());
+      }
+      return serving == nodes && placed == nodes;
+    };
+  };
+  const nlohmann::json spread =
+      StatusWhen("placed", each_on({"placed-a", "placed-b"}), seconds(30));
+  ASSERT_TRUE(each_on({"placed-a", "placed-b"})(spread)) << "one shard on each node: " << spread;
+  const RunResult text = RunAlike(local_, "cluster status" + Where("placed"));
+  EXPECT_NE(text.out.find("; placed on placed-"), std::string::npos) << text.out;
+  ASSERT_EQ(Search("placed", records[5].vector).size(), 5u);
+
+  EXPECT_EQ(first->StopWith(SIGKILL), -1);
+  const nlohmann::json dead = StatusWhen(
+      "placed", [](const nlohmann::json& s) { return s["nodes"].size() == 1; },
+      kTestHeartbeatTtl + seconds(10));
+  ASSERT_EQ(dead["nodes"].size(), 1u) << dead;
+  const RunResult rebalanced = RunAlike(local_, "--json cluster rebalance" + Where("placed"));
+  ASSERT_EQ(rebalanced.exit_code, 0) << rebalanced.err;
+  EXPECT_EQ(JsonLines(rebalanced.out).at(0)["shards"],
+            nlohmann::json::parse(R"([["placed-b"], ["placed-b"]])"))
+      << rebalanced.out;
+  const nlohmann::json moved = StatusWhen("placed", each_on({"placed-b"}), seconds(30));
+  ASSERT_TRUE(each_on({"placed-b"})(moved)) << "both shards on the live node: " << moved;
+  const nlohmann::json hits = Search("placed", records[5].vector);
+  ASSERT_EQ(hits.size(), 5u) << hits;
+  EXPECT_EQ(hits[0]["id"], 5) << hits;
+  EXPECT_EQ(second->StopWith(SIGTERM), 0) << second->output();
 }
 
 }  // namespace
