@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -128,9 +129,9 @@ class ClusterPlacementTest : public test::NatsClusterTest {
   // Nodes dead this long lose their shards; short, as the TTL (kTestHeartbeatTtl) is.
   static constexpr milliseconds kGrace{3000};
 
-  static ClusterSettings Settings(uint32_t shards) {
+  static ClusterSettings Settings(uint32_t shards, int replicas) {
     ClusterSettings settings = test::TestSettings(shards);
-    settings.shard_replicas = 2;
+    settings.shard_replicas = replicas;
     settings.node_grace = kGrace;
     return settings;
   }
@@ -181,9 +182,10 @@ class ClusterPlacementTest : public test::NatsClusterTest {
   // Creates `collection`, writes `records` to it and to one machine, and starts `count` nodes that
   // follow the map ("<collection>-0", ...).
   std::vector<std::unique_ptr<Node>> StartCluster(const std::string& collection, uint32_t shards,
-                                                  const std::vector<Record>& records, int count) {
-    writer_ = std::make_unique<ShardWriter>(*nats_, CreateCollection(collection, Settings(shards)),
-                                            test::kClusterOptions);
+                                                  int replicas, const std::vector<Record>& records,
+                                                  int count) {
+    writer_ = std::make_unique<ShardWriter>(
+        *nats_, CreateCollection(collection, Settings(shards, replicas)), test::kClusterOptions);
     one_machine_ = OneMachine();
     std::vector<std::unique_ptr<Node>> nodes;
     if (!one_machine_) return nodes;
@@ -220,7 +222,7 @@ class ClusterPlacementTest : public test::NatsClusterTest {
 };
 
 TEST_F(ClusterPlacementTest, TwoWritersOfOneRevisionNeverBothWinTheMapOrTheLease) {
-  const ClusterSettings settings = Settings(2);
+  const ClusterSettings settings = Settings(2, 2);
   CreateCollection("cas", settings);
   auto bucket = OpenShardMapBucket(*nats_, "cas");
   ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
@@ -268,9 +270,9 @@ TEST_F(ClusterPlacementTest, TwoWritersOfOneRevisionNeverBothWinTheMapOrTheLease
 }
 
 TEST_F(ClusterPlacementTest, AFourthNodeTakesShardsWhileWritesAndSearchesGoOn) {
-  constexpr uint32_t kShards = 8;
+  constexpr uint32_t kShards = 12;
   const std::vector<Record> early = MakeClusterRecords(0, 400);
-  std::vector<std::unique_ptr<Node>> nodes = StartCluster("join", kShards, early, 3);
+  std::vector<std::unique_ptr<Node>> nodes = StartCluster("join", kShards, 1, early, 3);
   ASSERT_EQ(nodes.size(), 3u);
   ShardWriter& writer = *writer_;
   Collection& one_machine = *one_machine_;
@@ -279,7 +281,7 @@ TEST_F(ClusterPlacementTest, AFourthNodeTakesShardsWhileWritesAndSearchesGoOn) {
     for (auto& node : nodes) out.push_back(node.get());
     return out;
   };
-  ASSERT_TRUE(WaitSettled("join", kShards, raw(), 2, seconds(60))) << "three nodes placed";
+  ASSERT_TRUE(WaitSettled("join", kShards, raw(), 1, seconds(60))) << "three nodes placed";
   auto router = MakeRouter("join");
   ASSERT_TRUE(router);
   ExpectEveryRecord(*router, one_machine, "three nodes");
@@ -308,16 +310,41 @@ TEST_F(ClusterPlacementTest, AFourthNodeTakesShardsWhileWritesAndSearchesGoOn) {
       }
     }
   });
+  // And at every moment some node serves each shard (a node lists a shard from when it answers for
+  // it until it left the queue group): a move never leaves a shard without a replica.
+  std::mutex nodes_mutex;  // guards `nodes` against the push_back below
+  std::vector<uint32_t> uncovered;
+  std::thread watching([&] {
+    while (!stop) {
+      std::vector<bool> served(kShards);
+      {
+        std::lock_guard lock(nodes_mutex);
+        for (const auto& node : nodes) {
+          for (const uint32_t shard : node->shards()) served[shard] = true;
+        }
+      }
+      for (uint32_t shard = 0; shard < kShards; ++shard) {
+        if (!served[shard]) uncovered.push_back(shard);
+      }
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+  });
   auto fourth = StartNode("join", "join-3");
   ASSERT_TRUE(fourth.ok()) << fourth.status().ToString();
-  nodes.push_back(std::move(*fourth));
-  const bool settled = WaitSettled("join", kShards, raw(), 2, seconds(90));
+  {
+    std::lock_guard lock(nodes_mutex);
+    nodes.push_back(std::move(*fourth));
+  }
+  const bool settled = WaitSettled("join", kShards, raw(), 1, seconds(90));
   const uint64_t searched_during_move = searches.load();
   stop = true;
   writing.join();
   searching.join();
+  watching.join();
+  EXPECT_TRUE(uncovered.empty()) << uncovered.size() << " samples found a shard no node served, "
+                                 << "first shard " << uncovered[0];
   ASSERT_TRUE(settled) << "four nodes placed, old holders dropped what moved";
-  EXPECT_EQ(nodes[3]->shards().size(), 4u);
+  EXPECT_EQ(nodes[3]->shards().size(), 3u);
   EXPECT_GT(written.load(), 0u);
   EXPECT_GT(searched_during_move, 0u);
   EXPECT_TRUE(failures.empty()) << failures.size() << " of " << searches.load()
@@ -334,7 +361,7 @@ TEST_F(ClusterPlacementTest, AFourthNodeTakesShardsWhileWritesAndSearchesGoOn) {
 TEST_F(ClusterPlacementTest, AStoppedControllerLosesItsLeaseAndItsShardsAfterTheGracePeriod) {
   constexpr uint32_t kShards = 4;
   std::vector<std::unique_ptr<Node>> nodes =
-      StartCluster("grace", kShards, MakeClusterRecords(0, 300), 3);
+      StartCluster("grace", kShards, 2, MakeClusterRecords(0, 300), 3);
   ASSERT_EQ(nodes.size(), 3u);
   ShardWriter& writer = *writer_;
   Collection& one_machine = *one_machine_;
