@@ -165,8 +165,12 @@ class ClusterPlacementTest : public test::NatsClusterTest {
       std::set<std::string> ids;
       for (const Node* node : nodes) ids.insert(node->node_id());
       std::map<std::string, size_t> load;
-      for (size_t s = 0; settled && s < shards; ++s)
-        settled = map->map.replicas[s].size() == replicas;
+      for (size_t s = 0; settled && s < shards; ++s) {
+        const std::vector<std::string>& holders = map->map.replicas[s];
+        settled = holders.size() == replicas &&
+                  std::all_of(holders.begin(), holders.end(),
+                              [&](const std::string& id) { return ids.count(id) > 0; });
+      }
       for (const Node* node : nodes) {
         if (!settled) break;
         const std::string id = node->node_id();
