@@ -20,11 +20,13 @@
 #include "cli/stop_signal.h"
 #include "cli/vectors_command.h"
 #include "cluster/cluster_status.h"
+#include "cluster/controller.h"
 #include "cluster/lag_throttle.h"
 #include "cluster/membership.h"
 #include "cluster/node.h"
 #include "cluster/router.h"
 #include "cluster/settings.h"
+#include "cluster/shard_map.h"
 #include "cluster/shard_writer.h"
 #include "cluster/shards.h"
 
@@ -95,9 +97,14 @@ struct NodeArgs {
 };
 
 void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
-  // The node checks the shards against the collection's shard count (from its settings).
-  auto shards = cluster::ParseShardList(a.shards, std::numeric_limits<uint32_t>::max());
-  if (!shards.ok()) return Fail(ctx, shards.status());
+  // The node checks the shards against the collection's shard count (from its settings); none
+  // given: it follows the shard map.
+  std::vector<uint32_t> shards;
+  if (!a.shards.empty()) {
+    auto parsed = cluster::ParseShardList(a.shards, std::numeric_limits<uint32_t>::max());
+    if (!parsed.ok()) return Fail(ctx, parsed.status());
+    shards = *parsed;
+  }
   // Options given are checked against the settings; those not given are the settings'.
   std::optional<CollectionOptions> expected;
   if (ShardOptionArgs::AnyGiven(cmd)) {
@@ -120,7 +127,7 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
       .collection = a.cluster.collection,
       .node_id = node_id,
       .collection_options = expected,
-      .shards = *shards,
+      .shards = shards,
       .heartbeat_interval = std::chrono::milliseconds(a.heartbeat_ms),
       .on_problem =
           [](std::optional<uint32_t> shard, const Status& problem) {
@@ -145,8 +152,8 @@ void RunNode(CommandContext& ctx, const CLI::App& cmd, const NodeArgs& a) {
   } else {
     // Tests and scripts wait for this line, as for `alike serve`'s.
     std::printf("alike: serving %zu shards (%s) of '%s' from %s as node %s\n",
-                (*node)->shards().size(), a.shards.c_str(), a.cluster.collection.c_str(),
-                a.data.c_str(), node_id.c_str());
+                (*node)->shards().size(), a.shards.empty() ? "the shard map's" : a.shards.c_str(),
+                a.cluster.collection.c_str(), a.data.c_str(), node_id.c_str());
     std::fflush(stdout);
   }
   {
@@ -176,6 +183,8 @@ struct CreateArgs {
   int64_t heartbeat_ttl_ms = 5000;
   cluster::LagLimit lag_limit;
   int64_t lag_wait_ms = cluster::LagLimit{}.wait.count();
+  int shard_replicas = cluster::kDefaultShardReplicas;
+  int64_t node_grace_ms = 30000;
 };
 
 nlohmann::json SettingsJson(const cluster::ClusterSettings& s) {
@@ -191,7 +200,9 @@ void RunCreate(CommandContext& ctx, const CLI::App& cmd, const CreateArgs& a) {
       .stream_replicas = a.replicas,
       .heartbeat_ttl = std::chrono::milliseconds(a.heartbeat_ttl_ms),
       .lag_limit = {.max_lag = a.lag_limit.max_lag,
-                    .wait = std::chrono::milliseconds(a.lag_wait_ms)}};
+                    .wait = std::chrono::milliseconds(a.lag_wait_ms)},
+      .shard_replicas = a.shard_replicas,
+      .node_grace = std::chrono::milliseconds(a.node_grace_ms)};
   auto nats = cluster::NatsConnection::Connect({.servers = a.cluster.nats});
   if (!nats.ok()) return Fail(ctx, nats.status());
   const Status created = cluster::CreateClusterCollection(**nats, a.cluster.collection, settings);
@@ -208,6 +219,35 @@ void RunCreate(CommandContext& ctx, const CLI::App& cmd, const CreateArgs& a) {
 
 // How long `cluster status` waits to read the heartbeats already in the bucket.
 constexpr std::chrono::milliseconds kStatusReadTimeout{2000};
+
+// What rebalance reads: the settings, the heartbeats (read for up to kStatusReadTimeout;
+// `caught_up` says whether all were) and the shard map's bucket.
+struct ClusterView {
+  std::unique_ptr<cluster::NatsConnection> nats;
+  cluster::ClusterSettings settings;
+  std::unique_ptr<cluster::Membership> membership;
+  bool caught_up = false;
+  std::unique_ptr<cluster::KeyValue> map_bucket;
+};
+
+Result<ClusterView> ReadClusterView(const ClusterArgs& a) {
+  ClusterView view;
+  auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
+  if (!nats.ok()) return nats.status();
+  view.nats = std::move(*nats);
+  auto settings = cluster::ReadClusterSettings(*view.nats, a.collection);
+  if (!settings.ok()) return settings.status();
+  view.settings = *settings;
+  auto membership =
+      cluster::Membership::Watch(*view.nats, a.collection, view.settings.heartbeat_ttl);
+  if (!membership.ok()) return membership.status();
+  view.membership = std::move(*membership);
+  view.caught_up = view.membership->WaitUntilCaughtUp(kStatusReadTimeout);
+  auto map_bucket = cluster::OpenShardMapBucket(*view.nats, a.collection);
+  if (!map_bucket.ok()) return map_bucket.status();
+  view.map_bucket = std::move(*map_bucket);
+  return view;
+}
 
 void RunStatus(CommandContext& ctx, const ClusterArgs& a) {
   auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
@@ -233,7 +273,43 @@ void RunStatus(CommandContext& ctx, const ClusterArgs& a) {
       held += (held.empty() ? "" : ", ") + node + " (applied " + std::to_string(s.applied) +
               ", lag " + std::to_string(s.lag()) + ")";
     }
-    std::printf("  shard %u: %s\n", shard, held.empty() ? "NO LIVE REPLICA" : held.c_str());
+    std::string placed;
+    for (const std::string& node : status->placed_on[shard]) {
+      placed += (placed.empty() ? "" : ", ") + node;
+    }
+    std::printf("  shard %u: %s; placed on %s\n", shard,
+                held.empty() ? "NO LIVE REPLICA" : held.c_str(),
+                placed.empty() ? "no node" : placed.c_str());
+  }
+}
+
+void RunRebalance(CommandContext& ctx, const ClusterArgs& a) {
+  auto view = ReadClusterView(a);
+  if (!view.ok()) return Fail(ctx, view.status());
+  if (!view->caught_up) {
+    return Fail(
+        ctx, Status::IOError("could not read the membership of '" + a.collection + "' within " +
+                             std::to_string(kStatusReadTimeout.count()) + " ms: nothing placed"));
+  }
+  const std::vector<std::string> live = cluster::PlaceableNodes(*view->membership);
+  if (live.empty()) {
+    return Fail(ctx, Status::FailedPrecondition("no live node of '" + a.collection +
+                                                "' follows the shard map: nothing to place on"));
+  }
+  // The operator asks now: dead nodes get no grace period.
+  auto placed = cluster::PlaceOnce(*view->map_bucket, view->settings, live, {});
+  if (!placed.ok()) return Fail(ctx, placed.status());
+  if (ctx.json) {
+    std::cout << nlohmann::json{{"collection", a.collection}, {"shards", placed->replicas}}.dump()
+              << "\n";
+    return;
+  }
+  for (uint32_t shard = 0; shard < placed->replicas.size(); ++shard) {
+    std::string nodes;
+    for (const std::string& node : placed->replicas[shard]) {
+      nodes += (nodes.empty() ? "" : ", ") + node;
+    }
+    std::printf("shard %u: %s\n", shard, nodes.c_str());
   }
 }
 
@@ -382,8 +458,9 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
   node->add_option("--data", node_args->data,
                    "Directory of this node's shards (a database; created if missing)")
       ->required();
-  node->add_option("--shards", node_args->shards, "Shards to hold, e.g. 0-31 or 0,4,8-11")
-      ->required();
+  node->add_option("--shards", node_args->shards,
+                   "Pin the node to these shards, e.g. 0-31 or 0,4,8-11 (default: follow the "
+                   "shard map, which the cluster's controller writes)");
   node->add_option("--node-id", node_args->node_id,
                    "This node's id among the collection's nodes (default: host name and process "
                    "id)");
@@ -427,15 +504,31 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
       ->add_option("--lag-wait-ms", create_args->lag_wait_ms,
                    "How long a write waits for a lagging replica before it fails")
       ->capture_default_str();
+  create
+      ->add_option("--shard-replicas", create_args->shard_replicas,
+                   "Nodes that serve each shard, as the shard map places them")
+      ->capture_default_str();
+  create
+      ->add_option("--node-grace-ms", create_args->node_grace_ms,
+                   "A node dead for longer than this has its shards placed on other nodes")
+      ->capture_default_str();
   create->callback([&ctx, create, create_args] { RunCreate(ctx, *create, *create_args); });
 
   auto status_args = std::make_shared<ClusterArgs>();
   CLI::App* status = cluster->add_subcommand(
       "status",
       "A cluster collection's settings, live nodes (heartbeat age, shards, lag) and "
-      "each shard's replicas");
+      "each shard's serving replicas and placement in the shard map");
   AddClusterArgs(status, *status_args);
   status->callback([&ctx, status_args] { RunStatus(ctx, *status_args); });
+
+  auto rebalance_args = std::make_shared<ClusterArgs>();
+  CLI::App* rebalance = cluster->add_subcommand(
+      "rebalance",
+      "Place the shards on the live nodes now (compare-and-swap on the shard map, as the "
+      "controller does, but without waiting for a dead node's grace period) and print the map");
+  AddClusterArgs(rebalance, *rebalance_args);
+  rebalance->callback([&ctx, rebalance_args] { RunRebalance(ctx, *rebalance_args); });
 
   auto sa = std::make_shared<SearchArgs>();
   CLI::App* search = cluster->add_subcommand(

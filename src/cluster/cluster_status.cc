@@ -15,11 +15,17 @@ Result<ClusterStatus> ReadClusterStatus(NatsConnection& nats, const std::string&
   if (!settings.ok()) return settings.status();
   auto membership = Membership::Watch(nats, collection, settings->heartbeat_ttl);
   if (!membership.ok()) return membership.status();
+  auto map_bucket = OpenShardMapBucket(nats, collection);
+  if (!map_bucket.ok()) return map_bucket.status();
+  auto map = ReadShardMap(**map_bucket, settings->shard_count);
+  if (!map.ok()) return map.status();
   (*membership)->WaitUntilCaughtUp(read_timeout);
   ClusterStatus status{.collection = collection,
                        .settings = *settings,
                        .nodes = (*membership)->Live(),
                        .replicas = {},
+                       .placed_on = map->map.replicas,
+                       .map_revision = map->revision,
                        .read_at = std::chrono::system_clock::now()};
   status.replicas.resize(settings->shard_count);
   for (const Heartbeat& node : status.nodes) {
@@ -49,8 +55,11 @@ nlohmann::json ClusterStatusJson(const ClusterStatus& status) {
     for (const auto& [node, s] : status.replicas[shard]) {
       held.push_back({{"node", node}, {"applied", s.applied}, {"lag", s.lag()}});
     }
-    shards.push_back({{"shard", shard}, {"replicas", std::move(held)}});
+    shards.push_back({{"shard", shard},
+                      {"replicas", std::move(held)},
+                      {"placed_on", status.placed_on.at(shard)}});
   }
+  out["map_revision"] = status.map_revision;
   return out;
 }
 

@@ -37,7 +37,9 @@ std::string EncodeHeartbeat(const Heartbeat& heartbeat) {
   for (const ShardHeartbeat& s : heartbeat.shards) {
     shards.push_back({{"shard", s.shard}, {"applied", s.applied}, {"last", s.last}});
   }
-  return nlohmann::json{{"node", heartbeat.node}, {"shards", std::move(shards)}}.dump();
+  return nlohmann::json{
+      {"node", heartbeat.node}, {"pinned", heartbeat.pinned}, {"shards", std::move(shards)}}
+      .dump();
 }
 
 Result<Heartbeat> DecodeHeartbeat(std::string_view text) {
@@ -45,6 +47,7 @@ Result<Heartbeat> DecodeHeartbeat(std::string_view text) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     heartbeat.node = j.at("node").get<std::string>();
+    heartbeat.pinned = j.value("pinned", false);
     for (const nlohmann::json& s : j.at("shards")) {
       heartbeat.shards.push_back({.shard = s.at("shard").get<uint32_t>(),
                                   .applied = s.at("applied").get<uint64_t>(),

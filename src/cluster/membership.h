@@ -4,9 +4,14 @@
 // bucket's TTL expires the heartbeat of a node that stopped writing (killed, hung, cut off), so a
 // dead node disappears without anyone deleting it.
 //
-// A heartbeat (JSON): {"node": "n1", "shards": [{"shard": 0, "applied": 120, "last": 125}, ...]}:
-// per shard the stream sequence the node applied and the stream's last sequence when it looked,
-// so lag = last - applied. A node writes its first heartbeat once it serves every shard it holds.
+// A heartbeat (JSON): {"node": "n1", "pinned": false,
+//                      "shards": [{"shard": 0, "applied": 120, "last": 125}, ...]}:
+// whether the node serves the shards it was told (`alike node --shards`) rather than the shard
+// map's (pinned nodes are left out of placement), and per shard the stream sequence the node
+// applied and the stream's last sequence when it looked, so lag = last - applied. A heartbeat lists
+// only shards the node serves (caught up, answering queries): its first lists those it held when it
+// started, and a shard taken later appears once served, which is what an old holder waits for
+// before it drops the shard (node.h).
 //
 // Membership follows the bucket with a watcher on its own thread and answers which nodes are
 // alive: those whose latest heartbeat is younger than the TTL by the server's clock as this
@@ -44,6 +49,7 @@ struct ShardHeartbeat {
 
 struct Heartbeat {
   std::string node;
+  bool pinned = false;                            // serves fixed shards, not the map's
   std::vector<ShardHeartbeat> shards;             // by shard
   std::chrono::system_clock::time_point written;  // by the server's clock; set when read
 

@@ -455,6 +455,24 @@ Status KeyValue::Delete(const std::string& key) {
   return Status::OK();
 }
 
+Result<uint64_t> KeyValue::Update(const std::string& key, std::string_view value,
+                                  uint64_t last_revision) {
+  uint64_t revision = 0;
+  const natsStatus s = kvStore_Update(&revision, handles_->store.get(), key.c_str(), value.data(),
+                                      static_cast<int>(value.size()), last_revision);
+  if (s == NATS_OK) return revision;
+  const Status error = NatsError("update " + key + " in " + handles_->bucket, s);
+  // As for Create: the refusal's code is not handed back, so the key is read to tell a lost race
+  // (another revision, or none) from a failure.
+  auto now = Get(key);
+  if ((now.ok() && now->revision != last_revision) ||
+      (!now.ok() && now.status().code() == Status::Code::kNotFound)) {
+    return Status::FailedPrecondition("key " + key + " of " + handles_->bucket +
+                                      " changed since revision " + std::to_string(last_revision));
+  }
+  return error;
+}
+
 Result<std::unique_ptr<KvWatcher>> KeyValue::WatchAll() {
   kvWatchOptions options;
   kvWatchOptions_Init(&options);

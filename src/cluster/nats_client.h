@@ -14,10 +14,11 @@
 //
 // Key-value buckets (JetStream KV) hold small shared state: a collection's settings, node
 // heartbeats. KeyValueBucket creates or binds a bucket; a KeyValue gets, puts and creates keys
-// (Create only where the key is absent: the compare-and-swap that keeps two writers from both
-// winning), and a KvWatcher follows every key's latest value. A bucket's TTL expires values that
-// were not written again in time (a dead node's heartbeat); expiry is silent (no delete marker
-// reaches a watcher), so readers judge an entry's age by its `created` time.
+// (Create only where the key is absent, Update only over the revision the writer read: the
+// compare-and-swaps that keep two writers from both winning), and a KvWatcher follows every key's
+// latest value. A bucket's TTL expires values that were not written again in time (a dead node's
+// heartbeat); expiry is silent (no delete marker reaches a watcher), so readers judge an entry's
+// age by its `created` time.
 //
 // Thread-safety: a NatsConnection may be used from many threads at once (libnats connections and
 // JetStream contexts are thread-safe), and so may a KeyValue. A PullConsumer or a KvWatcher is used
@@ -219,6 +220,10 @@ class KeyValue {
   Result<uint64_t> Create(const std::string& key, std::string_view value);
   // Deletes the key's value (a delete marker: Get answers NotFound, Create may write it again).
   Status Delete(const std::string& key);
+  // Writes the key only if its latest revision is still `last_revision` (compare-and-swap);
+  // FailedPrecondition when another writer changed it since (or it expired): of two writers
+  // that read the same revision, one wins.
+  Result<uint64_t> Update(const std::string& key, std::string_view value, uint64_t last_revision);
   // Follows every key: first each key's latest value, then each change as it is written.
   Result<std::unique_ptr<KvWatcher>> WatchAll();
 

@@ -6,7 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include "cluster/controller.h"
 #include "cluster/membership.h"
+#include "cluster/shard_map.h"
 #include "cluster/shard_query.h"
 #include "cluster/shard_replica.h"
 #include "cluster/shards.h"
@@ -80,18 +82,7 @@ struct Node::Shard {
   std::condition_variable applied;  // notified after each poll that applied something, and on stop
   bool stop = false;                // guarded by mutex
   std::thread poller;
-  std::unique_ptr<ShardQueryService> service;  // guarded by mutex once the node started
-
-  // Takes the query service out, so that it is destroyed (waiting for its requests in hand,
-  // which may wait on `mutex`) without holding the mutex.
-  std::unique_ptr<ShardQueryService> TakeService() {
-    std::lock_guard lock(mutex);
-    return std::move(service);
-  }
-  bool stopped() {
-    std::lock_guard lock(mutex);
-    return stop;
-  }
+  std::unique_ptr<ShardQueryService> service;
 
   // Waits until the collection applied `seq` or `deadline` passed; says whether it did.
   bool WaitFor(uint64_t seq, std::chrono::steady_clock::time_point deadline) {
@@ -99,34 +90,39 @@ struct Node::Shard {
     applied.wait_until(lock, deadline, [&] { return stop || collection->replicated_seq() >= seq; });
     return collection->replicated_seq() >= seq;
   }
+
+  // Leaves the queue group (answering the requests in hand), then stops polling.
+  ~Shard() {
+    service.reset();
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+    }
+    applied.notify_all();
+    if (poller.joinable()) poller.join();
+  }
 };
 
 Node::Node(NodeOptions options) : options_(std::move(options)) {}
 
 Node::~Node() {
   {
-    std::lock_guard lock(heartbeat_mutex_);
-    heartbeat_stop_ = true;
+    std::lock_guard lock(stop_mutex_);
+    stop_ = true;
   }
-  heartbeat_stop_changed_.notify_all();
+  stop_changed_.notify_all();
+  controller_.reset();
+  if (follower_.joinable()) follower_.join();
   if (heartbeat_.joinable()) heartbeat_.join();
-  for (auto& shard : shards_) shard->TakeService().reset();
-  for (auto& shard : shards_) {
-    {
-      std::lock_guard lock(shard->mutex);
-      shard->stop = true;
-    }
-    shard->applied.notify_all();
-  }
-  for (auto& shard : shards_) {
-    if (shard->poller.joinable()) shard->poller.join();
-  }
+  // Every shard leaves its queue group before any stops polling: a search that a router sends to
+  // this node's shards meanwhile finds the other replicas.
+  for (auto& shard : shards_) shard->service.reset();
+  shards_.clear();
 }
 
 Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   ALIKE_RETURN_IF_ERROR(ValidateClusterCollectionName(options.collection));
   ALIKE_RETURN_IF_ERROR(ValidateNodeId(options.node_id));
-  if (options.shards.empty()) return Status::InvalidArgument("a node needs at least one shard");
   std::unique_ptr<Node> node(new Node(std::move(options)));
   ALIKE_RETURN_IF_ERROR(node->Open());
   return node;
@@ -161,13 +157,46 @@ Status Node::Open() {
   }
   auto membership = OpenMembershipBucket(*nats_, name);
   if (!membership.ok()) return membership.status();
-  membership_ = std::move(*membership);
+  membership_bucket_ = std::move(*membership);
   auto database = Database::Open(options_.data_dir, options_.database);
   if (!database.ok()) return database.status();
   database_ = std::move(*database);
+  auto local = LocalShards();
+  if (!local.ok()) return local.status();
 
+  for (const uint32_t index : pinned() ? options_.shards : *local) {
+    ALIKE_RETURN_IF_ERROR(Serve(index));
+  }
+  // The first heartbeat before Start returns, so that a caller sees the node in the membership.
+  ALIKE_RETURN_IF_ERROR(WriteHeartbeat());
+  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  if (pinned()) return Status::OK();
+
+  auto map_bucket = OpenShardMapBucket(*nats_, name);
+  if (!map_bucket.ok()) return map_bucket.status();
+  map_bucket_ = std::move(*map_bucket);
+  auto watched = Membership::Watch(*nats_, name, settings_.heartbeat_ttl);
+  if (!watched.ok()) return watched.status();
+  membership_ = std::move(*watched);
+  auto controller = Controller::Start(*nats_, name, settings_, *membership_,
+                                      {.node_id = options_.node_id,
+                                       .interval = options_.heartbeat_interval,
+                                       .on_problem = [this](const Status& problem) {
+                                         if (options_.on_problem)
+                                           options_.on_problem(std::nullopt, problem);
+                                       }});
+  if (!controller.ok()) return controller.status();
+  controller_ = std::move(*controller);
+  follower_ = std::thread([this] { FollowMapLoop(); });
+  return Status::OK();
+}
+
+Result<std::vector<uint32_t>> Node::LocalShards() {
   // Every collection here must be a shard of this cluster collection, with its options.
+  const std::string& name = options_.collection;
+  const CollectionOptions& want = settings_.collection;
   const std::string prefix = name + "-";
+  std::vector<uint32_t> shards;
   for (const std::string& local : database_->ListCollections()) {
     const std::string_view suffix =
         std::string_view(local).substr(std::min(prefix.size(), local.size()));
@@ -175,7 +204,8 @@ Status Node::Open() {
     const bool is_shard =
         local.starts_with(prefix) && !suffix.empty() &&
         std::from_chars(suffix.data(), suffix.data() + suffix.size(), shard).ptr ==
-            suffix.data() + suffix.size();
+            suffix.data() + suffix.size() &&
+        shard < settings_.shard_count;
     if (!is_shard) {
       return Status::FailedPrecondition(
           "data directory " + options_.data_dir + " holds collection '" + local +
@@ -190,101 +220,171 @@ Status Node::Open() {
           "data directory " + options_.data_dir + " holds shard '" + local + "' with " +
           Describe(have) + ", but cluster collection '" + name + "' has " + Describe(want));
     }
+    shards.push_back(shard);
   }
+  std::sort(shards.begin(), shards.end());
+  return shards;
+}
 
-  for (const uint32_t index : options_.shards) {
-    auto shard = std::make_unique<Shard>();
-    shard->index = index;
-    const std::string local = LocalShardName(name, index);
-    auto existing = database_->GetCollection(local);
-    auto collection = existing.ok() ? existing : database_->CreateCollection(local, want);
-    if (!collection.ok()) return collection.status();
-    shard->collection = *collection;
-    ShardReplicaOptions replica_options;
-    if (options_.on_problem) {
-      replica_options.on_skipped = [this, index](uint64_t seq, const Status& why) {
-        options_.on_problem(index,
-                            why.WithContext("skipped corrupt message " + std::to_string(seq)));
-      };
-    }
-    const std::string stream = ShardStreamName(name, index);
-    auto replica = ShardReplica::Open(*nats_, stream, ShardSubject(name, index), shard->collection,
-                                      std::move(replica_options));
-    if (!replica.ok()) return replica.status().WithContext("shard " + std::to_string(index));
-    shard->replica = std::move(*replica);
-    auto state = nats_->GetStreamState(stream);
-    if (!state.ok()) return state.status();
-    ALIKE_RETURN_IF_ERROR(shard->replica->CatchUpTo(state->last_seq, options_.catch_up_timeout)
-                              .WithContext("shard " + std::to_string(index) + " catching up"));
-    Shard& s = *shard;
-    shards_.push_back(std::move(shard));
-    s.poller = std::thread([this, &s] { PollLoop(s); });
-    auto service = ShardQueryService::Start(
-        *nats_, name, index, options_.node_id, s.collection,
-        [&s](uint64_t seq, std::chrono::steady_clock::time_point deadline) {
-          return s.WaitFor(seq, deadline);
-        });
-    if (!service.ok()) return service.status();
-    s.service = std::move(*service);
+Status Node::Serve(uint32_t index) {
+  const std::string& name = options_.collection;
+  auto shard = std::make_unique<Shard>();
+  shard->index = index;
+  const std::string local = LocalShardName(name, index);
+  auto existing = database_->GetCollection(local);
+  auto collection =
+      existing.ok() ? existing : database_->CreateCollection(local, settings_.collection);
+  if (!collection.ok()) return collection.status();
+  shard->collection = *collection;
+  ShardReplicaOptions replica_options;
+  if (options_.on_problem) {
+    replica_options.on_skipped = [this, index](uint64_t seq, const Status& why) {
+      options_.on_problem(index, why.WithContext("skipped corrupt message " + std::to_string(seq)));
+    };
   }
-  // The first heartbeat before Start returns, so that a caller sees the node in the membership.
-  ALIKE_RETURN_IF_ERROR(WriteHeartbeat());
-  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  const std::string stream = ShardStreamName(name, index);
+  auto replica = ShardReplica::Open(*nats_, stream, ShardSubject(name, index), shard->collection,
+                                    std::move(replica_options));
+  if (!replica.ok()) return replica.status().WithContext("shard " + std::to_string(index));
+  shard->replica = std::move(*replica);
+  auto state = nats_->GetStreamState(stream);
+  if (!state.ok()) return state.status();
+  ALIKE_RETURN_IF_ERROR(shard->replica->CatchUpTo(state->last_seq, options_.catch_up_timeout)
+                            .WithContext("shard " + std::to_string(index) + " catching up"));
+  Shard& s = *shard;
+  s.poller = std::thread([this, &s] { PollLoop(s); });
+  auto service =
+      ShardQueryService::Start(*nats_, name, index, options_.node_id, s.collection,
+                               [&s](uint64_t seq, std::chrono::steady_clock::time_point deadline) {
+                                 return s.WaitFor(seq, deadline);
+                               });
+  if (!service.ok()) return service.status();
+  s.service = std::move(*service);
+  std::lock_guard lock(shards_mutex_);
+  const auto at = std::lower_bound(shards_.begin(), shards_.end(), index,
+                                   [](const auto& held, uint32_t i) { return held->index < i; });
+  shards_.insert(at, std::move(shard));
   return Status::OK();
 }
 
+std::unique_ptr<Node::Shard> Node::Unserve(uint32_t index) {
+  std::lock_guard lock(shards_mutex_);
+  const auto at = std::find_if(shards_.begin(), shards_.end(),
+                               [&](const auto& held) { return held->index == index; });
+  if (at == shards_.end()) return nullptr;
+  std::unique_ptr<Shard> shard = std::move(*at);
+  shards_.erase(at);
+  return shard;
+}
+
+Status Node::Drop(uint32_t index) {
+  std::unique_ptr<Shard> shard = Unserve(index);
+  if (shard == nullptr) return Status::OK();
+  shard.reset();  // out of the queue group, then no more polling
+  return database_->DropCollection(LocalShardName(options_.collection, index));
+}
+
+void Node::StopServing(uint32_t index, const Status& why) {
+  Unserve(index).reset();
+  streams_gone_ = true;
+  if (options_.on_problem) options_.on_problem(index, why);
+}
+
+std::vector<uint32_t> Node::shards() const {
+  std::lock_guard lock(shards_mutex_);
+  std::vector<uint32_t> served;
+  for (const auto& shard : shards_) served.push_back(shard->index);
+  return served;
+}
+
+bool Node::leading() const { return controller_ != nullptr && controller_->leading(); }
+
 Status Node::WriteHeartbeat() {
-  Heartbeat heartbeat{.node = options_.node_id};
-  for (const auto& shard : shards_) {
-    if (shard->stopped()) continue;
-    const std::string stream = ShardStreamName(options_.collection, shard->index);
+  std::vector<std::pair<uint32_t, std::shared_ptr<Collection>>> served;
+  {
+    std::lock_guard lock(shards_mutex_);
+    for (const auto& shard : shards_) served.emplace_back(shard->index, shard->collection);
+  }
+  Heartbeat heartbeat{.node = options_.node_id, .pinned = pinned()};
+  for (const auto& [index, collection] : served) {
+    const std::string stream = ShardStreamName(options_.collection, index);
     auto state = nats_->GetStreamState(stream);
     if (state.status().code() == Status::Code::kNotFound) {
-      StopServing(*shard,
-                  Status::FailedPrecondition(
-                      "stream " + stream + " is gone (cluster collection '" + options_.collection +
-                      "' was dropped, or the stream deleted): no longer serving shard " +
-                      std::to_string(shard->index)));
+      StopServing(index, Status::FailedPrecondition(
+                             "stream " + stream + " is gone (cluster collection '" +
+                             options_.collection + "' was dropped, or the stream deleted): no " +
+                             "longer serving shard " + std::to_string(index)));
       continue;
     }
     if (!state.ok()) return state.status();
-    heartbeat.shards.push_back({.shard = shard->index,
-                                .applied = shard->collection->replicated_seq(),
-                                .last = state->last_seq});
+    heartbeat.shards.push_back(
+        {.shard = index, .applied = collection->replicated_seq(), .last = state->last_seq});
   }
-  if (heartbeat.shards.empty()) {
+  if (heartbeat.shards.empty() && streams_gone_) {
     if (!all_shards_gone_ && options_.on_all_shards_gone) options_.on_all_shards_gone();
     all_shards_gone_ = true;
     return Status::OK();
   }
-  auto written = membership_->Put(options_.node_id, EncodeHeartbeat(heartbeat));
+  auto written = membership_bucket_->Put(options_.node_id, EncodeHeartbeat(heartbeat));
   return written.ok() ? Status::OK() : written.status();
 }
 
+bool Node::Stopping(std::chrono::milliseconds interval) {
+  std::unique_lock lock(stop_mutex_);
+  return stop_changed_.wait_for(lock, interval, [&] { return stop_; });
+}
+
 void Node::HeartbeatLoop() {
-  std::unique_lock lock(heartbeat_mutex_);
-  while (!heartbeat_stop_changed_.wait_for(lock, options_.heartbeat_interval,
-                                           [&] { return heartbeat_stop_; })) {
-    lock.unlock();
+  while (!Stopping(options_.heartbeat_interval)) {
     // A missed heartbeat is not fatal: the next may pass, and if none does for the TTL the
     // cluster rightly stops counting on this node.
     const Status written = WriteHeartbeat();
     if (!written.ok() && options_.on_problem) {
       options_.on_problem(std::nullopt, written.WithContext("heartbeat"));
     }
-    lock.lock();
   }
 }
 
-void Node::StopServing(Shard& shard, const Status& why) {
-  std::unique_ptr<ShardQueryService> service = shard.TakeService();
-  {
-    std::lock_guard lock(shard.mutex);
-    shard.stop = true;
+void Node::FollowMapLoop() {
+  while (!Stopping(options_.heartbeat_interval)) {
+    const Status followed = FollowMap();
+    if (!followed.ok() && options_.on_problem) {
+      options_.on_problem(std::nullopt, followed.WithContext("following the shard map"));
+    }
   }
-  shard.applied.notify_all();
-  service.reset();
-  if (options_.on_problem) options_.on_problem(shard.index, why);
+}
+
+Status Node::FollowMap() {
+  auto map = ReadShardMap(*map_bucket_, settings_.shard_count);
+  if (!map.ok()) return map.status();
+  const std::vector<uint32_t> wanted = map->map.ShardsOf(options_.node_id);
+  const std::vector<uint32_t> served = shards();
+  Status first_error;
+  for (const uint32_t index : wanted) {
+    if (std::binary_search(served.begin(), served.end(), index)) continue;
+    if (Stopping(std::chrono::milliseconds(0))) return Status::OK();
+    const Status serving = Serve(index);
+    if (!serving.ok() && first_error.ok()) first_error = serving;
+  }
+  for (const uint32_t index : served) {
+    if (std::binary_search(wanted.begin(), wanted.end(), index) || !HoldersServe(map->map, index)) {
+      continue;
+    }
+    const Status dropped = Drop(index);
+    if (!dropped.ok() && first_error.ok()) first_error = dropped;
+  }
+  return first_error;
+}
+
+bool Node::HoldersServe(const ShardMap& map, uint32_t shard) const {
+  const std::vector<std::string>& holders = map.replicas.at(shard);
+  if (holders.empty()) return false;
+  const std::vector<Heartbeat> live = membership_->Live();
+  return std::all_of(holders.begin(), holders.end(), [&](const std::string& node) {
+    return std::any_of(live.begin(), live.end(), [&](const Heartbeat& heartbeat) {
+      return heartbeat.node == node && heartbeat.Holds(shard);
+    });
+  });
 }
 
 void Node::PollLoop(Shard& shard) {
@@ -306,6 +406,7 @@ void Node::PollLoop(Shard& shard) {
 }
 
 uint64_t Node::applied_seq(uint32_t shard) const {
+  std::lock_guard lock(shards_mutex_);
   for (const auto& s : shards_) {
     if (s->index == shard) return s->collection->replicated_seq();
   }

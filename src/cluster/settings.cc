@@ -12,7 +12,8 @@ bool ClusterSettings::SameAs(const ClusterSettings& other) const {
          collection.metric == other.collection.metric &&
          collection.index == other.collection.index && shard_count == other.shard_count &&
          stream_replicas == other.stream_replicas && heartbeat_ttl == other.heartbeat_ttl &&
-         lag_limit.max_lag == other.lag_limit.max_lag && lag_limit.wait == other.lag_limit.wait;
+         lag_limit.max_lag == other.lag_limit.max_lag && lag_limit.wait == other.lag_limit.wait &&
+         shard_replicas == other.shard_replicas && node_grace == other.node_grace;
 }
 
 std::string ClusterSettings::Describe() const {
@@ -21,7 +22,8 @@ std::string ClusterSettings::Describe() const {
          std::to_string(shard_count) + " shards, " + std::to_string(stream_replicas) +
          " stream replicas, heartbeat TTL " + std::to_string(heartbeat_ttl.count()) +
          " ms, replica lag bound " + std::to_string(lag_limit.max_lag) + " messages (wait " +
-         std::to_string(lag_limit.wait.count()) + " ms)";
+         std::to_string(lag_limit.wait.count()) + " ms), " + std::to_string(shard_replicas) +
+         " nodes per shard, node grace " + std::to_string(node_grace.count()) + " ms";
 }
 
 std::string EncodeClusterSettings(const ClusterSettings& s) {
@@ -29,7 +31,8 @@ std::string EncodeClusterSettings(const ClusterSettings& s) {
       {"dimension", s.collection.dimension},        {"metric", MetricName(s.collection.metric)},
       {"index", IndexKindName(s.collection.index)}, {"shard_count", s.shard_count},
       {"stream_replicas", s.stream_replicas},       {"heartbeat_ttl_ms", s.heartbeat_ttl.count()},
-      {"max_replica_lag", s.lag_limit.max_lag},     {"lag_wait_ms", s.lag_limit.wait.count()}}
+      {"max_replica_lag", s.lag_limit.max_lag},     {"lag_wait_ms", s.lag_limit.wait.count()},
+      {"shard_replicas", s.shard_replicas},         {"node_grace_ms", s.node_grace.count()}}
       .dump();
 }
 
@@ -47,15 +50,19 @@ Result<ClusterSettings> DecodeClusterSettings(std::string_view text) {
     s.shard_count = j.at("shard_count").get<uint32_t>();
     s.stream_replicas = j.at("stream_replicas").get<int>();
     s.heartbeat_ttl = std::chrono::milliseconds(j.at("heartbeat_ttl_ms").get<int64_t>());
+    // Settings written before lag throttling or placement existed hold none of these: the
+    // defaults.
     s.lag_limit.max_lag = j.value("max_replica_lag", s.lag_limit.max_lag);
     s.lag_limit.wait = std::chrono::milliseconds(j.value("lag_wait_ms", s.lag_limit.wait.count()));
+    s.shard_replicas = j.value("shard_replicas", kDefaultShardReplicas);
+    s.node_grace = std::chrono::milliseconds(j.value("node_grace_ms", s.node_grace.count()));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("malformed cluster settings: ") + e.what());
   }
   if (s.shard_count == 0 || s.collection.dimension == 0 || s.heartbeat_ttl.count() <= 0 ||
-      s.lag_limit.wait.count() < 0) {
+      s.lag_limit.wait.count() < 0 || s.shard_replicas <= 0 || s.node_grace.count() < 0) {
     return Status::Corruption(
-        "cluster settings hold zero shards, dimensions or TTL, or a negative lag wait");
+        "cluster settings hold zero shards, dimensions, TTL or replicas, or a negative wait");
   }
   return s;
 }
@@ -71,9 +78,11 @@ Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collec
 Status CreateOnce(NatsConnection& nats, const std::string& collection,
                   const ClusterSettings& settings) {
   if (settings.shard_count == 0 || settings.collection.dimension == 0 ||
-      settings.heartbeat_ttl.count() <= 0 || settings.lag_limit.wait.count() < 0) {
+      settings.heartbeat_ttl.count() <= 0 || settings.lag_limit.wait.count() < 0 ||
+      settings.shard_replicas <= 0 || settings.node_grace.count() < 0) {
     return Status::InvalidArgument(
-        "a cluster collection needs shards, a dimension, a TTL and a lag wait of 0 or more");
+        "a cluster collection needs shards, a dimension, a TTL, nodes per shard and waits of 0 "
+        "or more");
   }
   auto bucket =
       nats.KeyValueBucket({.bucket = kSettingsBucket, .replicas = settings.stream_replicas});
@@ -95,6 +104,13 @@ Status CreateOnce(NatsConnection& nats, const std::string& collection,
                                          .ttl = settings.heartbeat_ttl,
                                          .replicas = settings.stream_replicas});
   if (!membership.ok()) return membership.status();
+  auto map = nats.KeyValueBucket(
+      {.bucket = ShardMapBucketName(collection), .replicas = kControlBucketReplicas});
+  if (!map.ok()) return map.status();
+  auto lease = nats.KeyValueBucket({.bucket = LeaseBucketName(collection),
+                                    .ttl = settings.heartbeat_ttl,
+                                    .replicas = kControlBucketReplicas});
+  if (!lease.ok()) return lease.status();
   return AddShardStreams(nats, {.collection = collection,
                                 .shard_count = settings.shard_count,
                                 .replicas = settings.stream_replicas});
@@ -142,9 +158,11 @@ Status DropClusterCollection(NatsConnection& nats, const std::string& collection
       return gone(nats.DeleteStream(ShardStreamName(collection, shard)));
     }));
   }
-  ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats), [&](auto) {
-    return gone(nats.DeleteKeyValueBucket(MembershipBucketName(collection)));
-  }));
+  for (const std::string& bucket : {MembershipBucketName(collection),
+                                    ShardMapBucketName(collection), LeaseBucketName(collection)}) {
+    ALIKE_RETURN_IF_ERROR(RetryWhileTransient(
+        ControlBudget(nats), [&](auto) { return gone(nats.DeleteKeyValueBucket(bucket)); }));
+  }
   return RetryWhileTransient(ControlBudget(nats), [&](auto) -> Status {
     auto bucket = nats.ExistingKeyValueBucket(kSettingsBucket);
     if (!bucket.ok()) return gone(bucket.status());
@@ -166,7 +184,8 @@ Result<std::vector<std::string>> ListClusterCollections(NatsConnection& nats) {
     if (!bucket.ok()) return bucket.status();
     auto watcher = (*bucket)->WatchAll();
     if (!watcher.ok()) return watcher.status();
-    // Settings are written once and never deleted, so the watch's initial values are all.
+    // The watch's initial values are every key's latest (a dropped collection's is a delete
+    // marker).
     std::set<std::string> names;
     const auto deadline = std::chrono::steady_clock::now() + nats.timeout();
     while (!(*watcher)->caught_up()) {
@@ -183,11 +202,36 @@ Result<std::vector<std::string>> ListClusterCollections(NatsConnection& nats) {
   });
 }
 
+std::string ShardMapBucketName(const std::string& collection) {
+  return "alike-" + collection + "-map";
+}
+
+std::string LeaseBucketName(const std::string& collection) {
+  return "alike-" + collection + "-lease";
+}
+
+namespace {
+
+Result<std::unique_ptr<KeyValue>> OpenBucket(NatsConnection& nats, const std::string& bucket) {
+  return RetryWhileTransient(ControlBudget(nats),
+                             [&](auto) { return nats.ExistingKeyValueBucket(bucket); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<KeyValue>> OpenMembershipBucket(NatsConnection& nats,
                                                        const std::string& collection) {
-  return RetryWhileTransient(ControlBudget(nats), [&](auto) {
-    return nats.ExistingKeyValueBucket(MembershipBucketName(collection));
-  });
+  return OpenBucket(nats, MembershipBucketName(collection));
+}
+
+Result<std::unique_ptr<KeyValue>> OpenShardMapBucket(NatsConnection& nats,
+                                                     const std::string& collection) {
+  return OpenBucket(nats, ShardMapBucketName(collection));
+}
+
+Result<std::unique_ptr<KeyValue>> OpenLeaseBucket(NatsConnection& nats,
+                                                  const std::string& collection) {
+  return OpenBucket(nats, LeaseBucketName(collection));
 }
 
 }  // namespace alike::cluster

@@ -3,11 +3,13 @@
 // without --dim serves, status lists it with its lag, the CLI searches through the router,
 // SIGTERM stops the node cleanly and a search without a node names the shards that did not
 // answer. And a hung node: a SIGSTOPped replica that is still subscribed does not stop searches,
-// which the other replica answers with the same hits.
+// which the other replica answers with the same hits. And nodes that follow the shard map: status
+// shows the placement, and `cluster rebalance` moves a dead node's shard at once.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -105,19 +107,60 @@ TEST_F(ClusterCliTest, AHungReplicaDoesNotStopSearchesTheOtherAnswersTheSameHits
     }
   }
   // Once the stopped node's heartbeat expired, status lists the other node alone.
-  nlohmann::json state;
-  const auto deadline = std::chrono::steady_clock::now() + kTestHeartbeatTtl + seconds(10);
-  do {
-    const RunResult status = RunAlike(local_, "--json cluster status" + Where("hung"));
-    ASSERT_EQ(status.exit_code, 0) << status.err;
-    state = JsonLines(status.out).at(0);
-  } while (state["nodes"].size() != 1 && std::chrono::steady_clock::now() < deadline);
+  const nlohmann::json state = StatusWhen(
+      "hung", [](const nlohmann::json& s) { return s["nodes"].size() == 1; },
+      kTestHeartbeatTtl + seconds(10));
   ASSERT_EQ(state["nodes"].size(), 1u) << state;
   EXPECT_EQ(state["nodes"][0]["id"], "hung-b") << state;
 
   first->Signal(SIGCONT);
   EXPECT_EQ(first->StopWith(SIGKILL), -1);
   EXPECT_EQ(Search("hung", queries[0]), expected[0]);
+}
+
+TEST_F(ClusterCliTest, NodesFollowTheShardMapAndRebalancePlacesAwayFromADeadNodeAtOnce) {
+  // One node per shard, and a grace period longer than the test: only rebalance moves a shard
+  // off a dead node here.
+  Create("placed", kTestHeartbeatTtl, " --shard-replicas 1 --node-grace-ms 600000");
+  cluster::ShardWriter writer(*nats_, {.collection = "placed", .shard_count = 2}, kClusterOptions);
+  const std::vector<Record> records = MakeClusterRecords(0, 100);
+  ASSERT_TRUE(writer.Upsert(records).ok());
+  auto first = StartNode("placed", "placed-a", {}, /*follow_map=*/true);
+  auto second = StartNode("placed", "placed-b", {}, /*follow_map=*/true);
+  const auto each_on = [](const std::set<std::string>& nodes) {
+    return [nodes](const nlohmann::json& state) {
+      std::set<std::string> serving, placed;
+      for (const nlohmann::json& shard : state["shards"]) {
+        if (shard["replicas"].size() != 1 || shard["placed_on"].size() != 1) return false;
+        serving.insert(shard["replicas"][0]["node"].get<std::string>());
+        placed.insert(shard["placed_on"][0].get<std::string>());
+      }
+      return serving == nodes && placed == nodes;
+    };
+  };
+  const nlohmann::json spread =
+      StatusWhen("placed", each_on({"placed-a", "placed-b"}), seconds(30));
+  ASSERT_TRUE(each_on({"placed-a", "placed-b"})(spread)) << "one shard on each node: " << spread;
+  const RunResult text = RunAlike(local_, "cluster status" + Where("placed"));
+  EXPECT_NE(text.out.find("; placed on placed-"), std::string::npos) << text.out;
+  ASSERT_EQ(Search("placed", records[5].vector).size(), 5u);
+
+  EXPECT_EQ(first->StopWith(SIGKILL), -1);
+  const nlohmann::json dead = StatusWhen(
+      "placed", [](const nlohmann::json& s) { return s["nodes"].size() == 1; },
+      kTestHeartbeatTtl + seconds(10));
+  ASSERT_EQ(dead["nodes"].size(), 1u) << dead;
+  const RunResult rebalanced = RunAlike(local_, "--json cluster rebalance" + Where("placed"));
+  ASSERT_EQ(rebalanced.exit_code, 0) << rebalanced.err;
+  EXPECT_EQ(JsonLines(rebalanced.out).at(0)["shards"],
+            nlohmann::json::parse(R"([["placed-b"], ["placed-b"]])"))
+      << rebalanced.out;
+  const nlohmann::json moved = StatusWhen("placed", each_on({"placed-b"}), seconds(30));
+  ASSERT_TRUE(each_on({"placed-b"})(moved)) << "both shards on the live node: " << moved;
+  const nlohmann::json hits = Search("placed", records[5].vector);
+  ASSERT_EQ(hits.size(), 5u) << hits;
+  EXPECT_EQ(hits[0]["id"], 5) << hits;
+  EXPECT_EQ(second->StopWith(SIGTERM), 0) << second->output();
 }
 
 }  // namespace

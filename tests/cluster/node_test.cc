@@ -58,45 +58,6 @@ class ClusterNodeTest : public test::NatsClusterTest {
     }
     return nodes;
   }
-
-  std::unique_ptr<Router> MakeRouter(const std::string& collection, bool allow_partial = false) {
-    auto router =
-        Router::Create(*nats_, {.collection = collection, .allow_partial = allow_partial});
-    EXPECT_TRUE(router.ok()) << router.status().ToString();
-    return router.ok() ? std::move(*router) : nullptr;
-  }
-
-  // Writes the same records to the cluster and to `one_machine`.
-  void WriteBoth(ShardWriter& writer, Collection& one_machine, const std::vector<Record>& records) {
-    auto token = writer.Upsert(records);
-    ASSERT_TRUE(token.ok()) << token.status().ToString();
-    ASSERT_TRUE(one_machine.Upsert(records).ok());
-  }
-
-  // Every query's hits through the router equal one machine's: ids, distances and payloads.
-  void ExpectSameHits(Router& router, Collection& one_machine, const SearchOptions& options,
-                      const std::string& what) {
-    const std::vector<Record> queries = MakeClusterRecords(5000, 8, /*seed=*/3);
-    std::vector<Query> batch;
-    for (const Record& q : queries) batch.push_back({.vector = q.vector});
-    auto routed = router.SearchBatch(batch, options);
-    ASSERT_TRUE(routed.ok()) << what << ": " << routed.status().ToString();
-    ASSERT_EQ(routed->hits.size(), queries.size()) << what;
-    EXPECT_TRUE(routed->missing_shards.empty()) << what;
-    for (size_t i = 0; i < queries.size(); ++i) {
-      auto expected = one_machine.Search(batch[i], options);
-      ASSERT_TRUE(expected.ok());
-      const std::vector<Hit> want = test::SortedHits(*expected, options.k);
-      const std::vector<Hit>& got = routed->hits[i];
-      ASSERT_EQ(got.size(), want.size()) << what << ", query " << i;
-      ASSERT_FALSE(want.empty()) << what << " must find something";
-      for (size_t h = 0; h < want.size(); ++h) {
-        EXPECT_EQ(got[h].id, want[h].id) << what << ", query " << i << ", hit " << h;
-        EXPECT_EQ(got[h].distance, want[h].distance) << what << ", query " << i << ", hit " << h;
-        EXPECT_EQ(got[h].payload, want[h].payload) << what << ", query " << i << ", hit " << h;
-      }
-    }
-  }
 };
 
 TEST(ClusterNodeShardListTest, ListsAndRangesAreParsedAndCheckedAgainstTheShardCount) {

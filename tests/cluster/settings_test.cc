@@ -1,4 +1,5 @@
-// A cluster collection's settings in the JetStream KV bucket: written once, read back equal,
+// A cluster collection's settings (with the placement's nodes per shard and grace period, which
+// older settings lack) in the JetStream KV bucket: written once, read back equal,
 // created again with equal settings as a no-op, refused (naming both) with other settings, and a
 // collection never created reported as such.
 #include "cluster/settings.h"
@@ -18,7 +19,9 @@ TEST(ClusterSettingsCodecTest, SettingsRoundTripAndMalformedTextIsCorruption) {
       .shard_count = 32,
       .stream_replicas = 1,
       .heartbeat_ttl = std::chrono::milliseconds(2500),
-      .lag_limit = {.max_lag = 77, .wait = std::chrono::milliseconds(1234)}};
+      .lag_limit = {.max_lag = 77, .wait = std::chrono::milliseconds(1234)},
+      .shard_replicas = 3,
+      .node_grace = std::chrono::milliseconds(7000)};
   auto decoded = DecodeClusterSettings(EncodeClusterSettings(settings));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_TRUE(decoded->SameAs(settings)) << decoded->Describe();
@@ -38,6 +41,23 @@ TEST(ClusterSettingsCodecTest, SettingsRoundTripAndMalformedTextIsCorruption) {
   std::string zero_shards = EncodeClusterSettings(settings);
   zero_shards.replace(zero_shards.find("\"shard_count\":32"), 16, "\"shard_count\":0");
   EXPECT_FALSE(DecodeClusterSettings(zero_shards).ok()) << zero_shards;
+  EXPECT_EQ(decoded->shard_replicas, 3);
+  EXPECT_EQ(decoded->node_grace, std::chrono::milliseconds(7000));
+  ClusterSettings other_placement = settings;
+  other_placement.shard_replicas = 2;
+  EXPECT_FALSE(other_placement.SameAs(settings));
+
+  // Settings written before placement existed: the defaults (2 nodes per shard, 30 s of grace).
+  auto old = DecodeClusterSettings(
+      R"({"dimension": 8, "metric": "l2", "index": "flat", "shard_count": 4,
+          "stream_replicas": 3, "heartbeat_ttl_ms": 5000})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->shard_replicas, kDefaultShardReplicas);
+  EXPECT_EQ(old->node_grace, std::chrono::milliseconds(30000));
+  std::string no_replicas = EncodeClusterSettings(settings);
+  no_replicas.replace(no_replicas.find("\"shard_replicas\":3"), 18, "\"shard_replicas\":0");
+  EXPECT_EQ(DecodeClusterSettings(no_replicas).status().code(), Status::Code::kCorruption)
+      << no_replicas;
 }
 
 class ClusterSettingsTest : public test::NatsClusterTest {};

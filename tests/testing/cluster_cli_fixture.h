@@ -1,6 +1,7 @@
 // The fixture of the tests that run `alike node` and `alike cluster ...` as a user does, on the
 // shared three-server NATS cluster (cluster_fixture.h): 2-shard collections of kClusterOptions,
-// node processes holding both shards, and searches through `alike --json cluster search`.
+// node processes holding both shards or following the shard map, searches through `alike --json
+// cluster search` and polls of `alike --json cluster status`.
 #ifndef ALIKE_TESTS_TESTING_CLUSTER_CLI_FIXTURE_H_
 #define ALIKE_TESTS_TESTING_CLUSTER_CLI_FIXTURE_H_
 
@@ -41,20 +42,39 @@ class ClusterCliTest : public NatsClusterTest {
   std::string Where(const std::string& collection) const {
     return " --nats " + cluster_->urls() + " --collection " + collection;
   }
-  // An `alike node` process holding both shards; `extra`: more arguments.
+  // An `alike node` process holding both shards (or, with `follow_map`, those the shard map gives
+  // it); `extra`: more arguments.
   std::unique_ptr<ServerProcess> StartNode(const std::string& collection, const std::string& id,
-                                           const std::vector<std::string>& extra = {}) {
+                                           const std::vector<std::string>& extra = {},
+                                           bool follow_map = false) {
     std::vector<std::string> argv{ALIKE_CLI_PATH,   "node",
                                   "--nats",         cluster_->urls(),
                                   "--collection",   collection,
-                                  "--shards",       "0-1",
                                   "--data",         local_.Sub(id),
                                   "--node-id",      id,
                                   "--heartbeat-ms", std::to_string(kTestHeartbeatInterval.count())};
+    if (!follow_map) argv.insert(argv.end(), {"--shards", "0-1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto node = std::make_unique<ServerProcess>(std::move(argv), 60'000);
-    EXPECT_NE(node->output().find("alike: serving 2 shards"), std::string::npos) << node->output();
+    EXPECT_NE(node->output().find(follow_map ? "alike: serving 0 shards (the shard map's)"
+                                             : "alike: serving 2 shards (0-1)"),
+              std::string::npos)
+        << node->output();
     return node;
+  }
+  // `alike --json cluster status`, polled until `done` holds for it (at most `timeout`).
+  template <typename Done>
+  nlohmann::json StatusWhen(const std::string& collection, Done done,
+                            std::chrono::milliseconds timeout) {
+    nlohmann::json state;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      const RunResult status = RunAlike(local_, "--json cluster status" + Where(collection));
+      EXPECT_EQ(status.exit_code, 0) << status.err;
+      if (status.exit_code != 0) return nullptr;
+      state = JsonLines(status.out).at(0);
+    } while (!done(state) && std::chrono::steady_clock::now() < deadline);
+    return state;
   }
   static std::string VectorArg(const std::vector<float>& v) {
     std::ostringstream out;

@@ -1,5 +1,6 @@
 // What the cluster tests share: their records (16-d cosine vectors with payloads to filter on),
-// hits sorted as a router merges them, and a test fixture holding one three-server NATS cluster
+// hits sorted as a router merges them, a comparison of a router's hits with one machine's, and a
+// test fixture holding one three-server NATS cluster
 // for the whole test program (starting servers and electing JetStream's leaders takes seconds),
 // with a fresh connection and temporary directory per test. Each test works on collections of its
 // own name.
@@ -18,7 +19,9 @@
 
 #include "alike/vector_db.h"
 #include "cluster/nats_client.h"
+#include "cluster/router.h"
 #include "cluster/settings.h"
+#include "cluster/shard_writer.h"
 #include "cluster/shards.h"
 #include "testing/nats_cluster.h"
 #include "testing/temp_dir.h"
@@ -92,9 +95,13 @@ class NatsClusterTest : public ::testing::Test {
   // A whole cluster collection of kClusterOptions, as `alike cluster create` makes it: settings,
   // membership bucket (heartbeats expire after kTestHeartbeatTtl) and streams.
   cluster::ShardLayout CreateCollection(const std::string& name, uint32_t shards) {
-    const Status created = cluster::CreateClusterCollection(*nats_, name, TestSettings(shards));
+    return CreateCollection(name, TestSettings(shards));
+  }
+  cluster::ShardLayout CreateCollection(const std::string& name,
+                                        const cluster::ClusterSettings& settings) {
+    const Status created = cluster::CreateClusterCollection(*nats_, name, settings);
     EXPECT_TRUE(created.ok()) << created.ToString();
-    return {.collection = name, .shard_count = shards};
+    return {.collection = name, .shard_count = settings.shard_count};
   }
 
   // A local collection holding what the cluster should, to compare with ("one machine").
@@ -106,6 +113,47 @@ class NatsClusterTest : public ::testing::Test {
     auto collection = one_machine_db_->CreateCollection("all", kClusterOptions);
     EXPECT_TRUE(collection.ok()) << collection.status().ToString();
     return collection.ok() ? *collection : nullptr;
+  }
+
+  std::unique_ptr<cluster::Router> MakeRouter(const std::string& collection,
+                                              bool allow_partial = false) {
+    auto router =
+        cluster::Router::Create(*nats_, {.collection = collection, .allow_partial = allow_partial});
+    EXPECT_TRUE(router.ok()) << router.status().ToString();
+    return router.ok() ? std::move(*router) : nullptr;
+  }
+
+  // Writes the same records to the cluster and to `one_machine`.
+  void WriteBoth(cluster::ShardWriter& writer, Collection& one_machine,
+                 const std::vector<Record>& records) {
+    auto token = writer.Upsert(records);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    ASSERT_TRUE(one_machine.Upsert(records).ok());
+  }
+
+  // Every query's hits through the router equal one machine's: ids, distances and payloads.
+  void ExpectSameHits(cluster::Router& router, Collection& one_machine,
+                      const SearchOptions& options, const std::string& what) {
+    const std::vector<Record> queries = MakeClusterRecords(5000, 8, /*seed=*/3);
+    std::vector<Query> batch;
+    for (const Record& q : queries) batch.push_back({.vector = q.vector});
+    auto routed = router.SearchBatch(batch, options);
+    ASSERT_TRUE(routed.ok()) << what << ": " << routed.status().ToString();
+    ASSERT_EQ(routed->hits.size(), queries.size()) << what;
+    EXPECT_TRUE(routed->missing_shards.empty()) << what;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      auto expected = one_machine.Search(batch[i], options);
+      ASSERT_TRUE(expected.ok());
+      const std::vector<Hit> want = test::SortedHits(*expected, options.k);
+      const std::vector<Hit>& got = routed->hits[i];
+      ASSERT_EQ(got.size(), want.size()) << what << ", query " << i;
+      ASSERT_FALSE(want.empty()) << what << " must find something";
+      for (size_t h = 0; h < want.size(); ++h) {
+        EXPECT_EQ(got[h].id, want[h].id) << what << ", query " << i << ", hit " << h;
+        EXPECT_EQ(got[h].distance, want[h].distance) << what << ", query " << i << ", hit " << h;
+        EXPECT_EQ(got[h].payload, want[h].payload) << what << ", query " << i << ", hit " << h;
+      }
+    }
   }
 
   struct Shared {
