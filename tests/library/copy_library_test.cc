@@ -307,7 +307,8 @@ TEST_F(CopyLibraryTest, CachedFeaturesDecideAsTheFilesDo) {
 }
 
 // A library indexed before copy features existed gets them from its next index run, which embeds
-// nothing again; removing a picture takes its features off the disk when the removal returns.
+// nothing again, as does one whose store was torn; snapshots copy the store; removing a picture
+// takes its features off the disk when the removal returns.
 TEST_F(CopyLibraryTest, IndexAddsMissingFeaturesAndRemovalErasesThem) {
   const std::string store = dir_.Sub("lib/copy_features.log");
   const uint64_t full = fs::file_size(store);
@@ -332,6 +333,26 @@ TEST_F(CopyLibraryTest, IndexAddsMissingFeaturesAndRemovalErasesThem) {
   report = lib_->Index(roots, {}, nullptr);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(fs::file_size(store), full);
+
+  // A torn store is reported, and what it lost is described again.
+  lib_.reset();
+  fs::resize_file(store, full - 1000);
+  reopened = Library::Open(dir_.Sub("lib"), {});
+  ASSERT_TRUE(reopened.ok());
+  lib_ = std::move(*reopened);
+  std::vector<std::string> notes;
+  report = lib_->Index(roots, {}, [&](const IndexEvent* e, const IndexProgress&) {
+    if (e && e->kind == IndexEvent::Kind::kNote) notes.push_back(e->message);
+  });
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed, 0u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("torn or corrupt bytes"), std::string::npos) << notes[0];
+  EXPECT_EQ(fs::file_size(store), full);
+
+  // Snapshots hold the store.
+  ASSERT_TRUE(lib_->Snapshot(dir_.Sub("snapshot")).ok());
+  EXPECT_EQ(fs::file_size(dir_.Sub("snapshot/copy_features.log")), full);
 
   // The removed photo's descriptors are in the file, then gone from it.
   const std::string victim = Stored(originals_[1]);
