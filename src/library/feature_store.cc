@@ -157,6 +157,7 @@ Status FeatureStore::Reset() {
 }
 
 Status FeatureStore::Put(std::span<const std::pair<uint64_t, PictureFeatures>> pictures) {
+  if (!writer_) return writer_lost_;
   std::vector<std::pair<uint64_t, Location>> written;
   for (const auto& [image_id, p] : pictures) {
     if (!p.features.points.empty() &&
@@ -184,6 +185,7 @@ Status FeatureStore::Put(std::span<const std::pair<uint64_t, PictureFeatures>> p
 }
 
 Status FeatureStore::Erase(std::span<const uint64_t> image_ids) {
+  if (!writer_) return writer_lost_;
   std::vector<uint64_t> present;
   for (const uint64_t id : image_ids) {
     if (Contains(id)) present.push_back(id);
@@ -205,6 +207,7 @@ Status FeatureStore::Erase(std::span<const uint64_t> image_ids) {
 }
 
 Status FeatureStore::Compact() {
+  if (!writer_) return writer_lost_;
   Index live;
   std::shared_ptr<const MappedFile> map;
   {
@@ -219,6 +222,7 @@ Status FeatureStore::Compact() {
   // the other, whole. Readers holding the old map keep reading it until they let go.
   const std::string temp = CompactionPath();
   ALIKE_RETURN_IF_ERROR(RemoveAll(temp, fs_));
+  uint64_t compacted_bytes = 0;
   {
     auto out = WalWriter::Open(temp, /*sync_each_write=*/false, fs_);
     if (!out.ok()) return out.status();
@@ -232,6 +236,7 @@ Status FeatureStore::Compact() {
       location.offset = at;
     }
     if (s.ok()) s = (*out)->Sync();
+    compacted_bytes = (*out)->size();
     if (s.ok()) s = (*out)->Close();
     if (!s.ok()) {
       (void)RemoveAll(temp, fs_);  // the write's error is the one to report
@@ -240,17 +245,20 @@ Status FeatureStore::Compact() {
   }
   ALIKE_RETURN_IF_ERROR(RenameFile(temp, path_, fs_));
   // From here the old file is gone whatever happens: the state must follow the new one.
-  writer_.reset();
-  auto writer = WalWriter::Open(path_, /*sync_each_write=*/false, fs_);
-  if (!writer.ok()) return writer.status();
-  writer_ = std::move(*writer);
   {
     std::lock_guard lock(mu_);
     index_ = std::move(live);
     dead_bytes_ = 0;
-    file_bytes_ = writer_->size();
+    file_bytes_ = compacted_bytes;
     map_.reset();
   }
+  writer_.reset();
+  auto writer = WalWriter::Open(path_, /*sync_each_write=*/false, fs_);
+  if (!writer.ok()) {
+    writer_lost_ = writer.status();  // readable still; reopening makes it writable again
+    return writer_lost_;
+  }
+  writer_ = std::move(*writer);
   return SyncDir(ParentDir(path_), fs_);
 }
 

@@ -109,6 +109,7 @@ class FeatureStore {
   FileSystem& fs_;
   std::string repair_note_;
   std::unique_ptr<WalWriter> writer_;  // the writer's alone
+  Status writer_lost_;  // why writer_ is null: a compaction could not reopen the file it made
 
   mutable std::mutex mu_;
   Index index_;                                    // guarded by mu_
