@@ -171,6 +171,7 @@ struct LibraryInfo {
   uint64_t image_bytes = 0;  // total size of distinct indexed files
   uint64_t thumbnail_bytes = 0;
   uint64_t disk_bytes = 0;             // the library directory
+  uint64_t copy_feature_bytes = 0;     // the cached copy features (part of disk_bytes)
   std::vector<std::string> embedders;  // indexed by default
   std::vector<SpaceInfo> spaces;
   bool faces = false;  // face indexing is on

@@ -350,7 +350,7 @@ Needs the "pdq" space.)")
                              "opt-in: Library(path, faces=True).")
       .def("info", &PyLibrary::Info,
            R"(A dict: path, images, files, image_bytes, thumbnail_bytes, disk_bytes, embedders,
-faces (whether faces are indexed), persons, and spaces: a dict per embedder with its model in short
+copy_feature_bytes (the features cached for copy search), faces (whether faces are indexed), persons, and spaces: a dict per embedder with its model in short
 (model, fingerprint), the whole version and installed_version, current, dimension, vectors and
 disk_bytes; the same as the HTTP API's GET /v1/library, plus the path.)")
       .def("close", &PyLibrary::Close, "Closes the library; calling it again does nothing.")

@@ -329,8 +329,9 @@ void RunInfo(CommandContext& ctx) {
   std::printf("images      %llu in %llu files (%s)\n",
               static_cast<unsigned long long>(info->images),
               static_cast<unsigned long long>(info->files), HumanBytes(info->image_bytes).c_str());
-  std::printf("disk        %s (thumbnails %s)\n", HumanBytes(info->disk_bytes).c_str(),
-              HumanBytes(info->thumbnail_bytes).c_str());
+  std::printf("disk        %s (thumbnails %s, copy features %s)\n",
+              HumanBytes(info->disk_bytes).c_str(), HumanBytes(info->thumbnail_bytes).c_str(),
+              HumanBytes(info->copy_feature_bytes).c_str());
   std::printf("embedders   %s\n", embedders.c_str());
   std::printf("faces       %s", info->faces ? "on" : "off (alike index --faces turns it on)");
   if (info->persons) std::printf(", %llu persons", static_cast<unsigned long long>(info->persons));

@@ -146,13 +146,32 @@ Result<image::Image> DecodeAnyPath(const CopySpaces& spaces, uint64_t image_id) 
   return last;
 }
 
+// A candidate's features: the cached ones, else described from the first of its files that
+// decodes. Nothing when it has no readable file.
+Result<std::optional<PictureFeatures>> CandidateFeatures(const CopySpaces& spaces,
+                                                         const search::CopyVerifier& verifier,
+                                                         uint64_t image_id) {
+  if (spaces.features) {
+    auto cached = spaces.features->Get(image_id);
+    if (cached.ok() && *cached) return cached;
+  }
+  auto candidate = DecodeAnyPath(spaces, image_id);
+  if (!candidate.ok()) return std::optional<PictureFeatures>();
+  auto features = verifier.Describe(candidate->bgr);
+  if (!features.ok()) return features.status();
+  return std::optional<PictureFeatures>(
+      PictureFeatures{.original_width = candidate->original_width,
+                      .original_height = candidate->original_height,
+                      .features = std::move(*features)});
+}
+
 // The query's corners in the hit's full-resolution pixels. A match of the mirrored query maps the
 // mirror image's corners: its top-left is the query's top-right, and so on.
 std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool mirrored,
-                                               const image::Image& hit) {
+                                               const PictureFeatures& hit) {
   static constexpr int kUnmirror[4] = {1, 0, 3, 2};
-  const float sx = float(hit.original_width) / float(hit.bgr.cols);
-  const float sy = float(hit.original_height) / float(hit.bgr.rows);
+  const float sx = float(hit.original_width) / float(hit.features.size.width);
+  const float sy = float(hit.original_height) / float(hit.features.size.height);
   std::array<std::array<float, 2>, 4> out{};
   for (int i = 0; i < 4; ++i) {
     const cv::Point2f& p = m.corners[mirrored ? kUnmirror[i] : i];
@@ -173,20 +192,20 @@ Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifie
                              const search::LocalFeatures& upright,
                              const search::LocalFeatures& mirrored, uint64_t image_id) {
   Verification v;
-  auto candidate = DecodeAnyPath(spaces, image_id);
-  if (!candidate.ok()) return v;
-  auto features = verifier.Describe(candidate->bgr);
-  if (!features.ok()) {
-    v.error = features.status();
+  auto candidate = CandidateFeatures(spaces, verifier, image_id);
+  if (!candidate.ok()) {
+    v.error = candidate.status();
     return v;
   }
+  if (!*candidate) return v;
+  const search::LocalFeatures& features = (*candidate)->features;
   // Both ways round, keeping the better: a picture's mirror image can scrape past the verifier
   // with a few chance matches where the true orientation has hundreds.
-  v.match = verifier.Verify(upright, *features);
-  search::CopyMatch flipped = verifier.Verify(mirrored, *features);
+  v.match = verifier.Verify(upright, features);
+  search::CopyMatch flipped = verifier.Verify(mirrored, features);
   v.mirrored = flipped.confidence > v.match.confidence;
   if (v.mirrored) v.match = std::move(flipped);
-  if (v.match.confidence > 0) v.corners = HitCorners(v.match, v.mirrored, *candidate);
+  if (v.match.confidence > 0) v.corners = HitCorners(v.match, v.mirrored, **candidate);
   return v;
 }
 
@@ -214,8 +233,9 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   auto mirrored = verifier.Describe(flipped);
   if (!mirrored.ok()) return mirrored.status();
 
-  // Each candidate costs a decode and an ORB pass, tens of milliseconds, independent of the
-  // others: they are verified on several threads, then judged in order.
+  // Each candidate costs a copy out of the feature store and two matchings, or, without cached
+  // features, a decode and an ORB pass (tens of milliseconds); they are independent of each
+  // other, so they are verified on several threads, then judged in order.
   const std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
   std::vector<Verification> verified(order.size());
   ParallelFor(order.size(), ThreadCount(options.jobs), [&](size_t i) {

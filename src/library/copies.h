@@ -3,8 +3,10 @@
 // searched with the query turned through its eight rotations and mirror images), "dct64"
 // (near-exact copies) and "cnn" (what a crop, a border or an overlay leaves of the picture's
 // content). Every candidate is then checked against its file with local features and a homography
-// (search/copy_verifier.h), which also says where the copy lies. Duplicate groups are the
-// connected components of the PDQ match graph, each image's hash looked up in the index.
+// (search/copy_verifier.h), which also says where the copy lies; its features come from the
+// library's feature store (feature_store.h) when it has them, else from decoding its file.
+// Duplicate groups are the connected components of the PDQ match graph, each image's hash looked up
+// in the index.
 //
 // Thread-safety: free functions over the thread-safe Catalog, Decoder and collections.
 #ifndef ALIKE_LIBRARY_COPIES_H_
@@ -17,6 +19,7 @@
 #include "alike/library.h"
 #include "image/decoder.h"
 #include "library/catalog.h"
+#include "library/feature_store.h"
 #include "library/space.h"
 
 namespace alike::library {
@@ -35,6 +38,9 @@ inline constexpr int kPdqMatchBits = 31;
 struct CopySpaces {
   const Catalog& catalog;
   const image::Decoder& decoder;
+  // Candidates' features described at index time; a candidate without them (or with no store)
+  // is described from its file.
+  const FeatureStore* features = nullptr;
   std::optional<Space> pdq, dct64, cnn;  // those the library holds; none is required
 };
 

@@ -16,8 +16,10 @@
 
 #include "embed/embedder.h"
 #include "image/image_file.h"
+#include "library/copies.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
+#include "search/copy_verifier.h"
 #include "util/blocking_queue.h"
 #include "util/parallel_for.h"
 
@@ -35,6 +37,7 @@ struct Outcome {
   bool stored_before = false;      // the content was catalogued before this run reached it
   // Per space index in IndexTarget::fill: the vectors made now (absent: already current).
   std::map<size_t, std::vector<embed::Embedding>> vectors;
+  std::optional<PictureFeatures> features;  // copy features described now
   std::vector<uint8_t> thumbnail;
 };
 
@@ -115,7 +118,13 @@ class IndexRun {
     return missing;
   }
 
-  bool Current(uint64_t image_id) const { return MissingSpaces(image_id).empty(); }
+  bool NeedsFeatures(std::optional<uint64_t> image_id) const {
+    return target_.fill_features && !(image_id && target_.features->Contains(*image_id));
+  }
+
+  bool Current(uint64_t image_id) const {
+    return MissingSpaces(image_id).empty() && !NeedsFeatures(image_id);
+  }
 
   // Walker: whether a found file needs work (counted in `found`) or is unchanged.
   bool Consider(const FoundFile& file) {
@@ -175,18 +184,29 @@ class IndexRun {
     out.stored = *stored;
     out.stored_before = out.stored.has_value();
     const std::vector<size_t> missing = MissingSpaces(out.stored);
-    if (missing.empty()) return out;  // known content: only the path is new
+    const bool needs_features = NeedsFeatures(out.stored);
+    if (missing.empty() && !needs_features) return out;  // known content: only the path is new
 
     std::vector<const embed::Embedder*> models;
     for (size_t i : missing) models.push_back(target_.fill[i].model);
-    image::DecodeOptions decode{.max_pixels = options_.max_pixels,
-                                .min_short_side = embed::IndexShortSide(models)};
+    image::DecodeOptions decode{
+        .max_pixels = options_.max_pixels,
+        .min_short_side = missing.empty() ? kCopyShortSide : embed::IndexShortSide(models)};
     auto img = target_.decoder->Decode(bytes->bytes, decode, path);
     if (!img.ok()) {
       out.error = img.status();
       return out;
     }
     out.facts = FactsOf(*img, std::move(out.facts.hash), out.facts.bytes);
+    if (needs_features) {
+      auto features = DescribeForCopies(bytes->bytes, *img, decode, path);
+      if (!features.ok()) {
+        out.error = features.status();
+        return out;
+      }
+      out.features = std::move(*features);
+    }
+    if (missing.empty()) return out;
     for (size_t i : missing) {
       const Space& space = target_.fill[i];
       auto embeddings = space.model->Embed(img->bgr);
@@ -200,6 +220,26 @@ class IndexRun {
     }
     out.thumbnail = MakeThumbnail(img->bgr);
     return out;
+  }
+
+  // The copy features of a picture, described as copy search would describe it from its file
+  // (decoded at kCopyShortSide), so that cached and fresh features give the same decisions.
+  Result<PictureFeatures> DescribeForCopies(const std::vector<uint8_t>& bytes,
+                                            const image::Image& decoded,
+                                            const image::DecodeOptions& decode,
+                                            const std::string& path) const {
+    std::optional<image::Image> redecoded;
+    if (decode.min_short_side != kCopyShortSide) {
+      auto img = target_.decoder->Decode(bytes, {.min_short_side = kCopyShortSide}, path);
+      if (!img.ok()) return img.status();
+      redecoded = std::move(*img);
+    }
+    const image::Image& img = redecoded ? *redecoded : decoded;
+    auto features = verifier_.Describe(img.bgr);
+    if (!features.ok()) return Status(features.status()).WithContext(path);
+    return PictureFeatures{.original_width = img.original_width,
+                           .original_height = img.original_height,
+                           .features = std::move(*features)};
   }
 
   // Writer: commits batches of outcomes. Waiting briefly for more outcomes turns many small
@@ -289,7 +329,18 @@ class IndexRun {
 
     AfterStep("vectors");
 
-    // 3. File rows: from now on these files count as indexed.
+    // 3. Copy features, durable before the file rows too: a picture acknowledged as indexed
+    // has them.
+    std::vector<std::pair<uint64_t, PictureFeatures>> features;
+    for (Outcome& o : batch) {
+      if (o.error.ok() && o.features) features.emplace_back(*o.stored, std::move(*o.features));
+    }
+    if (!features.empty()) {
+      ALIKE_RETURN_IF_ERROR(target_.features->Put(features));
+      AfterStep("features");
+    }
+
+    // 4. File rows: from now on these files count as indexed.
     std::vector<IndexedFile> indexed;
     for (const Outcome& o : batch) {
       if (!o.error.ok()) continue;
@@ -376,6 +427,7 @@ class IndexRun {
   const IndexTarget& target_;
   const IndexOptions& options_;
   const IndexObserver& observer_;
+  const search::CopyVerifier verifier_;
 
   // Walker state (caller's thread only); files_ and embedded_ are read by workers too, but only
   // after they are filled and never changed afterwards.
@@ -400,6 +452,7 @@ class IndexRun {
 Status DeleteOrphans(const IndexTarget& target, std::span<const uint64_t> image_ids) {
   if (image_ids.empty()) return Status::OK();
   ALIKE_RETURN_IF_ERROR(DeleteImageVectors(target.all_spaces, image_ids));
+  if (target.features) ALIKE_RETURN_IF_ERROR(target.features->Erase(image_ids));
   if (target.after_step) target.after_step("orphan-vectors");
   ALIKE_RETURN_IF_ERROR(target.catalog->DeleteImages(image_ids));
   if (target.after_step) target.after_step("orphans");

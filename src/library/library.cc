@@ -15,12 +15,14 @@
 #include "library/catalog.h"
 #include "library/copies.h"
 #include "library/faces.h"
+#include "library/feature_store.h"
 #include "library/file_walker.h"
 #include "library/image_facts.h"
 #include "library/indexer.h"
 #include "library/library_impl.h"
 #include "library/people.h"
 #include "library/space.h"
+#include "search/copy_verifier.h"
 #include "store/open_database.h"
 #include "util/file.h"
 #include "util/text.h"
@@ -94,6 +96,16 @@ class LibraryImpl : public Library {
     if (*faces && !named_face) names.push_back(library::kFaceEmbedder);
     library::IndexTarget target{
         .catalog = catalog_.get(), .decoder = decoder_.get(), .after_step = after_step_};
+    // A run that fills the copy space describes every picture's copy features too.
+    target.fill_features =
+        std::find(names.begin(), names.end(), library::kPdqEmbedder) != names.end();
+    auto features = CopyFeatures(target.fill_features);
+    if (!features.ok()) return features.status();
+    target.features = *features;
+    if (target.features && !target.features->repair_note().empty() && observer) {
+      IndexEvent note{IndexEvent::Kind::kNote, "", target.features->repair_note()};
+      observer(&note, IndexProgress{});
+    }
     for (const std::string& name : names) {
       auto space = SpaceForIndexing(name, observer);
       if (!space.ok()) return space.status();
@@ -105,6 +117,8 @@ class LibraryImpl : public Library {
     ALIKE_RETURN_IF_ERROR(DeleteOrphanImages());
     auto report = library::RunIndex(target, paths, options, observer);
     if (!report.ok()) return report;
+    // Features of removed or re-described pictures leave the disk now (see feature_store.h).
+    if (target.features) ALIKE_RETURN_IF_ERROR(target.features->Compact());
     if (*faces) {
       // New faces join their persons now, so that searches by person see them at once.
       auto collection = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
@@ -153,26 +167,34 @@ class LibraryImpl : public Library {
     if (doomed.empty()) return uint64_t{0};
     auto orphans = catalog_->RemoveFiles(doomed);
     if (!orphans.ok()) return orphans.status();
-    auto all = AllSpaces();
-    if (!all.ok()) return all.status();
-    library::IndexTarget target{
-        .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
-    ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, *orphans));
+    ALIKE_RETURN_IF_ERROR(DeleteImagesWithoutFiles(*orphans));
     return static_cast<uint64_t>(doomed.size());
   }
 
   // Completes what a removal or an index run cut off by a crash or an error left half done:
-  // images without any file lose their vectors and rows (catalog.h, Orphans). Called when the
-  // library opens and before each run, with write_mu_ held or before any other call.
+  // images without any file lose their vectors, copy features and rows (catalog.h, Orphans).
+  // Called when the library opens and before each run, with write_mu_ held or before any other
+  // call.
   Status DeleteOrphanImages() {
     auto orphans = catalog_->Orphans();
     if (!orphans.ok()) return orphans.status();
-    if (orphans->empty()) return Status::OK();
+    return DeleteImagesWithoutFiles(*orphans);
+  }
+
+  // Deletes these file-less images' vectors, copy features and rows (indexer.h, DeleteOrphans),
+  // then compacts the copy features so that what was erased leaves the disk now.
+  Status DeleteImagesWithoutFiles(std::span<const uint64_t> images) {
+    if (images.empty()) return Status::OK();
     auto all = AllSpaces();
     if (!all.ok()) return all.status();
-    library::IndexTarget target{
-        .catalog = catalog_.get(), .all_spaces = std::move(*all), .after_step = after_step_};
-    return library::DeleteOrphans(target, *orphans);
+    auto features = CopyFeatures(/*create=*/false);
+    if (!features.ok()) return features.status();
+    library::IndexTarget target{.catalog = catalog_.get(),
+                                .all_spaces = std::move(*all),
+                                .features = *features,
+                                .after_step = after_step_};
+    ALIKE_RETURN_IF_ERROR(library::DeleteOrphans(target, images));
+    return target.features ? target.features->Compact() : Status::OK();
   }
 
   Result<std::vector<std::string>> Tag(uint64_t image_id, std::span<const std::string> add,
@@ -209,6 +231,12 @@ class LibraryImpl : public Library {
   Status Snapshot(const std::string& dest_dir) override {
     std::lock_guard lock(write_mu_);
     ALIKE_RETURN_IF_ERROR(db_->Snapshot(dest_dir));
+    // Writes hold write_mu_, so the feature log is whole records now.
+    if (FileExists(FeatureStorePath())) {
+      const std::string features = dest_dir + "/" + library::kFeatureStoreFile;
+      ALIKE_RETURN_IF_ERROR(CopyFileDurably(FeatureStorePath(), features + ".tmp"));
+      ALIKE_RETURN_IF_ERROR(RenameFile(features + ".tmp", features));
+    }
     const std::string catalog = dest_dir + "/catalog.sqlite";
     ALIKE_RETURN_IF_ERROR(catalog_->BackupTo(catalog + ".tmp"));
     ALIKE_RETURN_IF_ERROR(SyncFile(catalog + ".tmp"));
@@ -264,6 +292,8 @@ class LibraryImpl : public Library {
     info.persons = persons->size();
     auto disk = DirectorySize(dir_);
     if (disk.ok()) info.disk_bytes = *disk;
+    auto feature_bytes = FileSize(FeatureStorePath());
+    if (feature_bytes.ok()) info.copy_feature_bytes = *feature_bytes;
     for (const auto& [name, row] : *spaces) {
       SpaceInfo s{.embedder = name,
                   .version = row.version,
@@ -512,10 +542,27 @@ class LibraryImpl : public Library {
     return Space{name, *model, *c};
   }
 
+  std::string FeatureStorePath() const { return dir_ + "/" + library::kFeatureStoreFile; }
+
+  // The copy features, opened on first use (reading them costs a pass over the file); null when
+  // the library has none and `create` is false.
+  Result<library::FeatureStore*> CopyFeatures(bool create) const {
+    std::lock_guard lock(features_mu_);
+    if (!features_ && (create || FileExists(FeatureStorePath()))) {
+      auto opened =
+          library::FeatureStore::Open(FeatureStorePath(), search::CopyVerifier().Version());
+      if (!opened.ok()) return opened.status();
+      features_ = std::move(*opened);
+    }
+    return features_.get();
+  }
+
   // The spaces copy search draws candidates from; a space the library does not hold is left
   // out, one it holds but cannot search (a changed model) is an error.
   Result<library::CopySpaces> CopySpacesForSearch() const {
-    library::CopySpaces spaces{.catalog = *catalog_, .decoder = *decoder_};
+    auto features = CopyFeatures(/*create=*/false);
+    if (!features.ok()) return features.status();
+    library::CopySpaces spaces{.catalog = *catalog_, .decoder = *decoder_, .features = *features};
     auto rows = catalog_->Spaces();
     if (!rows.ok()) return rows.status();
     const std::pair<const char*, std::optional<Space>*> wanted[] = {
@@ -627,6 +674,8 @@ class LibraryImpl : public Library {
   std::mutex write_mu_;  // one index run or removal at a time
   mutable std::mutex embedders_mu_;
   mutable std::map<std::string, std::unique_ptr<embed::Embedder>> embedders_;  // embedders_mu_
+  mutable std::mutex features_mu_;
+  mutable std::unique_ptr<library::FeatureStore> features_;  // features_mu_; then never replaced
 };
 
 }  // namespace

@@ -24,15 +24,17 @@ json library::LibraryInfoJson(const LibraryInfo& info) {
                       {"vectors", s.vectors},
                       {"disk_bytes", s.disk_bytes}});
   }
-  return {{"images", info.images},
-          {"files", info.files},
-          {"image_bytes", info.image_bytes},
-          {"thumbnail_bytes", info.thumbnail_bytes},
-          {"disk_bytes", info.disk_bytes},
-          {"embedders", info.embedders},
-          {"faces", info.faces},
-          {"persons", info.persons},
-          {"spaces", std::move(spaces)}};
+  json out = {{"images", info.images},
+              {"files", info.files},
+              {"image_bytes", info.image_bytes},
+              {"thumbnail_bytes", info.thumbnail_bytes},
+              {"disk_bytes", info.disk_bytes},
+              {"embedders", info.embedders},
+              {"faces", info.faces},
+              {"persons", info.persons},
+              {"spaces", std::move(spaces)}};
+  out["copy_feature_bytes"] = info.copy_feature_bytes;
+  return out;
 }
 
 std::string ToJson(const IndexReport& report) { return library::IndexReportJson(report).dump(); }

@@ -14,7 +14,7 @@ namespace alike::library {
 
 // {"indexed", "duplicates", "unchanged", "failed", "removed", "cancelled", "seconds"}.
 nlohmann::json IndexReportJson(const IndexReport& report);
-// Counts, bytes, embedders, faces, persons and "spaces", each {"embedder", "model" and
+// Counts, bytes (copy_feature_bytes: the cached copy features), embedders, faces, persons and "spaces", each {"embedder", "model" and
 // "fingerprint" (the version in short), "version" and "installed_version" (whole), "current",
 // "dimension", "vectors", "disk_bytes"}. Without the library's path, which the HTTP API does not
 // reveal.

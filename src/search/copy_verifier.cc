@@ -90,6 +90,11 @@ Result<LocalFeatures> CopyVerifier::Describe(const cv::Mat& bgr) const {
   return out;
 }
 
+std::string CopyVerifier::Version() const {
+  return std::string(options_.features == Features::kSift ? "sift " : "orb ") +
+         std::to_string(options_.max_side) + " " + std::to_string(options_.max_features);
+}
+
 CopyMatch CopyVerifier::Verify(const LocalFeatures& query, const LocalFeatures& candidate) const {
   CopyMatch m;
   if (query.descriptors.rows < 2 || candidate.descriptors.rows < 2) return m;

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <opencv2/core.hpp>
+#include <string>
 #include <vector>
 
 #include "alike/status.h"
@@ -76,6 +77,10 @@ class CopyVerifier {
   Result<LocalFeatures> Describe(const cv::Mat& bgr) const;
 
   CopyMatch Verify(const LocalFeatures& query, const LocalFeatures& candidate) const;
+
+  // What decides the features Describe gives ("orb 640 1500"): features stored for later
+  // verification are only valid for a verifier of the same version.
+  std::string Version() const;
 
  private:
   Options options_;

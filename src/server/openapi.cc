@@ -104,7 +104,7 @@ const char* OpenApiDocument() {
     "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics: requests by route and status, latency histogram, collection sizes", "responses": {"200": {"description": "text/plain; version=0.0.4"}}}},
-    "/v1/library": {"get": {"summary": "Library statistics: images, files, bytes, whether faces are indexed (faces), how many persons, and the spaces, each with its embedder, model in short (model, fingerprint), whole version and installed_version, current, dimension, vectors and disk_bytes", "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
+    "/v1/library": {"get": {"summary": "Library statistics: images, files, bytes (copy_feature_bytes: the copy features cached for copy search), whether faces are indexed (faces), how many persons, and the spaces, each with its embedder, model in short (model, fingerprint), whole version and installed_version, current, dimension, vectors and disk_bytes", "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
     "/v1/search": {"post": {"summary": "Images similar to an uploaded picture", "parameters": [
         {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/by"},
         {"$ref": "#/components/parameters/filter"}, {"$ref": "#/components/parameters/min_score"}],

@@ -33,6 +33,11 @@ TEST(CopiesCliTest, SearchCopiesAndDuplicateGroups) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = test::RunAlike(dir, "index -q " + dir.Sub("photos"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // A copy space caches every picture's copy features (tens of kilobytes each).
+  r = test::RunAlike(dir, "--json info");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(test::JsonLines(r.out).at(0)["copy_feature_bytes"].get<uint64_t>(), 11u * 10000);
+  EXPECT_NE(test::RunAlike(dir, "info").out.find("copy features"), std::string::npos);
 
   // A mirrored, bordered query outside the library finds both the original and the repost.
   cv::Mat query;

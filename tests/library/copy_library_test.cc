@@ -2,10 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "alike/library.h"
+#include "library/feature_store.h"
+#include "search/copy_verifier.h"
 #include "testing/models.h"
 #include "testing/temp_dir.h"
 
@@ -13,6 +17,7 @@ namespace alike {
 namespace {
 
 namespace fs = std::filesystem;
+using library::FeatureStore;
 
 std::string Copies(const std::string& rel) {
   return std::string(ALIKE_SHARED_DIR) + "/data/copies/" + rel;
@@ -212,6 +217,167 @@ TEST_F(CopyLibraryTest, DuplicateGroupsKeepTheLargestAndTheIndexedImageFindsItsC
     EXPECT_NE(h.image_id, g.keeper);
     EXPECT_NE(h.paths.at(0).find("copy-"), std::string::npos);
   }
+}
+
+// The edits of one photo that CachedFeaturesDecideAsTheFilesDo searches: each finds it, some
+// weakly, and each draws unrelated candidates that verification must turn down the same way.
+std::vector<std::pair<std::string, cv::Mat>> EditsOf(const cv::Mat& photo) {
+  cv::Mat smaller, mirrored, turned, bordered;
+  cv::resize(photo, smaller, {}, 0.4, 0.4, cv::INTER_AREA);
+  cv::flip(photo, mirrored, 1);
+  cv::warpAffine(photo, turned,
+                 cv::getRotationMatrix2D({photo.cols / 2.0f, photo.rows / 2.0f}, 12, 0.9),
+                 photo.size());
+  cv::copyMakeBorder(photo, bordered, 40, 40, 60, 0, cv::BORDER_CONSTANT, cv::Scalar(20, 200, 90));
+  return {{"smaller", smaller},
+          {"mirrored", mirrored},
+          {"turned", turned},
+          {"bordered", bordered},
+          {"crop", photo(cv::Rect(0, 0, photo.cols * 2 / 3, photo.rows / 2)).clone()}};
+}
+
+// Verification from the features cached at index time decides exactly as from the files: every
+// hit, down to the weak ones, with the same confidence, inliers, coverage, mirroring and region.
+// And it does not read the files: with the photos gone it still verifies.
+TEST_F(CopyLibraryTest, CachedFeaturesDecideAsTheFilesDo) {
+  auto info = lib_->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_GT(info->copy_feature_bytes, info->images * 10000) << "no copy features were cached";
+  std::vector<std::string> queries;
+  for (const size_t i : {size_t{3}, originals_.size() - 1}) {
+    const cv::Mat photo = cv::imread(originals_[i]);
+    ASSERT_FALSE(photo.empty());
+    for (const auto& [name, edited] : EditsOf(photo)) {
+      queries.push_back(dir_.Sub(std::to_string(i) + "-" + name + ".jpg"));
+      ASSERT_TRUE(cv::imwrite(queries.back(), edited, {cv::IMWRITE_JPEG_QUALITY, 75}));
+    }
+  }
+  auto search_all = [&] {
+    std::vector<std::vector<CopyHit>> out;
+    for (const std::string& q : queries) {
+      auto hits = lib_->SearchCopies(ImageSource::File(q), {.k = 20, .min_confidence = 0});
+      EXPECT_TRUE(hits.ok()) << q << ": " << hits.status().ToString();
+      out.push_back(hits.ok() ? *hits : std::vector<CopyHit>{});
+    }
+    return out;
+  };
+  const auto cached = search_all();
+  // Without the store (a library indexed before it existed), candidates are read from their files.
+  lib_.reset();
+  fs::rename(dir_.Sub("lib/copy_features.log"), dir_.Sub("features.saved"));
+  auto reopened = Library::Open(dir_.Sub("lib"), {});
+  ASSERT_TRUE(reopened.ok());
+  lib_ = std::move(*reopened);
+  const auto from_files = search_all();
+  size_t verified = 0, copies = 0;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    SCOPED_TRACE(queries[q]);
+    ASSERT_EQ(cached[q].size(), from_files[q].size());
+    for (size_t i = 0; i < cached[q].size(); ++i) {
+      const CopyHit &a = cached[q][i], &b = from_files[q][i];
+      EXPECT_EQ(a.image_id, b.image_id) << i;
+      EXPECT_EQ(a.confidence, b.confidence) << i;
+      EXPECT_EQ(a.inliers, b.inliers) << i;
+      EXPECT_EQ(a.coverage, b.coverage) << i;
+      EXPECT_EQ(a.mirrored, b.mirrored) << i;
+      EXPECT_EQ(a.corners, b.corners) << i;
+      verified += a.inliers > 0;
+      copies += a.confidence >= 0.5;
+    }
+  }
+  EXPECT_GE(copies, queries.size() * 4 / 5);
+  EXPECT_GT(verified, copies);  // weak evidence was compared too
+  std::printf("%zu queries, %zu verified hits, %zu copies: the same from cache and files\n",
+              queries.size(), verified, copies);
+
+  // With the cache back and the photos gone, verification still finds the copies.
+  lib_.reset();
+  fs::rename(dir_.Sub("features.saved"), dir_.Sub("lib/copy_features.log"));
+  fs::rename(dir_.Sub("photos"), dir_.Sub("photos.gone"));
+  reopened = Library::Open(dir_.Sub("lib"), {});
+  ASSERT_TRUE(reopened.ok());
+  lib_ = std::move(*reopened);
+  const auto without_files = search_all();
+  for (size_t q = 0; q < queries.size(); ++q) {
+    ASSERT_EQ(without_files[q].size(), cached[q].size()) << queries[q];
+    for (size_t i = 0; i < cached[q].size(); ++i) {
+      EXPECT_EQ(without_files[q][i].inliers, cached[q][i].inliers) << queries[q] << " " << i;
+    }
+  }
+}
+
+// A library indexed before copy features existed gets them from its next index run, which embeds
+// nothing again, as does one whose store was torn; snapshots copy the store; removing a picture
+// takes its features off the disk when the removal returns.
+TEST_F(CopyLibraryTest, IndexAddsMissingFeaturesAndRemovalErasesThem) {
+  const std::string store = dir_.Sub("lib/copy_features.log");
+  const uint64_t full = fs::file_size(store);
+  lib_.reset();
+  fs::remove(store);
+  auto reopened = Library::Open(dir_.Sub("lib"), {});
+  ASSERT_TRUE(reopened.ok());
+  lib_ = std::move(*reopened);
+  auto before = lib_->Info();
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->copy_feature_bytes, 0u);
+  std::vector<std::string> roots = {dir_.Sub("photos")};
+  auto report = lib_->Index(roots, {}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed, 0u);  // no vectors made again
+  EXPECT_EQ(report->failed, 0u);
+  auto after = lib_->Info();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->copy_feature_bytes, full);
+  EXPECT_EQ(after->copy_feature_bytes, fs::file_size(store));
+  // Nothing more to do the next time.
+  report = lib_->Index(roots, {}, nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(fs::file_size(store), full);
+
+  // A torn store is reported, and what it lost is described again.
+  lib_.reset();
+  fs::resize_file(store, full - 1000);
+  reopened = Library::Open(dir_.Sub("lib"), {});
+  ASSERT_TRUE(reopened.ok());
+  lib_ = std::move(*reopened);
+  std::vector<std::string> notes;
+  report = lib_->Index(roots, {}, [&](const IndexEvent* e, const IndexProgress&) {
+    if (e && e->kind == IndexEvent::Kind::kNote) notes.push_back(e->message);
+  });
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed, 0u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("torn or corrupt bytes"), std::string::npos) << notes[0];
+  EXPECT_EQ(fs::file_size(store), full);
+
+  // Snapshots hold the store.
+  ASSERT_TRUE(lib_->Snapshot(dir_.Sub("snapshot")).ok());
+  EXPECT_EQ(fs::file_size(dir_.Sub("snapshot/copy_features.log")), full);
+
+  // The removed photo's descriptors are in the file, then gone from it.
+  const std::string victim = Stored(originals_[1]);
+  auto id = lib_->FindPath(victim);
+  ASSERT_TRUE(id.ok() && *id);
+  std::string descriptors;
+  {
+    auto features = FeatureStore::Open(store, search::CopyVerifier().Version());
+    ASSERT_TRUE(features.ok());
+    auto got = (*features)->Get(**id);
+    ASSERT_TRUE(got.ok() && *got && (*got)->features.descriptors.rows > 2);
+    descriptors.assign(reinterpret_cast<const char*>((*got)->features.descriptors.data), 96);
+  }
+  auto holds = [&] {
+    std::ifstream in(store, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {}).find(descriptors) !=
+           std::string::npos;
+  };
+  EXPECT_TRUE(holds());
+  const std::vector<std::string> doomed = {victim};
+  auto removed = lib_->Remove(doomed);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(holds());
+  EXPECT_LT(fs::file_size(store), full);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,8 +21,10 @@
 
 #include "alike/library.h"
 #include "library/catalog.h"
+#include "library/feature_store.h"
 #include "library/image_facts.h"
 #include "library/library_impl.h"
+#include "search/copy_verifier.h"
 #include "testing/child_process.h"
 #include "testing/library_consistency.h"
 #include "testing/temp_dir.h"
@@ -42,8 +45,11 @@ void WritePicture(const std::string& path, uint32_t seed) {
   ASSERT_TRUE(cv::imwrite(path, img));
 }
 
-LibraryOptions Options() {
+// With a copy space (pdq), index runs store copy features too (feature_store.h); they take longer,
+// so the random kills, which must land after some commits, use colour alone.
+LibraryOptions Options(bool copy_space = false) {
   LibraryOptions o{.create_if_missing = true, .embedders = {"color"}};
+  if (copy_space) o.embedders.push_back("pdq");
   o.database.checkpoint_log_bytes = 64 << 10;  // kills land inside checkpoints too
   return o;
 }
@@ -51,12 +57,13 @@ LibraryOptions Options() {
 // The child: indexes the folder and writes each acknowledged path to the pipe, then exits 0; or
 // exits 9 right after the `crash_nth` time a commit finishes step `crash_step`.
 [[noreturn]] void RunIndexer(const std::string& lib_dir, const std::string& photos, int ack_fd,
-                             const std::string& crash_step = "", int crash_nth = 0) {
+                             const std::string& crash_step = "", int crash_nth = 0,
+                             bool copy_space = false) {
   int seen = 0;
-  auto lib =
-      OpenLibrary(lib_dir, Options(), embed::InstalledEmbedders(""), [&](std::string_view step) {
-        if (step == crash_step && ++seen == crash_nth) _exit(9);
-      });
+  auto lib = OpenLibrary(lib_dir, Options(copy_space), embed::InstalledEmbedders(""),
+                         [&](std::string_view step) {
+                           if (step == crash_step && ++seen == crash_nth) _exit(9);
+                         });
   if (!lib.ok()) _exit(3);
   std::vector<std::string> roots = {photos};
   auto report = (*lib)->Index(
@@ -126,8 +133,17 @@ void CheckFinalRunMatchesFolder(const std::string& lib_dir, const std::string& p
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->files, files);
   EXPECT_EQ(info->images, hashes.size());
-  ASSERT_EQ(info->spaces.size(), 1u);
+  const bool copy_space = std::count(info->embedders.begin(), info->embedders.end(), "pdq") > 0;
+  ASSERT_EQ(info->spaces.size(), copy_space ? 2u : 1u);
+  EXPECT_EQ(info->spaces[0].embedder, "color");
   EXPECT_EQ(info->spaces[0].vectors, hashes.size());
+  if (!copy_space) return;
+  // Exactly the pictures' features: those of removed and replaced pictures were compacted away.
+  auto features =
+      FeatureStore::Open(lib_dir + "/" + kFeatureStoreFile, search::CopyVerifier().Version());
+  ASSERT_TRUE(features.ok());
+  EXPECT_EQ((*features)->pictures(), hashes.size());
+  EXPECT_EQ((*features)->dead_bytes(), 0u);
 }
 
 TEST(LibraryCrashTest, KillNineDuringIndexingLosesNothingAcknowledged) {
@@ -163,7 +179,8 @@ TEST(LibraryCrashTest, KillNineDuringIndexingLosesNothingAcknowledged) {
   EXPECT_GT(acked.size(), 100u) << "runs must get work done between kills";
 }
 
-// Deterministic deaths: the run stops right after each durable step of a commit, in turn.
+// Deterministic deaths: the run stops right after each durable step of a commit, in turn, in a
+// library with a copy space, so that the copy features are checked too.
 TEST(LibraryCrashTest, DyingAfterAnyCommitStepLosesNothingAcknowledged) {
   test::TempDir dir;
   const std::string photos = dir.Sub("photos"), lib_dir = dir.Sub("lib");
@@ -172,12 +189,12 @@ TEST(LibraryCrashTest, DyingAfterAnyCommitStepLosesNothingAcknowledged) {
   uint32_t next_seed = 1;
   std::set<std::string> acked;
   int round = 0;
-  for (const char* step : {"images", "vectors", "files", "orphan-vectors", "orphans"}) {
+  for (const char* step : {"images", "vectors", "features", "files", "orphan-vectors", "orphans"}) {
     for (int nth : {1, 2}) {
       ++round;
       ChangeFolder(photos, round, 10, rng, next_seed);
-      const test::Child child =
-          test::ForkWithPipe([&](int ack_fd) { RunIndexer(lib_dir, photos, ack_fd, step, nth); });
+      const test::Child child = test::ForkWithPipe(
+          [&](int ack_fd) { RunIndexer(lib_dir, photos, ack_fd, step, nth, true); });
       const int status = test::WaitFor(child);
       const std::string context = std::string("after step ") + step + " #" + std::to_string(nth);
       ASSERT_TRUE(WIFEXITED(status)) << context;

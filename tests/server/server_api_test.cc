@@ -824,6 +824,10 @@ TEST_F(CopyApiTest, FindsAnEditedCopyWhereItLiesAndNothingUnrelated) {
     EXPECT_FALSE(hit["mirrored"].get<bool>());
   }
   ASSERT_FALSE(original_hit.is_null());
+  // The candidates were matched by the features cached at index time, whose size the library's
+  // statistics give.
+  EXPECT_EQ(Body(client->Get("/v1/library"))["copy_feature_bytes"].get<uint64_t>(),
+            fs::file_size(dir_.Sub("db/copy_features.log")));
   EXPECT_EQ(original_hit["width"], w);
   EXPECT_EQ(original_hit["height"], h);
   // The matched region is where the crop came from, within 3% of the picture's width.

@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/catalog.h"
+#include "library/feature_store.h"
 #include "library/image_facts.h"
+#include "search/copy_verifier.h"
 
 namespace alike::test {
 
@@ -50,7 +53,27 @@ void CheckLibraryConsistent(const std::string& lib_dir, const LibraryOptions& op
                     return image.ok();
                   })
                   .ok());
+  auto info = (*lib)->Info();
+  ASSERT_TRUE(info.ok());
+  const bool copy_space = std::count(info->embedders.begin(), info->embedders.end(), "pdq") > 0;
+  std::vector<uint64_t> acked_images;
+  for (const std::string& path : acked) {
+    auto id = (*lib)->FindPath(path);
+    if (id.ok() && *id) acked_images.push_back(**id);
+  }
   lib->reset();
+  // Every acknowledged picture still there has its copy features.
+  if (copy_space) {
+    auto features = library::FeatureStore::Open(lib_dir + "/" + library::kFeatureStoreFile,
+                                                search::CopyVerifier().Version());
+    ASSERT_TRUE(features.ok()) << context << ": " << features.status().ToString();
+    for (const uint64_t id : acked_images) {
+      auto got = (*features)->Get(id);
+      ASSERT_TRUE(got.ok()) << context << ": " << got.status().ToString();
+      EXPECT_TRUE(got->has_value())
+          << context << ": acknowledged image " << id << " has no copy features";
+    }
+  }
   // Every file row with a colour embedding record has its vector.
   auto catalog = Catalog::Open(lib_dir + "/catalog.sqlite", storage.catalog_vfs);
   ASSERT_TRUE(catalog.ok());

@@ -1,8 +1,8 @@
 // The invariants a library must hold at any moment, after a crash or an I/O error as much as
 // after a clean run, for the library's crash and fault tests (libraries with the colour
-// embedder): every acknowledged file still on disk is catalogued with its vector, every vector
-// belongs to a catalogued image, and every catalogued file's image has its embedding record and
-// its vector.
+// embedder): every acknowledged file still on disk is catalogued with its vector (and its copy
+// features, in a library with the pdq embedder), every vector belongs to a catalogued image, and
+// every catalogued file's image has its embedding record and its vector.
 #ifndef ALIKE_TESTS_TESTING_LIBRARY_CONSISTENCY_H_
 #define ALIKE_TESTS_TESTING_LIBRARY_CONSISTENCY_H_
 
