@@ -189,6 +189,20 @@ TEST(TfliteModelTest, UnknownOperatorIsNotSupportedAndNamed) {
   EXPECT_NE(net.status().message().find("mul.tflite"), std::string::npos);
 }
 
+// Found by fuzz/tflite_fuzzer.cc: a graph without outputs crashed OpenCV's forward pass.
+TEST(TfliteModelTest, GraphWithoutOutputsIsNotSupported) {
+  TestGraph g;
+  g.tensors = {{"in", {1, 2, 2, 3}}, {"out", {1, 2, 2, 3}}};
+  g.ops = {{kOpRelu, {0}, {1}}};
+  g.inputs = {0};
+  auto m = TfliteModel::FromBytes(Serialize(g), "no_outputs.tflite");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto net = ImportTflite(*m, nullptr);
+  ASSERT_FALSE(net.ok());
+  EXPECT_EQ(net.status().code(), Status::Code::kNotSupported);
+  EXPECT_NE(net.status().message().find("no outputs"), std::string::npos) << net.status().message();
+}
+
 template <typename T>
 std::vector<uint8_t> Bytes(const std::vector<T>& v) {
   std::vector<uint8_t> out(v.size() * sizeof(T));
