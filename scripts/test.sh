@@ -39,6 +39,6 @@ if [ "$quick" = 0 ]; then
 
   # Each target replays its corpus (every regression input among them) and then mutates it for
   # $ALIKE_FUZZ_SECONDS; a long campaign is README, "Fuzzing".
-  echo "== libFuzzer targets (clang), ${ALIKE_FUZZ_SECONDS:-15} s each"
-  scripts/fuzz.sh --seconds "${ALIKE_FUZZ_SECONDS:-15}"
+  echo "== libFuzzer targets (clang), ${ALIKE_FUZZ_SECONDS:-10} s each"
+  scripts/fuzz.sh --seconds "${ALIKE_FUZZ_SECONDS:-10}"
 fi
