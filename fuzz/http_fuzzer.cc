@@ -5,8 +5,10 @@
 // accepts a value must keep it within the bounds it was given.
 #include <httplib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "server/api_keys.h"
