@@ -54,6 +54,7 @@ packages=(
   python3-dev pybind11-dev python3-numpy python3-h5py python3-yaml python3-hnswlib python3-faiss
   python3-venv python3-pip python3-setuptools python3-wheel python3-build
   nats-server libnats-dev
+  clang libclang-rt-14-dev
 )
 
 if [ "${ALIKE_SKIP_APT:-0}" != 1 ]; then

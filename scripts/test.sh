@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs alike's whole test suite: setup (idempotent), the tests in a Release build (the Python
-# module's included), then the C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# module's included), then the C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then every libFuzzer target for a bounded time on its corpus (scripts/fuzz.sh).
 #
 #   scripts/test.sh            # everything (what CI runs)
 #   scripts/test.sh --quick    # Release build only, no sanitizer pass
@@ -35,4 +36,10 @@ if [ "$quick" = 0 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALIKE_SANITIZE=ON -DALIKE_BUILD_BENCH=OFF \
       -DALIKE_BUILD_PYTHON=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+
+  # Each target replays its corpus (every regression input among them) and then mutates it for
+  # $ALIKE_FUZZ_SECONDS, from a fixed seed (the same mutations for the same code: a known open
+  # finding cannot fail CI by chance); a long campaign is README, "Fuzzing".
+  echo "== libFuzzer targets (clang), ${ALIKE_FUZZ_SECONDS:-5} s each"
+  scripts/fuzz.sh --seconds "${ALIKE_FUZZ_SECONDS:-5}" --seed 1
 fi

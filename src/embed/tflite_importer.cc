@@ -145,6 +145,10 @@ class Builder {
       }
       info_->output_names.push_back(LayerName(v));
     }
+    // OpenCV's forward() dereferences the first requested output unchecked.
+    if (info_->output_names.empty()) {
+      return Status::NotSupported(m_.path() + ": the graph has no outputs");
+    }
     // OpenCV checks layer parameters only when it instantiates layers, at the first forward;
     // run one on zeros here so that whatever it rejects surfaces now, as a Status.
     // (CheckSize made every input dimension positive and the whole input modest.)

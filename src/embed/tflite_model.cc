@@ -6,6 +6,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -84,12 +85,17 @@ class Reader {
     return true;
   }
 
-  // A vector of scalars (or of offsets); *out is null when the field is absent.
+  // A vector of scalars (or of offsets); *out is null when the field is absent. The verifier
+  // aligns only the length field, so the elements' own alignment (8 bytes for int64 zero points)
+  // is checked here: a writer always pads for it, and reading past it is undefined behaviour.
   template <typename T>
   bool Vec(const Table* t, int id, const Vector<T>** out) {
     if (!t->VerifyOffset(v_, Field(id))) return false;
     *out = t->GetPointer<const Vector<T>*>(Field(id));
-    if (v_.VerifyVector(*out)) return true;
+    if (v_.VerifyVector(*out) &&
+        (*out == nullptr || reinterpret_cast<uintptr_t>((*out)->Data()) % alignof(T) == 0)) {
+      return true;
+    }
     *out = nullptr;  // never hand out an unverified vector
     return false;
   }

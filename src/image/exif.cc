@@ -25,8 +25,9 @@ std::string AsciiValue(ExifContent* ifd, ExifTag tag) {
 }
 
 // GPS coordinates are three rationals (degrees, minutes, seconds) plus an N/S or E/W reference.
-std::optional<double> Coordinate(ExifData* d, ExifTag value_tag, ExifTag ref_tag,
-                                 char negative_ref) {
+// A value past `max_degrees` (90 for latitude, 180 for longitude) is damage, not a place.
+std::optional<double> Coordinate(ExifData* d, ExifTag value_tag, ExifTag ref_tag, char negative_ref,
+                                 double max_degrees) {
   ExifContent* gps = d->ifd[EXIF_IFD_GPS];
   ExifEntry* e = exif_content_get_entry(gps, value_tag);
   if (e == nullptr || e->format != EXIF_FORMAT_RATIONAL || e->components < 3 || e->size < 24) {
@@ -40,6 +41,7 @@ std::optional<double> Coordinate(ExifData* d, ExifTag value_tag, ExifTag ref_tag
     parts[i] = static_cast<double>(r.numerator) / r.denominator;
   }
   double degrees = parts[0] + parts[1] / 60.0 + parts[2] / 3600.0;
+  if (!(degrees <= max_degrees)) return std::nullopt;
   const std::string ref = AsciiValue(gps, ref_tag);
   if (!ref.empty() && ref[0] == negative_ref) degrees = -degrees;
   return degrees;
@@ -77,9 +79,9 @@ ExifFields ParseExif(std::span<const uint8_t> blob) {
   out.camera_make = AsciiValue(d->ifd[EXIF_IFD_0], EXIF_TAG_MAKE);
   out.camera_model = AsciiValue(d->ifd[EXIF_IFD_0], EXIF_TAG_MODEL);
   out.latitude = Coordinate(d.get(), static_cast<ExifTag>(EXIF_TAG_GPS_LATITUDE),
-                            static_cast<ExifTag>(EXIF_TAG_GPS_LATITUDE_REF), 'S');
+                            static_cast<ExifTag>(EXIF_TAG_GPS_LATITUDE_REF), 'S', 90);
   out.longitude = Coordinate(d.get(), static_cast<ExifTag>(EXIF_TAG_GPS_LONGITUDE),
-                             static_cast<ExifTag>(EXIF_TAG_GPS_LONGITUDE_REF), 'W');
+                             static_cast<ExifTag>(EXIF_TAG_GPS_LONGITUDE_REF), 'W', 180);
   return out;
 }
 

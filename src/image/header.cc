@@ -11,6 +11,7 @@ namespace {
 uint32_t Be16(const uint8_t* p) { return (uint32_t{p[0]} << 8) | p[1]; }
 uint32_t Be32(const uint8_t* p) { return (Be16(p) << 16) | Be16(p + 2); }
 uint32_t Le16(const uint8_t* p) { return (uint32_t{p[1]} << 8) | p[0]; }
+uint32_t Le24(const uint8_t* p) { return (uint32_t{p[2]} << 16) | Le16(p); }
 uint32_t Le32(const uint8_t* p) { return (Le16(p + 2) << 16) | Le16(p); }
 
 Status Truncated(const char* what) {
@@ -125,8 +126,9 @@ Result<Header> ReadWebp(std::span<const uint8_t> d) {
   } else if (std::memcmp(chunk, "VP8X", 4) == 0) {
     // OpenCV 4.6 reads still WebP only; say so instead of calling the file corrupt.
     if (p[0] & 0x02) return Status::NotSupported("animated WebP is not supported");
-    h.width = static_cast<int>((Le32(p + 4) & 0xFFFFFF) + 1);
-    h.height = static_cast<int>((Le32(p + 7) & 0xFFFFFF) + 1);
+    // Canvas size minus one, 24 bits each; the height ends the 30 bytes checked above.
+    h.width = static_cast<int>(Le24(p + 4) + 1);
+    h.height = static_cast<int>(Le24(p + 7) + 1);
     // Extended files may carry an EXIF chunk (usually after the image data).
     size_t pos = 12;
     while (pos + 8 <= d.size()) {

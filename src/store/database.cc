@@ -31,7 +31,9 @@ Status CheckManifest(const std::string& dir) {
   auto text = ReadFileToString(path);
   if (!text.ok()) return text.status();
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_object() || j.value("format", "") != kFormatName) {
+  // Compared as JSON: value("format", "") would throw on a manifest whose format is a number.
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (format == j.end() || *format != kFormatName) {
     return Status::InvalidArgument(path + " was not written by alike: " + dir +
                                    " is not an alike database");
   }

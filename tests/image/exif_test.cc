@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgproc.hpp>
 #include <string>
 
@@ -94,6 +97,20 @@ TEST(ExifFieldsTest, GarbageYieldsDefaults) {
   EXPECT_EQ(f.orientation, 0);
   EXPECT_TRUE(f.camera_make.empty());
   EXPECT_FALSE(f.latitude.has_value());
+}
+
+// Found by fuzz/exif_fuzzer.cc: GPS rationals adding up to a latitude past 90 degrees were
+// returned as a position.
+TEST(ExifFieldsTest, CoordinatesOutOfRangeAreAbsent) {
+  const std::string path = ALIKE_SOURCE_DIR "/fuzz/corpus/exif/regression-gps-out-of-range";
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path;
+  const Bytes blob((std::istreambuf_iterator<char>(in)), {});
+  const ExifFields f = ParseExif(blob);
+  EXPECT_FALSE(f.latitude.has_value()) << *f.latitude;
+  if (f.longitude) {
+    EXPECT_LE(std::abs(*f.longitude), 180);
+  }
 }
 
 // Four photos of one desk taken with the phone held four ways: decoded upright, the wall (bright)

@@ -1,7 +1,10 @@
 #include "image/header.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <string>
 
 #include "image/format.h"
@@ -13,6 +16,35 @@ namespace {
 using testing::Bytes;
 
 Bytes Str(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// Bytes that end exactly where an unreadable page begins, so that reading one byte past them
+// crashes in any build (AddressSanitizer's redzones catch it only in the sanitizer pass).
+class BytesBeforeGuardPage {
+ public:
+  explicit BytesBeforeGuardPage(const Bytes& bytes) : page_(sysconf(_SC_PAGESIZE)) {
+    void* region =
+        mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) return;
+    region_ = static_cast<uint8_t*>(region);
+    mprotect(region_ + page_, page_, PROT_NONE);
+    data_ = region_ + page_ - bytes.size();
+    std::memcpy(data_, bytes.data(), bytes.size());
+    size_ = bytes.size();
+  }
+  ~BytesBeforeGuardPage() {
+    if (region_ != nullptr) munmap(region_, 2 * page_);
+  }
+  BytesBeforeGuardPage(const BytesBeforeGuardPage&) = delete;
+  BytesBeforeGuardPage& operator=(const BytesBeforeGuardPage&) = delete;
+  bool ok() const { return region_ != nullptr; }
+  std::span<const uint8_t> span() const { return {data_, size_}; }
+
+ private:
+  const size_t page_;
+  uint8_t* region_ = nullptr;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 TEST(ImageHeader, SniffsByContent) {
   EXPECT_EQ(SniffFormat(Bytes{0xFF, 0xD8, 0xFF, 0xE0}), Format::kJpeg);
@@ -64,6 +96,27 @@ TEST(ImageHeader, JpegEndMarkerFoundBeforeATrailer) {
   Result<Header> h = ReadHeader(jpeg, Format::kJpeg);
   ASSERT_TRUE(h.ok());
   EXPECT_TRUE(h->complete);
+}
+
+// Found by fuzz/image_decode_fuzzer.cc: the shortest extended (VP8X) WebP header has its 24-bit
+// canvas height in its last three bytes, and the parser read it as 32 bits, one byte past the end.
+TEST(ImageHeader, ShortestExtendedWebpIsReadWithinItsBytes) {
+  Bytes webp = Str("RIFF");
+  const Bytes riff_size = {22, 0, 0, 0};
+  webp.insert(webp.end(), riff_size.begin(), riff_size.end());
+  const Bytes form = Str("WEBPVP8X");
+  webp.insert(webp.end(), form.begin(), form.end());
+  const Bytes chunk_size = {10, 0, 0, 0};
+  webp.insert(webp.end(), chunk_size.begin(), chunk_size.end());
+  const Bytes fields = {0, 0, 0, 0, /*width - 1*/ 99, 0, 0, /*height - 1*/ 49, 0, 0};
+  webp.insert(webp.end(), fields.begin(), fields.end());
+  ASSERT_EQ(webp.size(), 30u);
+  const BytesBeforeGuardPage guarded(webp);
+  ASSERT_TRUE(guarded.ok());
+  Result<Header> h = ReadHeader(guarded.span(), Format::kWebp);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->width, 100);
+  EXPECT_EQ(h->height, 50);
 }
 
 }  // namespace

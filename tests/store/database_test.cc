@@ -259,6 +259,11 @@ TEST(DatabaseTest, RefusesDirectoriesItDidNotWriteOrFromANewerVersion) {
   std::ofstream(dir.Sub("foreign/ALIKE")) << R"({"format":"something-else","version":1})";
   EXPECT_EQ(Database::Open(dir.Sub("foreign")).status().code(), Status::Code::kInvalidArgument);
 
+  // Found by fuzz/database_fuzzer.cc: a format of another JSON type threw out of Open.
+  std::filesystem::create_directories(dir.Sub("numeric"));
+  std::ofstream(dir.Sub("numeric/ALIKE")) << R"({"format":1})";
+  EXPECT_EQ(Database::Open(dir.Sub("numeric")).status().code(), Status::Code::kInvalidArgument);
+
   std::filesystem::create_directories(dir.Sub("future"));
   std::ofstream(dir.Sub("future/ALIKE")) << R"({"format":"alike-database","version":99})";
   auto future = Database::Open(dir.Sub("future"));
