@@ -61,9 +61,9 @@ PictureFeatures DecodePut(const uint8_t* payload) {
   p.features.size = cv::Size(static_cast<int>(fields[2]), static_cast<int>(fields[3]));
   const uint32_t n = fields[4], width = fields[5];
   const uint8_t* points = payload + kPutHeaderSize;
-  p.features.points.resize(n);
-  std::memcpy(p.features.points.data(), points, n * sizeof(cv::Point2f));
-  if (n > 0) {
+  if (n > 0) {  // (memcpy must not be given the null data() of an empty vector)
+    p.features.points.resize(n);
+    std::memcpy(p.features.points.data(), points, n * sizeof(cv::Point2f));
     p.features.descriptors.create(static_cast<int>(n), static_cast<int>(width), CV_8U);
     std::memcpy(p.features.descriptors.data, points + n * sizeof(cv::Point2f), size_t{n} * width);
   }
