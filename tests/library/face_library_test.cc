@@ -16,6 +16,7 @@
 #include "alike/library.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
+#include "testing/built_once.h"
 #include "testing/deepface.h"
 #include "testing/file_scan.h"
 #include "testing/models.h"
@@ -32,26 +33,28 @@ constexpr char kLate[] = "img7.jpg";
 
 class FaceLibraryTest : public ::testing::Test {
  protected:
+  // The deepface photos but kLate, indexed with faces once for every test process.
   static void SetUpTestSuite() {
     if (!embed::FaceEmbedder::Installed(embed::DefaultModelDir())) return;
     data_ = new test::DeepFace(test::LoadDeepFace());
     if (data_->dir.empty()) return;
-    template_ = new test::TempDir();
-    auto lib = Library::Open(template_->Sub("lib"),
-                             {.create_if_missing = true, .embedders = {"color"}, .faces = true});
-    ASSERT_TRUE(lib.ok()) << lib.status().ToString();
-    std::vector<std::string> paths;
-    for (const std::string& f : data_->photos) {
-      if (f != kLate) paths.push_back(data_->Path(f));
-    }
-    auto report = (*lib)->Index(paths, {.jobs = 2}, nullptr);
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
-    ASSERT_EQ(report->indexed, paths.size());
+    template_ = test::BuiltOnce("deepface-faces", [](const std::string& dir) {
+      auto lib = Library::Open(dir + "/lib",
+                               {.create_if_missing = true, .embedders = {"color"}, .faces = true});
+      EXPECT_TRUE(lib.ok()) << lib.status().ToString();
+      if (!lib.ok()) return false;
+      std::vector<std::string> paths;
+      for (const std::string& f : data_->photos) {
+        if (f != kLate) paths.push_back(data_->Path(f));
+      }
+      auto report = (*lib)->Index(paths, {.jobs = 2}, nullptr);
+      EXPECT_TRUE(report.ok()) << report.status().ToString();
+      EXPECT_EQ(report.ok() ? report->indexed : 0, paths.size());
+      return report.ok() && report->indexed == paths.size();
+    });
   }
   static void TearDownTestSuite() {
-    delete template_;
     delete data_;
-    template_ = nullptr;
     data_ = nullptr;
   }
 
@@ -61,10 +64,8 @@ class FaceLibraryTest : public ::testing::Test {
                                          embed::FaceEmbedder::kRecognitionFile);
     }
     if (data_->dir.empty()) GTEST_SKIP() << test::DeepFaceDir() << " is absent (shared data)";
-    auto source = Library::Open(template_->Sub("lib"), {});
-    ASSERT_TRUE(source.ok()) << source.status().ToString();
-    ASSERT_TRUE((*source)->Snapshot(dir_.Sub("lib")).ok());
-    source->reset();
+    ASSERT_FALSE(template_.empty()) << "indexing the deepface photos failed";
+    fs::copy(template_ + "/lib", dir_.Sub("lib"), fs::copy_options::recursive);
     auto lib = Library::Open(dir_.Sub("lib"), {});
     ASSERT_TRUE(lib.ok()) << lib.status().ToString();
     lib_ = std::move(*lib);
@@ -103,13 +104,13 @@ class FaceLibraryTest : public ::testing::Test {
   }
 
   static test::DeepFace* data_;
-  static test::TempDir* template_;
+  // The indexed library's directory (read-only), "" when indexing failed.
+  inline static std::string template_;
   test::TempDir dir_;
   std::unique_ptr<Library> lib_;
 };
 
 test::DeepFace* FaceLibraryTest::data_ = nullptr;
-test::TempDir* FaceLibraryTest::template_ = nullptr;
 
 TEST_F(FaceLibraryTest, EachFaceIsOneVectorWithBoxLandmarksAndScore) {
   auto faces = lib_->database().GetCollection("image.face");
