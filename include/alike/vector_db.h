@@ -201,6 +201,10 @@ Result<std::string> EncodeUpsertLogRecord(const CollectionOptions& options,
                                           std::span<const Record> records);
 // Deleting ids that are absent is a no-op when the record is applied.
 std::string EncodeDeleteLogRecord(std::span<const uint64_t> ids);
+// Deletes, when applied, the records the filter matches at that point of the replicated history
+// (every replica applies it at the same point, so all delete the same records). InvalidArgument
+// for a malformed filter.
+Result<std::string> EncodeDeleteWhereLogRecord(std::string_view filter);
 
 // For the end of a bulk write (an index run, an import): checkpoints the collection when its
 // log holds an eighth of its data or more, and at least 1 MiB. Opening a collection replays its

@@ -8,27 +8,9 @@ namespace {
 // How long GET /v1/cluster waits to read the heartbeats already in a membership bucket.
 constexpr std::chrono::milliseconds kStatusReadTimeout{2000};
 
-Status NotOffered(server::CollectionFeature feature) {
-  switch (feature) {
-    case server::CollectionFeature::kGetRecord:
-      return Status::NotSupported(
-          "getting a record by id (and searching by a stored record's id) is not available on a "
-          "cluster router yet: search by vector");
-    case server::CollectionFeature::kDeleteByFilter:
-      return Status::NotSupported(
-          "deleting by filter is not available on a cluster router yet: delete by ids");
-    case server::CollectionFeature::kDrop:
-      return Status::NotSupported("dropping a cluster collection is not available yet");
-  }
-  return Status::NotSupported("not available on a cluster router");
-}
-
-}  // namespace
-
-namespace {
-
-// A write's answer: `count` records, and the token of what it reached.
-Result<server::WriteReceipt> ReceiptOf(const Result<cluster::WriteToken>& token, uint64_t count) {
+// A write's answer: `count` records (nullopt: not known), and the token of what it reached.
+Result<server::WriteReceipt> ReceiptOf(const Result<cluster::WriteToken>& token,
+                                       std::optional<uint64_t> count) {
   if (!token.ok()) return token.status();
   return server::WriteReceipt{.count = count, .write_token = cluster::EncodeWriteToken(*token)};
 }
@@ -122,8 +104,12 @@ Result<server::CollectionDescription> ClusterCollections::Create(const std::stri
   return Describe(name);
 }
 
-Status ClusterCollections::Drop(const std::string&) {
-  return NotOffered(server::CollectionFeature::kDrop);
+Status ClusterCollections::Drop(const std::string& name) {
+  ALIKE_RETURN_IF_ERROR(cluster::DropClusterCollection(nats_, name));
+  // Requests in flight keep the dropped collection's router and writer until they end.
+  std::lock_guard lock(mutex_);
+  opened_.erase(name);
+  return Status::OK();
 }
 
 Result<server::WriteReceipt> ClusterCollections::Upsert(const std::string& name,
@@ -140,13 +126,17 @@ Result<server::WriteReceipt> ClusterCollections::Delete(const std::string& name,
   return ReceiptOf((*opened)->writer->Delete(ids), ids.size());
 }
 
-Result<server::WriteReceipt> ClusterCollections::DeleteWhere(const std::string&,
-                                                             const std::string&) {
-  return NotOffered(server::CollectionFeature::kDeleteByFilter);
+Result<server::WriteReceipt> ClusterCollections::DeleteWhere(const std::string& name,
+                                                             const std::string& filter) {
+  auto opened = Open(name);
+  if (!opened.ok()) return opened.status();
+  return ReceiptOf((*opened)->writer->DeleteWhere(filter), std::nullopt);
 }
 
-Result<Record> ClusterCollections::Get(const std::string&, uint64_t) {
-  return NotOffered(server::CollectionFeature::kGetRecord);
+Result<Record> ClusterCollections::Get(const std::string& name, uint64_t id) {
+  auto opened = Open(name);
+  if (!opened.ok()) return opened.status();
+  return (*opened)->router->Get(id);
 }
 
 Result<server::CollectionHits> ClusterCollections::Search(const std::string& name,
@@ -165,10 +155,6 @@ Result<server::CollectionHits> ClusterCollections::Search(const std::string& nam
   server::CollectionHits out{.hits = std::move(routed->hits)};
   for (const auto& [shard, why] : routed->missing_shards) out.missing_shards[shard] = why.message();
   return out;
-}
-
-std::string ClusterCollections::Unavailable(server::CollectionFeature feature) const {
-  return NotOffered(feature).message();
 }
 
 Result<nlohmann::json> ClusterStateJson(cluster::NatsConnection& nats) {

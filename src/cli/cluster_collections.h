@@ -8,9 +8,10 @@
 //   - A write answers a write token, "<shard>:<sequence>,..." (ShardWriter's WriteToken); a
 //     search that carries it as "write_token" sees that write, or fails with 503 (a shard whose
 //     replicas did not apply it in time).
-//   - A delete by ids answers how many ids it was given: the cluster does not know which existed.
-//   - Get by id (and search by a stored record's id), delete by filter and drop are not offered
-//     yet (Unavailable says so; the routes answer 501).
+//   - A delete by ids answers how many ids it was given, and a delete by filter null: the records
+//     are on the nodes (a delete by filter is one message to every shard, applied by each replica
+//     to what it holds at that point of the shard's history: cluster/shard_writer.h).
+//   - Get by id (and search by a stored record's id) asks one replica of the id's shard.
 // The router of each collection allows partial results; the routes turn missing shards into a
 // 503 unless the request allowed them.
 //
@@ -62,7 +63,6 @@ class ClusterCollections : public server::CollectionService {
   Result<Record> Get(const std::string& name, uint64_t id) override;
   Result<server::CollectionHits> Search(const std::string& name,
                                         const server::CollectionSearch& search) override;
-  std::string Unavailable(server::CollectionFeature feature) const override;
 
  private:
   // A collection's settings, router and writer, made on first use and kept: settings are

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <deque>
 #include <iterator>
+#include <optional>
 
 #include "cluster/shard_query.h"
 #include "cluster/shards.h"
@@ -37,10 +38,20 @@ struct ShardCall {
   std::vector<std::string> tried;  // nodes asked directly
   // When to send the next try: after a failure, or when the try in flight is overdue.
   Clock::time_point next_try = Clock::time_point::max();
-  bool done = false;  // answered, or given up
+  bool done = false;      // answered, or given up
+  bool answered = false;  // its reply was accepted
   Status last_error;
-  std::vector<std::vector<Hit>> results;  // one list per query once answered
 };
+
+// "shard 3: why; shard 7: why".
+std::string DescribeMissing(const std::map<uint32_t, Status>& missing) {
+  std::string out;
+  for (const auto& [shard, why] : missing) {
+    out += (out.empty() ? "" : "; ") + std::string("shard ") + std::to_string(shard) + ": " +
+           why.message();
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -76,7 +87,7 @@ Result<std::unique_ptr<Router>> Router::Create(NatsConnection& nats, RouterOptio
 }
 
 void Router::OnReply(const IncomingMessage& message) {
-  // <inbox>.<search>.<shard>.<attempt>
+  // <inbox>.<call>.<shard>.<attempt>
   if (message.subject.size() <= inbox_.size() + 1) return;
   std::string_view rest = message.subject.substr(inbox_.size() + 1);
   uint64_t fields[3] = {0, 0, 0};
@@ -86,8 +97,8 @@ void Router::OnReply(const IncomingMessage& message) {
     rest.remove_prefix(std::min(dot + 1, rest.size()));
   }
   std::lock_guard lock(mutex_);
-  const auto it = searches_.find(fields[0]);
-  if (it == searches_.end()) return;  // a late reply to a search that ended
+  const auto it = calls_.find(fields[0]);
+  if (it == calls_.end()) return;  // a late reply to a call that ended
   it->second->replies.push_back({.shard = static_cast<uint32_t>(fields[1]),
                                  .attempt = static_cast<int>(fields[2]),
                                  .no_responders = message.no_responders,
@@ -104,28 +115,100 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
                                           const SearchOptions& options, const WriteToken* after) {
   if (queries.empty()) return RoutedResults{};
   const uint32_t shard_count = settings_.shard_count;
+  std::vector<uint32_t> shards(shard_count);
+  for (uint32_t shard = 0; shard < shard_count; ++shard) shards[shard] = shard;
+  // Requests differ between shards only by the sequence a write token asks for.
+  const std::string plain = EncodeShardQuery(queries, options, 0, {});
+  std::vector<std::vector<std::vector<Hit>>> answers(shard_count);  // per shard, one list a query
+  auto missing = Scatter(
+      shards, after,
+      [&](uint32_t, uint64_t min_seq) {
+        return min_seq == 0
+                   ? plain
+                   : EncodeShardQuery(queries, options, min_seq, options_.attempt_timeout / 2);
+      },
+      [&](uint32_t shard, std::string_view data) -> Status {
+        auto results = DecodeShardReply(data);
+        if (!results.ok()) return results.status();
+        if (results->size() != queries.size()) {
+          return Status::Corruption("shard " + std::to_string(shard) + " answered " +
+                                    std::to_string(results->size()) + " hit lists for " +
+                                    std::to_string(queries.size()) + " queries");
+        }
+        answers[shard] = std::move(*results);
+        return Status::OK();
+      });
+  if (!missing.ok()) return missing.status();
+
+  RoutedResults out{.missing_shards = std::move(*missing)};
+  if (!out.missing_shards.empty() && !options_.allow_partial) {
+    return Status::IOError(std::to_string(out.missing_shards.size()) + " of " +
+                           std::to_string(shard_count) + " shards of collection '" +
+                           options_.collection + "' did not answer (" +
+                           DescribeMissing(out.missing_shards) + ")");
+  }
+  out.hits.resize(queries.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<Hit>& merged = out.hits[q];
+    for (std::vector<std::vector<Hit>>& answer : answers) {
+      if (answer.empty()) continue;
+      std::move(answer[q].begin(), answer[q].end(), std::back_inserter(merged));
+    }
+    std::sort(merged.begin(), merged.end(), [](const Hit& a, const Hit& b) {
+      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+    });
+    if (merged.size() > options.k) merged.resize(options.k);
+  }
+  return out;
+}
+
+Result<Record> Router::Get(uint64_t id, const WriteToken* after) {
+  const uint32_t shard = ShardOf(id, settings_.shard_count);
+  std::optional<Record> record;
+  auto missing = Scatter(
+      std::span<const uint32_t>(&shard, 1), after,
+      [&](uint32_t, uint64_t min_seq) {
+        return EncodeShardGet(id, min_seq, options_.attempt_timeout / 2);
+      },
+      [&](uint32_t, std::string_view data) -> Status {
+        auto got = DecodeShardRecordReply(data);
+        if (!got.ok()) return got.status();
+        record = std::move(*got);
+        return Status::OK();
+      });
+  if (!missing.ok()) return missing.status();
+  if (!missing->empty()) {
+    return Status::IOError("shard " + std::to_string(shard) + " of collection '" +
+                           options_.collection + "' (which holds id " + std::to_string(id) +
+                           ") did not answer (" + DescribeMissing(*missing) + ")");
+  }
+  return std::move(*record);
+}
+
+Result<std::map<uint32_t, Status>> Router::Scatter(std::span<const uint32_t> shards,
+                                                   const WriteToken* after,
+                                                   const MakeRequest& request,
+                                                   const AcceptReply& accept) {
+  const uint32_t shard_count = settings_.shard_count;
   const std::vector<Heartbeat> live = membership_->Live();
-  const auto start = Clock::now();
-  const auto deadline = start + options_.deadline;
-  const uint64_t search = next_search_++;
+  const auto deadline = Clock::now() + options_.deadline;
+  const uint64_t call_id = next_call_++;
   auto gather = std::make_shared<Gather>();
   {
     std::lock_guard lock(mutex_);
-    searches_.emplace(search, gather);
+    calls_.emplace(call_id, gather);
   }
   struct Unregister {
     Router& router;
-    uint64_t search;
+    uint64_t call_id;
     ~Unregister() {
       std::lock_guard lock(router.mutex_);
-      router.searches_.erase(search);
+      router.calls_.erase(call_id);
     }
-  } unregister{*this, search};
+  } unregister{*this, call_id};
 
-  // Requests differ between shards only by the sequence a write token asks for.
-  const std::string plain = EncodeShardQuery(queries, options, 0, {});
   std::vector<ShardCall> calls(shard_count);
-  uint32_t open = shard_count;
+  size_t open = shards.size();
   // A failed try: the next one after a pause while tries remain, else the shard is given up.
   auto failed = [&](ShardCall& call, Status why) {
     call.last_error = std::move(why);
@@ -146,9 +229,9 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
       const auto it = after->shard_seq.find(shard);
       if (it != after->shard_seq.end()) min_seq = it->second;
     }
-    const std::string reply = inbox_ + "." + std::to_string(search) + "." + std::to_string(shard) +
+    const std::string reply = inbox_ + "." + std::to_string(call_id) + "." + std::to_string(shard) +
                               "." + std::to_string(call.attempts);
-    // A live replica not asked yet, rotating with the search so that replicas share the load.
+    // A live replica not asked yet, rotating with the call so that replicas share the load.
     std::vector<const std::string*> candidates;
     for (const Heartbeat& node : live) {
       if (node.Holds(shard) &&
@@ -158,24 +241,24 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
     }
     std::string subject = ShardQuerySubject(options_.collection, shard);
     if (!candidates.empty()) {
-      const std::string& node = *candidates[(search + shard) % candidates.size()];
+      const std::string& node = *candidates[(call_id + shard) % candidates.size()];
       call.tried.push_back(node);
       subject = ShardNodeQuerySubject(options_.collection, shard, node);
     }
-    const Status sent = nats_.PublishRequest(
-        subject, reply,
-        min_seq == 0 ? plain
-                     : EncodeShardQuery(queries, options, min_seq, options_.attempt_timeout / 2));
+    const Status sent = nats_.PublishRequest(subject, reply, request(shard, min_seq));
     if (!sent.ok()) failed(call, sent);
   };
-  for (uint32_t shard = 0; shard < shard_count; ++shard) send(shard);
+  for (uint32_t shard : shards) send(shard);
 
   std::unique_lock lock(mutex_);
   while (open > 0) {
     while (!gather->replies.empty()) {
       Reply reply = std::move(gather->replies.front());
       gather->replies.pop_front();
-      if (reply.shard >= shard_count || calls[reply.shard].done) continue;
+      if (reply.shard >= shard_count || calls[reply.shard].attempts == 0 ||
+          calls[reply.shard].done) {
+        continue;
+      }
       ShardCall& call = calls[reply.shard];
       lock.unlock();
       // A late answer to the first try is as good as the retry's; a failure counts only for the
@@ -184,19 +267,14 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
         if (reply.attempt == call.attempts) {
           failed(call, Status::IOError("no replica of the shard is serving"));
         }
-      } else if (auto results = DecodeShardReply(reply.data); results.ok()) {
-        if (results->size() != queries.size()) {
-          return Status::Corruption("shard " + std::to_string(reply.shard) + " answered " +
-                                    std::to_string(results->size()) + " hit lists for " +
-                                    std::to_string(queries.size()) + " queries");
-        }
-        call.results = std::move(*results);
+      } else if (Status accepted = accept(reply.shard, reply.data); accepted.ok()) {
+        call.answered = true;
         call.done = true;
         --open;
-      } else if (!MayPassOnRetry(results.status())) {
-        return results.status().WithContext("shard " + std::to_string(reply.shard));
+      } else if (!MayPassOnRetry(accepted)) {
+        return accepted.WithContext("shard " + std::to_string(reply.shard));
       } else if (reply.attempt == call.attempts) {
-        failed(call, results.status());
+        failed(call, std::move(accepted));
       }
       lock.lock();
     }
@@ -204,7 +282,7 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
     const auto now = Clock::now();
     if (now >= deadline) break;
     auto wake = deadline;
-    for (uint32_t shard = 0; shard < shard_count; ++shard) {
+    for (uint32_t shard : shards) {
       ShardCall& call = calls[shard];
       if (call.done) continue;
       if (call.next_try <= now) {
@@ -222,40 +300,19 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
   }
   lock.unlock();
 
-  RoutedResults out;
-  std::string missing;
-  for (uint32_t shard = 0; shard < shard_count; ++shard) {
+  std::map<uint32_t, Status> missing;
+  for (uint32_t shard : shards) {
     const ShardCall& call = calls[shard];
-    if (!call.results.empty()) continue;  // answered: one list per query
-    Status why = call.done
-                     ? call.last_error
-                     : Status::IOError("no answer within the search's deadline of " +
-                                       std::to_string(options_.deadline.count()) + " ms" +
-                                       (call.last_error.ok()
-                                            ? std::string()
-                                            : " (before: " + call.last_error.message() + ")"));
-    missing += (missing.empty() ? "" : "; ") + std::string("shard ") + std::to_string(shard) +
-               ": " + why.message();
-    out.missing_shards.emplace(shard, std::move(why));
+    if (call.answered) continue;
+    missing.emplace(
+        shard, call.done ? call.last_error
+                         : Status::IOError("no answer within the deadline of " +
+                                           std::to_string(options_.deadline.count()) + " ms" +
+                                           (call.last_error.ok()
+                                                ? std::string()
+                                                : " (before: " + call.last_error.message() + ")")));
   }
-  if (!out.missing_shards.empty() && !options_.allow_partial) {
-    return Status::IOError(std::to_string(out.missing_shards.size()) + " of " +
-                           std::to_string(shard_count) + " shards of collection '" +
-                           options_.collection + "' did not answer (" + missing + ")");
-  }
-  out.hits.resize(queries.size());
-  for (size_t q = 0; q < queries.size(); ++q) {
-    std::vector<Hit>& merged = out.hits[q];
-    for (ShardCall& call : calls) {
-      if (call.results.empty()) continue;
-      std::move(call.results[q].begin(), call.results[q].end(), std::back_inserter(merged));
-    }
-    std::sort(merged.begin(), merged.end(), [](const Hit& a, const Hit& b) {
-      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-    });
-    if (merged.size() > options.k) merged.resize(options.k);
-  }
-  return out;
+  return missing;
 }
 
 }  // namespace alike::cluster

@@ -38,11 +38,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alike/vector_db.h"
@@ -82,6 +84,10 @@ class Router {
                                     const WriteToken* after = nullptr);
   Result<RoutedResults> Search(const Query& query, const SearchOptions& options,
                                const WriteToken* after = nullptr);
+  // The record `id`, from one replica of the shard that holds it, asked and retried as a search
+  // asks a shard: NotFound when the shard does not hold it, IOError when no replica answered.
+  // `after` as for a search.
+  Result<Record> Get(uint64_t id, const WriteToken* after = nullptr);
 
   const RouterOptions& options() const { return options_; }
   const ClusterSettings& settings() const { return settings_; }
@@ -95,7 +101,18 @@ class Router {
     bool no_responders = false;
     std::string data;
   };
-  struct Gather;  // one search's replies, handed over by OnReply
+  struct Gather;  // one call's replies, handed over by OnReply
+  // A shard's request body, given the stream sequence it must have applied (0: none).
+  using MakeRequest = std::function<std::string(uint32_t shard, uint64_t min_seq)>;
+  // Takes a shard's reply: OK keeps it, an error another try may not meet (MayPassOnRetry) has
+  // the shard tried again, any other error fails the whole call at once.
+  using AcceptReply = std::function<Status(uint32_t shard, std::string_view data)>;
+
+  // Asks each of `shards` (as the header says: a live replica, one retry, the deadline) and
+  // returns the shards that did not answer, with why.
+  Result<std::map<uint32_t, Status>> Scatter(std::span<const uint32_t> shards,
+                                             const WriteToken* after, const MakeRequest& request,
+                                             const AcceptReply& accept);
 
   Router(NatsConnection& nats, RouterOptions options, ClusterSettings settings, std::string inbox);
   void OnReply(const IncomingMessage& message);
@@ -104,10 +121,10 @@ class Router {
   const RouterOptions options_;
   const ClusterSettings settings_;
   std::unique_ptr<Membership> membership_;
-  const std::string inbox_;  // replies come to <inbox>.<search>.<shard>.<attempt>
-  std::atomic<uint64_t> next_search_{1};
+  const std::string inbox_;  // replies come to <inbox>.<call>.<shard>.<attempt>
+  std::atomic<uint64_t> next_call_{1};
   std::mutex mutex_;
-  std::map<uint64_t, std::shared_ptr<Gather>> searches_;  // in flight; guarded by mutex_
+  std::map<uint64_t, std::shared_ptr<Gather>> calls_;  // in flight; guarded by mutex_
   // Last: destroyed first, so that OnReply is done before the rest goes.
   std::unique_ptr<Subscription> replies_;
 };

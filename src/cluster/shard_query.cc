@@ -39,6 +39,18 @@ Status StatusFromReply(const std::string& code_name, std::string message) {
   return Status::Internal(std::move(message));
 }
 
+std::string ErrorReply(const Status& status) {
+  return json{{"error", {{"code", Status::CodeName(status.code())}, {"message", status.message()}}}}
+      .dump();
+}
+
+// The error a reply holds, if it holds one.
+std::optional<Status> ReplyError(const json& reply) {
+  if (!reply.contains("error")) return std::nullopt;
+  const json& e = reply.at("error");
+  return StatusFromReply(e.value("code", std::string()), e.value("message", std::string()));
+}
+
 }  // namespace
 
 std::string ShardQuerySubject(const std::string& collection, uint32_t shard) {
@@ -80,11 +92,26 @@ std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions
   return request.dump();
 }
 
+std::string EncodeShardGet(uint64_t id, uint64_t min_seq, std::chrono::milliseconds wait) {
+  json request{{"get", id}};
+  if (min_seq > 0) {
+    request["min_seq"] = min_seq;
+    request["wait_ms"] = wait.count();
+  }
+  return request.dump();
+}
+
 Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
   ShardQueryRequest request;
   try {
     const json j = json::parse(text);
     if (!j.is_object()) return Status::InvalidArgument("a shard query is a JSON object");
+    request.min_seq = j.value("min_seq", uint64_t{0});
+    request.wait = std::chrono::milliseconds(j.value("wait_ms", int64_t{0}));
+    if (j.contains("get")) {
+      request.get = j.at("get").get<uint64_t>();
+      return request;
+    }
     if (j.contains("queries")) j.at("queries").get_to(request.vectors);
     if (j.contains("binary")) j.at("binary").get_to(request.binaries);
     if (!request.vectors.empty() && !request.binaries.empty()) {
@@ -97,8 +124,6 @@ Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
     request.options.with_payload = j.value("with_payload", true);
     if (j.contains("max_distance"))
       request.options.max_distance = j.at("max_distance").get<float>();
-    request.min_seq = j.value("min_seq", uint64_t{0});
-    request.wait = std::chrono::milliseconds(j.value("wait_ms", int64_t{0}));
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("malformed shard query: ") + e.what());
   }
@@ -109,12 +134,7 @@ Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
 }
 
 std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& results) {
-  if (!results.ok()) {
-    return json{{"error",
-                 {{"code", Status::CodeName(results.status().code())},
-                  {"message", results.status().message()}}}}
-        .dump();
-  }
+  if (!results.ok()) return ErrorReply(results.status());
   json lists = json::array();
   for (const std::vector<Hit>& hits : *results) {
     json list = json::array();
@@ -131,10 +151,7 @@ std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& result
 Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
   try {
     const json j = json::parse(text);
-    if (j.contains("error")) {
-      const json& e = j.at("error");
-      return StatusFromReply(e.value("code", std::string()), e.value("message", std::string()));
-    }
+    if (auto error = ReplyError(j)) return *error;
     std::vector<std::vector<Hit>> results;
     for (const json& list : j.at("results")) {
       std::vector<Hit>& hits = results.emplace_back();
@@ -145,6 +162,31 @@ Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
       }
     }
     return results;
+  } catch (const json::exception& e) {
+    return Status::Corruption(std::string("malformed shard reply: ") + e.what());
+  }
+}
+
+std::string EncodeShardRecordReply(const Result<Record>& record) {
+  if (!record.ok()) return ErrorReply(record.status());
+  json r{{"id", record->id}, {"payload", record->payload}};
+  if (!record->binary.empty()) {
+    r["binary"] = record->binary;
+  } else {
+    r["vector"] = record->vector;
+  }
+  return json{{"record", std::move(r)}}.dump();
+}
+
+Result<Record> DecodeShardRecordReply(std::string_view text) {
+  try {
+    const json j = json::parse(text);
+    if (auto error = ReplyError(j)) return *error;
+    const json& r = j.at("record");
+    Record record{.id = r.at("id").get<uint64_t>(), .payload = r.at("payload").get<std::string>()};
+    if (r.contains("binary")) r.at("binary").get_to(record.binary);
+    if (r.contains("vector")) r.at("vector").get_to(record.vector);
+    return record;
   } catch (const json::exception& e) {
     return Status::Corruption(std::string("malformed shard reply: ") + e.what());
   }
@@ -180,26 +222,31 @@ ShardQueryService::~ShardQueryService() {
   node_subscription_.reset();
 }
 
-Result<std::vector<std::vector<Hit>>> ShardQueryService::Search(std::string_view text) const {
-  auto request = DecodeShardQuery(text);
-  if (!request.ok()) return request.status();
-  if (request->min_seq > collection_->replicated_seq()) {
-    const auto wait = std::min(request->wait, kMaxCatchUpWait);
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    if (!wait_for_(request->min_seq, deadline)) {
-      return Status::FailedPrecondition(
-          "shard " + std::to_string(shard_) + " not caught up: this replica applied sequence " +
-          std::to_string(collection_->replicated_seq()) + ", the search needs " +
-          std::to_string(request->min_seq) + " (waited " + std::to_string(wait.count()) + " ms)");
-    }
-  }
-  return collection_->SearchBatch(request->queries, request->options);
+Status ShardQueryService::CatchUp(const ShardQueryRequest& request) const {
+  if (request.min_seq <= collection_->replicated_seq()) return Status::OK();
+  const auto wait = std::min(request.wait, kMaxCatchUpWait);
+  if (wait_for_(request.min_seq, std::chrono::steady_clock::now() + wait)) return Status::OK();
+  return Status::FailedPrecondition(
+      "shard " + std::to_string(shard_) + " not caught up: this replica applied sequence " +
+      std::to_string(collection_->replicated_seq()) + ", the request needs " +
+      std::to_string(request.min_seq) + " (waited " + std::to_string(wait.count()) + " ms)");
 }
 
-void ShardQueryService::Answer(const IncomingMessage& request) {
-  if (request.reply.empty()) return;  // nobody to answer
+void ShardQueryService::Answer(const IncomingMessage& message) {
+  if (message.reply.empty()) return;  // nobody to answer
+  auto request = DecodeShardQuery(message.data);
+  Status ready = request.ok() ? CatchUp(*request) : request.status();
+  std::string reply;
+  if (request.ok() && request->get) {
+    reply = EncodeShardRecordReply(ready.ok() ? collection_->Get(*request->get)
+                                              : Result<Record>(ready));
+  } else {
+    reply =
+        EncodeShardReply(ready.ok() ? collection_->SearchBatch(request->queries, request->options)
+                                    : Result<std::vector<std::vector<Hit>>>(ready));
+  }
   // A reply that cannot be sent is the requester's timeout to handle (it retries the shard).
-  nats_.Respond(request.reply, EncodeShardReply(Search(request.data)));
+  nats_.Respond(message.reply, reply);
 }
 
 }  // namespace alike::cluster

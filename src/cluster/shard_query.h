@@ -21,6 +21,9 @@
 // A reply: {"results": [[{"id": 7, "distance": 0.25, "payload": "{...}"}, ...], ...]}, one list
 // of hits per query, or
 //          {"error": {"code": "invalid_argument", "message": "..."}} (Status::CodeName).
+// A get request asks for one record instead: {"get": 7, "min_seq"/"wait_ms" as above}; its reply
+// is {"record": {"id": 7, "vector": [...] or "binary": [...], "payload": "{...}"}} or an error
+// (not_found when the shard does not hold the id).
 //
 // Thread-safety: the functions are pure; a ShardQueryService answers on libnats' delivery threads
 // of its two subscriptions, one request at a time on each, and may be destroyed from any thread
@@ -33,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,8 +52,9 @@ std::string ShardQueryGroup(const std::string& collection, uint32_t shard);
 std::string ShardNodeQuerySubject(const std::string& collection, uint32_t shard,
                                   const std::string& node);
 
-// A decoded request; `queries` views the vectors it owns.
+// A decoded request: a search, or with `get` a get; `queries` views the vectors it owns.
 struct ShardQueryRequest {
+  std::optional<uint64_t> get;
   std::vector<std::vector<float>> vectors;
   std::vector<std::vector<uint8_t>> binaries;
   std::vector<Query> queries;
@@ -67,13 +72,17 @@ struct ShardQueryRequest {
 
 std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions& options,
                              uint64_t min_seq, std::chrono::milliseconds wait);
-// InvalidArgument names what is malformed.
+std::string EncodeShardGet(uint64_t id, uint64_t min_seq, std::chrono::milliseconds wait);
+// A search or a get; InvalidArgument names what is malformed.
 Result<ShardQueryRequest> DecodeShardQuery(std::string_view text);
 
 std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& results);
 // The hits, or the error the replica answered (its code kept), or Corruption for a reply that
 // does not decode.
 Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text);
+// A get's reply, as DecodeShardReply decodes a search's.
+std::string EncodeShardRecordReply(const Result<Record>& record);
+Result<Record> DecodeShardRecordReply(std::string_view text);
 
 // Answers shard `shard`'s queries from `collection`. `wait_for` blocks until the collection
 // applied the given stream sequence or the deadline passed, and says whether it did; the node
@@ -97,7 +106,8 @@ class ShardQueryService {
   ShardQueryService(NatsConnection& nats, uint32_t shard, std::shared_ptr<Collection> collection,
                     WaitFor wait_for);
   void Answer(const IncomingMessage& request);
-  Result<std::vector<std::vector<Hit>>> Search(std::string_view request) const;
+  // Waits, within the request's bounds, until the collection applied the sequence it asks for.
+  Status CatchUp(const ShardQueryRequest& request) const;
 
   NatsConnection& nats_;
   const uint32_t shard_;

@@ -33,11 +33,13 @@ size_t MaxMessageBytes(const NatsConnection& nats, const ShardWriterOptions& opt
 
 }  // namespace
 
+void WriteToken::Reach(uint32_t shard, uint64_t seq) {
+  uint64_t& known = shard_seq[shard];
+  known = std::max(known, seq);
+}
+
 void WriteToken::Merge(const WriteToken& later) {
-  for (const auto& [shard, seq] : later.shard_seq) {
-    uint64_t& known = shard_seq[shard];
-    known = std::max(known, seq);
-  }
+  for (const auto& [shard, seq] : later.shard_seq) Reach(shard, seq);
 }
 
 std::string EncodeWriteToken(const WriteToken& token) {
@@ -70,7 +72,7 @@ Result<WriteToken> ParseWriteToken(std::string_view text) {
         colon + 1 == item.size() || std::from_chars(shard_end + 1, item_end, seq).ptr != item_end) {
       return bad(item);
     }
-    token.shard_seq[shard] = std::max(token.shard_seq[shard], seq);
+    token.Reach(shard, seq);
     text.remove_prefix(std::min(comma + 1, text.size()));
   }
   return token;
@@ -144,6 +146,19 @@ Result<PreparedWrite> ShardWriter::PrepareDelete(std::span<const uint64_t> ids) 
   return NameMessages(std::move(bodies));
 }
 
+Result<PreparedWrite> ShardWriter::PrepareDeleteWhere(std::string_view filter) {
+  auto body = EncodeDeleteWhereLogRecord(filter);
+  if (!body.ok()) return body.status();
+  if (body->size() > max_message_bytes_) {
+    return Status::InvalidArgument("the filter (" + std::to_string(body->size()) +
+                                   " bytes) is larger than a message (" +
+                                   std::to_string(max_message_bytes_) + " bytes)");
+  }
+  std::vector<std::pair<uint32_t, std::string>> bodies;
+  for (uint32_t shard = 0; shard < layout_.shard_count; ++shard) bodies.emplace_back(shard, *body);
+  return NameMessages(std::move(bodies));
+}
+
 Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
   WriteToken token;
   for (const ShardMessage& message : write.messages) {
@@ -165,8 +180,7 @@ Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
     if (writer_options_.throttle != nullptr) {
       writer_options_.throttle->Acknowledged(message.shard, ack->sequence);
     }
-    uint64_t& seq = token.shard_seq[message.shard];
-    seq = std::max(seq, ack->sequence);
+    token.Reach(message.shard, ack->sequence);
   }
   return token;
 }
@@ -179,6 +193,12 @@ Result<WriteToken> ShardWriter::Upsert(std::span<const Record> records) {
 
 Result<WriteToken> ShardWriter::Delete(std::span<const uint64_t> ids) {
   auto write = PrepareDelete(ids);
+  if (!write.ok()) return write.status();
+  return Publish(*write);
+}
+
+Result<WriteToken> ShardWriter::DeleteWhere(std::string_view filter) {
+  auto write = PrepareDeleteWhere(filter);
   if (!write.ok()) return write.status();
   return Publish(*write);
 }

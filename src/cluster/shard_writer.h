@@ -48,6 +48,8 @@ namespace alike::cluster {
 struct WriteToken {
   std::map<uint32_t, uint64_t> shard_seq;
 
+  // Records that the write reached `seq` on `shard` (a later sequence than one known replaces it).
+  void Reach(uint32_t shard, uint64_t seq);
   // Adds what `later` reached: a token covering both writes.
   void Merge(const WriteToken& later);
 };
@@ -89,6 +91,9 @@ class ShardWriter {
   // record too large for a message.
   Result<PreparedWrite> PrepareUpsert(std::span<const Record> records);
   Result<PreparedWrite> PrepareDelete(std::span<const uint64_t> ids);
+  // One message to every shard: each replica deletes what the filter matches when it applies it.
+  // InvalidArgument for a malformed filter.
+  Result<PreparedWrite> PrepareDeleteWhere(std::string_view filter);
 
   // Publishes every message in order, retrying each until publish_deadline; returns once all are
   // acknowledged. Safe to call again with the same write (see the header comment).
@@ -96,6 +101,7 @@ class ShardWriter {
 
   Result<WriteToken> Upsert(std::span<const Record> records);
   Result<WriteToken> Delete(std::span<const uint64_t> ids);
+  Result<WriteToken> DeleteWhere(std::string_view filter);
 
   const ShardLayout& layout() const { return layout_; }
 

@@ -61,14 +61,6 @@ bool Resolve(Collections& c, const httplib::Request& req, httplib::Response& res
   return true;
 }
 
-// Answers 501 and returns true when the service does not offer `feature`.
-bool RefusedUnavailable(const Collections& c, CollectionFeature feature, httplib::Response& res) {
-  const std::string why = c.service.Unavailable(feature);
-  if (why.empty()) return false;
-  SetError(res, 501, "not_implemented", why);
-  return true;
-}
-
 json DescriptionJson(const CollectionDescription& d) {
   json j = CollectionInfoJson(d.info);
   if (!d.sizes_known) {
@@ -81,9 +73,10 @@ json DescriptionJson(const CollectionDescription& d) {
   return j;
 }
 
-// {"upserted": n} or {"deleted": n}, with the write token where the service gives one.
+// {"upserted": n} or {"deleted": n} (null where the count is not known), with the write token
+// where the service gives one.
 json ReceiptJson(const char* what, const WriteReceipt& receipt) {
-  json j{{what, receipt.count}};
+  json j{{what, receipt.count ? json(*receipt.count) : json(nullptr)}};
   if (!receipt.write_token.empty()) j["write_token"] = receipt.write_token;
   return j;
 }
@@ -126,7 +119,6 @@ void DescribeCollection(Collections& c, const httplib::Request& req, httplib::Re
 }
 
 void DropCollection(Collections& c, const httplib::Request& req, httplib::Response& res) {
-  if (RefusedUnavailable(c, CollectionFeature::kDrop, res)) return;
   Target t;
   if (!Resolve(c, req, res, true, false, t)) return;
   const Status dropped = c.service.Drop(t.name);
@@ -151,7 +143,6 @@ void Upsert(Collections& c, const httplib::Request& req, httplib::Response& res)
 }
 
 void GetRecord(Collections& c, const httplib::Request& req, httplib::Response& res) {
-  if (RefusedUnavailable(c, CollectionFeature::kGetRecord, res)) return;
   auto id = PathId(req, 2);
   if (!id.ok()) return SetError(res, id.status());
   auto record = c.service.Get(req.matches[1].str(), *id);
@@ -164,9 +155,6 @@ void DeleteRecords(Collections& c, const httplib::Request& req, httplib::Respons
   if (!Resolve(c, req, res, true, true, t)) return;
   if (t.body.contains("ids") == t.body.contains("filter")) {
     return SetError(res, 400, "invalid_argument", "give \"ids\" or \"filter\", not both");
-  }
-  if (t.body.contains("filter") && RefusedUnavailable(c, CollectionFeature::kDeleteByFilter, res)) {
-    return;
   }
   auto deleted = t.body.contains("ids")
                      ? c.service.Delete(t.name, t.body["ids"].get<std::vector<uint64_t>>())
@@ -181,7 +169,6 @@ void DeleteRecords(Collections& c, const httplib::Request& req, httplib::Respons
 bool ParseQueries(Collections& c, const Target& t, httplib::Response& res,
                   std::vector<Query>& queries, std::vector<Record>& storage) {
   if (t.body.contains("id")) {
-    if (RefusedUnavailable(c, CollectionFeature::kGetRecord, res)) return false;
     auto record = c.service.Get(t.name, t.body["id"].get<uint64_t>());
     if (!record.ok()) {
       SetError(res, record.status());

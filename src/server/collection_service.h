@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,11 +30,12 @@ struct CollectionDescription {
   nlohmann::json cluster;
 };
 
-// What a write answers: how many records it wrote or deleted, and where the service has one, the
-// token a search may carry to see the write (read-your-writes); empty on one machine, where a
-// write is visible once acknowledged.
+// What a write answers: how many records it wrote or deleted (where the service knows: a cluster's
+// delete by filter is applied on the nodes), and where the service has one, the token a search
+// may carry to see the write (read-your-writes); empty on one machine, where a write is visible
+// once acknowledged.
 struct WriteReceipt {
-  uint64_t count = 0;
+  std::optional<uint64_t> count;
   std::string write_token;
 };
 
@@ -50,9 +52,6 @@ struct CollectionHits {
   // allowed partial results.
   std::map<uint32_t, std::string> missing_shards;
 };
-
-// Operations a service may not offer; the routes answer 501 with the reason it gives.
-enum class CollectionFeature { kGetRecord, kDeleteByFilter, kDrop };
 
 class CollectionService {
  public:
@@ -73,9 +72,6 @@ class CollectionService {
   virtual Result<Record> Get(const std::string& name, uint64_t id) = 0;
   virtual Result<CollectionHits> Search(const std::string& name,
                                         const CollectionSearch& search) = 0;
-
-  // Empty when the service offers `feature`; otherwise why not.
-  virtual std::string Unavailable(CollectionFeature feature) const = 0;
 };
 
 }  // namespace alike::server

@@ -24,7 +24,6 @@ class LocalCollections : public CollectionService {
   Result<WriteReceipt> DeleteWhere(const std::string& name, const std::string& filter) override;
   Result<Record> Get(const std::string& name, uint64_t id) override;
   Result<CollectionHits> Search(const std::string& name, const CollectionSearch& search) override;
-  std::string Unavailable(CollectionFeature) const override { return {}; }
 
  private:
   Database& db_;

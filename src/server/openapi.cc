@@ -186,17 +186,17 @@ const char* OpenApiDocument() {
     "/v1/collections/{name}": {
       "parameters": [{"$ref": "#/components/parameters/name"}],
       "get": {"summary": "A collection's options and sizes (on a cluster router: sizes null, the settings under cluster)", "responses": {"200": {"$ref": "#/components/responses/Collection"}, "404": {"$ref": "#/components/responses/Error"}}},
-      "delete": {"summary": "Drop a collection (image.* spaces are refused; 501 on a cluster router)", "responses": {"200": {"$ref": "#/components/responses/Json"}, "403": {"$ref": "#/components/responses/Error"}}}},
+      "delete": {"summary": "Drop a collection (image.* spaces are refused; on a cluster router: its streams, buckets and settings, and the nodes stop serving it)", "responses": {"200": {"$ref": "#/components/responses/Json"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/v1/collections/{name}/records": {"post": {"summary": "Insert or replace records, atomically (on a cluster router: atomic per shard message, and the answer adds write_token)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Json"}, "400": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/collections/{name}/records/{id}": {"get": {"summary": "One record (501 on a cluster router)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/id"}],
+    "/v1/collections/{name}/records/{id}": {"get": {"summary": "One record (on a cluster router: from a replica of its shard)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/id"}],
       "responses": {"200": {"description": "the record", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/collections/{name}/delete": {"post": {"summary": "Delete records by id or by filter (on a cluster router: by ids only, answering how many ids were given, and write_token)", "parameters": [{"$ref": "#/components/parameters/name"}],
+    "/v1/collections/{name}/delete": {"post": {"summary": "Delete records by id or by filter (on a cluster router: a delete by ids answers how many ids were given, one by filter null, both with write_token)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
         "ids": {"type": "array", "items": {"type": "integer"}}, "filter": {"type": "object"}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Json"}}}},
-    "/v1/collections/{name}/search": {"post": {"summary": "Nearest neighbours of a vector, of a list of vectors (queries), or of a stored record (id; 501 on a cluster router)", "parameters": [{"$ref": "#/components/parameters/name"}],
+    "/v1/collections/{name}/search": {"post": {"summary": "Nearest neighbours of a vector, of a list of vectors (queries), or of a stored record (id)", "parameters": [{"$ref": "#/components/parameters/name"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
         "vector": {"type": "array", "items": {"type": "number"}}, "binary": {"type": "string"}, "id": {"type": "integer"},
         "queries": {"type": "array", "description": "A batch: each item {\"vector\"} or {\"binary\"}; the answer is {\"queries\": [{\"results\": [...]}, ...]} in the same order.", "items": {"type": "object"}},

@@ -6,8 +6,13 @@
 //   kUpsert: u32 count, then count x { u64 id, code_size bytes of code, u32 n, n bytes of payload
 //            JSON text }
 //   kDelete: u32 count, then count x u64 id
+//   kDeleteWhere: the filter's JSON text; applying it deletes the live records it matches then.
+//            Only replicated logs carry it (a local DeleteWhere logs the ids it deletes): every
+//            replica applies it at the same position of the same history, so all delete the same
+//            ids, and a replay after a crash deletes them again
 //   kReplicated: u64 source_seq, then nothing (a skipped position) or one whole record
-//            (EncodeWalRecord) of type kUpsert or kDelete: a write replayed from a replicated log
+//            (EncodeWalRecord) of type kUpsert, kDelete or kDeleteWhere: a write replayed from a
+//            replicated log
 //            at position source_seq (Collection::ApplyReplicated), so that write and position
 //            are durable together
 //
@@ -25,7 +30,7 @@
 
 namespace alike::store {
 
-enum class LogRecordType : uint8_t { kUpsert = 1, kDelete = 2, kReplicated = 3 };
+enum class LogRecordType : uint8_t { kUpsert = 1, kDelete = 2, kReplicated = 3, kDeleteWhere = 4 };
 
 // One record of an upsert batch, with its code and payload already validated.
 struct EncodedRecord {

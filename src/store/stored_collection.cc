@@ -210,6 +210,12 @@ Status StoredCollection::DecodeWrite(uint8_t type, std::string_view data,
       return Status::OK();
     case LogRecordType::kDelete:
       return DecodeDelete(data, &write->ids);
+    case LogRecordType::kDeleteWhere: {
+      auto filter = Filter::Parse(data);
+      if (!filter.ok()) return Status::Corruption("logged filter: " + filter.status().message());
+      write->filter = std::move(*filter);
+      return Status::OK();
+    }
     case LogRecordType::kReplicated:
       break;
   }
@@ -217,10 +223,15 @@ Status StoredCollection::DecodeWrite(uint8_t type, std::string_view data,
 }
 
 void StoredCollection::ApplyWrite(DecodedWrite& write) {
-  if (write.type == LogRecordType::kUpsert) {
-    ApplyUpsert(write.records, write.payloads);
-  } else {
-    ApplyDelete(write.ids);
+  switch (write.type) {
+    case LogRecordType::kUpsert:
+      ApplyUpsert(write.records, write.payloads);
+      return;
+    case LogRecordType::kDeleteWhere:
+      ApplyDelete(MatchingIds(write.filter));
+      return;
+    default:
+      ApplyDelete(write.ids);
   }
 }
 
@@ -680,15 +691,21 @@ Result<uint64_t> StoredCollection::DeleteWhere(std::string_view filter_text) {
   std::vector<uint64_t> ids;
   {
     std::shared_lock lock(state_mutex_);
-    for (uint32_t s = 0; s < slot_count_; ++s) {
-      if (slot_states_[s] == SlotState::kLive && filter->Matches(payloads_[s])) {
-        ids.push_back(slot_ids_[s]);
-      }
-    }
+    ids = MatchingIds(*filter);
   }
   // A record that a concurrent writer replaced between the scan and the delete is deleted too:
   // the filter selected its id, and ids are what the caller addresses.
   return Delete(ids);
+}
+
+std::vector<uint64_t> StoredCollection::MatchingIds(const Filter& filter) const {
+  std::vector<uint64_t> ids;
+  for (uint32_t s = 0; s < slot_count_; ++s) {
+    if (slot_states_[s] == SlotState::kLive && filter.Matches(payloads_[s])) {
+      ids.push_back(slot_ids_[s]);
+    }
+  }
+  return ids;
 }
 
 uint64_t StoredCollection::ApplyDelete(std::span<const uint64_t> ids) {

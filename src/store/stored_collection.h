@@ -147,8 +147,10 @@ class StoredCollection : public Collection {
     std::vector<EncodedRecord> records;  // kUpsert
     std::vector<nlohmann::json> payloads;
     std::vector<uint64_t> ids;  // kDelete
+    Filter filter;              // kDeleteWhere
   };
-  // Decodes a kUpsert or kDelete payload; Corruption for anything else or anything malformed.
+  // Decodes a kUpsert, kDelete or kDeleteWhere payload; Corruption for anything else or anything
+  // malformed.
   Status DecodeWrite(uint8_t type, std::string_view data, DecodedWrite* write) const;
   // Applies a decoded write. Callers hold state_mutex_ exclusively (or are recovering).
   void ApplyWrite(DecodedWrite& write);
@@ -169,6 +171,8 @@ class StoredCollection : public Collection {
                      const std::function<void()>& apply);
   void ApplyUpsert(std::vector<EncodedRecord>& records, std::vector<nlohmann::json>& payloads);
   uint64_t ApplyDelete(std::span<const uint64_t> ids);
+  // The ids of the live records `filter` matches. Callers hold state_mutex_ (or are recovering).
+  std::vector<uint64_t> MatchingIds(const Filter& filter) const;
   // After a write: purges and checkpoints when the thresholds say so. Its errors are not the
   // write's (that is durable already); a failed checkpoint is retried after the next write, and
   // Checkpoint() or Compact() called explicitly report why it fails.

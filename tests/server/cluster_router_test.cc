@@ -1,8 +1,9 @@
 // `alike serve --cluster` over HTTP: a router process in front of three in-process nodes answers
 // the collection routes with the same JSON as a one-machine server given the same requests;
-// read-your-writes with the write token; /v1/cluster lists the nodes; shards without a live
-// replica make a search fail with 503 naming them (or, asked for, list them); the routes that
-// need the library answer 501.
+// read-your-writes with the write token; records by id, searches by id, deletes by filter and
+// drop as on one machine; /v1/cluster lists the nodes; shards without a live replica make a search
+// fail with 503 naming them (or, asked for, list them); the routes that need the library answer
+// 501.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -192,9 +193,42 @@ TEST_F(ClusterRouterTest, AnswersAsOneMachineDoes) {
                                 {{"vector", queries[0].vector}, {"write_token", "9:1"}});
   EXPECT_EQ(bad_token.status, 400) << bad_token.body.dump();
 
-  // Read-your-writes: each search right after its write sees it.
+  // A record by id, a search by a stored record's id: as one machine (the deleted id 7 and an id
+  // never written are 404 on both).
+  for (const uint64_t id : {5, 7, 99999}) {
+    const std::string path = "/v1/collections/routed/records/" + std::to_string(id);
+    const Answer one = Call(one_port_, "GET", path);
+    const Answer routed = Call(rport, "GET", path);
+    EXPECT_EQ(routed.status, one.status) << path << " " << routed.body.dump();
+    if (one.status == 200) {
+      EXPECT_EQ(routed.body, one.body) << path;
+    } else {
+      EXPECT_EQ(ErrorCode(routed), ErrorCode(one)) << path << " " << routed.body.dump();
+    }
+  }
+  const json by_id{{"id", 5}, {"k", 10}};
+  const Answer one_by_id = Call(one_port_, "POST", "/v1/collections/routed/search", by_id);
+  ASSERT_EQ(one_by_id.status, 200) << one_by_id.body.dump();
+  EXPECT_EQ(Call(rport, "POST", "/v1/collections/routed/search", by_id).body, one_by_id.body);
+
+  // A delete by filter: every shard deletes what the filter matches, as one machine does.
+  write_both("/v1/collections/routed/delete", {{"filter", {{"parity", "odd"}}}});
+  for (const Record& q : queries) {
+    const json request{{"vector", q.vector}, {"k", 30}};
+    const Answer one = Call(one_port_, "POST", "/v1/collections/routed/search", request);
+    ASSERT_EQ(one.status, 200) << one.body.dump();
+    json routed_request = request;
+    routed_request["write_token"] = token;
+    const Answer routed = Call(rport, "POST", "/v1/collections/routed/search", routed_request);
+    EXPECT_EQ(routed.body, one.body);
+    for (const json& hit : routed.body["results"]) EXPECT_NE(hit["payload"]["parity"], "odd");
+  }
+
+  // Read-your-writes: each search right after its write sees it (written to one machine too).
   for (uint64_t id = 1000; id < 1005; ++id) {
     const std::vector<Record> record = MakeClusterRecords(id, 1, 7);
+    ASSERT_EQ(Call(one_port_, "POST", "/v1/collections/routed/records", RecordsJson(record)).status,
+              200);
     const Answer written =
         Call(rport, "POST", "/v1/collections/routed/records", RecordsJson(record));
     ASSERT_EQ(written.status, 200) << written.body.dump();
@@ -224,12 +258,7 @@ TEST_F(ClusterRouterTest, AnswersAsOneMachineDoes) {
 
   // What a router does not offer: a clear 501.
   for (const auto& [method, path, body] : std::vector<std::tuple<std::string, std::string, json>>{
-           {"GET", "/v1/images/1", nullptr},
-           {"POST", "/v1/index", json::object()},
-           {"GET", "/v1/collections/routed/records/5", nullptr},
-           {"POST", "/v1/collections/routed/search", {{"id", 5}}},
-           {"POST", "/v1/collections/routed/delete", {{"filter", {{"parity", "odd"}}}}},
-           {"DELETE", "/v1/collections/routed", nullptr}}) {
+           {"GET", "/v1/images/1", nullptr}, {"POST", "/v1/index", json::object()}}) {
     const Answer a = Call(rport, method, path, body);
     EXPECT_EQ(a.status, 501) << method << " " << path << " " << a.body.dump();
     EXPECT_EQ(ErrorCode(a), "not_implemented") << path;
@@ -258,6 +287,12 @@ TEST_F(ClusterRouterTest, AnswersAsOneMachineDoes) {
   ASSERT_EQ(partial.body["missing_shards"].size(), 1u) << partial.body.dump();
   EXPECT_EQ(partial.body["missing_shards"][0]["shard"], 0);
   EXPECT_FALSE(partial.body["results"].empty());
+
+  // Dropped through the router: gone from the cluster, as from one machine.
+  const Answer dropped = Call(rport, "DELETE", "/v1/collections/routed");
+  ASSERT_EQ(dropped.status, 200) << dropped.body.dump();
+  EXPECT_EQ(dropped.body, Call(one_port_, "DELETE", "/v1/collections/routed").body);
+  EXPECT_EQ(Call(rport, "GET", "/v1/collections/routed").status, 404);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Writes carried from another machine (alike cluster): EncodeUpsertLogRecord/EncodeDeleteLogRecord
-// make a collection's own log records, and Collection::ApplyReplicated applies them with their
+// Writes carried from another machine (alike cluster): EncodeUpsertLogRecord,
+// EncodeDeleteLogRecord and EncodeDeleteWhereLogRecord make a collection's own log records, and Collection::ApplyReplicated applies them with their
 // position in the replicated log, durably in the same log record.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -25,10 +25,11 @@ constexpr uint32_t kDim = 8;
 const CollectionOptions kOptions{.dimension = kDim, .metric = Metric::kCosine};
 
 // Write number `seq` (from 1) of a deterministic history: mostly upserts over a small id space
-// (so that records are replaced), every fifth a delete.
+// (so that records are replaced), every fifth a delete, every seventh else a delete by filter.
 struct Write {
   std::vector<Record> upserts;
   std::vector<uint64_t> deletes;
+  std::string delete_filter;
 };
 
 Write MakeWrite(uint64_t seq) {
@@ -37,6 +38,10 @@ Write MakeWrite(uint64_t seq) {
   Write w;
   if (seq % 5 == 0) {
     for (int i = 0; i < 3; ++i) w.deletes.push_back(rng() % 60);
+    return w;
+  }
+  if (seq % 7 == 0) {
+    w.delete_filter = R"({"i": {"$gte": 3}})";
     return w;
   }
   for (int i = 0, n = 1 + static_cast<int>(rng() % 8); i < n; ++i) {
@@ -49,16 +54,17 @@ Write MakeWrite(uint64_t seq) {
 }
 
 std::string EncodeWrite(const Write& w) {
-  if (!w.upserts.empty()) {
-    auto record = EncodeUpsertLogRecord(kOptions, w.upserts);
-    EXPECT_TRUE(record.ok()) << record.status().ToString();
-    return record.ok() ? *record : "";
-  }
-  return EncodeDeleteLogRecord(w.deletes);
+  if (w.upserts.empty() && w.delete_filter.empty()) return EncodeDeleteLogRecord(w.deletes);
+  auto record = w.upserts.empty() ? EncodeDeleteWhereLogRecord(w.delete_filter)
+                                  : EncodeUpsertLogRecord(kOptions, w.upserts);
+  EXPECT_TRUE(record.ok()) << record.status().ToString();
+  return record.ok() ? *record : "";
 }
 
 Status ApplyLocally(Collection& c, const Write& w) {
-  return w.upserts.empty() ? c.Delete(w.deletes).status() : c.Upsert(w.upserts);
+  if (!w.upserts.empty()) return c.Upsert(w.upserts);
+  return w.delete_filter.empty() ? c.Delete(w.deletes).status()
+                                 : c.DeleteWhere(w.delete_filter).status();
 }
 
 using Contents = std::map<uint64_t, std::pair<std::vector<float>, std::string>>;
@@ -218,6 +224,9 @@ TEST(ReplicatedWritesTest, EncodingValidatesLikeUpsert) {
   EXPECT_EQ(encoded.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(encoded.status().message().find("record 2"), std::string::npos);
   EXPECT_FALSE(EncodeUpsertLogRecord({.dimension = 0}, records).ok());
+  auto bad_filter = EncodeDeleteWhereLogRecord(R"({"i": {"$near": 3}})");
+  ASSERT_FALSE(bad_filter.ok());
+  EXPECT_EQ(bad_filter.status().code(), Status::Code::kInvalidArgument);
 }
 
 // A replica killed at random moments, again and again: after each restart the collection holds
