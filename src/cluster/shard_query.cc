@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "cluster/reply_error.h"
+
 namespace alike::cluster {
 namespace {
 
@@ -11,33 +13,6 @@ using nlohmann::json;
 // The longest a replica holds a request waiting to catch up, whatever the request asks: a
 // replica far behind should say so rather than hold its subscription's thread.
 constexpr std::chrono::milliseconds kMaxCatchUpWait{10000};
-
-// The status a reply names, with its code; an unknown code name is the replica's Internal error.
-Status StatusFromReply(const std::string& code_name, std::string message) {
-  using Code = Status::Code;
-  for (Code code :
-       {Code::kNotFound, Code::kAlreadyExists, Code::kInvalidArgument, Code::kCorruption,
-        Code::kIOError, Code::kNotSupported, Code::kFailedPrecondition}) {
-    if (code_name != Status::CodeName(code)) continue;
-    switch (code) {
-      case Code::kNotFound:
-        return Status::NotFound(std::move(message));
-      case Code::kAlreadyExists:
-        return Status::AlreadyExists(std::move(message));
-      case Code::kInvalidArgument:
-        return Status::InvalidArgument(std::move(message));
-      case Code::kCorruption:
-        return Status::Corruption(std::move(message));
-      case Code::kIOError:
-        return Status::IOError(std::move(message));
-      case Code::kNotSupported:
-        return Status::NotSupported(std::move(message));
-      default:
-        return Status::FailedPrecondition(std::move(message));
-    }
-  }
-  return Status::Internal(std::move(message));
-}
 
 }  // namespace
 
@@ -109,12 +84,7 @@ Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
 }
 
 std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& results) {
-  if (!results.ok()) {
-    return json{{"error",
-                 {{"code", Status::CodeName(results.status().code())},
-                  {"message", results.status().message()}}}}
-        .dump();
-  }
+  if (!results.ok()) return EncodeErrorReply(results.status()).dump();
   json lists = json::array();
   for (const std::vector<Hit>& hits : *results) {
     json list = json::array();
@@ -131,10 +101,7 @@ std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& result
 Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
   try {
     const json j = json::parse(text);
-    if (j.contains("error")) {
-      const json& e = j.at("error");
-      return StatusFromReply(e.value("code", std::string()), e.value("message", std::string()));
-    }
+    if (const Status error = DecodeErrorReply(j); !error.ok()) return error;
     std::vector<std::vector<Hit>> results;
     for (const json& list : j.at("results")) {
       std::vector<Hit>& hits = results.emplace_back();
