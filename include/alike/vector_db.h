@@ -232,6 +232,22 @@ class Database {
   // Writes a consistent copy of the whole database into `dest_dir` (which must not exist) while
   // the database keeps serving. The copy opens like any database.
   virtual Status Snapshot(const std::string& dest_dir) = 0;
+  // Snapshot() of the one collection `name`: a database directory holding only it, consistent
+  // with its acknowledged writes (and, for a replica, its replicated_seq()). Other collections'
+  // writers do not wait.
+  virtual Status SnapshotCollection(const std::string& name, const std::string& dest_dir) = 0;
+  // Installs collection `name` from `snapshot_dir`, a database directory such as Snapshot() or
+  // SnapshotCollection() writes, on the same file system as this database: its files move (they
+  // are not copied), so `snapshot_dir` no longer holds the collection afterwards. The collection
+  // is opened where it was moved, under a temporary name, and checked (opening verifies its
+  // checksums; then `accept`, which may be empty, sees it and may refuse it) before it replaces
+  // a collection of that name, if any, whose handles then fail their next write. Refused or
+  // failed, nothing is installed and the old collection is kept; a crash at any moment leaves
+  // either the old collection or the restored one under the name, or (between dropping the old
+  // one and installing the new one) none, never a partial one.
+  virtual Result<std::shared_ptr<Collection>> RestoreCollection(
+      const std::string& name, const std::string& snapshot_dir,
+      const std::function<Status(const Collection&)>& accept) = 0;
 
   virtual const std::string& path() const = 0;
 };

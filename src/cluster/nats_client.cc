@@ -234,6 +234,16 @@ Result<StreamState> NatsConnection::GetStreamState(const std::string& name) {
   return state;
 }
 
+Status NatsConnection::PurgeStream(const std::string& name, uint64_t keep_from) {
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Stream.Purge.Sequence = keep_from;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_PurgeStream(handles_->js.get(), name.c_str(), &options, &js_code);
+  if (s != NATS_OK) return NatsError("purge stream " + name, s, js_code);
+  return Status::OK();
+}
+
 Result<PublishAck> NatsConnection::Publish(const std::string& subject, std::string_view data,
                                            const std::string& msg_id,
                                            std::chrono::milliseconds timeout) {
@@ -313,6 +323,19 @@ Status NatsConnection::PublishRequest(const std::string& subject, const std::str
                                     data.data(), static_cast<int>(data.size()));
   if (s != NATS_OK) return NatsError("request to " + subject, s);
   return Status::OK();
+}
+
+Result<std::string> NatsConnection::Request(const std::string& subject, std::string_view data,
+                                            std::chrono::milliseconds timeout) {
+  natsMsg* raw_reply = nullptr;
+  const natsStatus s =
+      natsConnection_Request(&raw_reply, handles_->connection.get(), subject.c_str(), data.data(),
+                             static_cast<int>(data.size()), timeout.count());
+  const MsgPtr reply(raw_reply);
+  if (s != NATS_OK) return NatsError("request to " + subject, s);
+  const char* body = natsMsg_GetData(raw_reply);
+  return body == nullptr ? std::string()
+                         : std::string(body, static_cast<size_t>(natsMsg_GetDataLength(raw_reply)));
 }
 
 Status NatsConnection::Respond(std::string_view reply, std::string_view data) {

@@ -9,8 +9,9 @@
 // message the stream refuses for its size; FailedPrecondition for other JetStream refusals.
 //
 // Core NATS request-reply is here too: Subscribe (optionally in a queue group, so that one member
-// of the group takes each message) with a handler called on libnats' delivery thread, and
-// PublishRequest / Respond to send a request naming where its reply goes.
+// of the group takes each message) with a handler called on libnats' delivery thread,
+// PublishRequest / Respond to send a request naming where its reply goes, and Request to send one
+// and wait for its reply.
 //
 // Key-value buckets (JetStream KV) hold small shared state: a collection's settings, node
 // heartbeats. KeyValueBucket creates or binds a bucket; a KeyValue gets, puts and creates keys
@@ -122,6 +123,9 @@ class NatsConnection {
   Status AddStream(const StreamConfig& config);
   Status DeleteStream(const std::string& name);
   Result<StreamState> GetStreamState(const std::string& name);
+  // Deletes the stream's messages before sequence `keep_from` (0: every message); the sequence
+  // numbers of the rest, and of later messages, stay as they were.
+  Status PurgeStream(const std::string& name, uint64_t keep_from);
 
   // Publishes `data` with the header Nats-Msg-Id: `msg_id` and waits, at most `timeout`, for the
   // stream's acknowledgement, which JetStream sends once the message is stored on a majority of
@@ -144,6 +148,10 @@ class NatsConnection {
   // Publishes `data` to `subject` with the reply subject `reply` (not waiting for anything).
   Status PublishRequest(const std::string& subject, const std::string& reply,
                         std::string_view data);
+  // Publishes `data` to `subject` and waits at most `timeout` for the first reply; IOError when
+  // none came in time or nobody subscribes to `subject` ("no responders").
+  Result<std::string> Request(const std::string& subject, std::string_view data,
+                              std::chrono::milliseconds timeout);
   // Publishes `data` to `reply`, a request's reply subject.
   Status Respond(std::string_view reply, std::string_view data);
   // A new unique subject prefix for replies ("_INBOX.<random>").

@@ -11,7 +11,9 @@
 #include "cluster/shard_map.h"
 #include "cluster/shard_query.h"
 #include "cluster/shard_replica.h"
+#include "cluster/shard_restore.h"
 #include "cluster/shards.h"
+#include "util/file.h"
 
 namespace alike::cluster {
 namespace {
@@ -114,6 +116,7 @@ Node::~Node() {
   controller_.reset();
   if (follower_.joinable()) follower_.join();
   if (heartbeat_.joinable()) heartbeat_.join();
+  snapshots_.reset();  // a transfer in progress is cut: its receiver asks another replica
   // Every shard leaves its queue group before any stops polling: a search that a router sends to
   // this node's shards meanwhile finds the other replicas.
   for (auto& shard : shards_) shard->service.reset();
@@ -163,6 +166,26 @@ Status Node::Open() {
   database_ = std::move(*database);
   auto local = LocalShards();
   if (!local.ok()) return local.status();
+  // What a crash left in transit (the database is locked: no other node uses the directory).
+  ALIKE_RETURN_IF_ERROR(RemoveAll(TransfersDir()));
+  auto watched = Membership::Watch(*nats_, name, settings_.heartbeat_ttl);
+  if (!watched.ok()) return watched.status();
+  membership_ = std::move(*watched);
+  // Without every heartbeat read, a shard might replay its stream where a replica could give it.
+  (void)membership_->WaitUntilCaughtUp(options_.nats.timeout);
+  auto snapshots = ShardSnapshotService::Start(
+      *nats_, *database_, name, options_.node_id, TransfersDir() + "/out",
+      [this](uint32_t shard) -> Result<std::string> {
+        std::lock_guard lock(shards_mutex_);
+        for (const auto& held : shards_) {
+          if (held->index == shard) return LocalShardName(options_.collection, shard);
+        }
+        return Status::NotFound("node '" + options_.node_id + "' does not serve shard " +
+                                std::to_string(shard));
+      },
+      options_.snapshots);
+  if (!snapshots.ok()) return snapshots.status();
+  snapshots_ = std::move(*snapshots);
 
   for (const uint32_t index : pinned() ? options_.shards : *local) {
     ALIKE_RETURN_IF_ERROR(Serve(index));
@@ -175,9 +198,6 @@ Status Node::Open() {
   auto map_bucket = OpenShardMapBucket(*nats_, name);
   if (!map_bucket.ok()) return map_bucket.status();
   map_bucket_ = std::move(*map_bucket);
-  auto watched = Membership::Watch(*nats_, name, settings_.heartbeat_ttl);
-  if (!watched.ok()) return watched.status();
-  membership_ = std::move(*watched);
   auto controller = Controller::Start(*nats_, name, settings_, *membership_,
                                       {.node_id = options_.node_id,
                                        .interval = options_.heartbeat_interval,
@@ -230,10 +250,7 @@ Status Node::Serve(uint32_t index) {
   const std::string& name = options_.collection;
   auto shard = std::make_unique<Shard>();
   shard->index = index;
-  const std::string local = LocalShardName(name, index);
-  auto existing = database_->GetCollection(local);
-  auto collection =
-      existing.ok() ? existing : database_->CreateCollection(local, settings_.collection);
+  auto collection = ShardCollection(index);
   if (!collection.ok()) return collection.status();
   shard->collection = *collection;
   ShardReplicaOptions replica_options;
@@ -265,6 +282,62 @@ Status Node::Serve(uint32_t index) {
                                    [](const auto& held, uint32_t i) { return held->index < i; });
   shards_.insert(at, std::move(shard));
   return Status::OK();
+}
+
+Result<std::shared_ptr<Collection>> Node::ShardCollection(uint32_t index) {
+  const std::string local = LocalShardName(options_.collection, index);
+  const std::string stream = ShardStreamName(options_.collection, index);
+  auto state = nats_->GetStreamState(stream);
+  if (!state.ok()) return state.status();
+  auto held = database_->GetCollection(local);
+  const Status resumable =
+      held.ok() ? CheckResumable(*state, stream, (*held)->replicated_seq()) : Status::OK();
+  if (held.ok() && resumable.ok()) return held;
+  const auto accept = [&](const Collection& restored) -> Status {
+    if (!SameShardOptions(restored.options(), settings_.collection)) {
+      return Status::FailedPrecondition("the snapshot's collection has " +
+                                        Describe(restored.options()) + ", the settings " +
+                                        Describe(settings_.collection));
+    }
+    auto now = nats_->GetStreamState(stream);
+    if (!now.ok()) return now.status();
+    return CheckResumable(*now, stream, restored.replicated_seq());
+  };
+  auto restored =
+      RestoreShard(*nats_, *database_,
+                   {.collection = options_.collection,
+                    .shard = index,
+                    .local_name = local,
+                    .replicas = ReplicasOf(index),
+                    .staging_dir = TransfersDir() + "/in-" + std::to_string(index),
+                    .timeout = options_.restore_timeout,
+                    .accept = accept,
+                    .stopping = [this] { return Stopping(std::chrono::milliseconds(0)); }});
+  if (restored.ok()) return restored;
+  if (held.ok()) return restored.status().WithContext(resumable.message());
+  // New to this node, and no replica gave it: the stream, if it holds the shard's whole history.
+  const Status from_start = CheckResumable(*state, stream, 0);
+  if (!from_start.ok()) return restored.status().WithContext(from_start.message());
+  if (restored.status().code() != Status::Code::kNotFound && options_.on_problem) {
+    options_.on_problem(index, restored.status().WithContext("replaying the stream instead"));
+  }
+  return database_->CreateCollection(local, settings_.collection);
+}
+
+std::vector<std::string> Node::ReplicasOf(uint32_t shard) const {
+  std::vector<std::pair<uint64_t, std::string>> serving;  // (applied, node)
+  for (const Heartbeat& heartbeat : membership_->Live()) {
+    if (heartbeat.node == options_.node_id) continue;  // this node's heartbeat of before a restart
+    for (const ShardHeartbeat& s : heartbeat.shards) {
+      if (s.shard == shard) serving.emplace_back(s.applied, heartbeat.node);
+    }
+  }
+  std::sort(serving.begin(), serving.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<std::string> nodes;
+  for (auto& [applied, node] : serving) nodes.push_back(std::move(node));
+  return nodes;
 }
 
 std::unique_ptr<Node::Shard> Node::Unserve(uint32_t index) {

@@ -8,13 +8,25 @@
 // a directory that holds another cluster collection's data or collections of other options
 // (dimension, metric, index): a node that served them would answer wrong hits.
 //
-// Serving a shard: the node opens (or creates) its local collection and replica, catches up to
-// the stream's last sequence as of then (bounded by catch_up_timeout), and only then joins the
-// shard's queue group (and answers on its own subject for the shard), so a node never answers
-// from a state older than when it took the shard. One thread per shard keeps polling the stream
-// afterwards, and wakes read-your-writes requests waiting on it. A heartbeat thread writes the
-// node's heartbeat (membership.h: the shards it serves, applied sequences, stream last
-// sequences) every heartbeat_interval, the first before Start returns.
+// Serving a shard: the node opens its local collection and replica, catches up to the stream's
+// last sequence as of then (bounded by catch_up_timeout), and only then joins the shard's queue
+// group (and answers on its own subject for the shard), so a node never answers from a state
+// older than when it took the shard. One thread per shard keeps polling the stream afterwards,
+// and wakes read-your-writes requests waiting on it. A heartbeat thread writes the node's
+// heartbeat (membership.h: the shards it serves, applied sequences, stream last sequences) every
+// heartbeat_interval, the first before Start returns.
+//
+// Which local collection: the one the directory holds, when the stream still holds the sequence
+// after the one it applied (CheckResumable). Otherwise (the stream's head was purged or aged out
+// past it), and for a shard the directory does not hold (a join, a move), one restored from a
+// snapshot of a live replica serving the shard (shard_restore.h; the furthest applied replica
+// first, all within restore_timeout), accepted only with the settings' options and if the stream
+// holds what follows it; the replica pulls the tail from there. A shard new to the node that no
+// replica gives is replayed from the stream's start if the stream still holds it. A shard that
+// neither way can give is not served, with an error naming it and each replica asked (a pinned
+// node fails to start; a node following the map tries again every interval). Every node serves
+// snapshots of the shards it serves (snapshot_service.h). Snapshots in transit live under
+// <data_dir>/transfers, emptied when the node starts.
 //
 // A shard whose stream is gone (the collection was dropped: settings.h DropClusterCollection, or
 // the stream was deleted) stops being served: the heartbeat thread, which reads every shard's
@@ -32,10 +44,10 @@
 // runs a Controller (controller.h), so that any of them may lead the placement.
 //
 // Thread-safety: a Node's methods may be called from any thread. Destroying it stops the
-// controller, the map follower and the heartbeats (a shard being caught up finishes or times out
-// first), leaves the queue groups (so routers retry on other replicas), waits for requests in
-// hand, stops and joins the polling threads, then closes the database and the NATS connection.
-// Its heartbeat stays in the bucket until the TTL expires it.
+// controller, the map follower and the heartbeats (a shard being restored or caught up finishes
+// or times out first), stops serving snapshots, leaves the queue groups (so routers retry on other
+// replicas), waits for requests in hand, stops and joins the polling threads, then closes the
+// database and the NATS connection. Its heartbeat stays in the bucket until the TTL expires it.
 #ifndef ALIKE_CLUSTER_NODE_H_
 #define ALIKE_CLUSTER_NODE_H_
 
@@ -54,6 +66,7 @@
 #include "alike/vector_db.h"
 #include "cluster/nats_client.h"
 #include "cluster/settings.h"
+#include "cluster/snapshot_service.h"
 
 namespace alike::cluster {
 
@@ -70,6 +83,8 @@ struct NodeOptions {
   std::vector<uint32_t> shards;
   DatabaseOptions database;
   std::chrono::milliseconds catch_up_timeout{60000};  // per shard, at start
+  std::chrono::milliseconds restore_timeout{600000};  // per shard, every replica asked
+  SnapshotServiceOptions snapshots;                   // serving snapshots to other nodes
   // How long a poll waits for new messages; also bounds how long stopping takes.
   std::chrono::milliseconds poll_wait{500};
   // How often the node writes its heartbeat; well under the collection's heartbeat TTL.
@@ -115,6 +130,11 @@ class Node {
   // The shard numbers of the local collections that data_dir holds, checked as Start says.
   Result<std::vector<uint32_t>> LocalShards();
   Status Serve(uint32_t index);
+  // The local collection to serve `index` from, held or restored (see the comment at the top).
+  Result<std::shared_ptr<Collection>> ShardCollection(uint32_t index);
+  // The live nodes other than this one that serve `shard`, the furthest applied first.
+  std::vector<std::string> ReplicasOf(uint32_t shard) const;
+  std::string TransfersDir() const { return options_.data_dir + "/transfers"; }
   // Stops serving the shard and deletes its local collection.
   Status Drop(uint32_t index);
   // Takes the shard out of those served (null if not served); destroying it leaves the queue
@@ -139,9 +159,10 @@ class Node {
   std::unique_ptr<Database> database_;
   mutable std::mutex shards_mutex_;
   std::vector<std::unique_ptr<Shard>> shards_;  // served, by shard number; guarded by shards_mutex_
-  // Following the map (not pinned): the map, the live nodes, the controller.
+  std::unique_ptr<Membership> membership_;      // the live nodes: replicas to restore shards from
+  std::unique_ptr<ShardSnapshotService> snapshots_;
+  // Following the map (not pinned): the map, the controller.
   std::unique_ptr<KeyValue> map_bucket_;
-  std::unique_ptr<Membership> membership_;
   std::unique_ptr<Controller> controller_;
   std::mutex stop_mutex_;
   std::condition_variable stop_changed_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "cluster/reply_error.h"
+
 namespace alike::cluster {
 namespace {
 
@@ -11,45 +13,6 @@ using nlohmann::json;
 // The longest a replica holds a request waiting to catch up, whatever the request asks: a
 // replica far behind should say so rather than hold its subscription's thread.
 constexpr std::chrono::milliseconds kMaxCatchUpWait{10000};
-
-// The status a reply names, with its code; an unknown code name is the replica's Internal error.
-Status StatusFromReply(const std::string& code_name, std::string message) {
-  using Code = Status::Code;
-  for (Code code :
-       {Code::kNotFound, Code::kAlreadyExists, Code::kInvalidArgument, Code::kCorruption,
-        Code::kIOError, Code::kNotSupported, Code::kFailedPrecondition}) {
-    if (code_name != Status::CodeName(code)) continue;
-    switch (code) {
-      case Code::kNotFound:
-        return Status::NotFound(std::move(message));
-      case Code::kAlreadyExists:
-        return Status::AlreadyExists(std::move(message));
-      case Code::kInvalidArgument:
-        return Status::InvalidArgument(std::move(message));
-      case Code::kCorruption:
-        return Status::Corruption(std::move(message));
-      case Code::kIOError:
-        return Status::IOError(std::move(message));
-      case Code::kNotSupported:
-        return Status::NotSupported(std::move(message));
-      default:
-        return Status::FailedPrecondition(std::move(message));
-    }
-  }
-  return Status::Internal(std::move(message));
-}
-
-std::string ErrorReply(const Status& status) {
-  return json{{"error", {{"code", Status::CodeName(status.code())}, {"message", status.message()}}}}
-      .dump();
-}
-
-// The error a reply holds, if it holds one.
-std::optional<Status> ReplyError(const json& reply) {
-  if (!reply.contains("error")) return std::nullopt;
-  const json& e = reply.at("error");
-  return StatusFromReply(e.value("code", std::string()), e.value("message", std::string()));
-}
 
 }  // namespace
 
@@ -134,7 +97,7 @@ Result<ShardQueryRequest> DecodeShardQuery(std::string_view text) {
 }
 
 std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& results) {
-  if (!results.ok()) return ErrorReply(results.status());
+  if (!results.ok()) return EncodeErrorReply(results.status()).dump();
   json lists = json::array();
   for (const std::vector<Hit>& hits : *results) {
     json list = json::array();
@@ -151,7 +114,7 @@ std::string EncodeShardReply(const Result<std::vector<std::vector<Hit>>>& result
 Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
   try {
     const json j = json::parse(text);
-    if (auto error = ReplyError(j)) return *error;
+    if (const Status error = DecodeErrorReply(j); !error.ok()) return error;
     std::vector<std::vector<Hit>> results;
     for (const json& list : j.at("results")) {
       std::vector<Hit>& hits = results.emplace_back();
@@ -168,7 +131,7 @@ Result<std::vector<std::vector<Hit>>> DecodeShardReply(std::string_view text) {
 }
 
 std::string EncodeShardRecordReply(const Result<Record>& record) {
-  if (!record.ok()) return ErrorReply(record.status());
+  if (!record.ok()) return EncodeErrorReply(record.status()).dump();
   json r{{"id", record->id}, {"payload", record->payload}};
   if (!record->binary.empty()) {
     r["binary"] = record->binary;
@@ -181,7 +144,7 @@ std::string EncodeShardRecordReply(const Result<Record>& record) {
 Result<Record> DecodeShardRecordReply(std::string_view text) {
   try {
     const json j = json::parse(text);
-    if (auto error = ReplyError(j)) return *error;
+    if (const Status error = DecodeErrorReply(j); !error.ok()) return error;
     const json& r = j.at("record");
     Record record{.id = r.at("id").get<uint64_t>(), .payload = r.at("payload").get<std::string>()};
     if (r.contains("binary")) r.at("binary").get_to(record.binary);

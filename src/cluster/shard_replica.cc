@@ -17,26 +17,32 @@ ShardReplica::ShardReplica(NatsConnection& nats, std::string stream, std::string
       collection_(std::move(collection)),
       options_(std::move(options)) {}
 
+Status CheckResumable(const StreamState& state, const std::string& stream, uint64_t applied) {
+  const std::string who = "a copy that applied up to sequence " + std::to_string(applied);
+  if (applied > state.last_seq) {
+    return Status::FailedPrecondition("stream " + stream + " ends at sequence " +
+                                      std::to_string(state.last_seq) + ", before " + who +
+                                      "; it was recreated or belongs to another cluster");
+  }
+  // first_seq is 0 while the stream never held a message; past a purge of every message it is
+  // last_seq + 1.
+  if (state.first_seq > applied + 1) {
+    return Status::FailedPrecondition("stream " + stream + " starts at sequence " +
+                                      std::to_string(state.first_seq) +
+                                      " and no longer holds the one that follows " + who +
+                                      "; it must be restored from a snapshot");
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<ShardReplica>> ShardReplica::Open(NatsConnection& nats, std::string stream,
                                                          std::string subject,
                                                          std::shared_ptr<Collection> collection,
                                                          ShardReplicaOptions options) {
   auto state = nats.GetStreamState(stream);
   if (!state.ok()) return state.status();
-  const uint64_t applied = collection->replicated_seq();
-  const std::string who = "replica of stream " + stream + " (collection '" + collection->name() +
-                          "' applied up to sequence " + std::to_string(applied) + ")";
-  if (applied > state->last_seq) {
-    return Status::FailedPrecondition(
-        who + ": the stream ends at sequence " + std::to_string(state->last_seq) +
-        ", before what the collection applied; it was recreated or belongs to another cluster");
-  }
-  if (state->messages > 0 && state->first_seq > applied + 1) {
-    return Status::FailedPrecondition(who + ": the stream starts at sequence " +
-                                      std::to_string(state->first_seq) +
-                                      " and no longer holds the next one; the shard must be "
-                                      "restored from a snapshot");
-  }
+  ALIKE_RETURN_IF_ERROR(CheckResumable(*state, stream, collection->replicated_seq())
+                            .WithContext("replica of collection '" + collection->name() + "'"));
   return std::unique_ptr<ShardReplica>(new ShardReplica(nats, std::move(stream), std::move(subject),
                                                         std::move(collection), std::move(options)));
 }

@@ -13,8 +13,8 @@
 // (SkipReplicated), never applied.
 //
 // What the replica cannot repair by itself is reported when it starts: a stream that no longer
-// holds the next sequence (aged out or purged), or one behind the collection (recreated); a
-// later step restores such a shard from another replica's snapshot.
+// holds the next sequence (aged out or purged), or one behind the collection (recreated); the
+// node restores such a shard from another replica's snapshot (shard_restore.h).
 //
 // Thread-safety and lifetime: one thread at a time drives a ShardReplica (Poll, CatchUpTo), which
 // must not outlive the NatsConnection it was given. The collection may be searched from any
@@ -39,9 +39,13 @@ struct ShardReplicaOptions {
   std::function<void(uint64_t seq, const Status& why)> on_skipped;
 };
 
+// OK when `stream`, in `state`, holds the sequence after `applied` or ends at `applied`: a copy of
+// its shard that applied that far can continue from it. Else FailedPrecondition says why not.
+Status CheckResumable(const StreamState& state, const std::string& stream, uint64_t applied);
+
 class ShardReplica {
  public:
-  // Checks that `stream` still holds what `collection` needs next.
+  // Checks that `stream` still holds what `collection` needs next (CheckResumable).
   static Result<std::unique_ptr<ShardReplica>> Open(NatsConnection& nats, std::string stream,
                                                     std::string subject,
                                                     std::shared_ptr<Collection> collection,

@@ -4,9 +4,10 @@
 //   <dir>/LOCK                   flock'ed while open, so two processes never share a database
 //   <dir>/collections/<name>/    one StoredCollection each
 //
-// Collections are created under a temporary name and renamed into place, and dropped by renaming
-// them away before deleting, so a crash never leaves a half-made or half-deleted collection
-// under a real name.
+// Collections are created (or restored from a snapshot) under a temporary name and renamed into
+// place, and dropped by renaming them away before deleting, so a crash never leaves a half-made
+// or half-deleted collection under a real name.
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -94,26 +95,13 @@ class DatabaseImpl : public Database {
       return Status::AlreadyExists("collection '" + name + "' already exists");
     }
     const std::string tmp = CollectionsDir() + "/.creating-" + name;
-    const std::string final_dir = CollectionsDir() + "/" + name;
     ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
-    // A directory under the name that this open database does not list can only be what an
-    // earlier creation left when it failed to open the collection after its rename: never handed
-    // out, so never written. It goes, or this creation's rename would fail ("Directory not
-    // empty") and hide that first error's cause until the database is reopened.
-    ALIKE_RETURN_IF_ERROR(RemoveAll(final_dir, fs_));
     {
       auto made = store::StoredCollection::Create(tmp, name, options, options_, fs_);
       if (!made.ok()) return made.status();
       made->get()->MarkDropped();  // closes its log before the directory moves
     }
-    ALIKE_RETURN_IF_ERROR(RenameFile(tmp, final_dir, fs_));
-    // From the rename on the collection is there, as a reopen would find it, so it joins this
-    // database even if the sync fails (which makes the creation's durability unknown).
-    auto c = store::StoredCollection::Open(final_dir, name, options_, fs_);
-    if (!c.ok()) return c.status();
-    collections_[name] = *c;
-    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
-    return std::shared_ptr<Collection>(*c);
+    return InstallLocked(tmp, name);
   }
 
   Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) const override {
@@ -130,20 +118,10 @@ class DatabaseImpl : public Database {
     auto it = collections_.find(name);
     if (it == collections_.end())
       return Status::NotFound("no collection '" + name + "' in " + dir_);
-    const std::string doomed = CollectionsDir() + "/.dropping-" + name;
-    ALIKE_RETURN_IF_ERROR(RemoveAll(doomed, fs_));
-    {
-      // Writers wait while the directory moves. Should the move fail, nothing is dropped and the
-      // collection goes on serving, as it will after a reopen.
-      auto writes = it->second->HoldWrites();
-      ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed, fs_));
-    }
-    // From here the collection is gone under its name, so it goes from this database too, even
-    // if the sync below fails.
-    it->second->MarkDropped();
-    collections_.erase(it);
+    auto doomed = MoveAwayLocked(it);
+    if (!doomed.ok()) return doomed.status();
     ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
-    return RemoveAll(doomed, fs_);
+    return RemoveAll(*doomed, fs_);
   }
 
   std::vector<std::string> ListCollections() const override {
@@ -154,19 +132,85 @@ class DatabaseImpl : public Database {
   }
 
   Status Snapshot(const std::string& dest_dir) override {
+    std::lock_guard lock(mutex_);
+    return WriteSnapshot(collections_, dest_dir);
+  }
+
+  Status SnapshotCollection(const std::string& name, const std::string& dest_dir) override {
+    Collections one;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = collections_.find(name);
+      if (it == collections_.end()) {
+        return Status::NotFound("no collection '" + name + "' in " + dir_);
+      }
+      one.insert(*it);
+    }
+    // Dropped meanwhile, its directory is gone and the copy fails.
+    return WriteSnapshot(one, dest_dir);
+  }
+
+  Result<std::shared_ptr<Collection>> RestoreCollection(
+      const std::string& name, const std::string& snapshot_dir,
+      const std::function<Status(const Collection&)>& accept) override {
+    ALIKE_RETURN_IF_ERROR(ValidateCollectionName(name));
+    const std::string what = "restore collection '" + name + "' from " + snapshot_dir;
+    if (!FileExists(snapshot_dir + "/ALIKE")) {
+      return Status::InvalidArgument(what + ": not a database snapshot (no ALIKE manifest)");
+    }
+    ALIKE_RETURN_IF_ERROR(CheckManifest(snapshot_dir).WithContext(what));
+    const std::string source = snapshot_dir + "/collections/" + name;
+    if (!FileExists(source)) return Status::NotFound(what + ": the snapshot holds no such one");
+    std::lock_guard lock(mutex_);
+    // Under a name a reopen removes, until it is checked and renamed into place.
+    const std::string staged = CollectionsDir() + "/.restoring-" + name;
+    ALIKE_RETURN_IF_ERROR(RemoveAll(staged, fs_));
+    ALIKE_RETURN_IF_ERROR(RenameFile(source, staged, fs_).WithContext(what));
+    const Status checked = [&] {
+      auto c = store::StoredCollection::Open(staged, name, options_, fs_);
+      if (!c.ok()) return c.status();
+      const Status accepted = accept ? accept(**c) : Status::OK();
+      c->get()->MarkDropped();  // closes its log before the directory moves
+      return accepted;
+    }();
+    if (!checked.ok()) {
+      (void)RemoveAll(staged, fs_);  // best effort: a reopen removes it too
+      return checked.WithContext(what);
+    }
+    if (auto it = collections_.find(name); it != collections_.end()) {
+      auto doomed = MoveAwayLocked(it);
+      if (!doomed.ok()) {
+        (void)RemoveAll(staged, fs_);
+        return doomed.status().WithContext(what);
+      }
+      auto installed = InstallLocked(staged, name);
+      if (!installed.ok()) return installed.status().WithContext(what);
+      ALIKE_RETURN_IF_ERROR(RemoveAll(*doomed, fs_));
+      return installed;
+    }
+    return InstallLocked(staged, name);
+  }
+  const std::string& path() const override { return dir_; }
+
+ private:
+  using Collections = std::map<std::string, std::shared_ptr<store::StoredCollection>>;
+
+  std::string CollectionsDir() const { return dir_ + "/collections"; }
+
+  // Copies `collections` into the database directory `dest_dir` (which must not exist), holding
+  // every one's writers at once, so the copy is one moment of them all.
+  Status WriteSnapshot(const Collections& collections, const std::string& dest_dir) {
     if (FileExists(dest_dir))
       return Status::AlreadyExists("snapshot target " + dest_dir + " exists");
-    std::lock_guard lock(mutex_);
-    // Hold every collection's writers at once (in name order, like any other multi-lock taker
-    // would), so the copy is one moment of the whole database.
+    // In name order, like any other multi-lock taker would.
     std::vector<std::unique_lock<std::mutex>> held;
-    for (const auto& [name, c] : collections_) held.push_back(c->HoldWrites());
+    for (const auto& [name, c] : collections) held.push_back(c->HoldWrites());
     const std::string tmp = dest_dir + ".partial";
     ALIKE_RETURN_IF_ERROR(RemoveAll(tmp, fs_));
     const Status copied = [&] {
       ALIKE_RETURN_IF_ERROR(CreateDir(tmp + "/collections", fs_));
       ALIKE_RETURN_IF_ERROR(WriteFileAtomically(tmp + "/ALIKE", ManifestText(), fs_));
-      for (const auto& [name, c] : collections_) {
+      for (const auto& [name, c] : collections) {
         ALIKE_RETURN_IF_ERROR(c->CopyFilesTo(tmp + "/collections/" + name));
       }
       ALIKE_RETURN_IF_ERROR(SyncDir(tmp + "/collections", fs_));
@@ -183,17 +227,50 @@ class DatabaseImpl : public Database {
     return copied;
   }
 
-  const std::string& path() const override { return dir_; }
+  // Renames the closed collection directory `staged` to collection `name` and opens it there.
+  // Callers hold mutex_, and `name` is not in collections_.
+  Result<std::shared_ptr<Collection>> InstallLocked(const std::string& staged,
+                                                    const std::string& name) {
+    const std::string final_dir = CollectionsDir() + "/" + name;
+    // A directory under the name that this open database does not list can only be what an
+    // earlier installation left when it failed to open the collection after its rename: never
+    // handed out, so never written. It goes, or this rename would fail ("Directory not empty")
+    // and hide that first error's cause until the database is reopened.
+    ALIKE_RETURN_IF_ERROR(RemoveAll(final_dir, fs_));
+    ALIKE_RETURN_IF_ERROR(RenameFile(staged, final_dir, fs_));
+    // From the rename on the collection is there, as a reopen would find it, so it joins this
+    // database even if the sync fails (which makes the installation's durability unknown).
+    auto c = store::StoredCollection::Open(final_dir, name, options_, fs_);
+    if (!c.ok()) return c.status();
+    collections_[name] = *c;
+    ALIKE_RETURN_IF_ERROR(SyncDir(CollectionsDir(), fs_));
+    return std::shared_ptr<Collection>(*c);
+  }
 
- private:
-  std::string CollectionsDir() const { return dir_ + "/collections"; }
+  // Takes the collection out of this database: renames its directory to a name a reopen removes
+  // (returned, for the caller to delete once the rename is synced). Callers hold mutex_.
+  Result<std::string> MoveAwayLocked(Collections::iterator it) {
+    const std::string doomed = CollectionsDir() + "/.dropping-" + it->first;
+    ALIKE_RETURN_IF_ERROR(RemoveAll(doomed, fs_));
+    {
+      // Writers wait while the directory moves. Should the move fail, nothing is dropped and the
+      // collection goes on serving, as it will after a reopen.
+      auto writes = it->second->HoldWrites();
+      ALIKE_RETURN_IF_ERROR(RenameFile(it->second->dir(), doomed, fs_));
+    }
+    // From here the collection is gone under its name, so it goes from this database too, even
+    // if the directory sync fails.
+    it->second->MarkDropped();
+    collections_.erase(it);
+    return doomed;
+  }
 
   const std::string dir_;
   const DatabaseOptions options_;
   std::unique_ptr<FileLock> lock_;
   FileSystem& fs_;
   mutable std::mutex mutex_;  // guards collections_
-  std::map<std::string, std::shared_ptr<store::StoredCollection>> collections_;
+  Collections collections_;
 };
 
 }  // namespace

@@ -249,6 +249,20 @@ Result<std::string> ReadFileToString(const std::string& path) {
   return out;
 }
 
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size) {
+  Result<int> opened = OpenFd(path, O_RDONLY);
+  if (!opened.ok()) return opened.status();
+  ScopedFd fd(*opened);
+  if (::lseek(fd.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+    return PosixError("lseek", path, errno);
+  }
+  std::string out(size, '\0');
+  Result<size_t> got = ReadFull(fd.get(), path, out.data(), size);
+  if (!got.ok()) return got.status();
+  out.resize(*got);
+  return out;
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view data, FileSystem& fs) {
   const std::string tmp = path + ".tmp";
   Status status = [&]() -> Status {

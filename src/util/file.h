@@ -63,6 +63,9 @@ class AppendFile {
 // The whole file, for small files (manifests, options). Large files use FileSource.
 Result<std::string> ReadFileToString(const std::string& path);
 
+// Up to `size` bytes of the file from byte `offset` on: fewer at its end, none past it.
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t size);
+
 // Replaces path's content so that a crash leaves either the old or the new content, never a mix:
 // writes path + ".tmp", fsyncs it, renames it over path and fsyncs the directory.
 Status WriteFileAtomically(const std::string& path, std::string_view data,

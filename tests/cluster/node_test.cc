@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alike/vector_db.h"
@@ -244,6 +246,143 @@ TEST_F(ClusterNodeTest, ANodeRefusesOptionsOrADirectoryThatDisagreeWithTheSettin
       << not_created.status().ToString();
   EXPECT_NE(not_created.status().message().find("alike cluster create"), std::string::npos)
       << not_created.status().message();
+}
+
+// Rounds of writes to the cluster and to one machine: ten new records, a replacement of a record
+// of two rounds ago (another vector and payload) and a delete of one of the round before, so that
+// a message applied twice, or out of place, shows as a stale payload or a deleted record back.
+class WriteRounds {
+ public:
+  WriteRounds(ShardWriter& writer, Collection& one_machine)
+      : writer_(writer), one_machine_(one_machine) {}
+
+  // Writes rounds up to `end` (exclusive); false when a write fails.
+  bool WriteUntil(uint64_t end) {
+    for (; next_ < end; ++next_) {
+      const uint64_t r = next_;
+      std::vector<Record> records = MakeClusterRecords(r * 10, 10, /*seed=*/r + 1);
+      if (r >= 2) records.push_back(MakeClusterRecords((r - 2) * 10, 1, /*seed=*/100 + r)[0]);
+      if (!Apply(writer_.Upsert(records)) || !one_machine_.Upsert(records).ok()) return false;
+      if (r >= 1) {
+        const std::vector<uint64_t> gone = {(r - 1) * 10 + 1};
+        if (!Apply(writer_.Delete(gone)) || !one_machine_.Delete(gone).ok()) return false;
+      }
+    }
+    return true;
+  }
+  // Every write so far.
+  const WriteToken& token() const { return token_; }
+
+ private:
+  bool Apply(const Result<WriteToken>& written) {
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    if (written.ok()) token_.Merge(*written);
+    return written.ok();
+  }
+
+  ShardWriter& writer_;
+  Collection& one_machine_;
+  uint64_t next_ = 0;
+  WriteToken token_;
+};
+
+// Whether `node` applied every write of `token`, waiting at most `timeout`.
+bool WaitApplied(const Node& node, const WriteToken& token, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const bool applied =
+        std::all_of(token.shard_seq.begin(), token.shard_seq.end(),
+                    [&](const auto& s) { return node.applied_seq(s.first) >= s.second; });
+    if (applied) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+TEST_F(ClusterNodeTest, ANodeWhoseStreamsLostWhatItNeedsRestoresFromAReplicaAndPullsTheTail) {
+  const std::string name = "purged";
+  const ShardLayout layout = CreateCollection(name, 2);
+  std::shared_ptr<Collection> one_machine = OneMachine();
+  ASSERT_TRUE(one_machine);
+  ShardWriter writer(*nats_, layout, kClusterOptions);
+  WriteRounds rounds(writer, *one_machine);
+  auto first = StartNode(name, {0, 1}, "purged-a");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = StartNode(name, {0, 1}, "purged-b");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(rounds.WriteUntil(10));
+  ASSERT_TRUE(WaitApplied(**second, rounds.token(), seconds(20)));
+  second->reset();  // its directory keeps what it applied
+  ASSERT_TRUE(rounds.WriteUntil(20));
+  // Every message but each stream's last goes: the one after what the stopped node applied, and
+  // the first one, are no longer in the streams.
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    const std::string stream = ShardStreamName(name, shard);
+    auto state = nats_->GetStreamState(stream);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    ASSERT_TRUE(nats_->PurgeStream(stream, state->last_seq).ok());
+    auto purged = nats_->GetStreamState(stream);
+    ASSERT_TRUE(purged.ok());
+    EXPECT_EQ(purged->first_seq, state->last_seq) << stream;
+    EXPECT_EQ(purged->messages, 1u) << stream;
+  }
+  ASSERT_TRUE(rounds.WriteUntil(25));
+  ASSERT_TRUE(WaitApplied(**first, rounds.token(), seconds(20)));
+
+  // The stale directory and an empty one: both restored from the first node's snapshots.
+  second = StartNode(name, {0, 1}, "purged-b");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto third = StartNode(name, {0, 1}, "purged-c");
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ASSERT_TRUE(rounds.WriteUntil(30));  // the tail, pulled after the restores
+  for (const Node* node : {first->get(), second->get(), third->get()}) {
+    EXPECT_TRUE(WaitApplied(*node, rounds.token(), seconds(20))) << node->node_id();
+  }
+  first->reset();
+  second->reset();
+  third->reset();
+
+  // Each holds exactly what one machine holds: no write lost, none applied twice.
+  for (const std::string id : {"purged-a", "purged-b", "purged-c"}) {
+    auto db = Database::Open(local_.Sub(id));
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->ListCollections(), (std::vector<std::string>{"purged-0", "purged-1"}));
+    uint64_t held = 0;
+    for (uint32_t shard = 0; shard < 2; ++shard) {
+      auto copy = (*db)->GetCollection(LocalShardName(name, shard));
+      ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+      held += (*copy)->Count();
+      ASSERT_TRUE((*copy)
+                      ->ForEach([&](const Record& got) {
+                        EXPECT_EQ(ShardOf(got.id, 2), shard) << id << " record " << got.id;
+                        auto want = one_machine->Get(got.id);
+                        EXPECT_TRUE(want.ok()) << id << " holds deleted record " << got.id;
+                        if (!want.ok()) return true;
+                        EXPECT_EQ(got.payload, want->payload) << id << " record " << got.id;
+                        EXPECT_EQ(got.vector, want->vector) << id << " record " << got.id;
+                        return true;
+                      })
+                      .ok());
+    }
+    EXPECT_EQ(held, one_machine->Count()) << id;
+  }
+
+  // With no replica left to ask (their heartbeats have not expired yet, but nobody answers), a
+  // node with an empty directory cannot take the shards: the error names the shard
+  // and the replicas, and nothing is installed.
+  auto fourth = StartNode(name, {0, 1}, "purged-d");
+  ASSERT_FALSE(fourth.ok());
+  const std::string& why = fourth.status().message();
+  EXPECT_NE(why.find("shard 0 of 'purged'"), std::string::npos) << why;
+  EXPECT_NE(why.find("no longer holds"), std::string::npos) << why;
+  // The replicas asked, or (if their heartbeats expired meanwhile on a slow machine) that none
+  // is left.
+  EXPECT_TRUE(why.find("'purged-a'") != std::string::npos ||
+              why.find("no live replica") != std::string::npos)
+      << why;
+  auto db = Database::Open(local_.Sub("purged-d"));
+  ASSERT_TRUE(db.ok());
+  EXPECT_TRUE((*db)->ListCollections().empty());
 }
 
 }  // namespace

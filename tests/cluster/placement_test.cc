@@ -362,6 +362,36 @@ TEST_F(ClusterPlacementTest, AFourthNodeTakesShardsWhileWritesAndSearchesGoOn) {
   ExpectEveryRecord(*router, one_machine, "after the move");
 }
 
+TEST_F(ClusterPlacementTest, ANodeThatJoinsGetsItsShardsBySnapshotNotByReplayingTheStreams) {
+  constexpr uint32_t kShards = 4;
+  std::vector<std::unique_ptr<Node>> nodes =
+      StartCluster("snapjoin", kShards, 1, MakeClusterRecords(0, 300), 1);
+  ASSERT_EQ(nodes.size(), 1u);
+  ASSERT_TRUE(WaitSettled("snapjoin", kShards, {nodes[0].get()}, 1, seconds(30)));
+  // The streams keep only what comes next: a node replaying one from its start would lose the
+  // first 300 records, and cannot even begin (the stream no longer holds sequence 1).
+  for (uint32_t shard = 0; shard < kShards; ++shard) {
+    ASSERT_TRUE(nats_->PurgeStream(ShardStreamName("snapjoin", shard), 0).ok());
+  }
+  WriteBoth(*writer_, *one_machine_, MakeClusterRecords(1000, 100, /*seed=*/2));
+
+  auto second = StartNode("snapjoin", "snapjoin-1");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  nodes.push_back(std::move(*second));
+  ASSERT_TRUE(WaitSettled("snapjoin", kShards, {nodes[0].get(), nodes[1].get()}, 1, seconds(60)))
+      << "the new node took two shards, the old holder dropped them";
+  EXPECT_EQ(nodes[1]->shards().size(), 2u);
+  WriteBoth(*writer_, *one_machine_, MakeClusterRecords(2000, 100, /*seed=*/3));
+  auto token = writer_->Upsert(MakeClusterRecords(3000, 1));
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE(one_machine_->Upsert(MakeClusterRecords(3000, 1)).ok());
+  auto router = MakeRouter("snapjoin");
+  ASSERT_TRUE(router);
+  ASSERT_TRUE(
+      router->Search({.vector = MakeClusterRecords(0, 1)[0].vector}, {.k = 1}, &*token).ok());
+  ExpectEveryRecord(*router, *one_machine_, "after the join");
+}
+
 TEST_F(ClusterPlacementTest, AStoppedControllerLosesItsLeaseAndItsShardsAfterTheGracePeriod) {
   constexpr uint32_t kShards = 4;
   std::vector<std::unique_ptr<Node>> nodes =

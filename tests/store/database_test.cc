@@ -421,6 +421,116 @@ TEST(DatabaseTest, SnapshotWhileServingOpensAsACopy) {
   EXPECT_EQ((*(*copy)->GetCollection("b"))->Count(), 20u);
 }
 
+// A batch of one record of dimension 8, every component `value`.
+std::vector<Record> OneRecord(uint64_t id, float value) {
+  return {{.id = id, .vector = std::vector<float>(8, value)}};
+}
+
+TEST(DatabaseTest, ACollectionSnapshotRestoresOverTheCollectionOrIntoAnotherDatabase) {
+  TempDir dir;
+  auto db = Database::Open(dir.Sub("db"));
+  const CollectionOptions options{.dimension = 8, .metric = Metric::kL2};
+  auto a = MustCreate(**db, "a", options);
+  auto b = MustCreate(**db, "b", options);
+  ASSERT_TRUE(a->Upsert(ClusteredRecords(300, 8, 11)).ok());
+  ASSERT_TRUE(a->Checkpoint().ok());
+  ASSERT_TRUE(a->Upsert(OneRecord(1, 1.0f)).ok());  // log only
+  ASSERT_TRUE(b->Upsert(ClusteredRecords(20, 8, 13)).ok());
+  ASSERT_TRUE((*db)->SnapshotCollection("a", dir.Sub("snap")).ok());
+  EXPECT_EQ((*db)->SnapshotCollection("a", dir.Sub("snap")).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ((*db)->SnapshotCollection("none", dir.Sub("other")).code(), Status::Code::kNotFound);
+  {
+    auto copy = Database::Open(dir.Sub("snap"));
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    EXPECT_EQ((*copy)->ListCollections(), std::vector<std::string>{"a"}) << "only the one";
+  }
+  ASSERT_TRUE((*db)->SnapshotCollection("a", dir.Sub("snap2")).ok());
+
+  // Writes after the snapshot are undone by restoring it.
+  ASSERT_TRUE(a->Upsert(OneRecord(2, 2.0f)).ok());
+  ASSERT_TRUE(a->Delete(std::vector<uint64_t>{1000, 1001}).ok());
+  uint64_t seen_count = 0;
+  auto restored = (*db)->RestoreCollection("a", dir.Sub("snap"), [&](const Collection& c) {
+    seen_count = c.Count();
+    return Status::OK();
+  });
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(seen_count, 301u) << "accept sees the snapshot's collection";
+  EXPECT_EQ((*restored)->Count(), 301u);
+  EXPECT_TRUE((*restored)->Get(1).ok());
+  EXPECT_TRUE((*restored)->Get(1000).ok());
+  EXPECT_FALSE((*restored)->Get(2).ok());
+  EXPECT_FALSE(a->Upsert(OneRecord(3, 3.0f)).ok())
+      << "the replaced collection's handles fail their next write";
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("snap") + "/collections/a")) << "moved, not copied";
+  EXPECT_EQ(b->Count(), 20u);
+  ASSERT_TRUE((*restored)->Upsert(OneRecord(4, 4.0f)).ok());
+  db->reset();
+  db = Database::Open(dir.Sub("db"));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*(*db)->GetCollection("a"))->Count(), 302u) << "the restored collection reopens";
+  EXPECT_EQ((*(*db)->GetCollection("b"))->Count(), 20u);
+
+  // Into a database that does not hold it.
+  auto other = Database::Open(dir.Sub("other-db"));
+  ASSERT_TRUE(other.ok());
+  auto fresh = (*other)->RestoreCollection("a", dir.Sub("snap2"), nullptr);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ((*fresh)->Count(), 301u);
+  EXPECT_EQ((*other)->ListCollections(), std::vector<std::string>{"a"});
+}
+
+TEST(DatabaseTest, ARefusedOrDamagedRestoreInstallsNothingAndKeepsTheCollection) {
+  TempDir dir;
+  auto db = Database::Open(dir.Sub("db"));
+  const CollectionOptions options{.dimension = 8, .metric = Metric::kL2};
+  auto a = MustCreate(**db, "a", options);
+  ASSERT_TRUE(a->Upsert(ClusteredRecords(100, 8, 11)).ok());
+  ASSERT_TRUE(a->Checkpoint().ok());
+  auto other = Database::Open(dir.Sub("other"));
+  auto other_a = MustCreate(**other, "a", options);
+  ASSERT_TRUE(other_a->Upsert(ClusteredRecords(10, 8, 12)).ok());
+  ASSERT_TRUE(other_a->Checkpoint().ok());
+  const std::vector<std::string> snaps = {dir.Sub("refused"), dir.Sub("damaged")};
+  for (const std::string& snap : snaps) ASSERT_TRUE((*other)->SnapshotCollection("a", snap).ok());
+  {
+    // One flipped bit in the middle of the checkpoint.
+    std::fstream f(dir.Sub("damaged") + "/collections/a/checkpoint",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const std::streamoff middle = f.tellg() / 2;
+    char byte = 0;
+    f.seekg(middle);
+    f.read(&byte, 1);
+    byte ^= 0x10;
+    f.seekp(middle);
+    f.write(&byte, 1);
+  }
+  auto refused = (*db)->RestoreCollection("a", dir.Sub("refused"), [](const Collection& c) {
+    return Status::FailedPrecondition("not this one: " + std::to_string(c.Count()));
+  });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("not this one: 10"), std::string::npos)
+      << refused.status().ToString();
+  auto damaged = (*db)->RestoreCollection("a", dir.Sub("damaged"), nullptr);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), Status::Code::kCorruption) << damaged.status().ToString();
+  auto not_a_snapshot = (*db)->RestoreCollection("a", dir.Sub("db") + "/collections", nullptr);
+  EXPECT_EQ(not_a_snapshot.status().code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE((*other)->SnapshotCollection("a", dir.Sub("again")).ok());
+  auto absent = (*db)->RestoreCollection("b", dir.Sub("again"), nullptr);
+  EXPECT_EQ(absent.status().code(), Status::Code::kNotFound) << absent.status().ToString();
+
+  // The collection is as it was, and takes writes; nothing staged is left behind.
+  EXPECT_EQ(a->Count(), 100u);
+  EXPECT_TRUE(a->Upsert(OneRecord(1, 1.0f)).ok());
+  EXPECT_EQ((*db)->ListCollections(), std::vector<std::string>{"a"});
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("db") + "/collections")) {
+    EXPECT_EQ(entry.path().filename(), "a") << "left behind: " << entry.path();
+  }
+}
+
 TEST(DatabaseTest, SearchesRunWhileWritersWriteAndSeeWholeBatches) {
   TempDir dir;
   auto db = Database::Open(dir.Sub("db"), {.sync = SyncPolicy::kNone});

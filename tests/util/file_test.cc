@@ -92,6 +92,23 @@ TEST_F(FileTest, ReadFileToStringReadsEmptyAndLargeFiles) {
   EXPECT_TRUE(*read == big);
 }
 
+TEST_F(FileTest, ReadFileRangeReadsFromAnOffsetUpToTheEnd) {
+  const std::string data = RandomString(10000, 3);
+  ASSERT_TRUE(WriteFileAtomically(Path("f"), data).ok());
+  auto middle = ReadFileRange(Path("f"), 4000, 1000);
+  ASSERT_TRUE(middle.ok()) << middle.status().ToString();
+  EXPECT_TRUE(*middle == data.substr(4000, 1000));
+  auto tail = ReadFileRange(Path("f"), 9500, 1000);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_TRUE(*tail == data.substr(9500)) << "fewer bytes at the end";
+  auto past = ReadFileRange(Path("f"), 20000, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->empty());
+  auto missing = ReadFileRange(Path("missing"), 0, 10);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(Path("missing")), std::string::npos);
+}
+
 TEST_F(FileTest, WriteFileAtomicallyReplacesContent) {
   const std::string path = Path("MANIFEST");
   ASSERT_TRUE(WriteFileAtomically(path, "first version").ok());
