@@ -403,8 +403,10 @@ void MoveShard(Bench& bench) {
     map->map.replicas = {{to.id()}};
     auto written_map = cluster::WriteShardMap(**bucket, map->map, map->revision);
     if (written_map.ok()) break;
-    // Another writer (a controller) changed the map since it was read: read it again.
-    if (written_map.status().code() != Status::Code::kFailedPrecondition) {
+    // Another writer (a controller) changed the map since it was read: read it again, for as
+    // long as any phase may take.
+    if (written_map.status().code() != Status::Code::kFailedPrecondition ||
+        clock.Seconds() * 1000 > kPhaseTimeout.count()) {
       CheckOk(written_map.status(), "writing the shard map");
     }
   }
@@ -446,8 +448,8 @@ int RunCluster(const ClusterArgs& args) {
               std::thread::hardware_concurrency());
   std::printf(
       "%zu records of %u-d (cosine, %s) in batches of %zu on %u writer(s); %u shards on %d "
-      "nodes, %d per shard; 3 nats-servers; %zu queries, k %zu; catch-up after %zu records; a "
-      "shard of %zu moved\n",
+      "nodes, %d per shard; 3 nats-servers; %zu queries, k %zu; catch-up after %zu records; "
+      "moved: a shard of %zu (0: none)\n",
       args.records, args.dim, args.index.c_str(), args.batch, args.writers, args.shards, args.nodes,
       args.shard_replicas, args.queries, args.k, args.catch_up_records, args.move_records);
   std::string pattern = std::filesystem::temp_directory_path() / "alike-bench-cluster-XXXXXX";

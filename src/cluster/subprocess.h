@@ -2,6 +2,10 @@
 // cluster harness (local_nats_cluster.h) runs nats-server and the cluster benchmark runs
 // `alike node`, so that they can kill -9 it at any moment, as a crash would.
 //
+// The child is killed (SIGKILL) when the thread that started it ends, as when the process exits
+// or crashes: a test or benchmark that fails leaves no server running. So start children from a
+// thread that outlives them (the main thread).
+//
 // Thread-safety: a Subprocess is used from one thread at a time. Start may be called from a
 // threaded process: the child only calls async-signal-safe functions before exec.
 #ifndef ALIKE_CLUSTER_SUBPROCESS_H_

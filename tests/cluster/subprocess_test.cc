@@ -1,5 +1,6 @@
 // A Subprocess (how the cluster harness runs nats-server and the cluster benchmark runs nodes):
-// its output goes to its log, Kill ends it at once, and a program that cannot run ends on its own.
+// its output goes to its log, Kill ends it at once, a program that cannot run ends on its own, and
+// a child dies with the thread that started it.
 #include "cluster/subprocess.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -52,6 +54,19 @@ TEST(SubprocessTest, AProgramThatCannotRunEnds) {
   auto child = Subprocess::Start({dir.Sub("no-such-program")}, dir.Sub("child.log"));
   ASSERT_TRUE(child.ok()) << child.status().ToString();
   EXPECT_TRUE(Eventually([&] { return !(*child)->Running(); }));
+}
+
+// So that a failing test or benchmark, which exits, leaves no server running.
+TEST(SubprocessTest, AChildIsKilledWhenTheThreadThatStartedItEnds) {
+  test::TempDir dir;
+  std::unique_ptr<Subprocess> child;
+  std::thread([&] {
+    auto started = Subprocess::Start({"/bin/sleep", "60"}, dir.Sub("child.log"));
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    child = std::move(*started);
+  }).join();
+  ASSERT_NE(child, nullptr);
+  EXPECT_TRUE(Eventually([&] { return !child->Running(); }));
 }
 
 }  // namespace
