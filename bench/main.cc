@@ -1,9 +1,11 @@
 // alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query
 // latency (query), filtered HNSW walks (filter), the image embedders' retrieval quality (quality),
-// faces (faces) and Hamming search over binary codes (hamming). See bench/README.md.
+// faces (faces), Hamming search over binary codes (hamming), radius search (radius) and alike
+// cluster against one machine (cluster, where libnats is installed). See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "bench_util.h"
 #include "commands.h"
@@ -13,11 +15,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
       "throughput, query and filtered-search latency, embedder quality, faces, Hamming and radius "
-      "search"};
+      "search, the cluster against one machine"};
   app.require_subcommand(1);
-  const Command commands[] = {AddAnnCommand(app),     AddIngestCommand(app),  AddQueryCommand(app),
-                              AddFilterCommand(app),  AddQualityCommand(app), AddFacesCommand(app),
-                              AddHammingCommand(app), AddRadiusCommand(app)};
+  std::vector<Command> commands = {
+      AddAnnCommand(app),     AddIngestCommand(app), AddQueryCommand(app),   AddFilterCommand(app),
+      AddQualityCommand(app), AddFacesCommand(app),  AddHammingCommand(app), AddRadiusCommand(app)};
+#ifdef ALIKE_BENCH_CLUSTER
+  commands.push_back(AddClusterCommand(app));
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

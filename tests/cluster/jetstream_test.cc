@@ -371,7 +371,7 @@ TEST_F(JetStreamTest, AReplicaRefusesAStreamThatNoLongerHoldsItsNextPosition) {
 }
 
 TEST(JetStreamUnreachableTest, ConnectingToNoServerFailsClearlyWithinItsTimeout) {
-  const std::string url = "nats://127.0.0.1:" + std::to_string(test::NatsCluster::FreePorts(1)[0]);
+  const std::string url = "nats://127.0.0.1:" + std::to_string(LocalNatsCluster::FreePorts(1)[0]);
 
   const auto start = std::chrono::steady_clock::now();
   auto nats = NatsConnection::Connect({.servers = url, .timeout = milliseconds(500)});
@@ -386,10 +386,11 @@ TEST(JetStreamUnreachableTest, ConnectingToNoServerFailsClearlyWithinItsTimeout)
 // kill -9 of the server leading a shard's stream: the other two elect a leader and writes go on;
 // with every server gone, a write fails within its deadline and says so.
 TEST(JetStreamFailoverTest, WritesContinueAfterKillNineOfTheStreamLeader) {
-  if (const std::string why = test::NatsCluster::SkipReason(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = test::NatsSkipReason(); !why.empty()) GTEST_SKIP() << why;
   test::TempDir dir;
-  test::NatsCluster cluster(dir.path());
-  ASSERT_TRUE(cluster.error().empty()) << cluster.error();
+  auto started = test::StartNatsCluster(dir.path());
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  LocalNatsCluster& cluster = **started;
   auto nats = NatsConnection::Connect({.servers = cluster.urls()});
   ASSERT_TRUE(nats.ok()) << nats.status().ToString();
   const ShardLayout layout{.collection = "failover", .shard_count = 1};
@@ -400,7 +401,7 @@ TEST(JetStreamFailoverTest, WritesContinueAfterKillNineOfTheStreamLeader) {
 
   auto state = (*nats)->GetStreamState(ShardStreamName("failover", 0));
   ASSERT_TRUE(state.ok()) << state.status().ToString();
-  const int leader = test::NatsCluster::IndexOf(state->leader);
+  const int leader = LocalNatsCluster::IndexOf(state->leader);
   ASSERT_GE(leader, 0) << "leader '" << state->leader << "'";
   cluster.Kill(leader);
 
@@ -417,11 +418,12 @@ TEST(JetStreamFailoverTest, WritesContinueAfterKillNineOfTheStreamLeader) {
   ASSERT_TRUE(shard.replica->CatchUpTo(after->shard_seq.at(0), seconds(30)).ok());
   EXPECT_EQ(shard.collection->Count(), 40u) << "no acknowledged write lost";
 
-  ASSERT_TRUE(cluster.Restart(leader)) << cluster.error();
+  const Status restarted = cluster.Restart(leader);
+  ASSERT_TRUE(restarted.ok()) << restarted.ToString();
   auto rejoined = writer.Upsert(MakeRecords(40, 20));
   ASSERT_TRUE(rejoined.ok()) << rejoined.status().ToString();
 
-  for (int i = 0; i < test::NatsCluster::kServers; ++i) cluster.Kill(i);
+  for (int i = 0; i < LocalNatsCluster::kServers; ++i) cluster.Kill(i);
   ShardWriter hurried(**nats, layout, kOptions, {.publish_deadline = seconds(2)});
   auto refused = hurried.Upsert(MakeRecords(60, 1));
   ASSERT_FALSE(refused.ok());

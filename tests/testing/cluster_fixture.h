@@ -71,14 +71,14 @@ class NatsClusterTest : public ::testing::Test {
   // starting three servers and electing JetStream's leaders takes seconds, and each test works on
   // collections of its own name. (Tests that kill servers start a cluster of their own.)
   static void SetUpTestSuite() {
-    if (!NatsCluster::SkipReason().empty() || shared_ != nullptr) return;
+    if (!NatsSkipReason().empty() || shared_ != nullptr) return;
     shared_ = std::make_unique<Shared>();
-    cluster_ = &shared_->cluster;
+    if (shared_->cluster.ok()) cluster_ = shared_->cluster->get();
   }
 
   void SetUp() override {
-    if (const std::string why = NatsCluster::SkipReason(); !why.empty()) GTEST_SKIP() << why;
-    ASSERT_TRUE(cluster_->error().empty()) << cluster_->error();
+    if (const std::string why = NatsSkipReason(); !why.empty()) GTEST_SKIP() << why;
+    ASSERT_TRUE(shared_->cluster.ok()) << shared_->cluster.status().ToString();
     auto nats = cluster::NatsConnection::Connect({.servers = cluster_->urls()});
     ASSERT_TRUE(nats.ok()) << nats.status().ToString();
     nats_ = std::move(*nats);
@@ -158,10 +158,11 @@ class NatsClusterTest : public ::testing::Test {
 
   struct Shared {
     TempDir dir;
-    NatsCluster cluster{dir.path()};  // stopped before its directory is removed
+    // Stopped before its directory is removed.
+    Result<std::unique_ptr<LocalNatsCluster>> cluster = StartNatsCluster(dir.path());
   };
   static inline std::unique_ptr<Shared> shared_;
-  static inline NatsCluster* cluster_ = nullptr;
+  static inline LocalNatsCluster* cluster_ = nullptr;
   std::unique_ptr<cluster::NatsConnection> nats_;
   TempDir local_;
   std::unique_ptr<Database> one_machine_db_;
