@@ -214,16 +214,35 @@ struct QueryFace {
   std::vector<FaceHit> hits;
 };
 
+// Face search's defaults for a big library (the rule is in src/library/face_rule.h; measured in
+// the README, "Face search in a big library"): the threshold lets through about this many faces
+// of other people per query face, whatever the library's size...
+inline constexpr double kStrangersPerQuery = 0.3;
+// ...hits farther than the best hit's distance plus this margin are dropped...
+inline constexpr float kFaceMargin = 0.06f;
+// ...and hits are not re-ranked by person: on LFW it did not help (README).
+inline constexpr bool kFaceRankByPerson = false;
+
 struct FaceSearchOptions {
-  size_t k = 10;                          // images per query face
-  float threshold = kSamePersonDistance;  // farther faces are somebody else
+  size_t k = 10;  // images per query face
+  // Farther faces are somebody else. 0: chosen for the library's size, the distance at which the
+  // share strangers_per_query / (faces in the library) of different-person pairs are closer, by
+  // the face model's calibration table, never above kSamePersonDistance.
+  float threshold = 0;
+  double strangers_per_query = kStrangersPerQuery;
+  float margin = kFaceMargin;  // 0: no margin
+  // A hit whose person holds several faces near the query outranks a lone look-alike: hits are
+  // ordered by their person's mean distance over its three nearest hits (missing ones counted
+  // at the threshold), then by distance.
+  bool by_person = kFaceRankByPerson;
   // Query pictures whose header claims more pixels are refused unread.
   uint64_t max_pixels = 100'000'000;
 };
 
-// InvalidArgument unless the threshold lies in (0, 4], where squared distances between unit
-// vectors lie. SearchFaces checks it; callers may check earlier (the HTTP API does, before it
-// reads an upload).
+// InvalidArgument unless the threshold lies in [0, 4] (squared distances between unit vectors;
+// 0: automatic), strangers_per_query is above 0 and finite and the margin in [0, 4].
+// SearchFaces checks it; callers may check earlier (the HTTP API does, before it reads an
+// upload).
 Status CheckFaceSearchOptions(const FaceSearchOptions& options);
 
 struct Person {

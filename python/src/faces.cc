@@ -56,10 +56,15 @@ void AddBoxProperties(Class& cls, BoxOf box_of) {
 }  // namespace
 
 std::vector<QueryFace> PyFaces::Search(py::handle query, std::optional<uint64_t> id, size_t k,
-                                       float threshold) {
+                                       float threshold, double strangers, float margin,
+                                       bool by_person) {
   CheckK(k);
   const PyImageQuery face_query(query, id);
-  const FaceSearchOptions options{.k = k, .threshold = threshold};
+  const FaceSearchOptions options{.k = k,
+                                  .threshold = threshold,
+                                  .strangers_per_query = strangers,
+                                  .margin = margin,
+                                  .by_person = by_person};
   return SearchWith(*library_, face_query,
                     [&](Library& lib, const ImageQuery& q) { return lib.SearchFaces(q, options); });
 }
@@ -139,14 +144,18 @@ Faces are biometric data, so a library indexes them only when asked: Library(pat
 for a new library. Every method of a library without faces raises alike.Error saying how to turn
 them on.)")
       .def("search", &PyFaces::Search, "query"_a = py::none(), py::kw_only(), "id"_a = py::none(),
-           "k"_a = 10, "threshold"_a = kSamePersonDistance,
+           "k"_a = 10, "threshold"_a = 0.f, "strangers"_a = kStrangersPerQuery,
+           "margin"_a = kFaceMargin, "by_person"_a = kFaceRankByPerson,
            R"(For each face in a picture, the images that show the same person, best first (one
 hit per image): a list of QueryFace.
 
 query: a picture file's path, its encoded bytes or a decoded numpy uint8 image (as for
 Library.search()); or id=: an indexed image (itself left out of the hits). threshold: the
-largest squared distance between unit face vectors still taken for the same person (default
-0.17). A picture without a face raises alike.InvalidArgument.)")
+largest squared distance between unit face vectors still taken for the same person; 0 (the
+default) chooses it for the library's size so that about `strangers` faces of other people pass
+per query face. margin: hits farther than the best one plus this are dropped (0: off).
+by_person: a person with several faces near the query ranks before a lone look-alike. A picture
+without a face raises alike.InvalidArgument.)")
       .def("people", &PyFaces::People,
            "Every person, most faces first (grouping faces not yet grouped): a list of Person.")
       .def("person", &PyFaces::ImagesOf, "person"_a, py::kw_only(), "k"_a = 0,

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "cli/eval_copies.h"
+#include "cli/eval_identify.h"
+#include "cli/face_vectors.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
 #include "image/decoder.h"
@@ -77,12 +79,6 @@ Stats MeanSd(const std::vector<double>& xs) {
   return s;
 }
 
-// Which detected face a labelled picture is about.
-enum class Pick {
-  kCentre,   // LFW: the crops are centred on the labelled person
-  kLargest,  // full-size photos: the person the photo is of
-};
-
 struct EvalArgs {
   std::string pairs;   // lfw: pairs.txt
   std::string images;  // lfw: the images folder; deepface: the folder with master.csv
@@ -94,110 +90,8 @@ struct EvalArgs {
   int max_side = embed::FaceDetectorOptions{}.max_side;
   bool no_flip = false;
   int jitter = 0;
+  std::string cache;  // face vectors kept across runs (face_vectors.h)
 };
-
-// One picture's face, as the evaluation uses it.
-struct ImageFace {
-  std::optional<std::vector<float>> vector;
-  std::optional<cv::Rect2f> box;  // relative to the picture's size
-  size_t faces = 0;               // detected
-  bool fallback = false;          // embedded from the typical box: no face was detected
-  Status error;
-};
-
-double SquaredL2(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += double(a[i] - b[i]) * (a[i] - b[i]);
-  return s;
-}
-
-// Embeds `paths` on `jobs` threads. Each picture keeps the face `pick` chooses. With a
-// `fallback` box (relative to the picture's size), pictures without a detected face are
-// embedded from it.
-std::vector<ImageFace> EmbedAll(const embed::FaceEmbedder& embedder,
-                                const std::vector<std::string>& paths, Pick pick,
-                                const std::optional<cv::Rect2f>& fallback, int jobs,
-                                embed::FaceTimes& times) {
-  std::vector<ImageFace> out(paths.size());
-  std::vector<embed::FaceTimes> thread_times(jobs);
-  std::atomic<size_t> next{0};
-  auto work = [&](int t) {
-    for (size_t i; (i = next++) < paths.size();) {
-      ImageFace& r = out[i];
-      auto img = image::DecodeFile(paths[i], {.min_short_side = embedder.preferred_short_side()});
-      if (!img.ok()) {
-        r.error = img.status();
-        continue;
-      }
-      const cv::Mat& bgr = img->bgr;
-      const cv::Size2f size(bgr.cols, bgr.rows);
-      if (fallback) {
-        const cv::Rect2f box(fallback->x * size.width, fallback->y * size.height,
-                             fallback->width * size.width, fallback->height * size.height);
-        auto e = embedder.EmbedBox(bgr, box, &thread_times[t]);
-        if (!e.ok()) {
-          r.error = e.status();
-          continue;
-        }
-        r.vector = std::move(e->vector);
-        r.fallback = true;
-        continue;
-      }
-      auto faces = embedder.Embed(bgr, &thread_times[t]);
-      if (!faces.ok()) {
-        r.error = faces.status().WithContext(paths[i]);
-        continue;
-      }
-      r.faces = faces->size();
-      const embed::Embedding* best = nullptr;
-      double best_key = kInf;
-      for (const embed::Embedding& f : *faces) {
-        const cv::Rect& b = *f.region;
-        const double dx = b.x + b.width / 2.0 - size.width / 2,
-                     dy = b.y + b.height / 2.0 - size.height / 2;
-        const double key = pick == Pick::kCentre ? dx * dx + dy * dy : -double(b.area());
-        if (key < best_key) {
-          best_key = key;
-          best = &f;
-        }
-      }
-      if (best == nullptr) continue;
-      r.vector = best->vector;
-      const cv::Rect& b = *best->region;
-      r.box = cv::Rect2f(b.x / size.width, b.y / size.height, b.width / size.width,
-                         b.height / size.height);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < jobs; ++t) threads.emplace_back(work, t);
-  for (std::thread& th : threads) th.join();
-  for (const embed::FaceTimes& t : thread_times) {
-    times.detect_ms += t.detect_ms;
-    times.landmarks_ms += t.landmarks_ms;
-    times.align_ms += t.align_ms;
-    times.embed_ms += t.embed_ms;
-    times.faces += t.faces;
-  }
-  return out;
-}
-
-// The median of the detected boxes (relative to the picture), for pictures where none was.
-std::optional<cv::Rect2f> MedianBox(const std::vector<ImageFace>& faces) {
-  std::vector<float> x, y, w, h;
-  for (const ImageFace& f : faces) {
-    if (!f.box) continue;
-    x.push_back(f.box->x);
-    y.push_back(f.box->y);
-    w.push_back(f.box->width);
-    h.push_back(f.box->height);
-  }
-  if (x.empty()) return std::nullopt;
-  auto median = [](std::vector<float>& v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
-  return cv::Rect2f(median(x), median(y), median(w), median(h));
-}
 
 void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) {
   if (args.folds < 2) return Fail(ctx, Status::InvalidArgument("--folds must be at least 2"));
@@ -227,28 +121,25 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
   }
   const auto start = std::chrono::steady_clock::now();
   embed::FaceTimes times;
-  const Pick pick = lfw ? Pick::kCentre : Pick::kLargest;
-  std::vector<ImageFace> faces = EmbedAll(**embedder, paths, pick, std::nullopt, args.jobs, times);
+  auto embedded = EmbedPictures(**embedder, paths,
+                                {.pick = lfw ? Pick::kCentre : Pick::kLargest,
+                                 .median_box_fallback = lfw,
+                                 .jobs = args.jobs,
+                                 .cache = args.cache},
+                                times);
+  if (!embedded.ok()) return Fail(ctx, embedded.status());
+  const std::vector<ImageFace>& faces = *embedded;
   size_t detected = 0, failed = 0;
   std::vector<std::string> missed, errors;
   for (size_t i = 0; i < paths.size(); ++i) {
     if (!faces[i].error.ok()) {
       ++failed;
       errors.push_back(faces[i].error.ToString());
-    } else if (faces[i].vector) {
+    } else if (faces[i].vector && !faces[i].fallback) {
       ++detected;
     } else {
       missed.push_back(paths[i]);
     }
-  }
-  // LFW's crops all frame the labelled face alike: a missed face is embedded from the typical
-  // box, as a fixed-crop pipeline would, so that every pair is judged.
-  const std::optional<cv::Rect2f> typical = lfw ? MedianBox(faces) : std::nullopt;
-  if (typical && !missed.empty()) {
-    std::vector<size_t> at;
-    for (const std::string& m : missed) at.push_back(index[m]);
-    std::vector<ImageFace> again = EmbedAll(**embedder, missed, pick, typical, args.jobs, times);
-    for (size_t k = 0; k < at.size(); ++k) faces[at[k]] = std::move(again[k]);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -279,6 +170,26 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
                                                                : nlohmann::ordered_json(nullptr)}});
     }
   }
+  // TAR at fixed FARs over every pair the embedded LFW pictures form (people by folder name).
+  std::vector<TarAtFar> tars;
+  PairDistances all_pairs;
+  if (lfw) {
+    std::vector<std::vector<float>> vectors;
+    std::vector<int> identity;
+    std::map<std::string, int> ids;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (!faces[i].vector) continue;
+      vectors.push_back(*faces[i].vector);
+      identity.push_back(ids.emplace(LfwIdentity(paths[i]), int(ids.size())).first->second);
+    }
+    all_pairs = AllPairs(vectors, identity);
+    const double fars[] = {1e-3, 1e-4};
+    tars = MeasureTarAtFar(all_pairs, fars);
+  }
+  nlohmann::ordered_json tar_json = nlohmann::ordered_json::array();
+  for (const TarAtFar& t : tars) {
+    tar_json.push_back({{"far", t.far}, {"threshold", t.distance}, {"tar", t.tar}});
+  }
   const size_t same =
       std::count_if(pairs->begin(), pairs->end(), [](const FacePair& p) { return p.same; });
   const size_t n_faces = std::max<size_t>(times.faces, 1);
@@ -298,6 +209,9 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
         {"accuracy_sd", acc.sd},
         {"fold_accuracies", accuracies},
         {"threshold", thr.mean},
+        {"tar_at_far", tar_json},
+        {"same_pairs_all", all_pairs.same.size()},
+        {"different_pairs_all", all_pairs.different.size()},
         {"wrong", wrong},
         {"detector", args.detector},
         {"flip_average", !args.no_flip},
@@ -316,13 +230,18 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
     std::printf("faces: detected in %zu of %zu images", detected, paths.size());
     if (!missed.empty()) {
       std::printf("; none in %zu (%s)%s", missed.size(), JoinList(missed, ", ").c_str(),
-                  typical ? ", embedded from the median face box" : ", judged 'different'");
+                  lfw ? ", embedded from the median face box" : ", judged 'different'");
     }
     if (failed > 0) std::printf("; %zu unreadable", failed);
     std::printf(
         "\naccuracy: %.2f%% +- %.2f (threshold %.4f +- %.4f, squared L2, chosen on the "
         "other folds)\n",
         100 * acc.mean, 100 * acc.sd, thr.mean, thr.sd);
+    for (const TarAtFar& t : tars) {
+      std::printf(
+          "TAR at FAR %.0e: %.2f%% (threshold %.4f; all %zu same and %zu different pairs)\n", t.far,
+          100 * t.tar, t.distance, all_pairs.same.size(), all_pairs.different.size());
+    }
     std::printf(
         "time: %.1f s on %d threads (%s, %s, %d jittered copies); per image: detect %.1f ms; per "
         "face: landmarks %.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
@@ -331,6 +250,9 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
         times.landmarks_ms / n_faces, times.align_ms / n_faces, times.embed_ms / n_faces,
         times.faces);
     std::printf("      CPU ms per face after detection: %.1f\n", per_face);
+    const size_t cached =
+        std::count_if(faces.begin(), faces.end(), [](const ImageFace& f) { return f.cached; });
+    if (cached > 0) std::printf("      %zu pictures read from %s\n", cached, args.cache.c_str());
     for (const auto& w : wrong) {
       std::printf("wrong: %s %s %s, distance %s\n", w["same"].get<bool>() ? "same" : "different",
                   w["a"].get<std::string>().c_str(), w["b"].get<std::string>().c_str(),
@@ -442,6 +364,8 @@ void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
     cmd->add_flag("--no-flip", args->no_flip, "Do not average with the mirrored face");
     cmd->add_option("--jitter", args->jitter, "Also average this many jittered copies of a face")
         ->capture_default_str();
+    cmd->add_option("--cache", args->cache,
+                    "Keep face vectors in this file and reuse them (JSON lines; outside the repo)");
   };
   CLI::App* lfw = eval->add_subcommand("lfw", "LFW verification accuracy (pairs.txt protocol)");
   lfw->add_option("pairs", args->pairs, "pairs.txt")->required();
@@ -453,6 +377,7 @@ void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
   deepface->add_option("dir", args->images, "Folder holding master.csv and the photos")->required();
   common(deepface);
   deepface->callback([&ctx, args] { RunEval(ctx, "deepface", *args); });
+  AddEvalFacesCommand(*eval, ctx);
   AddEvalCopiesCommand(*eval, ctx);
 }
 

@@ -47,7 +47,7 @@ struct SearchArgs {
   std::string image;
   std::string person;
   size_t k = 10;
-  float threshold = kSamePersonDistance;
+  FaceSearchOptions options;
 };
 
 void RunSearch(CommandContext& ctx, const SearchArgs& args) {
@@ -68,8 +68,9 @@ void RunSearch(CommandContext& ctx, const SearchArgs& args) {
     }
     return;
   }
-  auto faces = (*lib)->SearchFaces(ImageSource::File(args.image),
-                                   {.k = args.k, .threshold = args.threshold});
+  FaceSearchOptions options = args.options;
+  options.k = args.k;
+  auto faces = (*lib)->SearchFaces(ImageSource::File(args.image), options);
   if (!faces.ok()) return Fail(ctx, faces.status());
   if (ctx.json) {
     std::printf("%s\n", Dump(server::QueryFacesJson(*faces)).c_str());
@@ -184,10 +185,20 @@ void AddFacesCommand(CLI::App& app, CommandContext& ctx) {
   search->add_option("--person", search_args->person, "A person's name (or number) instead");
   search->add_option("-k", search_args->k, "Images per face (with --person, 0 = all)")
       ->capture_default_str();
+  FaceSearchOptions& options = search_args->options;
+  search->add_option("--threshold", options.threshold,
+                     "Largest squared L2 distance that counts as the same person (default: "
+                     "chosen for the library's size from --strangers)");
   search
-      ->add_option("--threshold", search_args->threshold,
-                   "Largest squared L2 distance that counts as the same person")
+      ->add_option("--strangers", options.strangers_per_query,
+                   "Faces of other people let through per query face, whatever the library's size")
       ->capture_default_str();
+  search
+      ->add_option("--margin", options.margin,
+                   "Drop hits farther than the best hit's distance plus this (0: off)")
+      ->capture_default_str();
+  search->add_flag("--person-rank", options.by_person,
+                   "Rank persons with several near faces before lone look-alikes");
   search->callback([&ctx, search_args] { RunSearch(ctx, *search_args); });
 
   auto* people =

@@ -4,27 +4,19 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "library/face_rule.h"
 #include "library/image_facts.h"
 
 namespace alike::library {
 namespace {
 
-// Hits per query face before keeping one per image: a photo can show a person twice (a mirror,
-// a poster), and those extra faces must not crowd other images out of the k.
+// Hits per query face before keeping one per image and ranking: a photo can show a person
+// twice (a mirror, a poster), and those extra faces must not crowd other images out of the k,
+// nor other faces of a person out of its ranking.
 size_t Widened(size_t k) { return 2 * k + 8; }
 
-// Keeps each image's best hit, in order, up to k (0: all).
-void OnePerImage(std::vector<FaceHit>& hits, size_t k) {
-  std::sort(hits.begin(), hits.end(),
-            [](const FaceHit& a, const FaceHit& b) { return a.distance < b.distance; });
-  std::vector<uint64_t> seen;
-  std::erase_if(hits, [&](const FaceHit& h) {
-    if (std::find(seen.begin(), seen.end(), h.image_id) != seen.end()) return true;
-    seen.push_back(h.image_id);
-    return false;
-  });
-  if (k != 0 && hits.size() > k) hits.resize(k);
-}
+// Candidates fetched when every hit is asked for (k = 0).
+constexpr size_t kAllHits = 10000;
 
 }  // namespace
 
@@ -70,19 +62,23 @@ Result<std::optional<FaceHit>> MakeFaceHit(const FaceSpace& space, uint64_t vect
 
 Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
-                                           const FaceSearchOptions& options) {
+                                           const FaceSearchOptions& options,
+                                           std::optional<uint64_t> exclude_image) {
+  const float threshold = FaceSearchThreshold(space.calibration, space.collection.Count(), options);
+  const size_t k = options.k == 0 ? kAllHits : Widened(options.k);
   std::vector<QueryFace> out;
   for (const embed::Embedding& face : faces) {
     QueryFace query{.box = FaceBoxOf(VectorPayload("{}", face))};
-    auto hits = space.collection.Search(
-        {.vector = face.vector}, {.k = Widened(options.k), .max_distance = options.threshold});
+    auto hits =
+        space.collection.Search({.vector = face.vector}, {.k = k, .max_distance = threshold});
     if (!hits.ok()) return hits.status();
     for (const Hit& h : *hits) {
+      if (exclude_image && ImageOfVector(h.id) == *exclude_image) continue;
       auto hit = MakeFaceHit(space, h.id, h.distance, h.payload);
       if (!hit.ok()) return hit.status();
       if (*hit) query.hits.push_back(std::move(**hit));
     }
-    OnePerImage(query.hits, options.k);
+    RankFaceHits(query.hits, threshold, options);
     out.push_back(std::move(query));
   }
   return out;
@@ -137,7 +133,7 @@ Result<std::vector<FaceHit>> SearchPerson(const FaceSpace& space, uint64_t perso
     if (!hit.ok()) return hit.status();
     if (*hit) hits.push_back(std::move(**hit));
   }
-  OnePerImage(hits, k);
+  RankFaceHits(hits, kSamePersonDistance, {.k = k, .margin = 0, .by_person = false});
   return hits;
 }
 

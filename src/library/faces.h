@@ -14,6 +14,7 @@
 
 #include "alike/library.h"
 #include "embed/embedder.h"
+#include "embed/face_calibration.h"
 #include "library/catalog.h"
 
 namespace alike::library {
@@ -23,6 +24,8 @@ inline constexpr char kFaceEmbedder[] = "face";
 struct FaceSpace {
   Catalog& catalog;
   Collection& collection;
+  // The face model's FAR calibration (face_rule.h); dlib's is the one face model so far.
+  std::span<const embed::FarPoint> calibration = embed::DlibFaceCalibration();
 };
 
 // The box a face vector's payload holds (see VectorPayload).
@@ -33,10 +36,12 @@ FaceBox FaceBoxOf(const std::string& payload);
 Result<std::optional<FaceHit>> MakeFaceHit(const FaceSpace& space, uint64_t vector_id,
                                            float distance, const std::string& payload);
 
-// For each query face, the images whose closest face is within options.threshold, best first.
+// For each query face, the images whose closest face is a hit by face_rule.h's rule, best first;
+// `exclude_image` (the query's own image) is never a hit.
 Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
-                                           const FaceSearchOptions& options);
+                                           const FaceSearchOptions& options,
+                                           std::optional<uint64_t> exclude_image = std::nullopt);
 
 // A person by name, else by id when `name` is a number.
 Result<uint64_t> ResolvePerson(const Catalog& catalog, const std::string& name);

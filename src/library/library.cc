@@ -2,6 +2,7 @@
 #include "alike/library.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -319,18 +320,12 @@ class LibraryImpl : public Library {
     auto img = DecodeQuery(query, {.max_pixels = options.max_pixels});
     if (!img.ok()) return img.status();
     const auto image_id = query.image_id();
-    if (!image_id) return SearchFacesDecoded(*space, img->bgr, query.picture()->name(), options);
-    // One more hit per face, since the image's own face is among them.
-    FaceSearchOptions widened = options;
-    widened.k = options.k + 1;
-    auto faces =
-        SearchFacesDecoded(*space, img->bgr, "image " + std::to_string(*image_id), widened);
-    if (!faces.ok()) return faces.status();
-    for (QueryFace& face : *faces) {
-      std::erase_if(face.hits, [&](const FaceHit& h) { return h.image_id == *image_id; });
-      if (face.hits.size() > options.k) face.hits.resize(options.k);
-    }
-    return faces;
+    const std::string name =
+        image_id ? "image " + std::to_string(*image_id) : query.picture()->name();
+    auto faces = space->model->Embed(img->bgr);
+    if (!faces.ok()) return Status(faces.status()).WithContext(name);
+    if (faces->empty()) return Status::InvalidArgument(name + ": no face found in the picture");
+    return library::SearchFaces({*catalog_, *space->collection}, *faces, options, image_id);
   }
 
   Result<std::vector<CopyHit>> SearchCopies(const ImageQuery& query,
@@ -436,15 +431,6 @@ class LibraryImpl : public Library {
   Result<Space> FaceSpaceForSearch() const {
     ALIKE_RETURN_IF_ERROR(FaceCollection().status());
     return SpaceForSearch(library::kFaceEmbedder);
-  }
-
-  Result<std::vector<QueryFace>> SearchFacesDecoded(const Space& space, const cv::Mat& bgr,
-                                                    const std::string& name,
-                                                    const FaceSearchOptions& options) const {
-    auto faces = space.model->Embed(bgr);
-    if (!faces.ok()) return Status(faces.status()).WithContext(name);
-    if (faces->empty()) return Status::InvalidArgument(name + ": no face found in the picture");
-    return library::SearchFaces({*catalog_, *space.collection}, *faces, options);
   }
 
   // Embedders are loaded on first use and kept: a CNN takes a moment to load.
@@ -745,8 +731,16 @@ const char* IndexEventKindName(IndexEvent::Kind kind) {
 }
 
 Status CheckFaceSearchOptions(const FaceSearchOptions& options) {
-  if (options.threshold > 0 && options.threshold <= 4) return Status::OK();
-  return Status::InvalidArgument("threshold must be above 0 and at most 4");
+  if (!(options.threshold >= 0 && options.threshold <= 4)) {
+    return Status::InvalidArgument("threshold must be 0 (automatic) or above, at most 4");
+  }
+  if (!(options.strangers_per_query > 0 && std::isfinite(options.strangers_per_query))) {
+    return Status::InvalidArgument("strangers per query must be above 0");
+  }
+  if (!(options.margin >= 0 && options.margin <= 4)) {
+    return Status::InvalidArgument("margin must be 0 (off) or above, at most 4");
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Library>> Library::Open(const std::string& dir,

@@ -11,14 +11,26 @@
 #include "library/image_facts.h"
 
 namespace alike::library {
-namespace {
+// Neighbours looked up per new face (kGroupingNeighbours). A face's graph edges only need to
+// reach its own person; more neighbours cost search time and, in Chinese whispers, make a few
+// wrong links weigh less than the many right ones anyway.
 
-// Neighbours looked up per new face. A face's graph edges only need to reach its own person;
-// more neighbours cost search time and, in Chinese whispers, make a few wrong links weigh less
-// than the many right ones anyway.
-constexpr size_t kNeighbours = 16;
-
-}  // namespace
+std::vector<unsigned long> ClusterFaces(
+    size_t n, const std::map<std::pair<unsigned long, unsigned long>, float>& links,
+    float threshold) {
+  // Edge weights: 0 for a face's link to itself (which only makes it a node; a heavier one
+  // would keep every face on its own label), and for two faces the share of the threshold
+  // left over by their distance, so that one near-threshold link (a look-alike, a blurred face)
+  // weighs little against a person's close faces.
+  std::vector<dlib::sample_pair> edges;
+  for (unsigned long i = 0; i < n; ++i) edges.emplace_back(i, i, 0);
+  for (const auto& [ends, distance] : links) {
+    edges.emplace_back(ends.first, ends.second, 1 - distance / threshold);
+  }
+  std::vector<unsigned long> labels;
+  dlib::chinese_whispers(edges, labels);
+  return labels;
+}
 
 Status GroupNewFaces(const FaceSpace& space, float threshold) {
   auto rows = space.catalog.Faces();
@@ -62,32 +74,24 @@ Status GroupNewFaces(const FaceSpace& space, float threshold) {
 
   std::unordered_map<uint64_t, unsigned long> index_of;
   for (size_t i = 0; i < fresh.size(); ++i) index_of[fresh[i].id] = i;
-  // Edge weights: 0 for a face's link to itself (which only makes it a node; a heavier one
-  // would keep every face on its own label), and for two faces the share of the threshold
-  // left over by their distance, so that one near-threshold link (a look-alike, a blurred face)
-  // weighs little against a person's close faces.
-  std::map<std::pair<unsigned long, unsigned long>, double> links;
+  std::map<std::pair<unsigned long, unsigned long>, float> links;
   std::vector<std::set<uint64_t>> near_persons(fresh.size());
   for (unsigned long i = 0; i < fresh.size(); ++i) {
-    links[{i, i}] = 0;  // every face is a node, even one without neighbours
     auto hits = space.collection.Search(
         {.vector = fresh[i].vector},
-        {.k = kNeighbours + 1, .max_distance = threshold, .with_payload = false});
+        {.k = kGroupingNeighbours + 1, .max_distance = threshold, .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& h : *hits) {
       if (auto j = index_of.find(h.id); j != index_of.end()) {
-        if (j->second != i) {
-          links[{std::min(i, j->second), std::max(i, j->second)}] = 1 - h.distance / threshold;
-        }
+        if (j->second != i) links[{std::min(i, j->second), std::max(i, j->second)}] = h.distance;
       } else if (auto p = person_of.find(h.id); p != person_of.end()) {
         near_persons[i].insert(p->second);
       }
     }
   }
-  std::vector<dlib::sample_pair> edges;
-  for (const auto& [ends, weight] : links) edges.emplace_back(ends.first, ends.second, weight);
-  std::vector<unsigned long> labels;
-  const unsigned long groups = dlib::chinese_whispers(edges, labels);
+  const std::vector<unsigned long> labels = ClusterFaces(fresh.size(), links, threshold);
+  const unsigned long groups =
+      labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
 
   std::vector<std::vector<size_t>> members(groups);
   for (size_t i = 0; i < fresh.size(); ++i) members[labels[i]].push_back(i);

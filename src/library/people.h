@@ -13,12 +13,23 @@
 #ifndef ALIKE_LIBRARY_PEOPLE_H_
 #define ALIKE_LIBRARY_PEOPLE_H_
 
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "alike/library.h"
 #include "library/faces.h"
 
 namespace alike::library {
+
+// Neighbours each face is linked to (those within the threshold).
+inline constexpr size_t kGroupingNeighbours = 16;
+
+// Chinese whispers over faces 0..n-1 and the links between them (pairs a < b and their squared
+// distance, each below `threshold`): one label per face, faces of a label show one person.
+std::vector<unsigned long> ClusterFaces(
+    size_t n, const std::map<std::pair<unsigned long, unsigned long>, float>& links,
+    float threshold);
 
 // Places every face of the space that has no person yet, and forgets rows of faces whose
 // vectors are gone.

@@ -12,16 +12,25 @@ namespace {
 
 using nlohmann::json;
 
-// k and threshold from the query string.
+// k, threshold, strangers, margin and by_person (0 or 1) from the query string.
 Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const Api& api) {
   auto k = QueryInt(req, "k", 10, 1, api.options.max_k);
   if (!k.ok()) return k.status();
   auto threshold = QueryFloat(req, "threshold");
   if (!threshold.ok()) return threshold.status();
-  FaceSearchOptions options{.k = *k, .max_pixels = api.options.max_pixels};
+  auto strangers = QueryFloat(req, "strangers");
+  if (!strangers.ok()) return strangers.status();
+  auto margin = QueryFloat(req, "margin");
+  if (!margin.ok()) return margin.status();
+  auto by_person = QueryInt(req, "by_person", kFaceRankByPerson ? 1 : 0, 0, 1);
+  if (!by_person.ok()) return by_person.status();
+  FaceSearchOptions options{
+      .k = *k, .by_person = *by_person == 1, .max_pixels = api.options.max_pixels};
   if (*threshold) options.threshold = **threshold;
-  // Checked here too, so that a bad threshold is the request's error (400) before any upload
-  // is read, not the picture's (422).
+  if (*strangers) options.strangers_per_query = **strangers;
+  if (*margin) options.margin = **margin;
+  // Checked here too, so that a bad option is the request's error (400) before any upload is
+  // read, not the picture's (422).
   ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));
   return options;
 }

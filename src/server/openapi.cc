@@ -22,7 +22,10 @@ const char* OpenApiDocument() {
       "filter": {"name": "filter", "in": "query", "description": "JSON filter on image fields (docs/filters.md).", "schema": {"type": "string"}},
       "min_score": {"name": "min_score", "in": "query", "schema": {"type": "number"}},
       "min_confidence": {"name": "min_confidence", "in": "query", "description": "Copies less certain than this are left out.", "schema": {"type": "number", "default": 0.5, "minimum": 0, "maximum": 1}},
-      "threshold": {"name": "threshold", "in": "query", "description": "Largest squared L2 distance between two faces of the same person.", "schema": {"type": "number", "default": 0.17, "exclusiveMinimum": 0, "maximum": 4}}
+      "threshold": {"name": "threshold", "in": "query", "description": "Largest squared L2 distance between two faces of the same person; 0 (the default) chooses it for the library's size from strangers.", "schema": {"type": "number", "default": 0, "minimum": 0, "maximum": 4}},
+      "strangers": {"name": "strangers", "in": "query", "description": "Faces of other people let through per query face, whatever the library's size (sets the automatic threshold).", "schema": {"type": "number", "default": 0.3, "exclusiveMinimum": 0}},
+      "margin": {"name": "margin", "in": "query", "description": "Hits farther than the best hit's distance plus this are dropped; 0: off.", "schema": {"type": "number", "default": 0.06, "minimum": 0, "maximum": 4}},
+      "by_person": {"name": "by_person", "in": "query", "description": "1: a person with several faces near the query ranks before a lone look-alike; 0: by distance alone.", "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1}}
     },
     "requestBodies": {
       "picture": {
@@ -115,7 +118,7 @@ const char* OpenApiDocument() {
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"200": {"$ref": "#/components/responses/Copies"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/search/faces": {"post": {"summary": "For each face in an uploaded picture, the images showing the same person; needs face indexing (alike index --faces)", "parameters": [
-        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}],
+        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/by_person"}],
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"200": {"$ref": "#/components/responses/Faces"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/duplicates": {"get": {"summary": "Groups of indexed images that are copies of one another by their PDQ hashes, largest first, the one to keep first; needs the pdq space", "parameters": [
@@ -168,7 +171,7 @@ const char* OpenApiDocument() {
         {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/min_confidence"}],
       "responses": {"200": {"$ref": "#/components/responses/Copies"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/faces": {"get": {"summary": "For each face in an indexed image, the other images showing the same person", "parameters": [
-        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}],
+        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/by_person"}],
       "responses": {"200": {"$ref": "#/components/responses/Faces"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/thumbnail": {"get": {"summary": "The image's thumbnail (JPEG, 256 px)", "parameters": [{"$ref": "#/components/parameters/id"}],
       "responses": {"200": {"description": "JPEG", "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -420,8 +421,9 @@ TEST_F(FaceLibraryTest, PicturesWithoutFacesGoThroughAndQueriesWithoutFacesSaySo
   auto search = lib_->SearchFaces(ImageSource::File(dir_.Sub("grey.png")), {});
   EXPECT_EQ(search.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(search.status().message().find("no face"), std::string::npos);
-  // A threshold no squared distance between unit vectors can be compared with is refused.
-  for (const float threshold : {0.0f, -1.0f, 4.5f}) {
+  // A threshold no squared distance between unit vectors can be compared with is refused (0
+  // asks for the automatic one).
+  for (const float threshold : {-1.0f, 4.5f, std::nanf("")}) {
     auto refused =
         lib_->SearchFaces(ImageSource::File(dir_.Sub("noise.png")), {.threshold = threshold});
     EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << threshold;
