@@ -113,7 +113,6 @@ struct Extent {
 };
 struct Location {
   uint8_t construction_method = 0;  // 0: file offsets, 1: offsets in `idat`
-  uint64_t data_reference_index = 0;
   uint64_t base_offset = 0;
   std::vector<Extent> extents;
 };
@@ -136,9 +135,8 @@ Status ReadLocations(std::span<const uint8_t> iloc_body, const std::map<uint32_t
     uint64_t method = 0;
     uint64_t extent_count = 0;
     if (!c.Read(version < 2 ? 2 : 4, &id) ||
-        ((version == 1 || version == 2) && !c.Read(2, &method)) ||
-        !c.Read(2, &loc.data_reference_index) || !c.Read(base_offset_size, &loc.base_offset) ||
-        !c.Read(2, &extent_count)) {
+        ((version == 1 || version == 2) && !c.Read(2, &method)) || !c.Skip(2) ||
+        !c.Read(base_offset_size, &loc.base_offset) || !c.Read(2, &extent_count)) {
       return Corrupt("iloc box");
     }
     loc.construction_method = uint8_t(method & 15);
@@ -156,12 +154,13 @@ Status ReadLocations(std::span<const uint8_t> iloc_body, const std::map<uint32_t
   return Status::OK();
 }
 
-// The first kSizePrefixBytes (or fewer) bytes of an item's data. Items libheif cannot read
-// either (in another file, or built by a method it lacks) yield nothing.
+// The first kSizePrefixBytes (or fewer) bytes of an item's data. Items built by a method libheif
+// lacks yield nothing. A data reference to another file is read as this file's data, as libheif
+// 1.15 does (skipping such items let a grid through; found by fuzz_image_decode).
 Result<std::vector<uint8_t>> SizePrefix(const Location& loc, std::span<const uint8_t> file,
                                         std::span<const uint8_t> idat) {
   std::vector<uint8_t> prefix;
-  if (loc.data_reference_index != 0 || loc.construction_method > 1) return prefix;
+  if (loc.construction_method > 1) return prefix;
   const std::span<const uint8_t> source = loc.construction_method == 0 ? file : idat;
   for (const Extent& e : loc.extents) {
     if (prefix.size() >= kSizePrefixBytes) break;
