@@ -226,15 +226,26 @@ class Builder {
   }
 
   // Activations are allocated at the first forward; refuse absurd ones (a damaged shape) here
-  // rather than let OpenCV try to allocate them.
-  static Status CheckSize(const std::vector<int>& shape) {
-    constexpr int64_t kMaxActivation = int64_t{1} << 28;  // 1 GiB of floats
+  // rather than let OpenCV try to allocate them. Each tensor is bounded, and so is the sum over
+  // every tensor the graph computes: OpenCV keeps many alive at once, and a chain of tensors
+  // each under the bound still added up to gigabytes (found by fuzz/tflite_fuzzer.cc).
+  static constexpr int64_t kMaxTensorFloats = int64_t{1} << 26;  // 256 MiB
+  static constexpr int64_t kMaxGraphFloats = int64_t{1} << 27;   // 512 MiB
+  Status CheckSize(const std::vector<int>& shape) {
     int64_t n = 1;
     for (int d : shape) {
       if (d < 1) return Status::Corruption("empty dimension in " + ShapeString(shape));
       n *= d;
-      if (n > kMaxActivation)
-        return Status::NotSupported("tensor " + ShapeString(shape) + " is too large");
+      if (n > kMaxTensorFloats) {
+        return Status::NotSupported("tensor " + ShapeString(shape) +
+                                    " is too large (the limit is 256 MiB of floats a tensor)");
+      }
+    }
+    graph_floats_ += n;
+    if (graph_floats_ > kMaxGraphFloats) {
+      return Status::NotSupported(
+          "tensor " + ShapeString(shape) + " brings the graph's tensors to " +
+          std::to_string(graph_floats_ * 4 >> 20) + " MiB of floats (the limit is 512 MiB)");
     }
     return Status::OK();
   }
@@ -725,6 +736,7 @@ class Builder {
   std::set<std::string> names_;
   std::vector<std::string> layer_names_;  // by OpenCV layer id
   size_t op_index_ = 0;
+  int64_t graph_floats_ = 0;  // summed by CheckSize over the input and every op's output
 };
 
 }  // namespace

@@ -58,6 +58,13 @@ Result<Inspected> Inspect(std::span<const uint8_t> data, const DecodeOptions& op
     if (!size.ok()) return size.status();
     in.stored_width = size->width;
     in.stored_height = size->height;
+    if (const std::optional<HeifCanvas>& canvas = size->derived_canvas;
+        canvas && uint64_t{canvas->width} * canvas->height > options.max_pixels) {
+      return Status::InvalidArgument(
+          "HEIF " + canvas->item_type + " canvas of " + std::to_string(canvas->width) + "x" +
+          std::to_string(canvas->height) + " pixels exceeds the limit of " +
+          PixelLimit(options.max_pixels));
+    }
   } else {
     Result<Header> header = ReadHeader(data, in.format);
     if (!header.ok()) return header.status();

@@ -92,6 +92,9 @@ Result<HeifSize> ProbeHeif(std::span<const uint8_t> data) {
   if (size.width <= 0 || size.height <= 0) {
     return Status::Corruption("corrupt HEIF (no image size)");
   }
+  Result<std::optional<HeifCanvas>> canvas = LargestDerivedCanvas(data);
+  if (!canvas.ok()) return canvas.status();
+  size.derived_canvas = std::move(*canvas);
   return size;
 }
 

@@ -11,17 +11,22 @@
 
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "alike/status.h"
 #include "image/format.h"
+#include "image/heif_items.h"
 
 namespace alike::image {
 
 struct HeifSize {
   int width = 0;  // Of the primary image, upright (transformations applied).
   int height = 0;
+  // The largest canvas a derived item (grid, overlay) declares: decoding allocates it whatever
+  // the primary image's size says, so the pixel limit applies to it too.
+  std::optional<HeifCanvas> derived_canvas;
 };
 
 // Whether this libheif build has a decoder for the format's codec (HEVC for kHeic, AV1 for

@@ -204,19 +204,56 @@ TEST(TfliteModelTest, GraphWithoutOutputsIsNotSupported) {
   EXPECT_NE(net.status().message().find("no outputs"), std::string::npos) << net.status().message();
 }
 
+// A file the fuzz target once failed on, from fuzz/corpus/tflite (a missing one fails the test).
+std::vector<uint8_t> RegressionInput(const std::string& name) {
+  const std::string path = std::string(ALIKE_SOURCE_DIR) + "/fuzz/corpus/tflite/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ADD_FAILURE() << "cannot read " << path;
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
 // Found by fuzz/tflite_fuzzer.cc: a zero-point vector of int64 whose elements sit 4 bytes off
 // their alignment passed flatbuffers' verifier and was read misaligned. The file is refused later
 // for other damage too, so this test tells the difference only under UBSan (scripts/test.sh's
 // sanitizer pass), which reports the misaligned read.
 TEST(TfliteModelTest, MisalignedInt64VectorIsCorruption) {
-  const std::string path =
-      std::string(ALIKE_SOURCE_DIR) + "/fuzz/corpus/tflite/regression-misaligned-int64";
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path;
-  auto m = TfliteModel::FromBytes(std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {}),
-                                  "misaligned.tflite");
+  auto m =
+      TfliteModel::FromBytes(RegressionInput("regression-misaligned-int64"), "misaligned.tflite");
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), Status::Code::kCorruption) << m.status().ToString();
+}
+
+// Found by fuzz/tflite_fuzzer.cc: a model whose input alone was 790 MB of floats and whose
+// forward pass allocated 2.4 GB, each tensor under the importer's old bound of 1 GiB.
+TEST(TfliteModelTest, HugeInputTensorIsRefusedBeforeTheForwardPass) {
+  auto m = TfliteModel::FromBytes(RegressionInput("regression-forward-pass-memory"),
+                                  "forward_pass_memory.tflite");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto net = ImportTflite(*m, nullptr);
+  ASSERT_FALSE(net.ok());
+  EXPECT_EQ(net.status().code(), Status::Code::kNotSupported);
+  EXPECT_NE(net.status().message().find("is too large"), std::string::npos)
+      << net.status().message();
+}
+
+// Five tensors of 128 MiB each are each within bounds, but not all together.
+TEST(TfliteModelTest, GraphWhoseTensorsAddUpPastTheLimitIsRefused) {
+  TestGraph g;
+  const std::vector<int32_t> shape = {1, 1024, 1024, 32};
+  g.tensors = {{"in", shape}, {"a", shape}, {"b", shape}, {"c", shape}, {"out", shape}};
+  g.ops = {{kOpRelu, {0}, {1}}, {kOpRelu, {1}, {2}}, {kOpRelu, {2}, {3}}, {kOpRelu, {3}, {4}}};
+  g.inputs = {0};
+  g.outputs = {4};
+  auto m = TfliteModel::FromBytes(Serialize(g), "chain.tflite");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto net = ImportTflite(*m, nullptr);
+  ASSERT_FALSE(net.ok());
+  EXPECT_EQ(net.status().code(), Status::Code::kNotSupported);
+  EXPECT_NE(
+      net.status().message().find("operator 3 (RELU): tensor [1,1024,1024,32] brings the "
+                                  "graph's tensors to 640 MiB of floats (the limit is 512 MiB)"),
+      std::string::npos)
+      << net.status().message();
 }
 
 template <typename T>

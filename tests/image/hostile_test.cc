@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -140,6 +142,23 @@ TEST(ImageHostile, PixelLimitAppliesToEveryHeaderReader) {
     }
   }
   ExpectMemoryError(jpeg, "65000x65000 pixels exceeds the limit of 100 megapixels");
+}
+
+// Found by fuzz/image_decode_fuzzer.cc: a HEIC whose primary item is a grid, with a 64x64 `ispe`
+// but a grid canvas of 21065x17990 declared in its `idat`; libheif allocated the canvas (379 MB)
+// while decoding. The canvas is now read from the boxes and checked against the limit first. The
+// second file names another file as the grid's data reference, which libheif 1.15 ignores.
+TEST(ImageHostile, HeifGridCanvasPastThePixelLimit) {
+  for (const char* name :
+       {"regression-heic-grid-canvas", "regression-heic-grid-canvas-data-reference"}) {
+    SCOPED_TRACE(name);
+    const std::string path = std::string(ALIKE_SOURCE_DIR) + "/fuzz/corpus/image_decode/" + name;
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(in) << path;
+    const Bytes heic(std::istreambuf_iterator<char>(in), {});
+    ExpectMemoryError(heic,
+                      "HEIF grid canvas of 21065x17990 pixels exceeds the limit of 100 megapixels");
+  }
 }
 
 TEST(ImageHostile, RandomDamageNeverCrashes) {
