@@ -10,7 +10,9 @@
 // the same run:
 //   * the exact scan (alike's flat index, what a kHamming collection does today): the baseline;
 //   * alike's multi-index hash (src/index/multi_index_hash.h), exact;
-//   * Faiss IndexBinaryMultiHash (16 tables of 16 bits, nflip = radius / 16: exact);
+//   * Faiss IndexBinaryMultiHash with m = 8, 16 and 32 tables (32-, 16- and 8-bit substrings,
+//     nflip = radius / m: exact), the same method with other m: what enumerating floor(r / m)
+//     flipped bits per substring costs against bigger buckets;
 //   * Faiss IndexBinaryHNSW (M 16, efSearch 64; k nearest, then those within the radius), which
 //     is approximate: its recall of the in-radius codes is printed.
 // Latency p50 / p99 per query, recall against the exact scan, and build time and memory where
@@ -97,8 +99,9 @@ int RunRadius(const RadiusArgs& args) {
   index::FlatIndex flat(space, table);
   flat.Reserve(args.n);
   for (size_t i = 0; i < args.n; ++i) flat.Add(static_cast<uint32_t>(i));
-  // Everything within the radius: a k no radius search can exceed here.
-  const index::IndexSearchParams within{.k = args.n, .max_distance = radius};
+  // Everything within the radius: more than the planted copies and the few random codes within
+  // any radius up to ~100 bits. (A k of n would make a scan keep a heap of every code.)
+  const index::IndexSearchParams within{.k = 64, .max_distance = radius};
   auto ids_within = [&](const std::vector<index::Neighbor>& hits) {
     std::set<int64_t> ids;
     for (const auto& h : hits) {
@@ -122,23 +125,29 @@ int RunRadius(const RadiusArgs& args) {
        .search =
            [&](size_t q) { return ids_within(mih.Search(queries.data() + q * bytes, within)); },
        .build = FormatFixed(mih_build.Seconds(), 2) + " s",
-       .memory = FormatMiB(mih.MemoryBytes())});
+       .memory = FormatMiB(mih.MemoryBytes()) +
+                 (mih.LooksUp(radius) ? "" : " (scans: size rule or radius)")});
 
-  Stopwatch faiss_mih_build;
-  const int substrings = static_cast<int>(args.bits / 16);
-  faiss::IndexBinaryMultiHash faiss_mih(static_cast<int>(args.bits), substrings, 16);
-  faiss_mih.nflip = args.radius / substrings;
-  faiss_mih.add(static_cast<faiss::IndexBinary::idx_t>(args.n), base.data());
-  targets.push_back({.name = "Faiss IndexBinaryMultiHash",
-                     .search =
-                         [&](size_t q) {
-                           faiss::RangeSearchResult result(1);
-                           // Faiss returns distances < radius: one more for "at most".
-                           faiss_mih.range_search(1, queries.data() + q * bytes, args.radius + 1,
-                                                  &result);
-                           return std::set<int64_t>(result.labels, result.labels + result.lims[1]);
-                         },
-                     .build = FormatFixed(faiss_mih_build.Seconds(), 2) + " s"});
+  std::vector<std::unique_ptr<faiss::IndexBinaryMultiHash>> faiss_mihs;
+  for (const int substring_bits : {16, 8, 32}) {
+    const int substrings = static_cast<int>(args.bits) / substring_bits;
+    Stopwatch faiss_mih_build;
+    auto& faiss_mih = faiss_mihs.emplace_back(std::make_unique<faiss::IndexBinaryMultiHash>(
+        static_cast<int>(args.bits), substrings, substring_bits));
+    faiss_mih->nflip = args.radius / substrings;
+    faiss_mih->add(static_cast<faiss::IndexBinary::idx_t>(args.n), base.data());
+    targets.push_back(
+        {.name = "Faiss IndexBinaryMultiHash (m " + std::to_string(substrings) + ", nflip " +
+                 std::to_string(faiss_mih->nflip) + ")",
+         .search =
+             [&args, &queries, bytes, index = faiss_mih.get()](size_t q) {
+               faiss::RangeSearchResult result(1);
+               // Faiss returns distances < radius: one more for "at most".
+               index->range_search(1, queries.data() + q * bytes, args.radius + 1, &result);
+               return std::set<int64_t>(result.labels, result.labels + result.lims[1]);
+             },
+         .build = FormatFixed(faiss_mih_build.Seconds(), 2) + " s"});
+  }
 
   std::unique_ptr<faiss::IndexBinaryHNSW> hnsw;
   std::vector<int32_t> distances(args.k);

@@ -11,7 +11,7 @@ namespace {
 // "ALMH", then a format version (see flat_index.cc).
 constexpr uint32_t kMihMagic = 0x484D4C41;
 constexpr uint32_t kMihVersion = 1;
-constexpr size_t kBuckets = size_t{1} << MultiIndexHash::kSubstringBits;
+constexpr size_t kBuckets = MultiIndexHash::kBucketsPerTable;
 
 // Bucket values at exactly `s` bits from a substring: masks of popcount s, in increasing order
 // (Gosper's hack); calls fn(mask) for each.
@@ -37,12 +37,13 @@ double Binomial(int n, int k) {
 
 }  // namespace
 
-MultiIndexHash::MultiIndexHash(const Space& space, const VectorTable& table)
+MultiIndexHash::MultiIndexHash(const Space& space, const VectorTable& table,
+                               size_t min_codes_for_tables)
     : space_(space),
       table_(table),
       substrings_(static_cast<int>(space.dimension()) / kSubstringBits),
       words_(space.code_size() / sizeof(uint64_t)),
-      buckets_(static_cast<size_t>(substrings_) * kBuckets) {}
+      min_codes_for_tables_(min_codes_for_tables) {}
 
 uint16_t MultiIndexHash::Substring(const uint8_t* code, int j) const {
   uint16_t v;
@@ -52,11 +53,15 @@ uint16_t MultiIndexHash::Substring(const uint8_t* code, int j) const {
 
 void MultiIndexHash::InsertIntoBuckets(uint32_t slot) {
   const uint8_t* code = table_.code(slot);
-  std::lock_guard lock(add_mutex_);
   for (int j = 0; j < substrings_; ++j) {
     buckets_[size_t(j) * kBuckets + Substring(code, j)].push_back(slot);
   }
-  ++bucketed_;
+}
+
+void MultiIndexHash::BuildTables() {
+  buckets_.resize(static_cast<size_t>(substrings_) * kBuckets);
+  for (uint32_t slot : untabled_) InsertIntoBuckets(slot);
+  untabled_ = {};
 }
 
 void MultiIndexHash::EraseFromBuckets(uint32_t slot) {
@@ -70,11 +75,19 @@ void MultiIndexHash::EraseFromBuckets(uint32_t slot) {
       bucket.pop_back();
     }
   }
-  --bucketed_;
 }
 
 void MultiIndexHash::Add(uint32_t slot) {
-  InsertIntoBuckets(slot);
+  {
+    std::lock_guard lock(add_mutex_);
+    if (has_tables()) {
+      InsertIntoBuckets(slot);
+    } else {
+      untabled_.push_back(slot);
+      if (untabled_.size() >= min_codes_for_tables_) BuildTables();
+    }
+    ++bucketed_;
+  }
   live_.Insert(slot);
 }
 
@@ -85,29 +98,46 @@ void MultiIndexHash::Remove(uint32_t slot) {
 size_t MultiIndexHash::Purge() {
   // The table still holds a removed slot's code until the slot is reused, which Purge() comes
   // before: so its buckets can be found from it.
-  for (uint32_t slot : removed_) EraseFromBuckets(slot);
+  if (has_tables()) {
+    for (uint32_t slot : removed_) EraseFromBuckets(slot);
+  } else {
+    std::erase_if(untabled_, [&](uint32_t slot) { return !live_.Contains(slot); });
+  }
+  bucketed_ -= removed_.size();
   return std::exchange(removed_, {}).size();
+}
+
+bool MultiIndexHash::LooksUp(float max_distance) const {
+  if (!has_tables()) return false;
+  // Beyond this radius no substring bound ever stops the search: it would visit every bucket.
+  if (!(max_distance < float(substrings_ * (kSubstringBits + 1)))) return false;
+  const int deepest = static_cast<int>(max_distance) / substrings_;
+  double buckets = 0;
+  for (int s = 0; s <= deepest; ++s) buckets += substrings_ * Binomial(kSubstringBits, s);
+  // An empty bucket costs a miss too, hence the + 1.
+  const double lookup_cost =
+      buckets * (double(bucketed_) / kBuckets + 1) * kLookupCostInScannedCodes;
+  return lookup_cost < double(bucketed_) / 2;
+}
+
+std::vector<Neighbor> MultiIndexHash::Scan(const void* query,
+                                           const IndexSearchParams& params) const {
+  // The k nearest, nearest first, so those within the radius are a prefix.
+  std::vector<Neighbor> nearest = ScanLiveSlots(space_, table_, live_, query, params);
+  std::erase_if(nearest, [&](const Neighbor& n) { return n.distance > params.max_distance; });
+  return nearest;
 }
 
 std::vector<Neighbor> MultiIndexHash::Search(const void* query,
                                              const IndexSearchParams& params) const {
   if (params.k == 0) return {};
+  if (!LooksUp(params.max_distance)) return Scan(query, params);
   const float max_distance = params.max_distance;
   const auto* q = static_cast<const uint8_t*>(query);
   std::vector<uint64_t> query_words(words_);
   std::memcpy(query_words.data(), q, words_ * sizeof(uint64_t));
-  std::vector<int> substring_distance(substrings_);
   TopK top(params.k);
   for (int s = 0; s <= kSubstringBits; ++s) {
-    // The slots this radius would touch, against a scan of them all: past that, scan.
-    const double touched =
-        substrings_ * Binomial(kSubstringBits, s) * (double(bucketed_) / kBuckets + 1);
-    if (touched > double(bucketed_) / 2 + 1024) {
-      // The k nearest, nearest first, so those within the radius are a prefix.
-      std::vector<Neighbor> nearest = ScanLiveSlots(space_, table_, live_, query, params);
-      std::erase_if(nearest, [&](const Neighbor& n) { return n.distance > max_distance; });
-      return nearest;
-    }
     for (int j = 0; j < substrings_; ++j) {
       const uint16_t value = Substring(q, j);
       ForEachMask(s, [&](uint32_t mask) {
@@ -160,17 +190,20 @@ Status MultiIndexHash::Load(ByteSource& source) {
   }
   LiveSlots loaded;
   ALIKE_RETURN_IF_ERROR(loaded.Load(source, table_.capacity()).WithContext("multi-index hash"));
-  for (auto& bucket : buckets_) bucket.clear();
-  bucketed_ = 0;
+  buckets_ = {};
+  untabled_.clear();
   removed_.clear();
   live_ = std::move(loaded);
-  live_.ForEach([&](uint32_t slot) { InsertIntoBuckets(slot); });
+  live_.ForEach([&](uint32_t slot) { untabled_.push_back(slot); });
+  bucketed_ = untabled_.size();
+  if (bucketed_ >= min_codes_for_tables_) BuildTables();
   return Status::OK();
 }
 
 size_t MultiIndexHash::MemoryBytes() const {
   size_t bytes = buckets_.capacity() * sizeof(std::vector<uint32_t>) +
-                 removed_.capacity() * sizeof(uint32_t) + live_.capacity() / 8;
+                 (untabled_.capacity() + removed_.capacity()) * sizeof(uint32_t) +
+                 live_.capacity() / 8;
   for (const auto& bucket : buckets_) bytes += bucket.capacity() * sizeof(uint32_t);
   return bytes;
 }

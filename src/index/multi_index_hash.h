@@ -15,16 +15,26 @@
 //
 // Each code is measured once: a slot found in table j at radius s is measured only if s is its
 // smallest substring distance and j the first table at that distance (computed from the full
-// XOR, cheaper than a visited set). When the next radius would look at more candidates than a
-// scan of every code, the search scans instead, so a query far from everything (a k nearest
-// without a radius, say) costs no more than the flat index.
+// XOR, cheaper than a visited set).
+//
+// Lookups or a scan, by cost: a looked-up slot costs a cache miss (its code, at a random place),
+// about kLookupCostInScannedCodes times a code the scan reads in order (measured at 1M codes:
+// ~80 ns against ~2.3 ns). A search looks up buckets only when every radius it may need, up to
+// floor(max_distance / m), is predicted to cost under half a scan; otherwise it scans at once.
+// So PDQ's 31 bits take lookups from about 24k codes up, while a k nearest without a radius, or
+// 96 bits at 1M codes, is a scan and costs what the flat index does.
+//
+// Size rule: the tables are built only once the index holds min_codes_for_tables codes (by
+// default as many as a table has buckets, 65,536), until then every search scans. Below that a
+// scan takes under 0.2 ms, and the tables' fixed 2^16 bucket headers each (25 MiB for 256 bits)
+// would be most of the memory of a small library's hashes.
 //
 // 16-bit substrings suit collections of 65k to about 16M codes (a bucket then holds up to a few
 // hundred slots); at 1B a 256-bit code wants 32-bit substrings in hashed tables (see README,
 // "Copy detection at scale").
 //
 // Memory: 4 bytes per slot per substring (64 bytes per 256-bit code, twice the code) plus
-// 2^16 bucket headers per table.
+// 2^16 bucket headers per table, once built; before, 4 bytes per slot.
 //
 // Thread-safety: as VectorIndex (index/vector_index.h); concurrent Add()s take a lock around the
 // bucket lists they append to.
@@ -45,9 +55,14 @@ namespace alike::index {
 class MultiIndexHash : public VectorIndex {
  public:
   static constexpr int kSubstringBits = 16;
+  static constexpr size_t kBucketsPerTable = size_t{1} << kSubstringBits;
+  // A slot looked up in a bucket against a slot scanned in order (measured, see above).
+  static constexpr double kLookupCostInScannedCodes = 32;
 
-  // `space` must be kHamming with a dimension that is a multiple of 64 bits.
-  MultiIndexHash(const Space& space, const VectorTable& table);
+  // `space` must be kHamming with a dimension that is a multiple of 64 bits. The tables are built
+  // once the index holds `min_codes_for_tables` codes (tests lower it).
+  MultiIndexHash(const Space& space, const VectorTable& table,
+                 size_t min_codes_for_tables = kBucketsPerTable);
 
   void Add(uint32_t slot) override;
   void Remove(uint32_t slot) override;
@@ -64,20 +79,29 @@ class MultiIndexHash : public VectorIndex {
 
   size_t size() const { return live_.size(); }
   int substrings() const { return substrings_; }
+  bool has_tables() const { return !buckets_.empty(); }
+  // Whether a search within `max_distance` bits looks up buckets (true) or scans.
+  bool LooksUp(float max_distance) const;
 
  private:
   uint16_t Substring(const uint8_t* code, int j) const;
+  // Both with add_mutex_ held (or no concurrent Add).
   void InsertIntoBuckets(uint32_t slot);
+  void BuildTables();
   void EraseFromBuckets(uint32_t slot);
+  std::vector<Neighbor> Scan(const void* query, const IndexSearchParams& params) const;
 
   const Space& space_;
   const VectorTable& table_;
   const int substrings_;
   const size_t words_;  // 64-bit words per code
-  // buckets_[j * 65536 + v]: the slots whose substring j has value v, in insertion order.
+  const size_t min_codes_for_tables_;
+  // buckets_[j * 65536 + v]: the slots whose substring j has value v, in insertion order. Empty
+  // until the tables are built; the slots added until then wait in untabled_.
   std::vector<std::vector<uint32_t>> buckets_;
-  size_t bucketed_ = 0;   // slots in the buckets (live and removed), for the scan-or-look-up cost
-  std::mutex add_mutex_;  // guards buckets_ and bucketed_ during concurrent Add()s
+  std::vector<uint32_t> untabled_;
+  size_t bucketed_ = 0;   // slots added (live and removed), for the scan-or-look-up cost
+  std::mutex add_mutex_;  // guards buckets_, untabled_ and bucketed_ during concurrent Add()s
   LiveSlots live_;
   std::vector<uint32_t> removed_;  // removed but still in the buckets until Purge()
 };

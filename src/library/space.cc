@@ -17,9 +17,11 @@ constexpr uint32_t kDeleteRun = 8;
 std::string SpaceCollectionName(const std::string& embedder) { return "image." + embedder; }
 
 CollectionOptions SpaceOptions(const embed::Embedder& model) {
-  return {.dimension = model.dimension(),
-          .metric = model.metric(),
-          .index = model.metric() == Metric::kHamming ? IndexKind::kFlat : IndexKind::kHnsw};
+  IndexKind index = IndexKind::kHnsw;
+  if (model.metric() == Metric::kHamming) {
+    index = model.dimension() % 64 == 0 ? IndexKind::kMultiHash : IndexKind::kFlat;
+  }
+  return {.dimension = model.dimension(), .metric = model.metric(), .index = index};
 }
 
 Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first) {

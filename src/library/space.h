@@ -24,9 +24,11 @@ struct Space {
 
 std::string SpaceCollectionName(const std::string& embedder);  // "image.cnn"
 
-// The collection a space of this embedder is stored in: HNSW for float vectors; an exact scan
-// for binary hashes, whose small integer Hamming distances tie too often for a graph walk to rank
-// them, and which a popcount scan searches at millions of hashes per second anyway.
+// The collection a space of this embedder is stored in: HNSW for float vectors; exact search for
+// binary hashes, whose small integer Hamming distances tie too often for a graph walk to rank
+// them: the multi-index hash (pdq, dct64), which scans like the flat index until it holds 65,536
+// hashes and then finds those within a copy's few dozen bits without a scan; the flat scan for a
+// hash of a size it does not take. A space created before keeps its kind (flat for hashes).
 CollectionOptions SpaceOptions(const embed::Embedder& model);
 
 // Deletes the vectors of `image_id` numbered `first` and above. Vector numbers are dense, so

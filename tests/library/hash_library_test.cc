@@ -63,6 +63,13 @@ TEST(HashLibraryTest, FindsAResizedRecompressedCopyFirst) {
   EXPECT_EQ(report->indexed, pictures);
   EXPECT_EQ(report->failed, 0u);
 
+  // A new library's hashes are indexed for search within a radius (both are whole 64-bit words).
+  for (const char* name : {"image.pdq", "image.dct64"}) {
+    auto collection = (*lib)->database().GetCollection(name);
+    ASSERT_TRUE(collection.ok()) << name;
+    EXPECT_EQ((*collection)->options().index, IndexKind::kMultiHash) << name;
+  }
+
   auto info = (*lib)->Info();
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->images, pictures);
@@ -113,6 +120,69 @@ TEST(HashLibraryTest, FindsAResizedRecompressedCopyFirst) {
     auto flat = (*lib)->Search(ImageSource::File(photos + "/flat.png"), {.by = by});
     EXPECT_EQ(flat.status().code(), Status::Code::kInvalidArgument) << flat.status().ToString();
   }
+}
+
+// A library made before the pdq space took the multi-index hash holds it in a flat collection:
+// it keeps that collection (no migration), and searches, duplicate groups and indexing go on.
+TEST(HashLibraryTest, AnOlderLibraryKeepsItsFlatPdqSpace) {
+  const std::vector<std::string> bridges = test::PdqFiles("bridge-mods");
+  if (bridges.size() < 4) GTEST_SKIP() << test::PdqAbsent();
+  test::TempDir tmp;
+  const std::string photos = tmp.Sub("photos");
+  fs::create_directories(photos);
+  for (size_t i = 0; i + 1 < bridges.size(); ++i)
+    fs::copy_file(bridges[i], photos + "/" + fs::path(bridges[i]).filename().string());
+  const LibraryOptions options{
+      .create_if_missing = true, .models_dir = tmp.Sub("no-models"), .embedders = {"pdq"}};
+  const std::vector<std::string> roots = {photos};
+  {
+    auto lib = Library::Open(tmp.Sub(".alike"), options);
+    ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+    ASSERT_TRUE((*lib)->Index(roots, {.jobs = 2}, nullptr).ok());
+  }
+  {  // What an older alike wrote: the same records in a flat collection.
+    auto db = Database::Open(tmp.Sub(".alike"));
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto mih = (*db)->GetCollection("image.pdq");
+    ASSERT_TRUE(mih.ok());
+    std::vector<Record> records;
+    ASSERT_TRUE((*mih)
+                    ->ForEach([&](const Record& r) {
+                      records.push_back(r);
+                      return true;
+                    })
+                    .ok());
+    ASSERT_FALSE(records.empty());
+    CollectionOptions flat_options = (*mih)->options();
+    flat_options.index = IndexKind::kFlat;
+    mih->reset();
+    ASSERT_TRUE((*db)->DropCollection("image.pdq").ok());
+    auto flat = (*db)->CreateCollection("image.pdq", flat_options);
+    ASSERT_TRUE(flat.ok());
+    ASSERT_TRUE((*flat)->Upsert(records).ok());
+  }
+  // The last edit arrives after the change: indexed into the flat space.
+  const std::string last = photos + "/" + fs::path(bridges.back()).filename().string();
+  fs::copy_file(bridges.back(), last);
+  auto lib = Library::Open(tmp.Sub(".alike"), options);
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  auto report = (*lib)->Index(roots, {.jobs = 2}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->indexed, 1u);
+  auto collection = (*lib)->database().GetCollection("image.pdq");
+  ASSERT_TRUE(collection.ok());
+  EXPECT_EQ((*collection)->options().index, IndexKind::kFlat);
+  EXPECT_EQ((*collection)->Count(), bridges.size());
+
+  auto hits = (*lib)->Search(ImageSource::File(bridges.back()), {.by = "pdq", .k = 1});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].paths[0], last);
+  EXPECT_EQ((*hits)[0].distance, 0);
+  auto groups = (*lib)->Duplicates({});
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_FALSE(groups->empty());
+  EXPECT_GE(groups->front().images.size(), 2u);
 }
 
 }  // namespace
