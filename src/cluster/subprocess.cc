@@ -19,9 +19,20 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(std::vector<std::string> a
   for (std::string& arg : argv) c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
   const pid_t parent = getpid();
+  // Closed in the child by its exec (or exit): Start returns only once the child set its death
+  // signal, so a thread that ends right after Start still takes its child with it.
+  int started[2];
+  if (pipe2(started, O_CLOEXEC) != 0) {
+    return Status::IOError("cannot make a pipe to run " + argv[0] + ": " + strerror(errno));
+  }
   const pid_t pid = fork();
-  if (pid < 0) return Status::IOError("cannot fork to run " + argv[0] + ": " + strerror(errno));
+  if (pid < 0) {
+    close(started[0]);
+    close(started[1]);
+    return Status::IOError("cannot fork to run " + argv[0] + ": " + strerror(errno));
+  }
   if (pid == 0) {
+    close(started[0]);
     // Killed when the thread that started it ends, so that a test or benchmark that fails and
     // exits (or crashes) leaves no server running; the parent may have ended before the call.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
@@ -33,6 +44,11 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(std::vector<std::string> a
     execv(c_argv[0], c_argv.data());
     _exit(127);
   }
+  close(started[1]);
+  char byte;
+  while (read(started[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(started[0]);
   return std::unique_ptr<Subprocess>(new Subprocess(pid));
 }
 

@@ -192,7 +192,10 @@ void CheckAcknowledged(const ServerProcess& server, Expectations& e, const std::
                                         : std::set<std::string>{acked->second});
     if (e.pending_tag && e.pending_tag->first == id) allowed.insert({e.pending_tag->second});
     EXPECT_TRUE(allowed.count(tags)) << context << ": image " << id << " has tags " << image;
-    if (tags.size() == 1 && allowed.count(tags)) tagged = {id, *tags.begin()};
+    if (e.pending_tag && e.pending_tag->first == id &&
+        tags == std::set<std::string>{e.pending_tag->second}) {
+      tagged = *e.pending_tag;  // the cut-off edit applied
+    }
   }
   for (const uint64_t id : e.deleted) {
     auto r = client->Get("/v1/images/" + std::to_string(id));
@@ -204,8 +207,7 @@ void CheckAcknowledged(const ServerProcess& server, Expectations& e, const std::
     e.deleted.insert(*gone);
     e.tag.erase(*gone);
   }
-  if (e.pending_tag && tagged && tagged->first == e.pending_tag->first)
-    e.tag[tagged->first] = tagged->second;
+  if (tagged) e.tag[tagged->first] = tagged->second;
   e.pending_delete.reset();
   e.pending_tag.reset();
 }
