@@ -288,8 +288,8 @@ void WriteSearchCatchUp(Bench& bench) {
   const SearchOptions options{.k = args.k};
   std::vector<double> local_ms, routed_ms;
   for (size_t i = 0; i < args.queries; ++i) {
-    const Query query{.vector =
-                          std::vector<float>(bench.data.query(i), bench.data.query(i) + args.dim)};
+    // A view of the query in the data set: a Query holds no vector of its own.
+    const Query query{.vector = std::span<const float>(bench.data.query(i), args.dim)};
     Stopwatch clock;
     CheckOk((*local)->Search(query, options).status(), "one-machine search");
     local_ms.push_back(clock.Seconds() * 1000);
