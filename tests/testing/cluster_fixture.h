@@ -132,12 +132,14 @@ class NatsClusterTest : public ::testing::Test {
   }
 
   // Every query's hits through the router equal one machine's: ids, distances and payloads.
+  // `after`: a write token every replica asked must have applied (null: none).
   void ExpectSameHits(cluster::Router& router, Collection& one_machine,
-                      const SearchOptions& options, const std::string& what) {
+                      const SearchOptions& options, const std::string& what,
+                      const cluster::WriteToken* after = nullptr) {
     const std::vector<Record> queries = MakeClusterRecords(5000, 8, /*seed=*/3);
     std::vector<Query> batch;
     for (const Record& q : queries) batch.push_back({.vector = q.vector});
-    auto routed = router.SearchBatch(batch, options);
+    auto routed = router.SearchBatch(batch, options, after);
     ASSERT_TRUE(routed.ok()) << what << ": " << routed.status().ToString();
     ASSERT_EQ(routed->hits.size(), queries.size()) << what;
     EXPECT_TRUE(routed->missing_shards.empty()) << what;
