@@ -14,6 +14,13 @@ using nlohmann::json;
 // replica far behind should say so rather than hold its subscription's thread.
 constexpr std::chrono::milliseconds kMaxCatchUpWait{10000};
 
+// The read-your-writes part of a request, searches and gets alike: none when min_seq is 0.
+void AddCatchUp(json& request, uint64_t min_seq, std::chrono::milliseconds wait) {
+  if (min_seq == 0) return;
+  request["min_seq"] = min_seq;
+  request["wait_ms"] = wait.count();
+}
+
 }  // namespace
 
 std::string ShardQuerySubject(const std::string& collection, uint32_t shard) {
@@ -37,10 +44,7 @@ std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions
                {"exact", options.exact},
                {"with_payload", options.with_payload}};
   if (options.max_distance) request["max_distance"] = *options.max_distance;
-  if (min_seq > 0) {
-    request["min_seq"] = min_seq;
-    request["wait_ms"] = wait.count();
-  }
+  AddCatchUp(request, min_seq, wait);
   json floats = json::array();
   json binaries = json::array();
   for (const Query& q : queries) {
@@ -57,10 +61,7 @@ std::string EncodeShardQuery(std::span<const Query> queries, const SearchOptions
 
 std::string EncodeShardGet(uint64_t id, uint64_t min_seq, std::chrono::milliseconds wait) {
   json request{{"get", id}};
-  if (min_seq > 0) {
-    request["min_seq"] = min_seq;
-    request["wait_ms"] = wait.count();
-  }
+  AddCatchUp(request, min_seq, wait);
   return request.dump();
 }
 
