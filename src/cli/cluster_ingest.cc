@@ -57,9 +57,22 @@ Result<JobCounts> Follow(CommandContext& ctx, cluster::NatsConnection& nats,
   size_t printed = 0;
   JobCounts counts;
   std::string last_json;
+  // A server lost or a leader being elected fails a poll for a few seconds; a minute of them in a
+  // row is an outage to report.
+  constexpr auto kOutage = std::chrono::seconds(60);
+  auto failing_since = std::chrono::steady_clock::time_point::max();
   while (!stop) {
     auto polled = (*watcher)->Poll(std::chrono::milliseconds(500));
-    if (!polled.ok()) return polled.status();
+    if (!polled.ok()) {
+      const auto now = std::chrono::steady_clock::now();
+      failing_since = std::min(failing_since, now);
+      if (polled.status().code() != Status::Code::kIOError || now - failing_since > kOutage) {
+        return polled.status();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    failing_since = std::chrono::steady_clock::time_point::max();
     const uint64_t before = counts.done();
     counts = *polled;
     bar.SetTotal(counts.total.value_or(0));
@@ -154,7 +167,7 @@ void RunClusterIndex(CommandContext& ctx, const ClusterIndexArgs& a) {
 
   std::atomic<bool> stop{false};
   StopOnSignal on_signal([&] { stop = true; });
-  cluster::QueueJobOptions options{.cancel = &stop};
+  cluster::QueueJobOptions options{.batch = a.batch, .cancel = &stop};
   if (!a.from_list.empty()) {
     auto listed = ReadList(a.from_list);
     if (!listed.ok()) return Fail(ctx, listed.status());

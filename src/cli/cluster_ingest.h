@@ -22,6 +22,7 @@ struct ClusterIndexArgs {
   std::string from_list;  // a file of paths, one a line ("-": stdin)
   bool detach = false;
   bool quiet = false;
+  size_t batch = 8;     // paths per work item
   uint32_t shards = 0;  // a new library's shards per space; 0: the default
 };
 

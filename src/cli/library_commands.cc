@@ -406,6 +406,8 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
                     "stdin); PATHS then only bound them");
   index->add_flag("--detach", index_args->cluster.detach,
                   "With --cluster: queue and return (follow with alike cluster jobs)");
+  index->add_option("--batch", index_args->cluster.batch, "With --cluster: pictures per work item")
+      ->capture_default_str();
   index->add_option("--shards", index_args->cluster.shards,
                     "With --cluster: shards per space of a new image library (default 64)");
 #endif

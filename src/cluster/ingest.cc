@@ -22,7 +22,8 @@ std::string JobsBucketName(const std::string& library) {
   return "alike-ingest-" + library + "-jobs";
 }
 
-Status AddIngestStreams(NatsConnection& nats, const std::string& library, int replicas) {
+Status AddIngestStreams(NatsConnection& nats, const std::string& library, int replicas,
+                        std::chrono::milliseconds ack_wait) {
   return RetryWhileTransient(ControlBudget(nats), [&](auto) -> Status {
     ALIKE_RETURN_IF_ERROR(nats.AddStream({.name = WorkStreamName(library),
                                           .subject = WorkSubject(library),
@@ -31,6 +32,10 @@ Status AddIngestStreams(NatsConnection& nats, const std::string& library, int re
     ALIKE_RETURN_IF_ERROR(nats.AddStream({.name = EventStreamName(library),
                                           .subject = EventSubject(library, "*"),
                                           .replicas = replicas}));
+    // Bound to once and let go: created with `ack_wait` when absent, kept as it is otherwise.
+    ALIKE_RETURN_IF_ERROR(nats.SharedPullConsumer(WorkStreamName(library), WorkSubject(library),
+                                                  kIngestConsumer, ack_wait)
+                              .status());
     return nats.KeyValueBucket({.bucket = JobsBucketName(library), .replicas = replicas}).status();
   });
 }

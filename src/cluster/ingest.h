@@ -23,6 +23,7 @@
 #ifndef ALIKE_CLUSTER_INGEST_H_
 #define ALIKE_CLUSTER_INGEST_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ namespace alike::cluster {
 
 inline constexpr char kIngestConsumer[] = "workers";
 inline constexpr uint64_t kMaxDeliveries = 4;
+// How long a worker may hold a work item before it goes to another (workers extend it after
+// each picture, so this bounds one picture, not a batch).
+inline constexpr std::chrono::milliseconds kDefaultAckWait{60000};
 
 std::string WorkStreamName(const std::string& library);
 std::string WorkSubject(const std::string& library);
@@ -43,8 +47,10 @@ std::string EventStreamName(const std::string& library);
 std::string EventSubject(const std::string& library, const std::string& job);
 std::string JobsBucketName(const std::string& library);
 
-// Creates the work and event streams and the jobs bucket (OK when they exist).
-Status AddIngestStreams(NatsConnection& nats, const std::string& library, int replicas);
+// Creates the work and event streams, the workers' consumer (with `ack_wait`) and the jobs
+// bucket; OK when they exist (the consumer then keeps the ack wait it was created with).
+Status AddIngestStreams(NatsConnection& nats, const std::string& library, int replicas,
+                        std::chrono::milliseconds ack_wait = kDefaultAckWait);
 
 struct WorkItem {
   std::string job;

@@ -125,28 +125,45 @@ Result<std::unique_ptr<JobWatcher>> JobWatcher::Create(NatsConnection& nats,
   });
   if (!jobs.ok()) return jobs.status();
   w->jobs_ = std::move(*jobs);
-  auto events = RetryWhileTransient(ControlBudget(nats), [&](auto) {
-    return nats.PullFrom(EventStreamName(library), EventSubject(library, job), 1, nats.timeout());
+  return w;  // subscribed by the first Poll
+}
+
+Status JobWatcher::Subscribe() {
+  events_.reset();
+  auto events = RetryWhileTransient(ControlBudget(nats_), [&](auto) {
+    return nats_.PullFrom(EventStreamName(library_), EventSubject(library_, job_), next_seq_,
+                          nats_.timeout());
   });
   if (!events.ok()) return events.status();
-  w->events_ = std::move(*events);
-  return w;
+  events_ = std::move(*events);
+  return Status::OK();
 }
 
 Result<JobCounts> JobWatcher::Poll(std::chrono::milliseconds wait) {
-  auto entry = jobs_->Get(job_);
-  if (!entry.ok() && entry.status().code() == Status::Code::kNotFound) {
-    return Status::NotFound("no job " + job_ + " in image library " + library_);
+  // libnats drains what is there at once and waits only when nothing is (a fetch needs a wait
+  // of 1 ms or more).
+  constexpr std::chrono::milliseconds kAtOnce{1};
+  bool fresh = false;
+  if (!events_) {
+    ALIKE_RETURN_IF_ERROR(Subscribe());
+    fresh = true;
   }
-  if (!entry.ok()) return entry.status();
-  auto record = DecodeJobRecord(entry->value);
-  if (!record.ok()) return record.status();
-  counts_.total = record->total;
-  for (auto wait_now = wait;; wait_now = std::chrono::milliseconds(0)) {
+  for (auto wait_now = std::max(wait, kAtOnce);; wait_now = kAtOnce) {
     auto batch = events_->Fetch(256, wait_now);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) break;
+    if (!batch.ok() || batch->empty()) {
+      // Nothing, or an error: the consumer may have gone with the server that held it (an
+      // ephemeral consumer lives on one server). Once per poll, start a new one where this one
+      // stopped.
+      if (fresh) {
+        if (!batch.ok()) return batch.status();
+        break;
+      }
+      fresh = true;
+      ALIKE_RETURN_IF_ERROR(Subscribe());
+      continue;
+    }
     for (const StreamMessage& m : *batch) {
+      next_seq_ = m.sequence + 1;
       auto event = DecodeIngestEvent(m.data);
       if (!event.ok() || !seen_.insert(event->path).second) continue;
       switch (event->outcome) {
@@ -163,6 +180,17 @@ Result<JobCounts> JobWatcher::Poll(std::chrono::milliseconds wait) {
       }
     }
   }
+  auto entry = jobs_->Get(job_);
+  if (!entry.ok() && entry.status().code() == Status::Code::kNotFound) {
+    // Events without a record: work items naming a job nobody queued (workers refuse their
+    // paths); neither: no such job.
+    if (seen_.empty()) return Status::NotFound("no job " + job_ + " in image library " + library_);
+    return counts_;
+  }
+  if (!entry.ok()) return entry.status();
+  auto record = DecodeJobRecord(entry->value);
+  if (!record.ok()) return record.status();
+  counts_.total = record->total;
   return counts_;
 }
 

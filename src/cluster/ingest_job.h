@@ -62,7 +62,8 @@ class JobWatcher {
   static Result<std::unique_ptr<JobWatcher>> Create(NatsConnection& nats,
                                                     const std::string& library,
                                                     const std::string& job);
-  // Reads what came since the last call, waiting up to `wait` for something new.
+  // Reads what came since the last call, waiting up to `wait` for something new. An IOError (a
+  // server gone, an election) may pass: the next call tries again from where this one stopped.
   Result<JobCounts> Poll(std::chrono::milliseconds wait);
   // The failed paths so far, with their reasons (the job's dead-letter list).
   const std::vector<IngestEvent>& failures() const { return failures_; }
@@ -71,11 +72,15 @@ class JobWatcher {
   JobWatcher(NatsConnection& nats, std::string library, std::string job)
       : nats_(nats), library_(std::move(library)), job_(std::move(job)) {}
 
+  // A new consumer of the job's events from next_seq_ (events_ stays null when that fails).
+  Status Subscribe();
+
   NatsConnection& nats_;
   const std::string library_;
   const std::string job_;
   std::unique_ptr<KeyValue> jobs_;
   std::unique_ptr<PullConsumer> events_;
+  uint64_t next_seq_ = 1;  // of the event stream: what to read next
   std::unordered_set<std::string> seen_;
   JobCounts counts_;
   std::vector<IngestEvent> failures_;

@@ -70,7 +70,7 @@ Result<std::unique_ptr<IngestWorker>> IngestWorker::Create(NatsConnection& nats,
   ALIKE_RETURN_IF_ERROR(buckets);
   auto consumer = RetryWhileTransient(ControlBudget(nats), [&](auto) {
     return nats.SharedPullConsumer(WorkStreamName(library), WorkSubject(library), kIngestConsumer,
-                                   w->options_.ack_wait);
+                                   kDefaultAckWait);
   });
   if (!consumer.ok()) return consumer.status();
   w->consumer_ = std::move(*consumer);

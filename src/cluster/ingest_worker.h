@@ -39,8 +39,6 @@ namespace alike::cluster {
 struct IngestWorkerOptions {
   // Paths outside every one of these are refused; empty: the roots the job was queued with.
   std::vector<std::string> roots;
-  // An item not acknowledged within this long goes to another worker.
-  std::chrono::milliseconds ack_wait{60000};
   // How long one fetch waits for an item.
   std::chrono::milliseconds fetch_wait{1000};
   // Called with each picture's event after it was stored (from the worker's thread).

@@ -302,6 +302,29 @@ struct WorkMessage::Handles {
   std::chrono::milliseconds timeout;
 };
 
+Status NatsConnection::AddWorkConsumer(const std::string& stream, const std::string& subject,
+                                       const std::string& durable,
+                                       std::chrono::milliseconds ack_wait) {
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = options_.timeout.count();
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = durable.c_str();
+  config.FilterSubject = subject.c_str();
+  config.AckPolicy = js_AckExplicit;
+  config.AckWait = Nanos(ack_wait);
+  jsConsumerInfo* info = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      js_AddConsumer(&info, handles_->js.get(), stream.c_str(), &config, &js_options, &js_code);
+  jsConsumerInfo_Destroy(info);
+  if (s != NATS_OK) {
+    return NatsError("create consumer " + durable + " of stream " + stream, s, js_code);
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<WorkConsumer>> NatsConnection::SharedPullConsumer(
     const std::string& stream, const std::string& subject, const std::string& durable,
     std::chrono::milliseconds ack_wait) {
@@ -309,20 +332,19 @@ Result<std::unique_ptr<WorkConsumer>> NatsConnection::SharedPullConsumer(
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = options_.timeout.count();
-  // Created here, then bound to: libnats deletes a consumer that its own subscribe call created
-  // when the subscription goes, even a durable one, and other processes share this one.
-  jsConsumerConfig config;
-  jsConsumerConfig_Init(&config);
-  config.Durable = durable.c_str();
-  config.FilterSubject = subject.c_str();
-  config.AckPolicy = js_AckExplicit;
-  config.AckWait = Nanos(ack_wait);
-  jsConsumerInfo* raw_info = nullptr;
+  // Created here when absent, then bound to: libnats deletes a consumer that its own subscribe
+  // call created when the subscription goes, even a durable one, and other processes share this
+  // one. An existing consumer keeps its configuration (another ack_wait is not an error).
+  jsConsumerInfo* existing = nullptr;
   jsErrCode js_code = static_cast<jsErrCode>(0);
-  natsStatus s =
-      js_AddConsumer(&raw_info, handles_->js.get(), stream.c_str(), &config, &js_options, &js_code);
-  jsConsumerInfo_Destroy(raw_info);
-  if (s != NATS_OK) return NatsError("create " + description, s, js_code);
+  natsStatus s = js_GetConsumerInfo(&existing, handles_->js.get(), stream.c_str(), durable.c_str(),
+                                    &js_options, &js_code);
+  jsConsumerInfo_Destroy(existing);
+  if (s == NATS_NOT_FOUND) {
+    ALIKE_RETURN_IF_ERROR(AddWorkConsumer(stream, subject, durable, ack_wait));
+  } else if (s != NATS_OK) {
+    return NatsError(description, s, js_code);
+  }
   jsSubOptions sub_options;
   jsSubOptions_Init(&sub_options);
   sub_options.Stream = stream.c_str();

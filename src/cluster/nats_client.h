@@ -143,9 +143,15 @@ class NatsConnection {
                                                  const std::string& subject, uint64_t start_seq,
                                                  std::chrono::milliseconds timeout);
 
-  // The durable pull consumer `durable` of `stream` (created, or bound to when it exists), shared
-  // by every process that opens it: each message of `subject` goes to one of them and comes
-  // again, to any of them, when it is not acknowledged within `ack_wait`.
+  // Creates the durable pull consumer `durable` of `stream`'s `subject`, with explicit
+  // acknowledgements: a message not acknowledged within `ack_wait` is delivered again. OK when it
+  // exists with this configuration; an error when it exists with another.
+  Status AddWorkConsumer(const std::string& stream, const std::string& subject,
+                         const std::string& durable, std::chrono::milliseconds ack_wait);
+  // Binds to the durable pull consumer `durable` of `stream` (created as AddWorkConsumer does,
+  // with `ack_wait`, when absent; an existing one keeps its own), shared by every process that
+  // binds to it: each message goes to one of them and comes again, to any of them, when it is not
+  // acknowledged within the consumer's ack wait.
   Result<std::unique_ptr<WorkConsumer>> SharedPullConsumer(const std::string& stream,
                                                            const std::string& subject,
                                                            const std::string& durable,
