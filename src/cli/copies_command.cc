@@ -1,5 +1,6 @@
 #include "cli/copies_command.h"
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <memory>

@@ -4,12 +4,12 @@
 #ifndef ALIKE_CLI_COPIES_COMMAND_H_
 #define ALIKE_CLI_COPIES_COMMAND_H_
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "alike/library.h"
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

@@ -14,11 +14,11 @@
 #ifndef ALIKE_CLI_EVAL_COMMAND_H_
 #define ALIKE_CLI_EVAL_COMMAND_H_
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
 #include "alike/status.h"
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

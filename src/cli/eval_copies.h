@@ -24,11 +24,11 @@
 #ifndef ALIKE_CLI_EVAL_COPIES_H_
 #define ALIKE_CLI_EVAL_COPIES_H_
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
 #include <span>
 
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 #include "cli/copy_edits.h"
 

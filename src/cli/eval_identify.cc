@@ -1,5 +1,6 @@
 #include "cli/eval_identify.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

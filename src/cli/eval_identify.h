@@ -13,12 +13,12 @@
 #ifndef ALIKE_CLI_EVAL_IDENTIFY_H_
 #define ALIKE_CLI_EVAL_IDENTIFY_H_
 
-#include <CLI/CLI.hpp>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "alike/library.h"
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 #include "embed/face_calibration.h"
 

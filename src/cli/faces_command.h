@@ -4,8 +4,7 @@
 #ifndef ALIKE_CLI_FACES_COMMAND_H_
 #define ALIKE_CLI_FACES_COMMAND_H_
 
-#include <CLI/CLI.hpp>
-
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

@@ -3,8 +3,7 @@
 #ifndef ALIKE_CLI_LIBRARY_COMMANDS_H_
 #define ALIKE_CLI_LIBRARY_COMMANDS_H_
 
-#include <CLI/CLI.hpp>
-
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

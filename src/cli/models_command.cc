@@ -1,5 +1,6 @@
 #include "cli/models_command.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>

@@ -5,9 +5,9 @@
 #ifndef ALIKE_CLI_MODELS_COMMAND_H_
 #define ALIKE_CLI_MODELS_COMMAND_H_
 
-#include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

@@ -2,8 +2,7 @@
 #ifndef ALIKE_CLI_SERVE_COMMAND_H_
 #define ALIKE_CLI_SERVE_COMMAND_H_
 
-#include <CLI/CLI.hpp>
-
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {

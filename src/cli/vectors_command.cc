@@ -1,5 +1,6 @@
 #include "cli/vectors_command.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <memory>

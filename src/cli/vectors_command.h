@@ -3,7 +3,6 @@
 #ifndef ALIKE_CLI_VECTORS_COMMAND_H_
 #define ALIKE_CLI_VECTORS_COMMAND_H_
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "alike/vector_db.h"
+#include "cli/cli_fwd.h"
 #include "cli/command_context.h"
 
 namespace alike::cli {
