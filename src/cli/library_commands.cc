@@ -69,6 +69,7 @@ struct IndexArgs {
   bool prune = false;
   bool quiet = false;
   bool faces = false;
+  std::string face_model;
   uint64_t max_pixels = 100'000'000;
 };
 
@@ -120,7 +121,8 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
                        .prune = args.prune,
                        .max_pixels = args.max_pixels,
                        .cancel = &g_interrupted,
-                       .faces = args.faces};
+                       .faces = args.faces,
+                       .face_model = args.face_model};
   auto report = (*lib)->Index(args.paths, options, observer);
   std::signal(SIGINT, previous);
   bar.Finish();
@@ -380,6 +382,9 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   index->add_flag("-q,--quiet", index_args->quiet, "Print only problems");
   index->add_flag("--faces", index_args->faces,
                   "Turn face indexing on for this library, from this run on (kept)");
+  index->add_option("--face-model", index_args->face_model,
+                    "Face model from this run on (kept): face (dlib's, the default) or a face "
+                    "model spec's name (see alike models); changing it re-embeds the faces");
   index->callback([&ctx, index_args] { RunIndex(ctx, *index_args); });
 
   auto search_args = std::make_shared<SearchArgs>();

@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "embed/face_embedder.h"
 #include "library/face_rule.h"
 #include "library/image_facts.h"
 
@@ -19,6 +20,15 @@ size_t Widened(size_t k) { return 2 * k + 8; }
 constexpr size_t kAllHits = 10000;
 
 }  // namespace
+
+FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Embedder* model) {
+  FaceSpace space{catalog, collection};
+  if (const auto* face = dynamic_cast<const embed::FaceEmbedder*>(model)) {
+    space.calibration = face->model().calibration;
+    space.same_person = face->model().same_person_distance;
+  }
+  return space;
+}
 
 FaceBox FaceBoxOf(const std::string& payload) {
   FaceBox box;
@@ -64,7 +74,8 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
                                            const FaceSearchOptions& options,
                                            std::optional<uint64_t> exclude_image) {
-  const float threshold = FaceSearchThreshold(space.calibration, space.collection.Count(), options);
+  const float threshold =
+      FaceSearchThreshold(space.calibration, space.collection.Count(), options, space.same_person);
   const size_t k = options.k == 0 ? kAllHits : Widened(options.k);
   std::vector<QueryFace> out;
   for (const embed::Embedding& face : faces) {
@@ -133,7 +144,7 @@ Result<std::vector<FaceHit>> SearchPerson(const FaceSpace& space, uint64_t perso
     if (!hit.ok()) return hit.status();
     if (*hit) hits.push_back(std::move(**hit));
   }
-  RankFaceHits(hits, kSamePersonDistance, {.k = k, .margin = 0, .by_person = false});
+  RankFaceHits(hits, space.same_person, {.k = k, .margin = 0, .by_person = false});
   return hits;
 }
 
