@@ -109,8 +109,10 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
     all[i] = i;
     if (identity[i] % 2 == 0) half.push_back(i);
   }
-  FaceSearchOptions fixed = args.options, size_only = args.options, with_margin = args.options,
-                    with_persons = args.options;
+  // The margin is given in dlib's units.
+  FaceSearchOptions chosen = args.options;
+  chosen.margin *= model->margin_scale;
+  FaceSearchOptions fixed = chosen, size_only = chosen, with_margin = chosen, with_persons = chosen;
   fixed.threshold = same_person;
   fixed.margin = 0;
   fixed.by_person = false;
@@ -124,7 +126,7 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
       {"threshold for the size only", size_only},
       {"size + margin", with_margin},
       {"size + persons", with_persons},
-      {"chosen", args.options}};
+      {"chosen", chosen}};
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   std::vector<std::pair<std::string, IdentifyResult>> rows;
   for (const std::vector<size_t>* pictures : {&all, &half}) {
@@ -141,7 +143,7 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   // within it (the recall to expect); the fixed threshold's strangers grow with the size.
   const double million = 1e6;
   const float threshold_1m =
-      library::FaceSearchThreshold(calibration, uint64_t(million), args.options, same_person);
+      library::FaceSearchThreshold(calibration, uint64_t(million), chosen, same_person);
   const double tar_1m = embed::TrueAcceptRate(pairs.same, threshold_1m);
   const IdentifyResult& before = rows.front().second;
   const double fixed_strangers_1m =

@@ -108,6 +108,13 @@ Result<FaceModelSpec> ParseFaceModelSpec(std::string_view text, const std::strin
                       "one person");
   }
   spec.same_person_distance = j["same_person_distance"].get<float>();
+  if (j.contains("margin_scale")) {
+    const json& m = j["margin_scale"];
+    if (!m.is_number() || !(m.get<double>() > 0 && m.get<double>() <= 100)) {
+      return FieldError(origin, "margin_scale", "expected a number in (0, 100]");
+    }
+    spec.margin_scale = m.get<float>();
+  }
   if (j.contains("calibration")) {
     ALIKE_RETURN_IF_ERROR(ReadCalibration(j["calibration"], origin, &spec.calibration));
   }

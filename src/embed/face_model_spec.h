@@ -8,7 +8,8 @@
 //    "template": [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
 //                 [41.5493, 92.3655], [70.7299, 92.2041]],
 //    "output": "output", "dimension": 512, "metric": "cosine", "flip_average": false,
-//    "same_person_distance": 0.9, "calibration": [[1e-2, 1.05], [1e-3, 0.93], ...]}
+//    "same_person_distance": 0.9, "margin_scale": 10, "calibration": [[1e-2, 1.05], [1e-3, 0.93],
+//    ...]}
 //
 // "kind": "face" tells it from a cnn spec (model_spec.h, whose fields "file", "input", "output",
 // "dimension" and "flip_average" it shares and reads the same way). "template": where the five
@@ -17,9 +18,10 @@
 // transform. "metric": "cosine" (the default) or "l2"; either way alike L2-normalises the output
 // and compares squared L2 distances (2 - 2 cosine), the scale every distance below is in.
 // "same_person_distance": the pair-verification threshold (grouping faces into persons, the
-// ceiling of the search threshold). "calibration": [FAR, distance] pairs, FAR falling
-// (face_calibration.h), which the search threshold is read from; measured by `alike eval faces`.
-// Errors name the spec file and the field.
+// ceiling of the search threshold). "margin_scale": the factor a search's margin over the best
+// hit (given in dlib's units) is multiplied by for this model (default 1). "calibration": [FAR,
+// distance] pairs, FAR falling (face_calibration.h), which the search threshold is read from;
+// measured by `alike eval faces`. Errors name the spec file and the field.
 //
 // Thread-safety: plain values and pure functions.
 #ifndef ALIKE_EMBED_FACE_MODEL_SPEC_H_
@@ -47,6 +49,9 @@ struct FaceModelSpec {
   uint32_t dimension = 128;
   bool cosine = false;  // how the spec declared its metric (distances are squared L2 either way)
   float same_person_distance = 0.17f;
+  // How much farther than dlib's this model's distances spread: a face search's margin over the
+  // best hit (FaceSearchOptions::margin, in dlib's units) is multiplied by it.
+  float margin_scale = 1;
   std::vector<FarPoint> calibration;  // FAR falling; empty: the threshold is same_person_distance
 
   bool is_dlib() const { return weights == Weights::kDlib; }

@@ -26,6 +26,7 @@ FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Em
   if (const auto* face = dynamic_cast<const embed::FaceEmbedder*>(model)) {
     space.calibration = face->model().calibration;
     space.same_person = face->model().same_person_distance;
+    space.margin_scale = face->model().margin_scale;
   }
   return space;
 }
@@ -77,6 +78,8 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
   const float threshold =
       FaceSearchThreshold(space.calibration, space.collection.Count(), options, space.same_person);
   const size_t k = options.k == 0 ? kAllHits : Widened(options.k);
+  FaceSearchOptions scaled = options;
+  scaled.margin *= space.margin_scale;
   std::vector<QueryFace> out;
   for (const embed::Embedding& face : faces) {
     QueryFace query{.box = FaceBoxOf(VectorPayload("{}", face))};
@@ -89,7 +92,7 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
       if (!hit.ok()) return hit.status();
       if (*hit) query.hits.push_back(std::move(**hit));
     }
-    RankFaceHits(query.hits, threshold, options);
+    RankFaceHits(query.hits, threshold, scaled);
     out.push_back(std::move(query));
   }
   return out;

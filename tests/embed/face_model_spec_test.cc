@@ -40,10 +40,10 @@ std::string Spec(const std::string& file, int side, const std::string& output, i
 }
 
 TEST(FaceModelSpecTest, ParsesAnArcFaceSpec) {
-  auto spec =
-      ParseFaceModelSpec(Spec("m.onnx", 112, "output", 512,
-                              R"(, "calibration": [[1e-2, 1.1], [1e-3, 1.0], [1e-4, 0.9]])"),
-                         "/models", "m.json");
+  auto spec = ParseFaceModelSpec(
+      Spec("m.onnx", 112, "output", 512,
+           R"(, "margin_scale": 10, "calibration": [[1e-2, 1.1], [1e-3, 1.0], [1e-4, 0.9]])"),
+      "/models", "m.json");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->name, "tiny");
   EXPECT_FALSE(spec->is_dlib());
@@ -58,6 +58,7 @@ TEST(FaceModelSpecTest, ParsesAnArcFaceSpec) {
   ASSERT_EQ(spec->alignment_template.size(), 5u);
   EXPECT_NEAR(spec->alignment_template[4].y, 92.2041, 1e-3);
   EXPECT_FLOAT_EQ(spec->same_person_distance, 0.9f);
+  EXPECT_FLOAT_EQ(spec->margin_scale, 10);
   ASSERT_EQ(spec->calibration.size(), 3u);
   EXPECT_FLOAT_EQ(DistanceAtFar(spec->calibration, 1e-3), 1.0f);
   EXPECT_TRUE(IsFaceModelSpec(Spec("m.onnx", 112, "output", 512)));
@@ -70,6 +71,7 @@ TEST(FaceModelSpecTest, DlibIsTheBuiltInDefault) {
   EXPECT_TRUE(dlib.is_dlib());
   EXPECT_EQ(dlib.dimension, 128u);
   EXPECT_FLOAT_EQ(dlib.same_person_distance, 0.17f);
+  EXPECT_FLOAT_EQ(dlib.margin_scale, 1);
   EXPECT_EQ(dlib.calibration.size(), DlibFaceCalibration().size());
   EXPECT_TRUE(FaceEmbedderOptions{}.model.is_dlib());
 }
@@ -91,6 +93,7 @@ TEST(FaceModelSpecTest, MistakesNameTheFileAndTheField) {
       {Spec("m.tflite", 112, "o", 4), "file"},
       {Spec("m.onnx", 112, "", 4), "output"},
       {Spec("m.onnx", 112, "o", 4, R"(, "metric": "dot")"), "metric"},
+      {Spec("m.onnx", 112, "o", 4, R"(, "margin_scale": 0)"), "margin_scale"},
       {Spec("m.onnx", 112, "o", 4, R"(, "calibration": [[1e-3, 1.0], [1e-2, 1.1]])"),
        "calibration"},
       {Spec("m.onnx", 112, "o", 4, R"(, "calibration": [[2, 1.0]])"), "calibration"},
