@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -171,6 +172,9 @@ TEST_F(OnnxFaceModelTest, EmbedsAlignedFaces) {
   EXPECT_NEAR(norm, 1, 1e-5);
   ASSERT_EQ(face.landmarks.size(), 5u);                 // YuNet's: eyes, nose tip, mouth corners
   EXPECT_LT(face.landmarks[0].x, face.landmarks[1].x);  // the eye on the picture's left first
+  // An upright face: the eyes level, farther apart across than up and down.
+  EXPECT_LT(std::abs(face.landmarks[0].y - face.landmarks[1].y),
+            0.5f * (face.landmarks[1].x - face.landmarks[0].x));
   EXPECT_LT(face.landmarks[0].y, face.landmarks[3].y);  // eyes above the mouth
   EXPECT_TRUE(face.region->contains(cv::Point(face.landmarks[2])));
   // A box without landmarks is aligned by the template placed in it.
