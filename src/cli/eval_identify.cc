@@ -12,6 +12,7 @@
 
 #include "cli/face_vectors.h"
 #include "embed/model_dir.h"
+#include "embed/registry.h"
 #include "library/face_rule.h"
 #include "library/people.h"
 
@@ -24,6 +25,7 @@ struct IdentifyArgs {
   std::vector<std::string> folders;
   std::string cache;
   std::string models;
+  std::string face_model;  // a face model spec's name; empty: dlib's
   int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
   FaceSearchOptions options{.k = 0};
 };
@@ -66,8 +68,10 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   if (!check.ok()) return Fail(ctx, check);
   auto paths = ListPictures(args.folders);
   if (!paths.ok()) return Fail(ctx, paths.status());
-  auto embedder =
-      embed::FaceEmbedder::Open(args.models.empty() ? embed::DefaultModelDir() : args.models);
+  const std::string models = args.models.empty() ? embed::DefaultModelDir() : args.models;
+  auto model = embed::FindFaceModel(models, args.face_model);
+  if (!model.ok()) return Fail(ctx, model.status());
+  auto embedder = embed::FaceEmbedder::Open(models, {.model = *model});
   if (!embedder.ok()) return Fail(ctx, embedder.status());
   const auto start = std::chrono::steady_clock::now();
   embed::FaceTimes times;
@@ -97,7 +101,8 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   const std::vector<TarAtFar> tars = MeasureTarAtFar(pairs, tar_fars);
   const std::vector<embed::FarPoint> measured =
       embed::MeasureCalibration(pairs.different, embed::CalibrationFars());
-  const std::span<const embed::FarPoint> calibration = embed::DlibFaceCalibration();
+  const std::span<const embed::FarPoint> calibration = model->calibration;
+  const float same_person = model->same_person_distance;
 
   // The full gallery, then one of every other person's pictures.
   std::vector<size_t> all(vectors.size()), half;
@@ -105,9 +110,11 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
     all[i] = i;
     if (identity[i] % 2 == 0) half.push_back(i);
   }
-  FaceSearchOptions fixed = args.options, size_only = args.options, with_margin = args.options,
-                    with_persons = args.options;
-  fixed.threshold = kSamePersonDistance;
+  // The margin is given in dlib's units.
+  FaceSearchOptions chosen = args.options;
+  chosen.margin *= model->margin_scale;
+  FaceSearchOptions fixed = chosen, size_only = chosen, with_margin = chosen, with_persons = chosen;
+  fixed.threshold = same_person;
   fixed.margin = 0;
   fixed.by_person = false;
   size_only.margin = 0;
@@ -116,19 +123,19 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   with_persons.margin = 0;
   with_persons.by_person = true;
   const std::pair<std::string, FaceSearchOptions> rules[] = {
-      {"fixed threshold 0.17 (before)", fixed},
+      {"fixed threshold (pair verification's)", fixed},
       {"threshold for the size only", size_only},
       {"size + margin", with_margin},
       {"size + persons", with_persons},
-      {"chosen", args.options}};
+      {"chosen", chosen}};
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   std::vector<std::pair<std::string, IdentifyResult>> rows;
   for (const std::vector<size_t>* pictures : {&all, &half}) {
     const IdentifySplit split = SplitForIdentification(*pictures, identity);
-    const std::vector<unsigned long> persons = GroupGallery(vectors, split.gallery);
+    const std::vector<unsigned long> persons = GroupGallery(vectors, split.gallery, same_person);
     for (const auto& [name, options] : rules) {
-      const IdentifyResult r =
-          EvaluateIdentification(vectors, identity, split, persons, calibration, options);
+      const IdentifyResult r = EvaluateIdentification(vectors, identity, split, persons,
+                                                      calibration, options, same_person);
       results.push_back(ResultJson(name, r));
       rows.emplace_back(name, r);
     }
@@ -137,7 +144,7 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   // within it (the recall to expect); the fixed threshold's strangers grow with the size.
   const double million = 1e6;
   const float threshold_1m =
-      library::FaceSearchThreshold(calibration, uint64_t(million), args.options);
+      library::FaceSearchThreshold(calibration, uint64_t(million), chosen, same_person);
   const double tar_1m = embed::TrueAcceptRate(pairs.same, threshold_1m);
   const IdentifyResult& before = rows.front().second;
   const double fixed_strangers_1m =
@@ -231,13 +238,13 @@ IdentifySplit SplitForIdentification(std::span<const size_t> pictures,
 }
 
 std::vector<unsigned long> GroupGallery(std::span<const std::vector<float>> vectors,
-                                        std::span<const size_t> gallery) {
+                                        std::span<const size_t> gallery, float same_person) {
   std::map<std::pair<unsigned long, unsigned long>, float> links;
   for (unsigned long a = 0; a < gallery.size(); ++a) {
     std::vector<std::pair<float, unsigned long>> near;
     for (unsigned long b = 0; b < gallery.size(); ++b) {
       const float d = float(SquaredL2(vectors[gallery[a]], vectors[gallery[b]]));
-      if (b != a && d < kSamePersonDistance) near.emplace_back(d, b);
+      if (b != a && d < same_person) near.emplace_back(d, b);
     }
     const size_t keep = std::min(near.size(), library::kGroupingNeighbours);
     std::partial_sort(near.begin(), near.begin() + keep, near.end());
@@ -246,7 +253,7 @@ std::vector<unsigned long> GroupGallery(std::span<const std::vector<float>> vect
     }
   }
   const std::vector<unsigned long> labels =
-      library::ClusterFaces(gallery.size(), links, kSamePersonDistance);
+      library::ClusterFaces(gallery.size(), links, same_person);
   std::vector<unsigned long> persons(vectors.size(), 0);
   for (size_t g = 0; g < gallery.size(); ++g) persons[gallery[g]] = labels[g];
   return persons;
@@ -256,9 +263,10 @@ IdentifyResult EvaluateIdentification(std::span<const std::vector<float>> vector
                                       std::span<const int> identity, const IdentifySplit& split,
                                       std::span<const unsigned long> persons,
                                       std::span<const embed::FarPoint> calibration,
-                                      const FaceSearchOptions& options) {
+                                      const FaceSearchOptions& options, float same_person) {
   IdentifyResult r{.queries = split.queries.size(), .gallery = split.gallery.size()};
-  r.threshold = library::FaceSearchThreshold(calibration, split.gallery.size(), options);
+  r.threshold =
+      library::FaceSearchThreshold(calibration, split.gallery.size(), options, same_person);
   std::map<int, size_t> gallery_of;  // person -> gallery pictures
   for (size_t g : split.gallery) ++gallery_of[identity[g]];
   size_t hits = 0, right = 0, wanted = 0, first_right = 0, answered = 0;
@@ -298,6 +306,8 @@ void AddEvalFacesCommand(CLI::App& eval, CommandContext& ctx) {
   faces->add_option("-j,--jobs", args->jobs, "Embedding threads (default: cores)");
   faces->add_option("--models", args->models,
                     "Models directory (default: $ALIKE_MODELS or setup.sh's)");
+  faces->add_option("--face-model", args->face_model,
+                    "Face model: a face model spec's name in the models directory (default: dlib)");
   FaceSearchOptions& options = args->options;
   faces->add_option("-k", options.k, "Hits per query (0: all)")->capture_default_str();
   faces->add_option("--threshold", options.threshold, "Fixed threshold (0: chosen for the size)")

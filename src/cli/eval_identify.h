@@ -62,17 +62,20 @@ struct IdentifyResult {
 
 // Answers every query of `split` by library::RankFaceHits with `options` at the threshold
 // FaceSearchThreshold gives for the gallery's size; `persons` labels the gallery's faces as the
-// library groups them (indexed like the vectors; empty: no persons).
+// library groups them (indexed like the vectors; empty: no persons); `same_person`: the face
+// model's pair threshold.
 IdentifyResult EvaluateIdentification(std::span<const std::vector<float>> vectors,
                                       std::span<const int> identity, const IdentifySplit& split,
                                       std::span<const unsigned long> persons,
                                       std::span<const embed::FarPoint> calibration,
-                                      const FaceSearchOptions& options);
+                                      const FaceSearchOptions& options,
+                                      float same_person = kSamePersonDistance);
 
-// The library's persons for the gallery's faces (library/people.h's grouping at
-// kSamePersonDistance): a label per vector, gallery ones set.
+// The library's persons for the gallery's faces (library/people.h's grouping at `same_person`,
+// the face model's pair threshold): a label per vector, gallery ones set.
 std::vector<unsigned long> GroupGallery(std::span<const std::vector<float>> vectors,
-                                        std::span<const size_t> gallery);
+                                        std::span<const size_t> gallery,
+                                        float same_person = kSamePersonDistance);
 
 }  // namespace alike::cli
 

@@ -71,6 +71,7 @@ struct IndexArgs {
   bool prune = false;
   bool quiet = false;
   bool faces = false;
+  std::string face_model;
   uint64_t max_pixels = 100'000'000;
   ClusterIndexArgs cluster;  // with --cluster: queue a job on a cluster instead
 };
@@ -136,7 +137,8 @@ void RunIndex(CommandContext& ctx, const IndexArgs& args) {
                        .prune = args.prune,
                        .max_pixels = args.max_pixels,
                        .cancel = &g_interrupted,
-                       .faces = args.faces};
+                       .faces = args.faces,
+                       .face_model = args.face_model};
   auto report = (*lib)->Index(args.paths, options, observer);
   std::signal(SIGINT, previous);
   bar.Finish();
@@ -396,6 +398,9 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   index->add_flag("-q,--quiet", index_args->quiet, "Print only problems");
   index->add_flag("--faces", index_args->faces,
                   "Turn face indexing on for this library, from this run on (kept)");
+  index->add_option("--face-model", index_args->face_model,
+                    "Face model from this run on (kept): face (dlib's, the default) or a face "
+                    "model spec's name (see alike models); changing it re-embeds the faces");
 #ifdef ALIKE_WITH_CLUSTER
   index->add_option("--cluster", index_args->cluster.nats,
                     "Queue the pictures as a job for `alike worker`s of the cluster at these NATS "

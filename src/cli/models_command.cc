@@ -33,13 +33,22 @@ ordered_json BuiltInJson(const std::string& name) {
           {"metric", MetricName(e->metric())}};
 }
 
-// The face embedder's settings, loading it (which checks its model files).
-ordered_json FaceJson(const std::string& dir) {
-  ordered_json j{{"name", "face"}, {"source", "default"}, {"file", dir}};
-  auto face = embed::FaceEmbedder::Open(dir);
-  if (!face.ok()) {
+// A face embedder's settings, loading it (which checks its model files): dlib's, or a face
+// model spec's.
+ordered_json FaceJson(const embed::ModelEntry& e, const std::string& dir) {
+  ordered_json j{
+      {"name", e.name}, {"source", e.source}, {"file", e.face ? e.face->network.file : dir}};
+  if (!e.error.ok()) {
     j["status"] = "error";
-    j["error"] = face.status().message();
+    j["error"] = e.error.message();
+    return j;
+  }
+  embed::FaceEmbedderOptions options;
+  if (e.face) options.model = *e.face;
+  auto face = embed::FaceEmbedder::Open(dir, options);
+  if (!face.ok()) {
+    j["status"] = e.face && !fs::exists(e.face->network.file) ? "missing" : "error";
+    j["error"] = (e.user ? face.status().WithContext(e.source) : face.status()).message();
     return j;
   }
   const embed::FaceEmbedderOptions& o = (*face)->options();
@@ -50,7 +59,8 @@ ordered_json FaceJson(const std::string& dir) {
   j["detector"] = embed::FaceDetectorName(o.detector.kind);
   j["min_face"] = o.detector.min_face;
   j["max_side"] = o.detector.max_side;
-  j["flip_average"] = o.flip_average;
+  j["flip_average"] = o.model.is_dlib() ? o.flip_average : o.model.network.flip_average;
+  j["same_person_distance"] = o.model.same_person_distance;
   j["jitter"] = o.jitter;
   j["max_faces"] = o.max_faces;
   return j;
@@ -64,7 +74,7 @@ ordered_json Inspect(const embed::ModelEntry& e, const std::string& dir) {
     j["status"] = "ready";
     return j;
   }
-  if (e.kind == embed::ModelKind::kFace) return FaceJson(dir);
+  if (e.kind == embed::ModelKind::kFace) return FaceJson(e, dir);
   ordered_json j{{"name", e.name}, {"source", e.source}};
   if (!e.error.ok()) {
     j["status"] = "error";
@@ -142,7 +152,7 @@ void RunShow(CommandContext& ctx, const std::string& dir, const std::string& nam
       std::cout << BuiltInJson(e.name).dump(indent) << "\n";
       break;
     case embed::ModelKind::kFace: {
-      const ordered_json j = FaceJson(dir);
+      const ordered_json j = FaceJson(e, dir);
       if (j["status"] == "error")
         return Fail(ctx, Status::FailedPrecondition(j["error"].get<std::string>()));
       std::cout << j.dump(indent) << "\n";

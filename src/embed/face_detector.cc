@@ -165,7 +165,12 @@ class YunetDetector : public FaceDetector {
           const bool inside = std::any_of(
               found.begin(), found.begin() + coarser,
               [&](const FaceBox& c) { return (c.box & box).area() > 0.5f * box.area(); });
-          if (!inside) found.push_back({box, f.score});
+          if (inside) continue;
+          FaceBox face{box, f.score, {}};
+          for (const cv::Point2f& p : f.landmarks) {
+            face.landmarks.emplace_back((p.x + x0) / scale, (p.y + y0) / scale);
+          }
+          found.push_back(std::move(face));
         }
       }
     }
@@ -183,8 +188,9 @@ class YunetDetector : public FaceDetector {
     return origins;
   }
 
-  // One 320x320 pass: decodes every anchor scoring at least the threshold into a box in the
-  // tile's pixels. Score: sqrt(face probability x predicted IoU), as libfacedetection does.
+  // One 320x320 pass: decodes every anchor scoring at least the threshold into a box and its
+  // five landmarks in the tile's pixels. Score: sqrt(face probability x predicted IoU), as
+  // libfacedetection does.
   std::vector<FaceBox> RunTile(const cv::Mat& input) {
     net_.setInput(cv::dnn::blobFromImage(input));
     static const std::vector<std::string> kOutputs = {"loc", "conf", "iou"};
@@ -204,7 +210,12 @@ class YunetDetector : public FaceDetector {
       const float* l = loc + 14 * i;
       const float cx = p.cx + l[0] * 0.1f * p.size, cy = p.cy + l[1] * 0.1f * p.size;
       const float w = p.size * std::exp(l[2] * 0.2f), h = p.size * std::exp(l[3] * 0.2f);
-      faces.push_back({cv::Rect2f(cx - w / 2, cy - h / 2, w, h), score});
+      FaceBox box{cv::Rect2f(cx - w / 2, cy - h / 2, w, h), score, {}};
+      for (int k = 0; k < 5; ++k) {
+        box.landmarks.emplace_back(p.cx + l[4 + 2 * k] * 0.1f * p.size,
+                                   p.cy + l[5 + 2 * k] * 0.1f * p.size);
+      }
+      faces.push_back(std::move(box));
     }
     return faces;
   }

@@ -56,6 +56,10 @@ struct FaceDetectorOptions {
 struct FaceBox {
   cv::Rect2f box;  // in the picture's pixels, dlib's convention; may extend past the border
   float score = 0;
+  // YuNet's five landmarks in the picture's pixels, in its order: the eye centres, the nose tip,
+  // the mouth corners (the subject's right first, which is on the picture's left in a frontal
+  // face); empty from hog and mmod.
+  std::vector<cv::Point2f> landmarks;
 };
 
 class FaceDetector {

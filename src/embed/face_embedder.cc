@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <span>
 
+#include "embed/cnn_embedder.h"
 #include "embed/face_dnn.h"
 
 namespace alike::embed {
@@ -57,6 +60,39 @@ std::vector<cv::Mat> ChipVariants(const cv::Mat& chip, bool flip, int jitter) {
   return out;
 }
 
+// The similarity transform (rotation, uniform scale, shift) that takes `from` nearest to `to` in
+// least squares (Umeyama's closed form in the plane), as a 2x3 matrix for cv::warpAffine.
+cv::Mat SimilarityTransform(std::span<const cv::Point2f> from, std::span<const cv::Point2f> to) {
+  cv::Point2d mf(0, 0), mt(0, 0);
+  for (size_t i = 0; i < from.size(); ++i) {
+    mf += cv::Point2d(from[i]);
+    mt += cv::Point2d(to[i]);
+  }
+  mf /= double(from.size());
+  mt /= double(to.size());
+  double dot = 0, cross = 0, norm = 0;
+  for (size_t i = 0; i < from.size(); ++i) {
+    const cv::Point2d f = cv::Point2d(from[i]) - mf, t = cv::Point2d(to[i]) - mt;
+    dot += f.x * t.x + f.y * t.y;
+    cross += f.x * t.y - f.y * t.x;
+    norm += f.x * f.x + f.y * f.y;
+  }
+  const double a = norm > 0 ? dot / norm : 1, b = norm > 0 ? cross / norm : 0;
+  return (cv::Mat_<double>(2, 3) << a, -b, mt.x - (a * mf.x - b * mf.y), b, a,
+          mt.y - (b * mf.x + a * mf.y));
+}
+
+// Where a face's five landmarks are taken to be when only its box is known: the template, as if
+// the model's input square were the box.
+std::vector<cv::Point2f> TemplateInBox(const FaceModelSpec& model, const cv::Rect2f& box) {
+  std::vector<cv::Point2f> points;
+  for (const cv::Point2f& p : model.alignment_template) {
+    points.emplace_back(box.x + p.x * box.width / float(model.network.input.width),
+                        box.y + p.y * box.height / float(model.network.input.height));
+  }
+  return points;
+}
+
 }  // namespace
 
 struct FaceEmbedder::Landmarks {
@@ -72,14 +108,19 @@ FaceEmbedder::FaceEmbedder(std::string models_dir, const FaceEmbedderOptions& op
     : models_dir_(std::move(models_dir)), options_(options) {}
 FaceEmbedder::~FaceEmbedder() = default;
 
-uint32_t FaceEmbedder::dimension() const { return FaceNet::kDimension; }
-
 bool FaceEmbedder::Installed(const std::string& models_dir, const FaceEmbedderOptions& options) {
-  std::vector<std::string> files = FaceDetectorFiles(options.detector.kind);
-  files.push_back(kRecognitionFile);
-  files.push_back(kLandmarksFile);
+  std::vector<std::string> files;
+  for (const std::string& f : FaceDetectorFiles(options.detector.kind)) {
+    files.push_back(models_dir + "/" + f);
+  }
+  if (options.model.is_dlib()) {
+    files.push_back(models_dir + "/" + kRecognitionFile);
+    files.push_back(models_dir + "/" + kLandmarksFile);
+  } else {
+    files.push_back(options.model.network.file);
+  }
   for (const std::string& f : files) {
-    if (!std::filesystem::is_regular_file(models_dir + "/" + f)) return false;
+    if (!std::filesystem::is_regular_file(f)) return false;
   }
   return true;
 }
@@ -88,35 +129,65 @@ Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Open(const std::string& mode
                                                          const FaceEmbedderOptions& options) {
   if (options.max_faces == 0) return Status::InvalidArgument("face embedder: max_faces is 0");
   if (options.jitter < 0) return Status::InvalidArgument("face embedder: jitter is negative");
+  const FaceModelSpec& model = options.model;
+  if (!model.is_dlib()) {
+    if (options.jitter != 0) {
+      return Status::InvalidArgument("face model " + model.name + ": jitter is for dlib's only");
+    }
+    if (options.detector.kind != FaceDetectorKind::kYunet) {
+      return Status::InvalidArgument("face model " + model.name +
+                                     " aligns faces by YuNet's landmarks: use the yunet detector");
+    }
+  }
   auto e = std::unique_ptr<FaceEmbedder>(new FaceEmbedder(models_dir, options));
   // The version: every model file's content key, the detector and its settings, the chips.
-  std::string version = "face";
-  std::vector<std::string> files = {kRecognitionFile, kLandmarksFile};
-  for (const std::string& f : FaceDetectorFiles(options.detector.kind)) files.push_back(f);
+  std::string version = model.is_dlib() ? "face" : "face-" + model.name;
+  std::vector<std::string> files;
+  if (model.is_dlib()) {
+    files = {models_dir + "/" + kRecognitionFile, models_dir + "/" + kLandmarksFile};
+  } else {
+    files = {model.network.file};
+  }
+  for (const std::string& f : FaceDetectorFiles(options.detector.kind)) {
+    files.push_back(models_dir + "/" + f);
+  }
   for (const std::string& f : files) {
-    auto key = ModelFileKey(models_dir + "/" + f);
+    auto key = ModelFileKey(f);
     if (!key.ok()) return key.status();
     version += "-" + *key;
   }
   const FaceDetectorOptions& d = options.detector;
   version += "-" + std::string(FaceDetectorName(d.kind)) + "-min" + std::to_string(d.min_face) +
              "-side" + std::to_string(d.max_side) +
-             (std::isnan(d.min_score) ? "" : "-score" + Number(d.min_score)) + "-chip" +
-             std::to_string(FaceNet::kChipSize) + "p" + Number(kChipPadding) +
-             (options.flip_average ? "-flip" : "-noflip") +
-             (options.jitter > 0 ? "-jitter" + std::to_string(options.jitter) : "") + "/1";
+             (std::isnan(d.min_score) ? "" : "-score" + Number(d.min_score));
+  if (model.is_dlib()) {
+    version += "-chip" + std::to_string(FaceNet::kChipSize) + "p" + Number(kChipPadding) +
+               (options.flip_average ? "-flip" : "-noflip") +
+               (options.jitter > 0 ? "-jitter" + std::to_string(options.jitter) : "") + "/1";
+  } else {
+    auto network = CnnEmbedder::Open(model.network);
+    if (!network.ok()) return network.status();
+    e->network_ = std::move(*network);
+    version += "-tpl";
+    for (const cv::Point2f& p : model.alignment_template) {
+      version += "_" + Number(p.x) + "," + Number(p.y);
+    }
+    version += "-" + e->network_->version();
+  }
   e->version_ = std::move(version);
 
-  const std::string sp_path = models_dir + "/" + kLandmarksFile;
-  e->landmarks_ = std::make_unique<Landmarks>();
-  try {
-    dlib::deserialize(sp_path) >> e->landmarks_->predictor;
-  } catch (const std::exception& ex) {
-    return Status::Corruption(sp_path + ": dlib cannot read the model: " + ex.what());
+  if (model.is_dlib()) {
+    const std::string sp_path = models_dir + "/" + kLandmarksFile;
+    e->landmarks_ = std::make_unique<Landmarks>();
+    try {
+      dlib::deserialize(sp_path) >> e->landmarks_->predictor;
+    } catch (const std::exception& ex) {
+      return Status::Corruption(sp_path + ": dlib cannot read the model: " + ex.what());
+    }
+    auto net = FaceNet::Load(models_dir + "/" + kRecognitionFile);
+    if (!net.ok()) return net.status();
+    e->prototype_ = std::move(*net);
   }
-  auto net = FaceNet::Load(models_dir + "/" + kRecognitionFile);
-  if (!net.ok()) return net.status();
-  e->prototype_ = std::move(*net);
   auto worker = e->Borrow();  // loads the detector: its errors show here, not at first use
   if (!worker.ok()) return worker.status();
   e->Return(std::move(*worker));
@@ -130,7 +201,7 @@ Result<std::unique_ptr<FaceEmbedder::Worker>> FaceEmbedder::Borrow() const {
   if (!detector.ok()) return detector.status();
   auto w = std::make_unique<Worker>();
   w->detector = std::move(*detector);
-  w->net = prototype_->Clone();
+  if (prototype_) w->net = prototype_->Clone();
   return w;
 }
 
@@ -152,7 +223,7 @@ Result<std::vector<Embedding>> FaceEmbedder::Embed(const cv::Mat& bgr, FaceTimes
   Result<std::vector<Embedding>> out = faces.status();
   if (faces.ok()) {
     if (faces->size() > options_.max_faces) faces->resize(options_.max_faces);  // best first
-    out = Describe(**worker, bgr, *faces, times);
+    out = network_ ? DescribeAligned(bgr, *faces, times) : Describe(**worker, bgr, *faces, times);
   }
   Return(std::move(*worker));
   return out;
@@ -163,9 +234,14 @@ Result<Embedding> FaceEmbedder::EmbedBox(const cv::Mat& bgr, const cv::Rect2f& b
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status::InvalidArgument("face embedder: expected a non-empty 8-bit BGR image");
   }
+  if (network_) {
+    auto out = DescribeAligned(bgr, {FaceBox{box, 0, TemplateInBox(model(), box)}}, times);
+    if (!out.ok()) return out.status();
+    return std::move(out->front());
+  }
   auto worker = Borrow();
   if (!worker.ok()) return worker.status();
-  auto out = Describe(**worker, bgr, {FaceBox{box, 0}}, times);
+  auto out = Describe(**worker, bgr, {FaceBox{box, 0, {}}}, times);
   Return(std::move(*worker));
   if (!out.ok()) return out.status();
   return std::move(out->front());
@@ -242,6 +318,40 @@ Result<std::vector<Embedding>> FaceEmbedder::Describe(Worker& worker, const cv::
   for (size_t i = 0; i < out.size(); ++i) {
     L2Normalize(sums[i]);
     out[i].vector = std::move(sums[i]);
+  }
+  if (times != nullptr) times->faces += out.size();
+  return out;
+}
+
+Result<std::vector<Embedding>> FaceEmbedder::DescribeAligned(const cv::Mat& bgr,
+                                                             const std::vector<FaceBox>& faces,
+                                                             FaceTimes* times) const {
+  const FaceModelSpec& spec = model();
+  const cv::Size size(spec.network.input.width, spec.network.input.height);
+  const cv::Rect frame(0, 0, bgr.cols, bgr.rows);
+  std::vector<Embedding> out;
+  for (const FaceBox& f : faces) {
+    if (f.landmarks.size() != spec.alignment_template.size()) {
+      return Status::Internal("face embedder: a face came without its five landmarks");
+    }
+    auto start = std::chrono::steady_clock::now();
+    cv::Mat chip;
+    try {
+      cv::warpAffine(bgr, chip, SimilarityTransform(f.landmarks, spec.alignment_template), size,
+                     cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    } catch (const cv::Exception& ex) {
+      return Status::Internal(std::string("face embedder: alignment failed: ") + ex.what());
+    }
+    if (times != nullptr) times->align_ms += MsSince(start);
+    start = std::chrono::steady_clock::now();
+    auto v = network_->Embed(chip);
+    if (!v.ok()) return v.status();
+    if (times != nullptr) times->embed_ms += MsSince(start);
+    Embedding e = std::move(v->front());
+    e.region = cv::Rect(f.box) & frame;
+    e.score = f.score;
+    e.landmarks = f.landmarks;
+    out.push_back(std::move(e));
   }
   if (times != nullptr) times->faces += out.size();
   return out;

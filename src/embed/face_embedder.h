@@ -1,6 +1,14 @@
-// FaceEmbedder ("face"): one 128-d vector per face in a picture, from dlib's face recognition
-// ResNet, compared by Euclidean distance (metric l2).
+// FaceEmbedder ("face"): one vector per face in a picture, from a face model (face_model_spec.h):
+// dlib's face recognition ResNet by default (128-d), or an ArcFace-style ONNX network. Vectors are
+// L2-normalised and compared by squared Euclidean distance (metric l2).
 //
+// With an ONNX model, each face is warped by the similarity transform that takes YuNet's five
+// landmarks nearest to the model's template, into a chip of the model's input size, which the
+// network (run by CnnEmbedder: flip averaging when the spec asks) turns into the vector; the
+// yunet detector is then required, and the dlib shape predictor is not used. A box given without
+// landmarks (EmbedBox) is aligned by placing the template in the box.
+//
+// With dlib's model (the rest of this comment):
 // Pipeline, per picture: detect faces (face_detector.h; YuNet by default) -> five landmarks per
 // face with dlib's shape predictor (shape_predictor_5_face_landmarks.dat) started from the
 // detector's box -> a 150x150 chip rotated upright, centred and scaled by those landmarks
@@ -14,9 +22,9 @@
 // the five landmarks. Faces smaller than the detector's min_face are skipped; in a crowd only
 // the max_faces highest-scoring faces are embedded. A picture without a face gives no vectors.
 //
-// The version names the content (CRC and size) of the three model files, the detector and its
+// The version names the content (CRC and size) of the model files, the detector and its
 // settings, the chip geometry and the flip and jitter settings: anything that moves a vector
-// changes it.
+// changes it. An ONNX model's version starts "face-" and its spec's name.
 //
 // Thread-safety: Embed() may be called concurrently. The shape predictor is shared (dlib
 // documents it as safe for concurrent use); detectors and networks are not thread-safe, so each
@@ -32,10 +40,12 @@
 
 #include "embed/embedder.h"
 #include "embed/face_detector.h"
+#include "embed/face_model_spec.h"
 #include "util/object_pool.h"
 
 namespace alike::embed {
 
+class CnnEmbedder;
 class FaceNet;
 
 struct FaceEmbedderOptions {
@@ -50,6 +60,9 @@ struct FaceEmbedderOptions {
   int jitter = 0;
   // In a crowd, only this many faces (highest detection scores) are embedded.
   size_t max_faces = 100;
+  // The network; flip_average and jitter above apply to dlib's only (an ONNX spec says its own
+  // flip averaging; jitter must be 0).
+  FaceModelSpec model = DlibFaceModelSpec();
 };
 
 // Time spent in each stage, added up over calls (milliseconds).
@@ -68,6 +81,8 @@ class FaceEmbedder : public Embedder {
 
   static Result<std::unique_ptr<FaceEmbedder>> Open(const std::string& models_dir,
                                                     const FaceEmbedderOptions& options = {});
+  // Errors name the file: a missing or truncated model, a network whose input or output does not
+  // match its spec.
   // Whether `models_dir` holds every file Open needs with these options.
   static bool Installed(const std::string& models_dir, const FaceEmbedderOptions& options = {});
 
@@ -77,7 +92,7 @@ class FaceEmbedder : public Embedder {
 
   const std::string& name() const override { return name_; }
   const std::string& version() const override { return version_; }
-  uint32_t dimension() const override;
+  uint32_t dimension() const override { return options_.model.dimension; }
   Metric metric() const override { return Metric::kL2; }
   // Full resolution: the chips are cut from the original pixels, and small faces need them all.
   int preferred_short_side() const override { return 0; }
@@ -90,6 +105,7 @@ class FaceEmbedder : public Embedder {
   Result<Embedding> EmbedBox(const cv::Mat& bgr, const cv::Rect2f& box, FaceTimes* times) const;
 
   const FaceEmbedderOptions& options() const { return options_; }
+  const FaceModelSpec& model() const { return options_.model; }
 
  private:
   struct Landmarks;  // the dlib shape predictor
@@ -102,13 +118,18 @@ class FaceEmbedder : public Embedder {
   Result<std::vector<Embedding>> Describe(Worker& worker, const cv::Mat& bgr,
                                           const std::vector<FaceBox>& faces,
                                           FaceTimes* times) const;
+  // The same with an ONNX model: template-aligned chips through network_.
+  Result<std::vector<Embedding>> DescribeAligned(const cv::Mat& bgr,
+                                                 const std::vector<FaceBox>& faces,
+                                                 FaceTimes* times) const;
 
   const std::string name_ = "face";
   const std::string models_dir_;
   const FaceEmbedderOptions options_;
   std::string version_;
   std::unique_ptr<Landmarks> landmarks_;
-  std::unique_ptr<FaceNet> prototype_;  // only ever copied, never run
+  std::unique_ptr<FaceNet> prototype_;    // dlib's; only ever copied, never run
+  std::unique_ptr<CnnEmbedder> network_;  // an ONNX model's
   mutable ObjectPool<Worker> idle_;
 };
 

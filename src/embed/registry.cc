@@ -7,6 +7,7 @@
 #include "embed/color_embedder.h"
 #include "embed/face_embedder.h"
 #include "embed/hash_embedder.h"
+#include "util/file.h"
 #include "util/text.h"
 
 namespace alike::embed {
@@ -49,6 +50,19 @@ std::vector<ModelEntry> ListModels(const std::string& models_dir) {
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
     ModelEntry entry{.name = file.stem().string(), .source = file.string(), .user = true};
+    auto text = ReadFileToString(file.string());
+    if (text.ok() && IsFaceModelSpec(*text)) {
+      entry.kind = ModelKind::kFace;
+      auto face = ParseFaceModelSpec(*text, file.parent_path().string(), file.string());
+      if (face.ok()) {
+        entry.name = face->name;
+        entry.face = std::move(*face);
+      } else {
+        entry.error = face.status();
+      }
+      entries.push_back(std::move(entry));
+      continue;
+    }
     auto spec = LoadEmbedderSpec(file.string());
     if (spec.ok()) {
       entry.name = spec->name;
@@ -81,6 +95,15 @@ Result<ModelEntry> FindModel(const std::string& models_dir, const std::string& n
   return std::move(matches[0]);
 }
 
+Result<FaceModelSpec> FindFaceModel(const std::string& models_dir, const std::string& name) {
+  if (name.empty() || name == "face") return DlibFaceModelSpec();
+  auto found = FindModel(models_dir, name);
+  if (!found.ok()) return found.status();
+  if (!found->error.ok()) return found->error;
+  if (!found->face) return Status::InvalidArgument("'" + name + "' is not a face model");
+  return std::move(*found->face);
+}
+
 namespace {
 
 class Installed : public EmbedderRegistry {
@@ -100,8 +123,10 @@ class Installed : public EmbedderRegistry {
     if (!entry.error.ok()) return entry.error;
     if (entry.kind == ModelKind::kBuiltIn) return OpenBuiltIn(entry.name);
     if (entry.kind == ModelKind::kFace) {
-      auto face = FaceEmbedder::Open(models_dir_);
-      if (!face.ok()) return face.status();
+      FaceEmbedderOptions options;
+      if (entry.face) options.model = *entry.face;
+      auto face = FaceEmbedder::Open(models_dir_, options);
+      if (!face.ok()) return entry.user ? face.status().WithContext(entry.source) : face.status();
       return std::unique_ptr<Embedder>(std::move(*face));
     }
     auto cnn = CnnEmbedder::Open(*entry.spec);

@@ -1,5 +1,6 @@
 // EmbedderRegistry: the embedders available by name ("cnn", the built-in "color", "pdq" and
-// "dct64", "face", and each user model spec in the models directory), so that code choosing an
+// "dct64", "face", and each user model spec in the models directory: cnn specs, and face model
+// specs (face_model_spec.h), which open a FaceEmbedder with that model), so that code choosing an
 // embedder by name (a library's settings, a command-line flag) need not know how each is built, and
 // tests can substitute their own.
 //
@@ -14,6 +15,7 @@
 
 #include "alike/status.h"
 #include "embed/embedder.h"
+#include "embed/face_model_spec.h"
 #include "embed/model_spec.h"
 
 namespace alike::embed {
@@ -39,19 +41,25 @@ struct ModelEntry {
   std::string name;
   std::string source;  // "default", "built in" or the user spec file
   ModelKind kind = ModelKind::kCnn;
-  std::optional<EmbedderSpec> spec;  // kCnn only
-  Status error;                      // a user spec that does not parse
-  bool user = false;                 // from a spec file, which its errors then name
+  std::optional<EmbedderSpec> spec;   // kCnn only
+  std::optional<FaceModelSpec> face;  // a user's kFace; none: dlib's
+  Status error;                       // a user spec that does not parse
+  bool user = false;                  // from a spec file, which its errors then name
 };
 
 // cnn, color, pdq, dct64, face (only when its model files are there: FaceEmbedder::Installed), then
-// the user specs (*.json) in file-name order, each named by its spec's "name". A spec that does not
-// parse stays in the list, named after its file, with its error.
+// the user specs (*.json) in file-name order, each named by its spec's "name" (a face model spec
+// is listed whether or not its weights are there: opening it says what is missing). A spec that
+// does not parse stays in the list, named after its file, with its error.
 std::vector<ModelEntry> ListModels(const std::string& models_dir);
 
 // The one entry of ListModels named `name`: NotFound listing the names there are, or
 // InvalidArgument when several specs share the name.
 Result<ModelEntry> FindModel(const std::string& models_dir, const std::string& name);
+
+// The face model named `name` in `models_dir`: dlib's for "face" (or an empty name), else a face
+// model spec's; NotFound / InvalidArgument as FindModel, or when `name` is not a face model.
+Result<FaceModelSpec> FindFaceModel(const std::string& models_dir, const std::string& name);
 
 // The embedders of ListModels(models_dir). Opening a user spec's name loads its model with
 // CnnEmbedder; a name two specs share is refused.

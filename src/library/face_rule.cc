@@ -57,11 +57,11 @@ void RankByPerson(std::vector<FaceHit>& hits, float threshold) {
 }  // namespace
 
 float FaceSearchThreshold(std::span<const embed::FarPoint> calibration, uint64_t library_faces,
-                          const FaceSearchOptions& options) {
+                          const FaceSearchOptions& options, float same_person) {
   if (options.threshold > 0) return options.threshold;
-  if (calibration.empty()) return kSamePersonDistance;
+  if (calibration.empty()) return same_person;
   const double far = options.strangers_per_query / double(std::max<uint64_t>(library_faces, 1));
-  return std::min(kSamePersonDistance, embed::DistanceAtFar(calibration, far));
+  return std::min(same_person, embed::DistanceAtFar(calibration, far));
 }
 
 void RankFaceHits(std::vector<FaceHit>& hits, float threshold, const FaceSearchOptions& options) {

@@ -25,9 +25,11 @@
 namespace alike::library {
 
 // The squared L2 distance within which faces are hits in a library of `library_faces` faces:
-// options.threshold when set, else as above.
+// options.threshold when set, else as above, `same_person` (the face model's pair threshold)
+// taking kSamePersonDistance's place.
 float FaceSearchThreshold(std::span<const embed::FarPoint> calibration, uint64_t library_faces,
-                          const FaceSearchOptions& options);
+                          const FaceSearchOptions& options,
+                          float same_person = kSamePersonDistance);
 
 // Orders and trims the hits of one query face, all within the threshold: one hit per image (its
 // nearest face), the margin (counted from the nearest hit that is not a copy of the query

@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "embed/face_embedder.h"
 #include "library/face_rule.h"
 #include "library/image_facts.h"
 
@@ -19,6 +20,16 @@ size_t Widened(size_t k) { return 2 * k + 8; }
 constexpr size_t kAllHits = 10000;
 
 }  // namespace
+
+FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Embedder* model) {
+  FaceSpace space{catalog, collection};
+  if (const auto* face = dynamic_cast<const embed::FaceEmbedder*>(model)) {
+    space.calibration = face->model().calibration;
+    space.same_person = face->model().same_person_distance;
+    space.margin_scale = face->model().margin_scale;
+  }
+  return space;
+}
 
 FaceBox FaceBoxOf(const std::string& payload) {
   FaceBox box;
@@ -64,8 +75,11 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
                                            const FaceSearchOptions& options,
                                            std::optional<uint64_t> exclude_image) {
-  const float threshold = FaceSearchThreshold(space.calibration, space.collection.Count(), options);
+  const float threshold =
+      FaceSearchThreshold(space.calibration, space.collection.Count(), options, space.same_person);
   const size_t k = options.k == 0 ? kAllHits : Widened(options.k);
+  FaceSearchOptions scaled = options;
+  scaled.margin *= space.margin_scale;
   std::vector<QueryFace> out;
   for (const embed::Embedding& face : faces) {
     QueryFace query{.box = FaceBoxOf(VectorPayload("{}", face))};
@@ -78,7 +92,7 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
       if (!hit.ok()) return hit.status();
       if (*hit) query.hits.push_back(std::move(**hit));
     }
-    RankFaceHits(query.hits, threshold, options);
+    RankFaceHits(query.hits, threshold, scaled);
     out.push_back(std::move(query));
   }
   return out;
@@ -133,7 +147,7 @@ Result<std::vector<FaceHit>> SearchPerson(const FaceSpace& space, uint64_t perso
     if (!hit.ok()) return hit.status();
     if (*hit) hits.push_back(std::move(**hit));
   }
-  RankFaceHits(hits, kSamePersonDistance, {.k = k, .margin = 0, .by_person = false});
+  RankFaceHits(hits, space.same_person, {.k = k, .margin = 0, .by_person = false});
   return hits;
 }
 

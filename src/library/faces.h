@@ -24,9 +24,16 @@ inline constexpr char kFaceEmbedder[] = "face";
 struct FaceSpace {
   Catalog& catalog;
   Collection& collection;
-  // The face model's FAR calibration (face_rule.h); dlib's is the one face model so far.
+  // The face model's FAR calibration (face_rule.h) and pair threshold (grouping into persons,
+  // the ceiling of the search threshold); dlib's unless FaceSpaceFor finds another model.
   std::span<const embed::FarPoint> calibration = embed::DlibFaceCalibration();
+  float same_person = kSamePersonDistance;
+  float margin_scale = 1;  // the face model's (face_model_spec.h)
 };
+
+// The space with the calibration, pair threshold and margin scale of `model` when it is a
+// FaceEmbedder (its face model spec's), else dlib's (no model loaded, or a stand-in).
+FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Embedder* model);
 
 // The box a face vector's payload holds (see VectorPayload).
 FaceBox FaceBoxOf(const std::string& payload);

@@ -36,6 +36,8 @@ using library::Space;
 
 constexpr const char* kEmbeddersSetting = "embedders";
 constexpr const char* kFacesSetting = "faces";  // "on" or "off"
+// The registry name of the face space's model; absent: "face" (dlib's).
+constexpr const char* kFaceModelSetting = "face_model";
 
 Status FaceModelsMissing(const Status& why) {
   return Status::FailedPrecondition("faces need the face models, which cannot be loaded (" +
@@ -84,6 +86,7 @@ class LibraryImpl : public Library {
       if (!configured.ok()) return configured.status();
       names = *configured;
     }
+    ALIKE_RETURN_IF_ERROR(ChooseFaceModel(options.face_model));
     auto faces = FacesEnabled();
     if (!faces.ok()) return faces.status();
     if (options.faces && !*faces) {
@@ -124,7 +127,8 @@ class LibraryImpl : public Library {
       // New faces join their persons now, so that searches by person see them at once.
       auto collection = db_->GetCollection(library::SpaceCollectionName(library::kFaceEmbedder));
       if (!collection.ok()) return collection.status();
-      ALIKE_RETURN_IF_ERROR(library::GroupNewFaces({*catalog_, **collection}, kSamePersonDistance));
+      const library::FaceSpace space = FaceSpaceOf(**collection);
+      ALIKE_RETURN_IF_ERROR(library::GroupNewFaces(space, space.same_person));
     }
     // Every later command opens these collections: what this run wrote is written out whole
     // when replaying it would cost more.
@@ -325,7 +329,7 @@ class LibraryImpl : public Library {
     auto faces = space->model->Embed(img->bgr);
     if (!faces.ok()) return Status(faces.status()).WithContext(name);
     if (faces->empty()) return Status::InvalidArgument(name + ": no face found in the picture");
-    return library::SearchFaces({*catalog_, *space->collection}, *faces, options, image_id);
+    return library::SearchFaces(FaceSpaceOf(*space->collection), *faces, options, image_id);
   }
 
   Result<std::vector<CopyHit>> SearchCopies(const ImageQuery& query,
@@ -353,15 +357,15 @@ class LibraryImpl : public Library {
     if (!collection.ok()) return collection.status();
     auto person = library::ResolvePerson(*catalog_, name);
     if (!person.ok()) return person.status();
-    return library::SearchPerson({*catalog_, **collection}, *person, k);
+    return library::SearchPerson(FaceSpaceOf(**collection), *person, k);
   }
 
   Result<std::vector<Person>> People() override {
     std::lock_guard lock(write_mu_);
     auto collection = FaceCollection();
     if (!collection.ok()) return collection.status();
-    const library::FaceSpace space{*catalog_, **collection};
-    ALIKE_RETURN_IF_ERROR(library::GroupNewFaces(space, kSamePersonDistance));
+    const library::FaceSpace space = FaceSpaceOf(**collection);
+    ALIKE_RETURN_IF_ERROR(library::GroupNewFaces(space, space.same_person));
     return library::ListPeople(space);
   }
 
@@ -411,6 +415,41 @@ class LibraryImpl : public Library {
     return *value ? SplitList(**value) : std::vector<std::string>{};
   }
 
+  // The registry name of the face space's model.
+  Result<std::string> FaceModelName() const {
+    auto value = catalog_->Setting(kFaceModelSetting);
+    if (!value.ok()) return value.status();
+    return *value ? **value : std::string(library::kFaceEmbedder);
+  }
+
+  // Makes `name` the library's face model (nothing when empty or already it): it must open as a
+  // face embedder. The next index run re-embeds the faces (SpaceForIndexing sees a new version).
+  Status ChooseFaceModel(const std::string& name) {
+    if (name.empty()) return Status::OK();
+    auto current = FaceModelName();
+    if (!current.ok()) return current.status();
+    if (*current == name) return Status::OK();
+    auto model = registry_->Open(name);
+    if (!model.ok()) return model.status();
+    if ((*model)->name() != library::kFaceEmbedder) {
+      return Status::InvalidArgument("'" + name + "' is not a face model");
+    }
+    ALIKE_RETURN_IF_ERROR(catalog_->SetSetting(kFaceModelSetting, name));
+    std::lock_guard lock(embedders_mu_);
+    auto& loaded = embedders_[library::kFaceEmbedder];
+    // A search running now may still hold the previous model: it stays until the library closes.
+    if (loaded) retired_.push_back(std::move(loaded));
+    loaded = std::move(*model);
+    return Status::OK();
+  }
+
+  // The face space of `collection`, with the face model's calibration when it loads (searching by
+  // person and listing people work without it, with dlib's).
+  library::FaceSpace FaceSpaceOf(Collection& collection) const {
+    auto model = LoadEmbedder(library::kFaceEmbedder);
+    return library::FaceSpaceFor(*catalog_, collection, model.ok() ? *model : nullptr);
+  }
+
   Result<bool> FacesEnabled() const {
     auto value = catalog_->Setting(kFacesSetting);
     if (!value.ok()) return value.status();
@@ -438,7 +477,13 @@ class LibraryImpl : public Library {
     std::lock_guard lock(embedders_mu_);
     auto it = embedders_.find(name);
     if (it != embedders_.end()) return it->second.get();
-    auto model = registry_->Open(name);
+    std::string registry_name = name;
+    if (name == library::kFaceEmbedder) {
+      auto face_model = FaceModelName();
+      if (!face_model.ok()) return face_model.status();
+      registry_name = *face_model;
+    }
+    auto model = registry_->Open(registry_name);
     if (!model.ok() && name == library::kFaceEmbedder) return FaceModelsMissing(model.status());
     if (!model.ok()) return model.status();
     const embed::Embedder* raw = model->get();
@@ -660,6 +705,7 @@ class LibraryImpl : public Library {
   std::mutex write_mu_;  // one index run or removal at a time
   mutable std::mutex embedders_mu_;
   mutable std::map<std::string, std::unique_ptr<embed::Embedder>> embedders_;  // embedders_mu_
+  std::vector<std::unique_ptr<embed::Embedder>> retired_;                      // embedders_mu_
   mutable std::mutex features_mu_;
   mutable std::unique_ptr<library::FeatureStore> features_;  // features_mu_; then never replaced
 };
