@@ -51,7 +51,7 @@ void RunClusterRouter(CommandContext& ctx, const ServeArgs& a) {
   ClusterCollections collections(
       **nats, {.search_deadline = deadline, .attempt_timeout = deadline * 2 / 5});
   auto server = server::Server::CreateRouter(
-      collections, [&nats] { return ClusterStateJson(**nats); }, a.server);
+      collections, [&nats] { return ClusterStateJson(**nats); }, nullptr, a.server);
   if (!server.ok()) return Fail(ctx, server.status());
   BindAndRun(ctx, **server, a.server, "cluster " + a.cluster);
 }
