@@ -25,6 +25,7 @@
 #define ALIKE_EMBED_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,6 +104,49 @@ class ImageEmbedder {
   // The picture's embeddings; an error names the picture (a file that cannot be read or decoded,
   // pixels that do not add up).
   virtual Result<std::vector<ImageEmbedding>> Embed(const ImageSource& source) const = 0;
+};
+
+// A picture described as `alike index` stores it, for a store of the caller's (an alike cluster's
+// workers): the file's content hash, the facts every one of its vectors carries as payload, and
+// the embeddings of several embedders from one decode of the file.
+struct PictureDescription {
+  std::string content_hash;  // lower-case hex SHA-256 of the file's bytes
+  // A JSON object of what a library's payloads say of a picture, but the library's own "image"
+  // id: "format", "width", "height" (full resolution), "bytes", and where known "taken",
+  // "year", "camera", "lat", "lon"; "tags": [].
+  std::string facts;
+  // One list per embedder, in the order given to PictureDescriber::Open.
+  std::vector<std::vector<ImageEmbedding>> embeddings;
+};
+
+// The payload a library stores with one embedding: `picture_payload` (a JSON object), plus for a
+// face its "box", "score" and "landmarks".
+std::string EmbeddingPayload(const std::string& picture_payload, const ImageEmbedding& embedding);
+
+// Describes pictures with a set of embedders, decoding each picture once at the largest size any
+// of them needs: exactly as a library of those embedders indexes it, so the vectors equal that
+// library's (an ImageEmbedder alone decodes at its own size; see the top of this file).
+//
+// Thread-safety: immutable once open; Describe may be called from any number of threads at once.
+class PictureDescriber {
+ public:
+  virtual ~PictureDescriber() = default;
+
+  // Loads every embedder named (as ImageEmbedder::Open does); InvalidArgument for none or a name
+  // given twice.
+  static Result<std::unique_ptr<PictureDescriber>> Open(const std::vector<std::string>& names,
+                                                        const ImageEmbedderOptions& options = {});
+
+  // The embedders, in Open's order: their names, versions, dimensions and metrics (each one's
+  // own Embed decodes at its own size, see above).
+  virtual const std::vector<std::unique_ptr<ImageEmbedder>>& embedders() const = 0;
+
+  // Reads and describes the file; an error names it (unreadable, too large, not a picture).
+  // When `skip` says true of the file's content hash, stops there: only content_hash is set (a
+  // store that holds that content already need not decode it).
+  virtual Result<PictureDescription> Describe(
+      const std::string& path,
+      const std::function<bool(const std::string& content_hash)>& skip = nullptr) const = 0;
 };
 
 }  // namespace alike

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "alike/vector_db.h"
+#include "cli/cluster_ingest.h"
 #include "cli/stop_signal.h"
 #include "cli/vectors_command.h"
 #include "cluster/cluster_status.h"
+#include "cluster/collection_writer.h"
 #include "cluster/controller.h"
 #include "cluster/lag_throttle.h"
 #include "cluster/membership.h"
@@ -359,8 +361,7 @@ void RunDrop(CommandContext& ctx, const ClusterArgs& a) {
   }
 }
 
-// A writer for the CLI's writes: the collection's settings, and its membership followed so that
-// writes are held back while a replica lags past the settings' bound (lag_throttle.h).
+// A writer for the CLI's writes, on a connection of its own.
 class CliWriter {
  public:
   static Result<std::unique_ptr<CliWriter>> Open(const ClusterArgs& a) {
@@ -368,34 +369,19 @@ class CliWriter {
     auto nats = cluster::NatsConnection::Connect({.servers = a.nats});
     if (!nats.ok()) return nats.status();
     w->nats_ = std::move(*nats);
-    auto settings = cluster::ReadClusterSettings(*w->nats_, a.collection);
-    if (!settings.ok()) return settings.status();
-    w->settings_ = *settings;
-    auto membership = cluster::Membership::Watch(*w->nats_, a.collection, settings->heartbeat_ttl);
-    if (!membership.ok()) return membership.status();
-    w->membership_ = std::move(*membership);
-    w->membership_->WaitUntilCaughtUp(kStatusReadTimeout);
-    w->throttle_ =
-        std::make_unique<cluster::LagThrottle>(*w->membership_, a.collection, settings->lag_limit);
-    w->writer_ = std::make_unique<cluster::ShardWriter>(
-        *w->nats_,
-        cluster::ShardLayout{.collection = a.collection,
-                             .shard_count = settings->shard_count,
-                             .replicas = settings->stream_replicas},
-        settings->collection, cluster::ShardWriterOptions{.throttle = w->throttle_.get()});
+    auto writer = cluster::CollectionWriter::Open(*w->nats_, a.collection, kStatusReadTimeout);
+    if (!writer.ok()) return writer.status();
+    w->writer_ = std::move(*writer);
     return w;
   }
-  cluster::ShardWriter& writer() { return *writer_; }
-  const cluster::ClusterSettings& settings() const { return settings_; }
+  cluster::ShardWriter& writer() { return writer_->writer(); }
+  const cluster::ClusterSettings& settings() const { return writer_->settings(); }
 
  private:
   CliWriter() = default;
   // Declared in the order they depend on each other, so destroyed in reverse.
   std::unique_ptr<cluster::NatsConnection> nats_;
-  cluster::ClusterSettings settings_;
-  std::unique_ptr<cluster::Membership> membership_;
-  std::unique_ptr<cluster::LagThrottle> throttle_;
-  std::unique_ptr<cluster::ShardWriter> writer_;
+  std::unique_ptr<cluster::CollectionWriter> writer_;
 };
 
 // What a write reached: the token to pass to `cluster search --token`.
@@ -474,6 +460,8 @@ void AddClusterCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* cluster = app.add_subcommand(
       "cluster", "A vector database collection spread over alike nodes, on NATS JetStream");
   cluster->require_subcommand(1);
+  AddJobsCommand(*cluster, ctx);
+  AddWorkerCommand(app, ctx);
 
   auto create_args = std::make_shared<CreateArgs>();
   CLI::App* create = cluster->add_subcommand(

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "alike/library.h"
+#include "cli/cluster_ingest.h"
 #include "cli/copies_command.h"
 #include "cli/progress.h"
 #include "embed/embedder.h"
@@ -70,9 +71,23 @@ struct IndexArgs {
   bool quiet = false;
   bool faces = false;
   uint64_t max_pixels = 100'000'000;
+  ClusterIndexArgs cluster;  // with --cluster: queue a job on a cluster instead
 };
 
 void RunIndex(CommandContext& ctx, const IndexArgs& args) {
+  if (args.paths.empty() && args.cluster.from_list.empty()) {
+    return Fail(ctx, Status::InvalidArgument("give the image files or directories to index"));
+  }
+#ifdef ALIKE_WITH_CLUSTER
+  if (!args.cluster.nats.empty()) {
+    ClusterIndexArgs cluster = args.cluster;
+    cluster.paths = args.paths;
+    cluster.embedders = args.embedders;
+    cluster.faces = args.faces;
+    cluster.quiet = args.quiet;
+    return RunClusterIndex(ctx, cluster);
+  }
+#endif
   auto lib = ctx.OpenLibrary();
   if (!lib.ok()) return Fail(ctx, lib.status());
   g_interrupted = false;
@@ -367,7 +382,7 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   auto index_args = std::make_shared<IndexArgs>();
   auto* index = app.add_subcommand(
       "index", "Add image files and folders (recursive, incremental) to the library");
-  index->add_option("paths", index_args->paths, "Image files or directories")->required();
+  index->add_option("paths", index_args->paths, "Image files or directories (required)");
   index->add_option("--embedders", index_args->embedders,
                     "Embedders for this run, comma-separated (default: the library's)");
   index->add_option("-j,--jobs", index_args->jobs, "Decoding/embedding threads (default: cores)");
@@ -380,6 +395,20 @@ void AddLibraryCommands(CLI::App& app, CommandContext& ctx) {
   index->add_flag("-q,--quiet", index_args->quiet, "Print only problems");
   index->add_flag("--faces", index_args->faces,
                   "Turn face indexing on for this library, from this run on (kept)");
+#ifdef ALIKE_WITH_CLUSTER
+  index->add_option("--cluster", index_args->cluster.nats,
+                    "Queue the pictures as a job for `alike worker`s of the cluster at these NATS "
+                    "server URL(s) instead of indexing them here");
+  index->add_option("--library", index_args->cluster.library, "With --cluster: image library name")
+      ->capture_default_str();
+  index->add_option("--from-list", index_args->cluster.from_list,
+                    "With --cluster: queue the paths listed in this file, one a line ('-': "
+                    "stdin); PATHS then only bound them");
+  index->add_flag("--detach", index_args->cluster.detach,
+                  "With --cluster: queue and return (follow with alike cluster jobs)");
+  index->add_option("--shards", index_args->cluster.shards,
+                    "With --cluster: shards per space of a new image library (default 64)");
+#endif
   index->callback([&ctx, index_args] { RunIndex(ctx, *index_args); });
 
   auto search_args = std::make_shared<SearchArgs>();

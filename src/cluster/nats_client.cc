@@ -199,7 +199,7 @@ Status NatsConnection::AddStream(const StreamConfig& config) {
   cfg.Subjects = subjects;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
-  cfg.Retention = js_LimitsPolicy;
+  cfg.Retention = config.work_queue ? js_WorkQueuePolicy : js_LimitsPolicy;
   cfg.Replicas = config.replicas;
   cfg.Duplicates = Nanos(config.duplicate_window);
   if (config.max_message_bytes > 0) cfg.MaxMsgSize = config.max_message_bytes;
@@ -288,6 +288,54 @@ Result<std::unique_ptr<PullConsumer>> NatsConnection::PullFrom(const std::string
   handles->subscription.reset(raw_sub);
   handles->description = description;
   return std::unique_ptr<PullConsumer>(new PullConsumer(std::move(handles)));
+}
+
+struct WorkConsumer::Handles {
+  SubscriptionPtr subscription;
+  std::string description;  // "consumer D of stream S"
+  std::chrono::milliseconds timeout;
+};
+
+struct WorkMessage::Handles {
+  MsgPtr msg;
+  std::string description;  // "message N of stream S"
+  std::chrono::milliseconds timeout;
+};
+
+Result<std::unique_ptr<WorkConsumer>> NatsConnection::SharedPullConsumer(
+    const std::string& stream, const std::string& subject, const std::string& durable,
+    std::chrono::milliseconds ack_wait) {
+  const std::string description = "consumer " + durable + " of stream " + stream;
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = options_.timeout.count();
+  // Created here, then bound to: libnats deletes a consumer that its own subscribe call created
+  // when the subscription goes, even a durable one, and other processes share this one.
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = durable.c_str();
+  config.FilterSubject = subject.c_str();
+  config.AckPolicy = js_AckExplicit;
+  config.AckWait = Nanos(ack_wait);
+  jsConsumerInfo* raw_info = nullptr;
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  natsStatus s =
+      js_AddConsumer(&raw_info, handles_->js.get(), stream.c_str(), &config, &js_options, &js_code);
+  jsConsumerInfo_Destroy(raw_info);
+  if (s != NATS_OK) return NatsError("create " + description, s, js_code);
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  sub_options.Consumer = durable.c_str();
+  natsSubscription* raw_sub = nullptr;
+  s = js_PullSubscribe(&raw_sub, handles_->js.get(), subject.c_str(), durable.c_str(), &js_options,
+                       &sub_options, &js_code);
+  if (s != NATS_OK) return NatsError(description, s, js_code);
+  auto handles = std::make_unique<WorkConsumer::Handles>();
+  handles->subscription.reset(raw_sub);
+  handles->description = description;
+  handles->timeout = options_.timeout;
+  return std::unique_ptr<WorkConsumer>(new WorkConsumer(std::move(handles)));
 }
 
 Result<std::unique_ptr<Subscription>> NatsConnection::Subscribe(const std::string& subject,
@@ -407,25 +455,41 @@ PullConsumer::~PullConsumer() {
   natsSubscription_Unsubscribe(handles_->subscription.get());
 }
 
+namespace {
+
+// Up to `max` messages of a pull subscription into `batch` (none when none came within `wait`).
+Status FetchInto(natsSubscription* subscription, const std::string& description, int max,
+                 std::chrono::milliseconds wait, MsgList& batch) {
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      natsSubscription_Fetch(&batch.list, subscription, max, wait.count(), &js_code);
+  if (s == NATS_TIMEOUT && batch.list.Count == 0) return Status::OK();
+  if (s != NATS_OK) return NatsError("fetch from " + description, s, js_code);
+  return Status::OK();
+}
+
+Result<MetaDataPtr> MetaDataOf(natsMsg* msg, const std::string& description) {
+  jsMsgMetaData* raw_meta = nullptr;
+  const natsStatus s = natsMsg_GetMetaData(&raw_meta, msg);
+  MetaDataPtr meta(raw_meta);
+  if (s != NATS_OK) return NatsError("metadata of a message of " + description, s);
+  return meta;
+}
+
+}  // namespace
+
 Result<std::vector<StreamMessage>> PullConsumer::Fetch(int max, std::chrono::milliseconds wait) {
   MsgList batch;
-  jsErrCode js_code = static_cast<jsErrCode>(0);
-  const natsStatus s = natsSubscription_Fetch(&batch.list, handles_->subscription.get(), max,
-                                              wait.count(), &js_code);
+  ALIKE_RETURN_IF_ERROR(
+      FetchInto(handles_->subscription.get(), handles_->description, max, wait, batch));
   std::vector<StreamMessage> out;
-  if (s == NATS_TIMEOUT && batch.list.Count == 0) return out;
-  if (s != NATS_OK) return NatsError("fetch from " + handles_->description, s, js_code);
   out.reserve(batch.list.Count);
   for (int i = 0; i < batch.list.Count; ++i) {
     natsMsg* msg = batch.list.Msgs[i];
-    jsMsgMetaData* raw_meta = nullptr;
-    const natsStatus meta_status = natsMsg_GetMetaData(&raw_meta, msg);
-    MetaDataPtr meta(raw_meta);
-    if (meta_status != NATS_OK) {
-      return NatsError("metadata of a message of " + handles_->description, meta_status);
-    }
+    auto meta = MetaDataOf(msg, handles_->description);
+    if (!meta.ok()) return meta.status();
     out.push_back(
-        {meta->Sequence.Stream,
+        {(*meta)->Sequence.Stream,
          std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)))});
   }
   if (batch.list.Count > 0) {
@@ -434,6 +498,65 @@ Result<std::vector<StreamMessage>> PullConsumer::Fetch(int max, std::chrono::mil
     natsMsg_Ack(batch.list.Msgs[batch.list.Count - 1], nullptr);
   }
   return out;
+}
+
+WorkConsumer::WorkConsumer(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
+
+// The consumer stays on the server (SharedPullConsumer created it, not the subscription).
+WorkConsumer::~WorkConsumer() = default;
+
+Result<std::vector<WorkMessage>> WorkConsumer::Fetch(int max, std::chrono::milliseconds wait) {
+  MsgList batch;
+  ALIKE_RETURN_IF_ERROR(
+      FetchInto(handles_->subscription.get(), handles_->description, max, wait, batch));
+  std::vector<WorkMessage> out;
+  for (int i = 0; i < batch.list.Count; ++i) {
+    MsgPtr msg(batch.list.Msgs[i]);
+    batch.list.Msgs[i] = nullptr;  // owned here now
+    auto meta_or = MetaDataOf(msg.get(), handles_->description);
+    if (!meta_or.ok()) return meta_or.status();
+    const MetaDataPtr& meta = *meta_or;
+    auto handles = std::make_unique<WorkMessage::Handles>();
+    handles->msg = std::move(msg);
+    handles->description =
+        "message " + std::to_string(meta->Sequence.Stream) + " of " + handles_->description;
+    handles->timeout = handles_->timeout;
+    out.push_back(WorkMessage(std::move(handles), meta->Sequence.Stream, meta->NumDelivered));
+  }
+  return out;
+}
+
+WorkMessage::WorkMessage(std::unique_ptr<Handles> handles, uint64_t sequence, uint64_t deliveries)
+    : handles_(std::move(handles)), sequence_(sequence), deliveries_(deliveries) {}
+WorkMessage::~WorkMessage() = default;
+WorkMessage::WorkMessage(WorkMessage&&) noexcept = default;
+WorkMessage& WorkMessage::operator=(WorkMessage&&) noexcept = default;
+
+std::string_view WorkMessage::data() const {
+  return {natsMsg_GetData(handles_->msg.get()),
+          static_cast<size_t>(natsMsg_GetDataLength(handles_->msg.get()))};
+}
+
+Status WorkMessage::Ack() {
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = handles_->timeout.count();
+  jsErrCode js_code = static_cast<jsErrCode>(0);
+  const natsStatus s = natsMsg_AckSync(handles_->msg.get(), &options, &js_code);
+  if (s != NATS_OK) return NatsError("acknowledge " + handles_->description, s, js_code);
+  return Status::OK();
+}
+
+Status WorkMessage::Terminate() {
+  const natsStatus s = natsMsg_Term(handles_->msg.get(), nullptr);
+  if (s != NATS_OK) return NatsError("terminate " + handles_->description, s);
+  return Status::OK();
+}
+
+Status WorkMessage::InProgress() {
+  const natsStatus s = natsMsg_InProgress(handles_->msg.get(), nullptr);
+  if (s != NATS_OK) return NatsError("extend " + handles_->description, s);
+  return Status::OK();
 }
 
 KeyValue::KeyValue(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}

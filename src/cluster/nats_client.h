@@ -59,6 +59,9 @@ struct StreamConfig {
   std::chrono::seconds duplicate_window{120};
   // Largest message the stream accepts; 0 leaves the server's limit (max_payload, 1 MiB).
   int32_t max_message_bytes = 0;
+  // Work-queue retention: a message is removed once a consumer acknowledged it (and each message
+  // goes to one consumer); otherwise messages stay until purged.
+  bool work_queue = false;
 };
 
 struct StreamState {
@@ -79,6 +82,7 @@ struct StreamMessage {
 };
 
 class PullConsumer;
+class WorkConsumer;
 class Subscription;
 class KeyValue;
 class KvWatcher;
@@ -139,6 +143,14 @@ class NatsConnection {
                                                  const std::string& subject, uint64_t start_seq,
                                                  std::chrono::milliseconds timeout);
 
+  // The durable pull consumer `durable` of `stream` (created, or bound to when it exists), shared
+  // by every process that opens it: each message of `subject` goes to one of them and comes
+  // again, to any of them, when it is not acknowledged within `ack_wait`.
+  Result<std::unique_ptr<WorkConsumer>> SharedPullConsumer(const std::string& stream,
+                                                           const std::string& subject,
+                                                           const std::string& durable,
+                                                           std::chrono::milliseconds ack_wait);
+
   // Subscribes to `subject` (wildcards allowed); with a non-empty `queue_group`, each message goes
   // to one member of the group only. The subscription is registered on the server when this
   // returns (flushed, bounded by the connection's timeout), so a request published next reaches it.
@@ -192,6 +204,54 @@ class PullConsumer {
   friend class NatsConnection;
   struct Handles;
   explicit PullConsumer(std::unique_ptr<Handles> handles);
+
+  std::unique_ptr<Handles> handles_;
+};
+
+// One message of a WorkConsumer, held until acknowledged: destroying it unacknowledged leaves it
+// to come again after the consumer's ack_wait. It must not outlive its WorkConsumer.
+class WorkMessage {
+ public:
+  ~WorkMessage();
+  WorkMessage(WorkMessage&&) noexcept;
+  WorkMessage& operator=(WorkMessage&&) noexcept;
+
+  uint64_t sequence() const { return sequence_; }
+  // How many times it was delivered, this time included (1 the first time).
+  uint64_t deliveries() const { return deliveries_; }
+  std::string_view data() const;
+
+  // Done with it: waits (the connection's timeout) until the server confirmed, so that OK means
+  // it will not come again.
+  Status Ack();
+  // Never deliver it again (a message that cannot be worked on).
+  Status Terminate();
+  // Still working on it: its ack_wait starts again.
+  Status InProgress();
+
+ private:
+  friend class WorkConsumer;
+  struct Handles;
+  WorkMessage(std::unique_ptr<Handles> handles, uint64_t sequence, uint64_t deliveries);
+
+  std::unique_ptr<Handles> handles_;
+  uint64_t sequence_ = 0;
+  uint64_t deliveries_ = 0;
+};
+
+class WorkConsumer {
+ public:
+  ~WorkConsumer();
+  WorkConsumer(const WorkConsumer&) = delete;
+  WorkConsumer& operator=(const WorkConsumer&) = delete;
+
+  // Up to `max` messages, waiting at most `wait` for them; empty when none came in that time.
+  Result<std::vector<WorkMessage>> Fetch(int max, std::chrono::milliseconds wait);
+
+ private:
+  friend class NatsConnection;
+  struct Handles;
+  explicit WorkConsumer(std::unique_ptr<Handles> handles);
 
   std::unique_ptr<Handles> handles_;
 };

@@ -136,9 +136,9 @@ Result<ClusterSettings> ReadOnce(NatsConnection& nats, const std::string& collec
 
 // Settings calls are few and idempotent (creating what exists keeps it); a request that timed out
 // while a bucket or stream elected its leader is worth a few more tries.
-std::chrono::milliseconds ControlBudget(const NatsConnection& nats) { return nats.timeout() * 3; }
-
 }  // namespace
+
+std::chrono::milliseconds ControlBudget(const NatsConnection& nats) { return nats.timeout() * 3; }
 
 Status CreateClusterCollection(NatsConnection& nats, const std::string& collection,
                                const ClusterSettings& settings) {

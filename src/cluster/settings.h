@@ -72,6 +72,10 @@ std::string EncodeClusterSettings(const ClusterSettings& settings);
 // default one.
 Result<ClusterSettings> DecodeClusterSettings(std::string_view text);
 
+// How long a call on the cluster's shared state (settings, buckets) retries errors that may pass
+// (retry.h): three of the connection's timeouts.
+std::chrono::milliseconds ControlBudget(const NatsConnection& nats);
+
 // "alike-<collection>-nodes".
 std::string MembershipBucketName(const std::string& collection);
 // Binds the membership bucket of a created collection (NotFound if it was never created).

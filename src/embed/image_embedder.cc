@@ -1,5 +1,7 @@
 // alike::ImageEmbedder (include/alike/embed.h): a thin adapter over the embedder registry, so that
 // the public API carries no OpenCV types and opens embedders exactly as a library does.
+#include "embed/image_embedder.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,7 @@ class RegistryEmbedder : public ImageEmbedder {
   uint32_t dimension() const override { return model_->dimension(); }
   Metric metric() const override { return model_->metric(); }
   bool faces() const override { return faces_; }
+  const embed::Embedder& model() const { return *model_; }
 
   Result<std::vector<ImageEmbedding>> Embed(const ImageSource& source) const override {
     const embed::Embedder* model = model_.get();
@@ -42,14 +45,7 @@ class RegistryEmbedder : public ImageEmbedder {
     // so they are the caller's pixels too.
     std::vector<ImageEmbedding> out;
     out.reserve(found->size());
-    for (embed::Embedding& e : *found) {
-      ImageEmbedding& o = out.emplace_back();
-      o.vector = std::move(e.vector);
-      o.binary = std::move(e.binary);
-      if (e.region) o.box = PixelBox{e.region->x, e.region->y, e.region->width, e.region->height};
-      for (const cv::Point2f& p : e.landmarks) o.landmarks.push_back({p.x, p.y});
-      o.score = e.score;
-    }
+    for (embed::Embedding& e : *found) out.push_back(embed::ToImageEmbedding(std::move(e)));
     return out;
   }
 
@@ -65,6 +61,28 @@ std::string ModelsDir(const std::string& given) {
 }
 
 }  // namespace
+
+namespace embed {
+
+const Embedder& ModelOf(const ImageEmbedder& embedder) {
+  // Open makes every ImageEmbedder there is.
+  return static_cast<const RegistryEmbedder&>(embedder).model();
+}
+
+ImageEmbedding ToImageEmbedding(Embedding embedding) {
+  ImageEmbedding out;
+  out.vector = std::move(embedding.vector);
+  out.binary = std::move(embedding.binary);
+  if (embedding.region) {
+    const cv::Rect& r = *embedding.region;
+    out.box = PixelBox{r.x, r.y, r.width, r.height};
+  }
+  for (const cv::Point2f& p : embedding.landmarks) out.landmarks.push_back({p.x, p.y});
+  out.score = embedding.score;
+  return out;
+}
+
+}  // namespace embed
 
 Result<std::unique_ptr<ImageEmbedder>> ImageEmbedder::Open(const std::string& name,
                                                            const ImageEmbedderOptions& options) {

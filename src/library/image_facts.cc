@@ -47,6 +47,23 @@ std::string Camera(const std::string& make, const std::string& model) {
   return make + " " + model;
 }
 
+void AddFacts(const ImageFacts& facts, std::span<const std::string> tags, nlohmann::json& p) {
+  p.update({{"format", facts.format},
+            {"width", facts.width},
+            {"height", facts.height},
+            {"bytes", facts.bytes}});
+  if (!facts.taken.empty()) {
+    p["taken"] = facts.taken;
+    p["year"] = std::stoi(facts.taken.substr(0, 4));
+  }
+  if (!facts.camera.empty()) p["camera"] = facts.camera;
+  if (facts.latitude && facts.longitude) {
+    p["lat"] = *facts.latitude;
+    p["lon"] = *facts.longitude;
+  }
+  p["tags"] = std::vector<std::string>(tags.begin(), tags.end());
+}
+
 }  // namespace
 
 ImageFacts FactsOf(const image::Image& image, std::string hash, int64_t bytes) {
@@ -65,36 +82,36 @@ ImageFacts FactsOf(const image::Image& image, std::string hash, int64_t bytes) {
 
 std::string ImagePayload(uint64_t image_id, const ImageFacts& facts,
                          std::span<const std::string> tags) {
-  nlohmann::json p = {{"image", image_id},
-                      {"format", facts.format},
-                      {"width", facts.width},
-                      {"height", facts.height},
-                      {"bytes", facts.bytes}};
-  if (!facts.taken.empty()) {
-    p["taken"] = facts.taken;
-    p["year"] = std::stoi(facts.taken.substr(0, 4));
-  }
-  if (!facts.camera.empty()) p["camera"] = facts.camera;
-  if (facts.latitude && facts.longitude) {
-    p["lat"] = *facts.latitude;
-    p["lon"] = *facts.longitude;
-  }
-  p["tags"] = std::vector<std::string>(tags.begin(), tags.end());
+  nlohmann::json p = {{"image", image_id}};
+  AddFacts(facts, tags, p);
   // Camera strings come from the file: replace invalid UTF-8 rather than fail.
+  return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string FactsPayload(const ImageFacts& facts) {
+  nlohmann::json p = nlohmann::json::object();
+  AddFacts(facts, {}, p);
+  return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string RegionPayload(const std::string& image_payload, const PixelBox& box, float score,
+                          std::span<const PixelPoint> landmarks) {
+  nlohmann::json p = nlohmann::json::parse(image_payload, nullptr, false);
+  if (!p.is_object()) p = nlohmann::json::object();
+  p["box"] = {box.x, box.y, box.width, box.height};
+  p["score"] = score;
+  nlohmann::json points = nlohmann::json::array();
+  for (const PixelPoint& pt : landmarks) points.push_back({pt.x, pt.y});
+  p["landmarks"] = std::move(points);
   return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string VectorPayload(const std::string& image_payload, const embed::Embedding& embedding) {
   if (!embedding.region) return image_payload;
-  nlohmann::json p = nlohmann::json::parse(image_payload, nullptr, false);
-  if (!p.is_object()) p = nlohmann::json::object();
   const cv::Rect& r = *embedding.region;
-  p["box"] = {r.x, r.y, r.width, r.height};
-  p["score"] = embedding.score;
-  nlohmann::json points = nlohmann::json::array();
-  for (const cv::Point2f& pt : embedding.landmarks) points.push_back({pt.x, pt.y});
-  p["landmarks"] = std::move(points);
-  return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<PixelPoint> landmarks;
+  for (const cv::Point2f& pt : embedding.landmarks) landmarks.push_back({pt.x, pt.y});
+  return RegionPayload(image_payload, {r.x, r.y, r.width, r.height}, embedding.score, landmarks);
 }
 
 std::vector<uint8_t> MakeThumbnail(const cv::Mat& bgr, int max_side) {

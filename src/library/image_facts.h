@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "alike/embed.h"
 #include "embed/embedder.h"
 #include "image/decoder.h"
 #include "library/catalog.h"
@@ -30,6 +31,14 @@ ImageFacts FactsOf(const image::Image& image, std::string hash, int64_t bytes);
 //  "lat": 48.85, "lon": 2.35, "tags": ["shoes"]}; absent facts are left out.
 std::string ImagePayload(uint64_t image_id, const ImageFacts& facts,
                          std::span<const std::string> tags);
+
+// ImagePayload's facts alone (no "image" id, no tags but an empty list): what a picture's payload
+// says of it wherever it is stored (PictureDescription::facts).
+std::string FactsPayload(const ImageFacts& facts);
+
+// `image_payload` plus a region's "box": [x, y, width, height], "score" and "landmarks".
+std::string RegionPayload(const std::string& image_payload, const PixelBox& box, float score,
+                          std::span<const PixelPoint> landmarks);
 
 // The payload of one vector: the image's payload, plus for an embedding of a region (a face)
 // "box": [x, y, width, height], "score": detection score and "landmarks": [[x, y], ...].

@@ -1,6 +1,7 @@
 #include "util/text.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace alike {
 
@@ -55,6 +56,17 @@ Result<std::vector<uint8_t>> ParseHex(std::string_view hex, std::string_view wha
     out[i / 2] = static_cast<uint8_t>(i % 2 == 0 ? d << 4 : out[i / 2] | d);
   }
   return out;
+}
+
+std::string StableHashHex(std::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 }  // namespace alike
