@@ -29,7 +29,7 @@ run_suite() {
 # each; the two node-level snapshot restores, 4-8 s) run in the Release pass only, to keep CI
 # under 35 minutes; their code runs under the sanitizers in the other cluster tests
 # (ShardSnapshotTest drives the snapshot service and restore directly).
-release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)'
+release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]'
 
 
 echo "== Release build and tests"

@@ -24,7 +24,12 @@ const state = {
 
 // ---- The API -------------------------------------------------------------------------------
 
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;  // the HTTP status; undefined when the server could not be reached
+  }
+}
 
 // Calls the API with the key, if any; returns parsed JSON (or a Blob for pictures). A failure
 // throws ApiError with the API's own message ({"error": {"message": ...}}).
@@ -45,7 +50,7 @@ async function api(path, options = {}) {
       if (body && body.error && body.error.message) message = body.error.message;
     }
     if (res.status === 401) message += ' — enter one under "API key" at the top.';
-    throw new ApiError(message);
+    throw new ApiError(message, res.status);
   }
   return type.includes('json') ? res.json() : res.blob();
 }
@@ -105,7 +110,17 @@ function humanBytes(n) {
 }
 
 async function loadLibrary() {
-  const lib = await api('/v1/library');
+  let lib;
+  try {
+    lib = await api('/v1/library');
+  } catch (e) {
+    if (e.status !== 501) throw e;
+    // A cluster router (alike serve --cluster --library): no statistics, each search answers
+    // for itself (the default space; faces and copies where the library has their spaces).
+    $('#stats').textContent = 'Cluster image library: statistics are kept by no single machine.';
+    $('#dups').hidden = true;
+    return;
+  }
   const spaces = lib.spaces.map((s) => `${s.embedder} (${s.vectors})`).join(', ');
   $('#stats').textContent = `${lib.images} images · ${lib.files} files · ` +
       `${humanBytes(lib.image_bytes)} · spaces: ${spaces || 'none'}`;

@@ -278,7 +278,11 @@ struct CopyHit {
   uint64_t image_id = 0;
   float confidence = 0;    // 0..1; see the README for what it means in precision
   int hash_distance = -1;  // fewest differing PDQ bits over the query's orientations; -1: none
-  int inliers = 0;         // local-feature matches one homography explains; 0: not verified
+  // Whether the candidate's picture was read and checked with local features; false when it
+  // could not be (its file gone, or on a cluster not reachable from the router): the hit then
+  // stands on its hash evidence alone.
+  bool verified = false;
+  int inliers = 0;  // local-feature matches one homography explains; 0: not verified or no match
   // Of the query's keypoints that fall inside the matched region, the share among the inliers:
   // high for copies, low for different photos of one face or place (0: not verified).
   float coverage = 0;

@@ -10,6 +10,7 @@
 
 #ifdef ALIKE_WITH_CLUSTER
 #include "cli/cluster_collections.h"
+#include "cli/cluster_pictures.h"
 #endif
 
 namespace alike::cli {
@@ -17,7 +18,8 @@ namespace {
 
 struct ServeArgs {
   server::ServerOptions server;
-  std::string cluster;  // NATS URLs; empty: serve the library
+  std::string cluster;          // NATS URLs; empty: serve the library
+  std::string cluster_library;  // with cluster: the image library searched by picture; empty: none
   int64_t search_timeout_ms = 5000;
 };
 
@@ -49,12 +51,21 @@ void RunClusterRouter(CommandContext& ctx, const ServeArgs& a) {
       {.servers = a.cluster, .client_name = "alike serve --cluster"});
   if (!nats.ok()) return Fail(ctx, nats.status());
   const std::chrono::milliseconds deadline(a.search_timeout_ms);
-  ClusterCollections collections(
-      **nats, {.search_deadline = deadline, .attempt_timeout = deadline * 2 / 5});
+  const ClusterCollectionsOptions timeouts{.search_deadline = deadline,
+                                           .attempt_timeout = deadline * 2 / 5};
+  ClusterCollections collections(**nats, timeouts);
+  std::unique_ptr<ClusterPictures> pictures;
+  if (!a.cluster_library.empty()) {
+    auto opened = ClusterPictures::Open(**nats, a.cluster_library, timeouts);
+    if (!opened.ok()) return Fail(ctx, opened.status());
+    pictures = std::move(*opened);
+  }
   auto server = server::Server::CreateRouter(
-      collections, [&nats] { return ClusterStateJson(**nats); }, a.server);
+      collections, [&nats] { return ClusterStateJson(**nats); }, pictures.get(), a.server);
   if (!server.ok()) return Fail(ctx, server.status());
-  BindAndRun(ctx, **server, a.server, "cluster " + a.cluster);
+  const std::string library =
+      a.cluster_library.empty() ? "" : " (image library " + a.cluster_library + ")";
+  BindAndRun(ctx, **server, a.server, "cluster " + a.cluster + library);
 }
 #endif
 
@@ -80,6 +91,9 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--cluster", args->cluster,
                   "Serve as a cluster router instead of a library: /v1/collections over the "
                   "cluster collections of these NATS server URL(s), comma-separated");
+  cmd->add_option("--library", args->cluster_library,
+                  "With --cluster: the cluster image library searched by picture (/v1/search, "
+                  "/v1/images/{id}, faces, copies and the web page)");
   cmd->add_option("--search-timeout-ms", args->search_timeout_ms,
                   "With --cluster: a search's deadline over every shard, retries included")
       ->capture_default_str();

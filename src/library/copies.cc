@@ -40,15 +40,15 @@ std::vector<std::pair<cv::Mat, bool>> Orientations(const cv::Mat& query) {
   return out;
 }
 
-Status AddPdqCandidates(const Space& space, const cv::Mat& query, size_t k,
+Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
                         std::map<uint64_t, Evidence>& found) {
   for (const auto& [picture, mirrored] : Orientations(query)) {
     auto embedded = space.model->Embed(picture);
     if (!embedded.ok()) return embedded.status();
     if (embedded->empty()) return Status::OK();  // flat: no orientation has a hash either
-    auto hits = space.collection->Search(
-        {.binary = (*embedded)[0].binary},
-        {.k = k, .max_distance = float(kPdqCandidateBits), .with_payload = false});
+    auto hits =
+        space.search({.binary = (*embedded)[0].binary},
+                     {.k = k, .max_distance = float(kPdqCandidateBits), .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& hit : *hits) {
       Evidence& e = found[ImageOfVector(hit.id)];
@@ -62,20 +62,19 @@ Status AddPdqCandidates(const Space& space, const cv::Mat& query, size_t k,
   return Status::OK();
 }
 
-Status AddDctCandidates(const Space& space, const cv::Mat& query, size_t k,
+Status AddDctCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
                         std::map<uint64_t, Evidence>& found) {
   auto embedded = space.model->Embed(query);
   if (!embedded.ok()) return embedded.status();
   if (embedded->empty()) return Status::OK();
-  auto hits = space.collection->Search(
-      {.binary = (*embedded)[0].binary},
-      {.k = k, .max_distance = float(kDctMatchBits), .with_payload = false});
+  auto hits = space.search({.binary = (*embedded)[0].binary},
+                           {.k = k, .max_distance = float(kDctMatchBits), .with_payload = false});
   if (!hits.ok()) return hits.status();
   for (const Hit& hit : *hits) found[ImageOfVector(hit.id)].dct_bits = int(hit.distance);
   return Status::OK();
 }
 
-Status AddCnnCandidates(const Space& space, const cv::Mat& query, size_t k,
+Status AddCnnCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
                         std::map<uint64_t, Evidence>& found) {
   cv::Mat mirrored;
   cv::flip(query, mirrored, 1);
@@ -83,8 +82,7 @@ Status AddCnnCandidates(const Space& space, const cv::Mat& query, size_t k,
     auto embedded = space.model->Embed(picture);
     if (!embedded.ok()) return embedded.status();
     if (embedded->empty()) continue;
-    auto hits = space.collection->Search({.vector = (*embedded)[0].vector},
-                                         {.k = k, .with_payload = false});
+    auto hits = space.search({.vector = (*embedded)[0].vector}, {.k = k, .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (size_t rank = 0; rank < hits->size(); ++rank) {
       Evidence& e = found[ImageOfVector((*hits)[rank].id)];
@@ -132,39 +130,6 @@ float HashConfidence(const Evidence& e) {
   return c;
 }
 
-// The first of an image's files that decodes, at the size the verifier needs.
-Result<image::Image> DecodeAnyPath(const CopySpaces& spaces, uint64_t image_id) {
-  auto record = spaces.catalog.GetImage(image_id);
-  if (!record.ok()) return record.status();
-  if (!*record) return Status::NotFound("image " + std::to_string(image_id) + " is gone");
-  Status last = Status::NotFound("image " + std::to_string(image_id) + " has no files");
-  for (const std::string& path : (*record)->paths) {
-    auto decoded = spaces.decoder.DecodeFile(path, {.min_short_side = kCopyShortSide});
-    if (decoded.ok()) return decoded;
-    last = decoded.status();
-  }
-  return last;
-}
-
-// A candidate's features: the cached ones, else described from the first of its files that
-// decodes. Nothing when it has no readable file.
-Result<std::optional<PictureFeatures>> CandidateFeatures(const CopySpaces& spaces,
-                                                         const search::CopyVerifier& verifier,
-                                                         uint64_t image_id) {
-  if (spaces.features) {
-    auto cached = spaces.features->Get(image_id);
-    if (cached.ok() && *cached) return cached;
-  }
-  auto candidate = DecodeAnyPath(spaces, image_id);
-  if (!candidate.ok()) return std::optional<PictureFeatures>();
-  auto features = verifier.Describe(candidate->bgr);
-  if (!features.ok()) return features.status();
-  return std::optional<PictureFeatures>(
-      PictureFeatures{.original_width = candidate->original_width,
-                      .original_height = candidate->original_height,
-                      .features = std::move(*features)});
-}
-
 // The query's corners in the hit's full-resolution pixels. A match of the mirrored query maps the
 // mirror image's corners: its top-left is the query's top-right, and so on.
 std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool mirrored,
@@ -183,7 +148,8 @@ std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool 
 // What the verifier made of one candidate.
 struct Verification {
   Status error;             // a failure of the verifier itself (an unreadable candidate is not one)
-  search::CopyMatch match;  // confidence 0: not verified
+  bool described = false;   // the candidate's features were read: it was verified
+  search::CopyMatch match;  // confidence 0: no copy by local features
   bool mirrored = false;    // the mirrored query matched better
   std::array<std::array<float, 2>, 4> corners{};
 };
@@ -192,12 +158,13 @@ Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifie
                              const search::LocalFeatures& upright,
                              const search::LocalFeatures& mirrored, uint64_t image_id) {
   Verification v;
-  auto candidate = CandidateFeatures(spaces, verifier, image_id);
+  auto candidate = spaces.candidates.Features(image_id, verifier);
   if (!candidate.ok()) {
     v.error = candidate.status();
     return v;
   }
   if (!*candidate) return v;
+  v.described = true;
   const search::LocalFeatures& features = (*candidate)->features;
   // Both ways round, keeping the better: a picture's mirror image can scrape past the verifier
   // with a few chance matches where the true orientation has hundreds.
@@ -210,6 +177,48 @@ Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifie
 }
 
 }  // namespace
+
+CopySpace CopySpaceOf(const Space& space) {
+  return {
+      .model = space.model,
+      .search = [collection = space.collection](const Query& query, const SearchOptions& options) {
+        return collection->Search(query, options);
+      }};
+}
+
+Result<PictureFeatures> DescribeForCopies(const search::CopyVerifier& verifier,
+                                          const image::Image& picture) {
+  auto features = verifier.Describe(picture.bgr);
+  if (!features.ok()) return features.status();
+  return PictureFeatures{.original_width = picture.original_width,
+                         .original_height = picture.original_height,
+                         .features = std::move(*features)};
+}
+
+Result<std::vector<std::string>> LibraryCopyCandidates::Paths(uint64_t image_id) const {
+  auto record = catalog_.GetImage(image_id);
+  if (!record.ok()) return record.status();
+  if (!*record) return std::vector<std::string>();
+  return std::move((*record)->paths);
+}
+
+Result<std::optional<PictureFeatures>> LibraryCopyCandidates::Features(
+    uint64_t image_id, const search::CopyVerifier& verifier) const {
+  if (features_) {
+    auto cached = features_->Get(image_id);
+    if (cached.ok() && *cached) return cached;
+  }
+  auto paths = Paths(image_id);
+  if (!paths.ok()) return paths.status();
+  for (const std::string& path : *paths) {
+    auto decoded = decoder_.DecodeFile(path, {.min_short_side = kCopyShortSide});
+    if (!decoded.ok()) continue;
+    auto described = DescribeForCopies(verifier, *decoded);
+    if (!described.ok()) return described.status();
+    return std::optional<PictureFeatures>(std::move(*described));
+  }
+  return std::optional<PictureFeatures>();
+}
 
 Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat& query,
                                         const CopySearchOptions& options,
@@ -254,6 +263,7 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
     // Weak verified evidence is kept too (below 0.5, for callers who lower min_confidence). A
     // candidate whose file is gone or unreadable keeps its hash evidence only.
     const search::CopyMatch& m = verified[i].match;
+    hit.verified = verified[i].described;
     if (m.confidence > 0) {
       hit.inliers = m.inliers;
       hit.coverage = m.coverage;
@@ -262,10 +272,10 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
       hit.confidence = std::max(hit.confidence, m.confidence);
     }
     if (hit.confidence < options.min_confidence) continue;
-    auto record = spaces.catalog.GetImage(image_id);
-    if (!record.ok()) return record.status();
-    if (!*record || (*record)->paths.empty()) continue;  // removed meanwhile
-    hit.paths = (*record)->paths;
+    auto paths = spaces.candidates.Paths(image_id);
+    if (!paths.ok()) return paths.status();
+    if (paths->empty()) continue;  // removed meanwhile
+    hit.paths = std::move(*paths);
     out.push_back(std::move(hit));
   }
   std::stable_sort(out.begin(), out.end(),

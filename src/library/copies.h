@@ -4,16 +4,20 @@
 // (near-exact copies) and "cnn" (what a crop, a border or an overlay leaves of the picture's
 // content). Every candidate is then checked against its file with local features and a homography
 // (search/copy_verifier.h), which also says where the copy lies; its features come from the
-// library's feature store (feature_store.h) when it has them, else from decoding its file.
+// library's feature store (feature_store.h) when it has them, else from decoding its file. The
+// spaces and candidates are a library's, or a cluster's (CopySpace, CopyCandidates).
 // Duplicate groups are the connected components of the PDQ match graph, each image's hash looked up
 // in the index.
 //
-// Thread-safety: free functions over the thread-safe Catalog, Decoder and collections.
+// Thread-safety: free functions over the thread-safe Catalog, Decoder and collections;
+// LibraryCopyCandidates is as thread-safe as they are.
 #ifndef ALIKE_LIBRARY_COPIES_H_
 #define ALIKE_LIBRARY_COPIES_H_
 
+#include <functional>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "alike/library.h"
@@ -21,6 +25,7 @@
 #include "library/catalog.h"
 #include "library/feature_store.h"
 #include "library/space.h"
+#include "search/copy_verifier.h"
 
 namespace alike::library {
 
@@ -35,13 +40,53 @@ inline constexpr int kCopyShortSide = 512;
 // PDQ's own match threshold (the reference's): at most 31 of 256 bits differ.
 inline constexpr int kPdqMatchBits = 31;
 
+// A space copy search draws candidates from: its embedder, and how its vectors are searched (a
+// library's collection, or a cluster collection through its router).
+struct CopySpace {
+  const embed::Embedder* model = nullptr;
+  std::function<Result<std::vector<Hit>>(const Query&, const SearchOptions&)> search;
+};
+
+// A library space as a CopySpace.
+CopySpace CopySpaceOf(const Space& space);
+
+// Where copy search finds its candidates' pictures.
+class CopyCandidates {
+ public:
+  virtual ~CopyCandidates() = default;
+  // The image's paths, as a hit lists them; empty when the image is gone.
+  virtual Result<std::vector<std::string>> Paths(uint64_t image_id) const = 0;
+  // The image's features for the verifier; nullopt when its picture cannot be read (the
+  // candidate then keeps its hash evidence only and is answered unverified).
+  virtual Result<std::optional<PictureFeatures>> Features(
+      uint64_t image_id, const search::CopyVerifier& verifier) const = 0;
+};
+
+// A decoded picture's features for the verifier.
+Result<PictureFeatures> DescribeForCopies(const search::CopyVerifier& verifier,
+                                          const image::Image& picture);
+
+// A library's candidates: paths from the catalog; features from the feature store when it has
+// them (or there is none), else described from the first of the image's files that decodes.
+class LibraryCopyCandidates : public CopyCandidates {
+ public:
+  LibraryCopyCandidates(const Catalog& catalog, const image::Decoder& decoder,
+                        const FeatureStore* features)
+      : catalog_(catalog), decoder_(decoder), features_(features) {}
+
+  Result<std::vector<std::string>> Paths(uint64_t image_id) const override;
+  Result<std::optional<PictureFeatures>> Features(
+      uint64_t image_id, const search::CopyVerifier& verifier) const override;
+
+ private:
+  const Catalog& catalog_;
+  const image::Decoder& decoder_;
+  const FeatureStore* const features_;  // may be null
+};
+
 struct CopySpaces {
-  const Catalog& catalog;
-  const image::Decoder& decoder;
-  // Candidates' features described at index time; a candidate without them (or with no store)
-  // is described from its file.
-  const FeatureStore* features = nullptr;
-  std::optional<Space> pdq, dct64, cnn;  // those the library holds; none is required
+  const CopyCandidates& candidates;
+  std::optional<CopySpace> pdq, dct64, cnn;  // those the library holds; none is required
 };
 
 // Copies of `query` (upright BGR, decoded at kCopyShortSide), most confident first; `exclude` is

@@ -15,6 +15,9 @@ constexpr size_t kPersonHits = 3;
 // nearest other hit, or a query's own copy would cut its person's other photos away.
 constexpr float kCopyDistance = 0.01f;
 
+// Candidates fetched when every hit is asked for (k = 0).
+constexpr size_t kAllHits = 10000;
+
 // Keeps each image's nearest hit, nearest first.
 void OnePerImage(std::vector<FaceHit>& hits) {
   std::stable_sort(hits.begin(), hits.end(),
@@ -55,6 +58,8 @@ void RankByPerson(std::vector<FaceHit>& hits, float threshold) {
 }
 
 }  // namespace
+
+size_t FaceCandidates(size_t k) { return k == 0 ? kAllHits : 2 * k + 8; }
 
 float FaceSearchThreshold(std::span<const embed::FarPoint> calibration, uint64_t library_faces,
                           const FaceSearchOptions& options, float same_person) {

@@ -31,6 +31,11 @@ float FaceSearchThreshold(std::span<const embed::FarPoint> calibration, uint64_t
                           const FaceSearchOptions& options,
                           float same_person = kSamePersonDistance);
 
+// How many faces to fetch per query face for `k` images (0: all): a photo can show a person twice
+// (a mirror, a poster), and those extra faces must not crowd other images out of the k, nor other
+// faces of a person out of its ranking.
+size_t FaceCandidates(size_t k);
+
 // Orders and trims the hits of one query face, all within the threshold: one hit per image (its
 // nearest face), the margin (counted from the nearest hit that is not a copy of the query
 // picture, under 0.01), the ranking by person, then the first options.k (0: all).

@@ -9,17 +9,6 @@
 #include "library/image_facts.h"
 
 namespace alike::library {
-namespace {
-
-// Hits per query face before keeping one per image and ranking: a photo can show a person
-// twice (a mirror, a poster), and those extra faces must not crowd other images out of the k,
-// nor other faces of a person out of its ranking.
-size_t Widened(size_t k) { return 2 * k + 8; }
-
-// Candidates fetched when every hit is asked for (k = 0).
-constexpr size_t kAllHits = 10000;
-
-}  // namespace
 
 FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Embedder* model) {
   FaceSpace space{catalog, collection};
@@ -77,7 +66,7 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::optional<uint64_t> exclude_image) {
   const float threshold =
       FaceSearchThreshold(space.calibration, space.collection.Count(), options, space.same_person);
-  const size_t k = options.k == 0 ? kAllHits : Widened(options.k);
+  const size_t k = FaceCandidates(options.k);
   FaceSearchOptions scaled = options;
   scaled.margin *= space.margin_scale;
   std::vector<QueryFace> out;

@@ -51,20 +51,6 @@ Status FacesOff() {
       "enable it with: alike index --faces PATH");
 }
 
-// Similarity from a collection distance: 1 is identical.
-float Score(Metric metric, float distance, uint32_t dimension) {
-  switch (metric) {
-    case Metric::kCosine:
-    case Metric::kInnerProduct:
-      return 1 - distance;
-    case Metric::kHamming:
-      return 1 - distance / static_cast<float>(dimension);
-    case Metric::kL2:
-      break;
-  }
-  return 1 / (1 + distance);
-}
-
 class LibraryImpl : public Library {
  public:
   LibraryImpl(std::string dir, std::shared_ptr<const embed::EmbedderRegistry> registry,
@@ -334,7 +320,10 @@ class LibraryImpl : public Library {
 
   Result<std::vector<CopyHit>> SearchCopies(const ImageQuery& query,
                                             const CopySearchOptions& options) override {
-    auto spaces = CopySpacesForSearch();
+    auto features = CopyFeatures(/*create=*/false);
+    if (!features.ok()) return features.status();
+    const library::LibraryCopyCandidates candidates(*catalog_, *decoder_, *features);
+    auto spaces = CopySpacesForSearch(candidates);
     if (!spaces.ok()) return spaces.status();
     auto img = DecodeQuery(
         query, {.max_pixels = options.max_pixels, .min_short_side = library::kCopyShortSide});
@@ -590,13 +579,11 @@ class LibraryImpl : public Library {
 
   // The spaces copy search draws candidates from; a space the library does not hold is left
   // out, one it holds but cannot search (a changed model) is an error.
-  Result<library::CopySpaces> CopySpacesForSearch() const {
-    auto features = CopyFeatures(/*create=*/false);
-    if (!features.ok()) return features.status();
-    library::CopySpaces spaces{.catalog = *catalog_, .decoder = *decoder_, .features = *features};
+  Result<library::CopySpaces> CopySpacesForSearch(const library::CopyCandidates& candidates) const {
+    library::CopySpaces spaces{.candidates = candidates};
     auto rows = catalog_->Spaces();
     if (!rows.ok()) return rows.status();
-    const std::pair<const char*, std::optional<Space>*> wanted[] = {
+    const std::pair<const char*, std::optional<library::CopySpace>*> wanted[] = {
         {library::kPdqEmbedder, &spaces.pdq},
         {library::kDctHashEmbedder, &spaces.dct64},
         {library::kCnnEmbedder, &spaces.cnn}};
@@ -604,7 +591,7 @@ class LibraryImpl : public Library {
       if (!rows->contains(name)) continue;
       auto space = SpaceForSearch(name);
       if (!space.ok()) return space.status();
-      *slot = std::move(*space);
+      *slot = library::CopySpaceOf(*space);
     }
     return spaces;
   }
@@ -655,12 +642,8 @@ class LibraryImpl : public Library {
     const CollectionOptions& copts = space.collection->options();
     SearchOptions search{.k = options.k, .filter = options.filter};
     if (options.min_score) {
-      // Invert Score() for the metrics where it is linear in the distance.
-      if (copts.metric == Metric::kCosine || copts.metric == Metric::kInnerProduct) {
-        search.max_distance = 1 - *options.min_score;
-      } else if (copts.metric == Metric::kHamming) {
-        search.max_distance = (1 - *options.min_score) * static_cast<float>(copts.dimension);
-      }
+      search.max_distance =
+          library::MaxDistanceForScore(copts.metric, *options.min_score, copts.dimension);
     }
     // Hits are dropped for images that have no files at this moment (being indexed or removed
     // by a concurrent writer) and for further vectors of one image, so a search that came back
@@ -679,7 +662,7 @@ class LibraryImpl : public Library {
         auto record = catalog_->GetImage(image_id);
         if (!record.ok()) return record.status();
         if (!*record || (*record)->paths.empty()) continue;  // being added or removed
-        const float score = Score(copts.metric, hit.distance, copts.dimension);
+        const float score = library::SimilarityScore(copts.metric, hit.distance, copts.dimension);
         if (options.min_score && score < *options.min_score) {
           below_min_score = true;
           break;

@@ -24,6 +24,32 @@ CollectionOptions SpaceOptions(const embed::Embedder& model) {
   return {.dimension = model.dimension(), .metric = model.metric(), .index = index};
 }
 
+float SimilarityScore(Metric metric, float distance, uint32_t dimension) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kInnerProduct:
+      return 1 - distance;
+    case Metric::kHamming:
+      return 1 - distance / static_cast<float>(dimension);
+    case Metric::kL2:
+      break;
+  }
+  return 1 / (1 + distance);
+}
+
+std::optional<float> MaxDistanceForScore(Metric metric, float min_score, uint32_t dimension) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kInnerProduct:
+      return 1 - min_score;
+    case Metric::kHamming:
+      return (1 - min_score) * static_cast<float>(dimension);
+    case Metric::kL2:
+      break;
+  }
+  return std::nullopt;
+}
+
 Status DeleteVectorsFrom(Collection& collection, uint64_t image_id, uint32_t first) {
   for (uint32_t start = first; start < kMaxVectorsPerImage; start += kDeleteRun) {
     std::vector<uint64_t> ids;

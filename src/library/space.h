@@ -6,6 +6,7 @@
 #define ALIKE_LIBRARY_SPACE_H_
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,13 @@ std::string SpaceCollectionName(const std::string& embedder);  // "image.cnn"
 // hashes and then finds those within a copy's few dozen bits without a scan; the flat scan for a
 // hash of a size it does not take. A space created before keeps its kind (flat for hashes).
 CollectionOptions SpaceOptions(const embed::Embedder& model);
+
+// Similarity from a collection distance, 1 = identical: 1 - distance for cosine and inner
+// product, 1 - differing bits / bits for hamming, 1 / (1 + distance) for l2.
+float SimilarityScore(Metric metric, float distance, uint32_t dimension);
+// The distance beyond which every hit scores below `min_score`, for the metrics whose score is
+// linear in the distance (nullopt for l2).
+std::optional<float> MaxDistanceForScore(Metric metric, float min_score, uint32_t dimension);
 
 // Deletes the vectors of `image_id` numbered `first` and above. Vector numbers are dense, so
 // deletion proceeds in small runs until a run finds nothing.

@@ -1,8 +1,9 @@
 // What the route handlers share, and the functions that add each resource's routes. One file per
-// resource: image_routes.cc (images, search, library stats), index_routes.cc (index jobs over
-// server-side paths), collection_routes.cc
-// (generic vector collections, over a CollectionService), copy_routes.cc (copy search, duplicate
-// groups), face_routes.cc (face search, face erasure), system_routes.cc (health, metrics, the
+// resource: picture_routes.cc (search by picture, an image's facts, faces and copies of a picture,
+// over a PictureSearch), image_routes.cc (uploads, tags, library stats),
+// index_routes.cc (index jobs over server-side paths), collection_routes.cc
+// (generic vector collections, over a CollectionService), copy_routes.cc (duplicate groups),
+// face_routes.cc (face erasure), system_routes.cc (health, metrics, the
 // OpenAPI document), cluster_routes.cc (a cluster router's state, and the 501 answers of routes a
 // server does not offer).
 //
@@ -17,6 +18,7 @@
 #include "server/collection_service.h"
 #include "server/index_jobs.h"
 #include "server/metrics.h"
+#include "server/picture_search.h"
 #include "server/roots.h"
 #include "server/router.h"
 #include "server/server.h"
@@ -31,7 +33,12 @@ struct Api {
   UploadStore& uploads;
   Metrics& metrics;
   IndexJobs& jobs;
-  std::string default_by;  // the embedder searched when a request names none
+};
+
+// What the picture routes share: a library's or a cluster's.
+struct PictureApi {
+  PictureSearch& pictures;
+  const ServerOptions& options;
 };
 
 using ApiHandler = void (*)(Api&, const httplib::Request&, httplib::Response&);
@@ -42,6 +49,11 @@ inline Handler With(Api& api, ApiHandler fn) {
 }
 
 void AddImageRoutes(Router& router, Api& api);
+// Search by uploaded picture and by an indexed image's vector, an image's facts and thumbnail,
+// faces and copies of an uploaded picture.
+void AddPictureRoutes(Router& router, PictureApi& api);
+// Faces and copies of an indexed image (they read its file: one machine's library only).
+void AddIndexedPictureRoutes(Router& router, PictureApi& api);
 void AddIndexRoutes(Router& router, Api& api);
 void AddCollectionRoutes(Router& router, CollectionService& collections, uint32_t max_k);
 void AddCopyRoutes(Router& router, Api& api);

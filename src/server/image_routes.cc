@@ -1,5 +1,5 @@
-// Images: search by uploaded picture or by indexed image, add an upload, facts, thumbnail, tags,
-// forget; and the library's statistics. (Indexing server-side paths: index_routes.cc.)
+// Images: add an upload, tags, forget; and the library's statistics. (Search by picture,
+// facts and thumbnails: picture_routes.cc; indexing server-side paths: index_routes.cc.)
 #include <string>
 #include <vector>
 
@@ -13,39 +13,6 @@ namespace alike::server {
 namespace {
 
 using nlohmann::json;
-
-// k, by, filter and min_score from the query string.
-Result<ImageSearchOptions> SearchOptionsFrom(const httplib::Request& req, const Api& api) {
-  auto k = QueryInt(req, "k", 10, 1, api.options.max_k);
-  if (!k.ok()) return k.status();
-  auto min_score = QueryFloat(req, "min_score");
-  if (!min_score.ok()) return min_score.status();
-  return ImageSearchOptions{.by = req.has_param("by") ? req.get_param_value("by") : api.default_by,
-                            .k = *k,
-                            .filter = req.get_param_value("filter"),
-                            .min_score = *min_score,
-                            .max_pixels = api.options.max_pixels};
-}
-
-void SearchUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto options = SearchOptionsFrom(req, api);
-  if (!options.ok()) return SetError(res, options.status());
-  auto upload = UploadFrom(req);
-  if (!upload.ok()) return SetError(res, upload.status());
-  auto hits = api.library.Search(ImageSource::Bytes(upload->data, upload->name), *options);
-  if (!hits.ok()) return SetUploadError(res, hits.status());
-  SetJson(res, HitsJson(*hits));
-}
-
-void SearchSimilar(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto id = PathId(req);
-  if (!id.ok()) return SetError(res, id.status());
-  auto options = SearchOptionsFrom(req, api);
-  if (!options.ok()) return SetError(res, options.status());
-  auto hits = api.library.Search(ImageQuery::Indexed(*id), *options);
-  if (!hits.ok()) return SetError(res, hits.status());
-  SetJson(res, HitsJson(*hits));
-}
 
 void AddUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
   auto upload = UploadFrom(req);
@@ -79,14 +46,6 @@ void AddUpload(Api& api, const httplib::Request& req, httplib::Response& res) {
           outcome == "indexed" ? 201 : 200);
 }
 
-void GetImage(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto id = PathId(req);
-  if (!id.ok()) return SetError(res, id.status());
-  auto details = api.library.GetImage(*id);
-  if (!details.ok()) return SetError(res, details.status());
-  SetJson(res, DetailsJson(*details));
-}
-
 void DeleteImage(Api& api, const httplib::Request& req, httplib::Response& res) {
   auto id = PathId(req);
   if (!id.ok()) return SetError(res, id.status());
@@ -97,15 +56,6 @@ void DeleteImage(Api& api, const httplib::Request& req, httplib::Response& res) 
   // Uploaded copies go with the image; the user's own files are never touched.
   for (const std::string& path : details->paths) api.uploads.Discard(path);
   SetJson(res, {{"id", *id}, {"removed_files", *removed}});
-}
-
-void GetThumbnail(Api& api, const httplib::Request& req, httplib::Response& res) {
-  auto id = PathId(req);
-  if (!id.ok()) return SetError(res, id.status());
-  auto jpeg = api.library.Thumbnail(*id);
-  if (!jpeg.ok()) return SetError(res, jpeg.status());
-  res.set_header("Cache-Control", "private, max-age=3600");
-  res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
 }
 
 void SetTags(Api& api, const httplib::Request& req, httplib::Response& res) {
@@ -129,12 +79,8 @@ void LibraryStats(Api& api, const httplib::Request&, httplib::Response& res) {
 }  // namespace
 
 void AddImageRoutes(Router& router, Api& api) {
-  router.Add("POST", "/v1/search", Scope::kRead, With(api, SearchUpload));
-  router.Add("GET", "/v1/images/{id}/similar", Scope::kRead, With(api, SearchSimilar));
   router.Add("POST", "/v1/images", Scope::kWrite, With(api, AddUpload));
-  router.Add("GET", "/v1/images/{id}", Scope::kRead, With(api, GetImage));
   router.Add("DELETE", "/v1/images/{id}", Scope::kWrite, With(api, DeleteImage));
-  router.Add("GET", "/v1/images/{id}/thumbnail", Scope::kRead, With(api, GetThumbnail));
   router.Add("POST", "/v1/images/{id}/tags", Scope::kWrite, With(api, SetTags));
   router.Add("GET", "/v1/library", Scope::kRead, With(api, LibraryStats));
 }

@@ -44,6 +44,7 @@ json CopyHitJson(const CopyHit& h) {
           {"path", h.paths.empty() ? "" : h.paths.front()},
           {"paths", h.paths},
           {"pdq_bits", h.hash_distance >= 0 ? json(h.hash_distance) : json(nullptr)},
+          {"verified", h.verified},
           {"inliers", h.inliers},
           {"coverage", h.coverage},
           {"mirrored", h.mirrored},

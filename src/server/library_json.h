@@ -18,6 +18,7 @@ nlohmann::json DetailsJson(const ImageDetails& details);
 // An index run's counts and library statistics: library/library_json.h.
 
 // One copy: {"id", "confidence", "path", "paths", "pdq_bits" (null: not a PDQ match),
+// "verified" (false: its picture could not be read, the hit stands on its hash alone),
 // "inliers", "mirrored", "corners" (the query's corners in the hit's pixels, clockwise from
 // top-left; null: not verified)}.
 nlohmann::json CopyHitJson(const CopyHit& hit);

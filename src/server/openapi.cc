@@ -10,7 +10,7 @@ const char* OpenApiDocument() {
   "info": {
     "title": "alike",
     "version": "1",
-    "description": "Image search on your own machine. Errors are JSON: {\"error\": {\"code\": \"not_found\", \"message\": \"...\"}} with a stable code. With API keys configured, send Authorization: Bearer KEY (or X-API-Key: KEY); write routes need a write key. A cluster router (alike serve --cluster) answers /v1/collections over the cluster's collections with the same JSON (differences are noted per route), /v1/cluster, /healthz, /metrics and this document; every other route answers 501 not_implemented there."
+    "description": "Image search on your own machine. Errors are JSON: {\"error\": {\"code\": \"not_found\", \"message\": \"...\"}} with a stable code. With API keys configured, send Authorization: Bearer KEY (or X-API-Key: KEY); write routes need a write key. A cluster router (alike serve --cluster) answers /v1/collections over the cluster's collections with the same JSON (differences are noted per route), /v1/cluster, /healthz, /metrics and this document; with an image library on the cluster (alike serve --cluster URL --library NAME) also POST /v1/search, GET /v1/images/{id}/similar, GET /v1/images/{id} (facts from the payloads: one path, no tags but the indexed ones), GET /v1/images/{id}/thumbnail (made from the file where the router can read it), POST /v1/search/faces (no persons) and POST /v1/search/copies (verified where the candidate's file is reachable from the router); every other route answers 501 not_implemented there."
   },
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -61,6 +61,7 @@ const char* OpenApiDocument() {
       "Copies": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "confidence": {"type": "number"}, "path": {"type": "string"}, "paths": {"type": "array", "items": {"type": "string"}},
         "pdq_bits": {"type": "integer", "nullable": true, "description": "fewest differing PDQ bits over the query's rotations and mirror images; null: not a PDQ match"},
+        "verified": {"type": "boolean", "description": "the candidate's picture was read and checked with local features; false: it could not be (its file gone, or on a cluster router not reachable from the router, or changed since it was indexed), and the hit stands on its PDQ hash alone"},
         "inliers": {"type": "integer", "description": "local-feature matches one homography explains; 0: not verified"},
         "coverage": {"type": "number", "description": "of the query's keypoints inside the matched region, the share the homography explains (copies about 0.15-0.95, other photos of one subject under 0.06); 0: not verified"},
         "mirrored": {"type": "boolean", "description": "the hit holds the query's mirror image"},

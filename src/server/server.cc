@@ -109,8 +109,12 @@ class LibraryServer : public HttpServer {
         uploads_(std::move(uploads)),
         jobs_(library, std::chrono::seconds(options.index_timeout_seconds)),
         collections_(library.database()),
-        api_{library, options_, roots_, *uploads_, metrics_, jobs_, std::move(default_by)} {
+        pictures_(library, std::move(default_by)),
+        api_{library, options_, roots_, *uploads_, metrics_, jobs_},
+        picture_api_{pictures_, options_} {
     AddSystemRoutes(router_, metrics_, collections_, &library);
+    AddPictureRoutes(router_, picture_api_);
+    AddIndexedPictureRoutes(router_, picture_api_);
     AddImageRoutes(router_, api_);
     AddIndexRoutes(router_, api_);
     AddCollectionRoutes(router_, collections_, options.max_k);
@@ -131,21 +135,34 @@ class LibraryServer : public HttpServer {
   std::unique_ptr<UploadStore> uploads_;
   IndexJobs jobs_;
   LocalCollections collections_;
+  LibraryPictures pictures_;
   Api api_;
+  PictureApi picture_api_;
 };
 
 class ClusterRouterServer : public HttpServer {
  public:
-  ClusterRouterServer(CollectionService& collections, ClusterState state,
+  ClusterRouterServer(CollectionService& collections, ClusterState state, PictureSearch* pictures,
                       const ServerOptions& options, KeyStore keys)
       : HttpServer(options, std::move(keys)) {
     AddSystemRoutes(router_, metrics_, collections, nullptr);
     AddCollectionRoutes(router_, collections, options.max_k);
     AddClusterRoutes(router_, std::move(state));
+    if (pictures) {
+      picture_api_ = std::make_unique<PictureApi>(PictureApi{*pictures, options_});
+      AddPictureRoutes(router_, *picture_api_);
+      ServeWebPage(http_, options.web_dir);
+    }
     AddUnavailableRoutes(router_,
-                         "not available on a cluster router yet: it needs the single-machine "
-                         "image library (alike serve without --cluster)");
+                         pictures ? "not available on a cluster router yet: it needs the "
+                                    "single-machine image library's catalog (alike serve without "
+                                    "--cluster)"
+                                  : "not available on a cluster router without an image library "
+                                    "(alike serve --cluster URL --library NAME)");
   }
+
+ private:
+  std::unique_ptr<PictureApi> picture_api_;  // null without an image library
 };
 
 // The keys file's keys, and the refusal of an open server off loopback.
@@ -203,12 +220,12 @@ Result<std::unique_ptr<Server>> Server::Create(Library& library, const ServerOpt
 }
 
 Result<std::unique_ptr<Server>> Server::CreateRouter(CollectionService& collections,
-                                                     ClusterState state,
+                                                     ClusterState state, PictureSearch* pictures,
                                                      const ServerOptions& options) {
   auto keys = CheckedKeys(options);
   if (!keys.ok()) return keys.status();
   return std::unique_ptr<Server>(std::make_unique<ClusterRouterServer>(
-      collections, std::move(state), options, std::move(*keys)));
+      collections, std::move(state), pictures, options, std::move(*keys)));
 }
 
 }  // namespace alike::server

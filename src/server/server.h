@@ -9,8 +9,9 @@
 //
 // A cluster router (`alike serve --cluster`) is the same server without a library: the
 // collection routes over the cluster's CollectionService, GET /v1/cluster, health, metrics and
-// /openapi.json; every route that needs the image library answers 501 (and a library server
-// answers 501 to /v1/cluster).
+// /openapi.json, and with an image library on the cluster (`--library NAME`) the picture routes
+// (picture_routes.cc) and the web page; every route that needs the single-machine catalog answers
+// 501 (and a library server answers 501 to /v1/cluster).
 //
 // Security: loopback by default; a non-loopback address needs API keys (or `insecure_open`).
 // Without keys every request may read and write, which is why that is loopback-only.
@@ -31,6 +32,7 @@
 #include "alike/library.h"
 #include "alike/status.h"
 #include "server/collection_service.h"
+#include "server/picture_search.h"
 #include "server/router.h"
 
 namespace alike::server {
@@ -62,10 +64,11 @@ class Server {
 
   // Checks the options (keys file, roots, bind address) without opening a socket.
   static Result<std::unique_ptr<Server>> Create(Library& library, const ServerOptions& options);
-  // A cluster router over `collections` (which must outlive the server). `options.roots` and
-  // `uploads_dir` do not apply.
+  // A cluster router over `collections` and, when not null, an image library on the cluster
+  // (`pictures`: search by picture, facts, faces and copies, and the web page); both must outlive
+  // the server. `options.roots` and `uploads_dir` do not apply.
   static Result<std::unique_ptr<Server>> CreateRouter(CollectionService& collections,
-                                                      ClusterState state,
+                                                      ClusterState state, PictureSearch* pictures,
                                                       const ServerOptions& options);
 
   // Opens the listening socket; returns the port (useful with port 0).

@@ -127,6 +127,7 @@ TEST_F(CopyLibraryTest, EditedCopiesFindTheirOriginalWithTheRegion) {
     const CopyHit& top = hits[0];
     EXPECT_EQ(top.paths.at(0), Stored(original)) << name;
     EXPECT_GE(top.confidence, 0.5) << name;
+    EXPECT_TRUE(top.verified) << name;
     std::printf("%-12s confidence %.3f, pdq %d bits, %d inliers%s\n", name, top.confidence,
                 top.hash_distance, top.inliers, top.mirrored ? ", mirrored" : "");
     if (std::string(name) == "border") {
@@ -302,6 +303,7 @@ TEST_F(CopyLibraryTest, CachedFeaturesDecideAsTheFilesDo) {
     ASSERT_EQ(without_files[q].size(), cached[q].size()) << queries[q];
     for (size_t i = 0; i < cached[q].size(); ++i) {
       EXPECT_EQ(without_files[q][i].inliers, cached[q][i].inliers) << queries[q] << " " << i;
+      EXPECT_TRUE(without_files[q][i].verified) << queries[q] << " " << i;
     }
   }
 }

@@ -71,7 +71,8 @@ TEST(OpenApiTest, RouterDocumentsExactlyTheRoutes) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   LocalCollections collections(**db);
   auto server = Server::CreateRouter(
-      collections, [] { return Result<nlohmann::json>(nlohmann::json::object()); }, {.port = 0});
+      collections, [] { return Result<nlohmann::json>(nlohmann::json::object()); }, nullptr,
+      {.port = 0});
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   ExpectDocumentsExactly(**server);
 }
