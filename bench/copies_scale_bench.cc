@@ -86,11 +86,14 @@ Round SearchAll(Library& lib, const cli::CopySet& set,
     round.ms.push_back(watch.Seconds() * 1e3);
     round.cpu_ms.push_back((ProcessCpuSeconds() - cpu) * 1e3);
     CheckOk(hits.status(), "copy search");
-    if (hits->empty()) continue;
-    if (hits->front().image_id == original_ids[set.copies[i].original]) {
+    const bool found =
+        !hits->empty() && hits->front().image_id == original_ids[set.copies[i].original];
+    if (found) {
       ++round.found;
     } else {
-      ++round.false_hits;
+      std::printf("  not found: %s (%s)\n", set.originals[set.copies[i].original].c_str(),
+                  cli::DescribeEdit(set.copies[i].edit).c_str());
+      if (!hits->empty()) ++round.false_hits;
     }
   }
   for (const std::string& photo : set.held_out) {
