@@ -1,6 +1,6 @@
 // The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc,
-// quality_bench.cc, face_bench.cc, hamming_bench.cc, radius_bench.cc, filter_bench.cc,
-// cluster_bench.cc), so that main() only parses the command line
+// quality_bench.cc, face_bench.cc, hamming_bench.cc, radius_bench.cc, copies_scale_bench.cc,
+// filter_bench.cc, cluster_bench.cc), so that main() only parses the command line
 // and runs whichever was named.
 #ifndef ALIKE_BENCH_COMMANDS_H_
 #define ALIKE_BENCH_COMMANDS_H_
@@ -25,6 +25,7 @@ Command AddQualityCommand(CLI::App& app);
 Command AddFacesCommand(CLI::App& app);
 Command AddHammingCommand(CLI::App& app);
 Command AddRadiusCommand(CLI::App& app);
+Command AddCopiesScaleCommand(CLI::App& app);
 #ifdef ALIKE_BENCH_CLUSTER
 Command AddClusterCommand(CLI::App& app);  // only where libnats is installed
 #endif

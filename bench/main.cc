@@ -1,6 +1,7 @@
 // alike-bench: benchmarks of alike's vector indexes (ann), image ingest (ingest), query
 // latency (query), filtered HNSW walks (filter), the image embedders' retrieval quality (quality),
-// faces (faces), Hamming search over binary codes (hamming), radius search (radius) and alike
+// faces (faces), Hamming search over binary codes (hamming), radius search (radius), copy search
+// at archive scale (copies-scale) and alike
 // cluster against one machine (cluster, where libnats is installed). See bench/README.md.
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -15,11 +16,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "alike-bench: alike's vector indexes against hnswlib and Faiss, image ingest "
       "throughput, query and filtered-search latency, embedder quality, faces, Hamming and radius "
-      "search, the cluster against one machine"};
+      "search, copy search at scale, the cluster against one machine"};
   app.require_subcommand(1);
   std::vector<Command> commands = {
-      AddAnnCommand(app),     AddIngestCommand(app), AddQueryCommand(app),   AddFilterCommand(app),
-      AddQualityCommand(app), AddFacesCommand(app),  AddHammingCommand(app), AddRadiusCommand(app)};
+      AddAnnCommand(app),     AddIngestCommand(app),  AddQueryCommand(app),
+      AddFilterCommand(app),  AddQualityCommand(app), AddFacesCommand(app),
+      AddHammingCommand(app), AddRadiusCommand(app),  AddCopiesScaleCommand(app)};
 #ifdef ALIKE_BENCH_CLUSTER
   commands.push_back(AddClusterCommand(app));
 #endif

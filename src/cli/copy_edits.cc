@@ -4,7 +4,12 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "image/decoder.h"
+#include "image/pixels.h"
+#include "library/file_walker.h"
 
 namespace alike::cli {
 namespace {
@@ -256,6 +261,18 @@ cv::Mat ApplyEdit(const cv::Mat& bgr, const Edit& e) {
   return bgr.clone();
 }
 
+std::vector<std::string> ImageFiles(const std::vector<std::string>& roots) {
+  std::vector<std::string> out;
+  for (const std::string& root : roots) {
+    library::WalkFiles(
+        root, [&](library::FoundFile f) { out.push_back(std::move(f.path)); },
+        [](const std::string&, const std::string&) {}, nullptr);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 CopySet BuildCopySet(std::vector<std::string> photos, const CopySetOptions& options) {
   std::sort(photos.begin(), photos.end());
   std::mt19937_64 rng(options.seed);
@@ -276,6 +293,18 @@ CopySet BuildCopySet(std::vector<std::string> photos, const CopySetOptions& opti
     }
   }
   return set;
+}
+
+Result<std::vector<uint8_t>> EncodeCopy(const CopySet& set, const CopyQuery& query) {
+  auto original =
+      image::DecodeFile(set.originals[query.original], {.min_short_side = kCopySourceSide * 3 / 4});
+  if (!original.ok()) return original.status();
+  const cv::Mat copy = ApplyEdit(image::ShrinkToFit(original->bgr, kCopySourceSide), query.edit);
+  std::vector<uint8_t> bytes;
+  if (!cv::imencode(".jpg", copy, bytes, {cv::IMWRITE_JPEG_QUALITY, query.edit.jpeg_quality})) {
+    return Status::Internal("cannot encode the copy of " + set.originals[query.original]);
+  }
+  return bytes;
 }
 
 }  // namespace alike::cli

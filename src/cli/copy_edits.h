@@ -97,6 +97,18 @@ struct CopySetOptions {
   std::vector<EditFamily> families;
 };
 
+// Copies are made from the original shrunk to this longer side (about 0.8 MP for a 4:3 photo),
+// the size a re-posted photo usually has; the resize family then scales from there.
+inline constexpr int kCopySourceSide = 1024;
+
+// The copy `query` asks for, as the JPEG bytes a re-poster would upload: its original decoded,
+// shrunk to kCopySourceSide, edited and saved at the edit's quality.
+Result<std::vector<uint8_t>> EncodeCopy(const CopySet& set, const CopyQuery& query);
+
+// Image files under `roots` (files named directly are taken as they are), sorted, each once: the
+// photos to deal.
+std::vector<std::string> ImageFiles(const std::vector<std::string>& roots);
+
 // Deals `photos` (their order does not matter: they are sorted first) into held-out photos and
 // originals, and draws per_family copies of each family from distinct originals, spreading the
 // families over the originals. The same photos, options and seed give the same set.

@@ -16,14 +16,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <thread>
 
 #include "cli/progress.h"
 #include "image/decoder.h"
-#include "image/pixels.h"
-#include "library/file_walker.h"
 #include "util/file.h"
 #include "util/text.h"
 
@@ -34,9 +31,6 @@ using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 constexpr double kMildRecall = 0.98, kHardRecall = 0.90, kTargetPrecision = 0.99;
-// Copies are made from the original shrunk to this longer side, the size a re-posted photo
-// usually has; the resize family then scales from there.
-constexpr int kCopySourceSide = 1024;
 
 struct EvalCopiesArgs {
   std::vector<std::string> photos;
@@ -89,19 +83,6 @@ Result<std::unique_ptr<ScratchDir>> MakeScratchDir() {
   return std::make_unique<ScratchDir>(pattern);
 }
 
-// Image files under `roots` (files named directly are taken as they are), sorted.
-std::vector<std::string> ImageFiles(const std::vector<std::string>& roots) {
-  std::vector<std::string> out;
-  for (const std::string& root : roots) {
-    library::WalkFiles(
-        root, [&](library::FoundFile f) { out.push_back(std::move(f.path)); },
-        [](const std::string&, const std::string&) {}, nullptr);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
 // A library in `dir` that indexes as `alike index` does by default, plus the perceptual hashes
 // copy search draws candidates from.
 Result<std::unique_ptr<Library>> IndexScratchLibrary(const std::string& dir,
@@ -151,19 +132,6 @@ struct QueryOutcome {
   Status error;
 };
 
-// The copy the set asks for, as the JPEG bytes a re-poster would upload.
-Result<std::vector<uint8_t>> MakeCopy(const CopySet& set, const CopyQuery& query) {
-  auto original =
-      image::DecodeFile(set.originals[query.original], {.min_short_side = kCopySourceSide * 3 / 4});
-  if (!original.ok()) return original.status();
-  const cv::Mat copy = ApplyEdit(image::ShrinkToFit(original->bgr, kCopySourceSide), query.edit);
-  std::vector<uint8_t> bytes;
-  if (!cv::imencode(".jpg", copy, bytes, {cv::IMWRITE_JPEG_QUALITY, query.edit.jpeg_quality})) {
-    return Status::Internal("cannot encode the copy of " + set.originals[query.original]);
-  }
-  return bytes;
-}
-
 // Searches every copy, then every held-out photo, on `jobs` threads.
 std::vector<QueryOutcome> SearchAll(Library& lib, const CopySet& set, const EvalCopiesArgs& args) {
   const size_t total = set.copies.size() + set.held_out.size();
@@ -179,7 +147,7 @@ std::vector<QueryOutcome> SearchAll(Library& lib, const CopySet& set, const Eval
       Result<std::vector<CopyHit>> hits = std::vector<CopyHit>{};
       auto start = std::chrono::steady_clock::now();
       if (i < set.copies.size()) {
-        auto bytes = MakeCopy(set, set.copies[i]);
+        auto bytes = EncodeCopy(set, set.copies[i]);
         if (!bytes.ok()) {
           o.error = bytes.status();
           continue;

@@ -12,9 +12,6 @@
 namespace alike::library {
 namespace {
 
-// Beyond this many differing bits two PDQ hashes say nothing (unrelated photos sit at 112-128 of
-// 256); nearer ones are worth a look by the verifier even when past the match threshold.
-constexpr int kPdqCandidateBits = 96;
 // dct64 is for near-exact copies: at most this many of 64 bits (edits measured 0-2, unrelated
 // photos 20 and more).
 constexpr int kDctMatchBits = 4;

@@ -39,6 +39,13 @@ inline constexpr int kCopyShortSide = 512;
 
 // PDQ's own match threshold (the reference's): at most 31 of 256 bits differ.
 inline constexpr int kPdqMatchBits = 31;
+// How far copy search looks for PDQ candidates (of the query's eight orientations). Edits that
+// move the hash further (crops, rotations, overlays, borders) are found through the cnn
+// candidates instead; `alike eval copies` loses no copy at this radius against 96 bits (README,
+// "Copy detection at archive scale"). Within 31 bits the pdq space's multi-index hash looks up
+// its tables instead of scanning (one substring flip; 32-47 bits need two, which costs about a
+// scan), so a query's candidate search grows with the hashes near it, not the library's size.
+inline constexpr int kPdqCandidateBits = kPdqMatchBits;
 
 // A space copy search draws candidates from: its embedder, and how its vectors are searched (a
 // library's collection, or a cluster collection through its router).

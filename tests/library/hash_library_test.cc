@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
 
 #include "alike/library.h"
 #include "embed/pdq_hash.h"
 #include "embed/registry.h"
 #include "image/decoder.h"
+#include "index/multi_index_hash.h"
+#include "library/copies.h"
 #include "testing/pdq_data.h"
 #include "testing/temp_dir.h"
 
@@ -183,6 +186,26 @@ TEST(HashLibraryTest, AnOlderLibraryKeepsItsFlatPdqSpace) {
   ASSERT_TRUE(groups.ok()) << groups.status().ToString();
   ASSERT_FALSE(groups->empty());
   EXPECT_GE(groups->front().images.size(), 2u);
+}
+
+// Copy search asks the pdq space for candidates within a radius its multi-index hash answers from
+// the tables once it has built them (65,536 hashes, the default size rule), not by a scan: so a
+// query's candidate search does not grow with the library (96 bits, asked before, was a scan).
+TEST(HashLibraryTest, CopySearchAsksPdqWithinARadiusTheTablesAnswer) {
+  const index::Space space(Metric::kHamming, 256);
+  index::VectorTable table(space.code_size());
+  const uint32_t codes = index::MultiIndexHash::kBucketsPerTable;
+  table.Reserve(codes);
+  std::mt19937 rng(7);
+  std::vector<uint8_t> code(space.code_size());
+  for (uint32_t slot = 0; slot < codes; ++slot) {
+    for (uint8_t& b : code) b = static_cast<uint8_t>(rng());
+    table.Set(slot, code.data());
+  }
+  index::MultiIndexHash mih(space, table);
+  for (uint32_t slot = 0; slot < codes; ++slot) mih.Add(slot);
+  ASSERT_TRUE(mih.has_tables());
+  EXPECT_TRUE(mih.LooksUp(float(library::kPdqCandidateBits)));
 }
 
 }  // namespace
