@@ -1,7 +1,7 @@
 // The subcommands of alike-bench, one per file (ann_bench.cc, ingest_bench.cc, query_bench.cc,
 // quality_bench.cc, face_bench.cc, hamming_bench.cc, radius_bench.cc, copies_scale_bench.cc,
-// filter_bench.cc, cluster_bench.cc), so that main() only parses the command line
-// and runs whichever was named.
+// filter_bench.cc, cluster_bench.cc, cluster_ingest_bench.cc), so that main() only parses the
+// command line and runs whichever was named.
 #ifndef ALIKE_BENCH_COMMANDS_H_
 #define ALIKE_BENCH_COMMANDS_H_
 
@@ -28,6 +28,7 @@ Command AddRadiusCommand(CLI::App& app);
 Command AddCopiesScaleCommand(CLI::App& app);
 #ifdef ALIKE_BENCH_CLUSTER
 Command AddClusterCommand(CLI::App& app);  // only where libnats is installed
+Command AddClusterIngestCommand(CLI::App& app);
 #endif
 
 }  // namespace alike::bench

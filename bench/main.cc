@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       AddHammingCommand(app), AddRadiusCommand(app),  AddCopiesScaleCommand(app)};
 #ifdef ALIKE_BENCH_CLUSTER
   commands.push_back(AddClusterCommand(app));
+  commands.push_back(AddClusterIngestCommand(app));
 #endif
   try {
     app.parse(argc, argv);

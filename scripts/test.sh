@@ -28,8 +28,9 @@ run_suite() {
 # The slowest cluster scenarios (mostly waiting on heartbeats, leases and grace periods, 15-17 s
 # each; the two node-level snapshot restores, 4-8 s) run in the Release pass only, to keep CI
 # under 35 minutes; their code runs under the sanitizers in the other cluster tests
-# (ShardSnapshotTest drives the snapshot service and restore directly).
-release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]'
+# (ShardSnapshotTest drives the snapshot service and restore directly; IngestWorkerTest the
+# ingest worker, in one process, of the multi-process ClusterIngestTest scenario).
+release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterIngestTest[.]'
 
 
 echo "== Release build and tests"

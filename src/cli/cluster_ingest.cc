@@ -251,6 +251,11 @@ void RunWorker(CommandContext& ctx, const WorkerArgs& a) {
       std::fprintf(stderr, "alike: skipped %s: %s\n", e.path.c_str(), e.error.c_str());
     }
   };
+  options.on_outage = [&](const Status& error) {
+    const std::lock_guard<std::mutex> lock(print_mu);
+    std::fprintf(stderr, "alike worker: %s; trying again (the item comes back if not finished)\n",
+                 error.ToString().c_str());
+  };
   std::vector<std::unique_ptr<cluster::IngestWorker>> workers;
   for (unsigned i = 0; i < std::max(1u, a.jobs); ++i) {
     auto worker = cluster::IngestWorker::Create(**nats, a.library, **describer, options);

@@ -1,6 +1,8 @@
 #include "cluster/ingest_worker.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "alike/picture_files.h"
@@ -93,9 +95,21 @@ Result<bool> IngestWorker::WorkOnce() {
 }
 
 Status IngestWorker::Run(const std::atomic<bool>& stop) {
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> failing_since;
   while (!stop) {
-    auto worked = RetryWhileTransient(ControlBudget(nats_), [&](auto) { return WorkOnce(); });
-    if (!worked.ok()) return worked.status();
+    auto worked = WorkOnce();
+    if (worked.ok()) {
+      failing_since.reset();
+      continue;
+    }
+    const auto now = Clock::now();
+    if (!failing_since) {
+      failing_since = now;
+      if (options_.on_outage) options_.on_outage(worked.status());
+    }
+    if (now - *failing_since > options_.outage_limit) return worked.status();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   return Status::OK();
 }

@@ -41,6 +41,11 @@ struct IngestWorkerOptions {
   std::vector<std::string> roots;
   // How long one fetch waits for an item.
   std::chrono::milliseconds fetch_wait{1000};
+  // A failure of NATS (a server lost, an election under way) is ridden out for this long: the
+  // worker pauses and fetches again (its unfinished item comes again after the ack wait).
+  std::chrono::milliseconds outage_limit{std::chrono::minutes(5)};
+  // Called with the error that starts an outage (from the worker's thread).
+  std::function<void(const Status& error)> on_outage;
   // Called with each picture's event after it was stored (from the worker's thread).
   std::function<void(const std::string& job, const IngestEvent& event)> on_event;
 };
@@ -56,8 +61,8 @@ class IngestWorker {
 
   // Works on one fetched item, if one comes within fetch_wait: false when none came.
   Result<bool> WorkOnce();
-  // Works until `stop` is set. Returns only for stop, or a NATS error that outlasted the retry
-  // budget (the item it was working on comes again).
+  // Works until `stop` is set. Returns only for stop, or an error that lasted longer than
+  // outage_limit (the item it was working on comes again).
   Status Run(const std::atomic<bool>& stop);
 
  private:

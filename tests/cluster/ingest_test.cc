@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include "alike/library.h"
 #include "cluster/image_library.h"
 #include "cluster/ingest_job.h"
+#include "cluster/ingest_worker.h"
 #include "cluster/shard_replica.h"
 #include "cluster/shards.h"
 #include "cluster/subprocess.h"
@@ -269,6 +271,76 @@ TEST_F(ClusterIngestTest, TwoWorkersOneKilledAndAServerKilledIndexWhatOneMachine
   EXPECT_EQ(last.at("known"), 13) << again.out;
   EXPECT_EQ(last.at("failed"), 2) << again.out;
   b->Kill();
+}
+
+// In one process on the shared cluster (fast, and run under the sanitizers): a worker that takes an
+// item and dies before acknowledging it loses nothing (the item comes again, split into one item a
+// path), a missing file is reported once, and an item that is not one is dropped.
+class IngestWorkerTest : public test::NatsClusterTest {};
+
+TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReportedOnce) {
+  if (!fs::exists(kFlowers)) GTEST_SKIP() << kFlowers << " is absent";
+  const std::string name = "ingestunit";
+  auto describer = PictureDescriber::Open({"color"});
+  ASSERT_TRUE(describer.ok()) << describer.status().ToString();
+  ASSERT_TRUE(
+      CreateImageLibrary(*nats_, ImageLibraryFor(name, **describer), test::TestSettings(1)).ok());
+  ASSERT_TRUE(AddIngestStreams(*nats_, name, 3, milliseconds(1000)).ok());
+  std::vector<std::string> paths;
+  for (const char* kind : {"daisy", "rose"}) {
+    paths.push_back((*fs::directory_iterator(fs::path(kFlowers) / kind)).path().string());
+  }
+  paths.push_back(local_.Sub("missing.jpg"));
+  auto queued = QueueJob(*nats_, name, "junit", {}, {.batch = 3, .listed = paths});
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  EXPECT_EQ(queued->total, 3u);
+  ASSERT_TRUE(nats_->Publish(WorkSubject(name), "[1, 2", "garbage", seconds(5)).ok());
+
+  {
+    // A worker that takes the job's one item and dies without acknowledging it.
+    auto dying = nats_->SharedPullConsumer(WorkStreamName(name), WorkSubject(name), kIngestConsumer,
+                                           milliseconds(1000));
+    ASSERT_TRUE(dying.ok()) << dying.status().ToString();
+    auto taken = (*dying)->Fetch(1, seconds(5));
+    ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+    ASSERT_EQ(taken->size(), 1u);
+    EXPECT_EQ(taken->front().deliveries(), 1u);
+  }
+
+  std::vector<std::string> seen;
+  IngestWorkerOptions options;
+  options.fetch_wait = milliseconds(500);
+  options.on_event = [&](const std::string& job, const IngestEvent& e) {
+    EXPECT_EQ(job, "junit");
+    seen.push_back(fs::path(e.path).filename().string() + ":" + OutcomeName(e.outcome));
+  };
+  auto worker = IngestWorker::Create(*nats_, name, **describer, options);
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  auto watcher = JobWatcher::Create(*nats_, name, "junit");
+  ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+  JobCounts counts;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (!counts.finished() && std::chrono::steady_clock::now() < deadline) {
+    auto worked = (*worker)->WorkOnce();
+    ASSERT_TRUE(worked.ok()) << worked.status().ToString();
+    auto polled = (*watcher)->Poll(milliseconds(10));
+    ASSERT_TRUE(polled.ok()) << polled.status().ToString();
+    counts = *polled;
+  }
+  ASSERT_TRUE(counts.finished()) << counts.done();
+  EXPECT_EQ(counts.indexed, 2u);
+  EXPECT_EQ(counts.failed, 1u);
+  ASSERT_EQ((*watcher)->failures().size(), 1u);
+  EXPECT_NE((*watcher)->failures()[0].error.find("missing.jpg"), std::string::npos)
+      << (*watcher)->failures()[0].error;
+  // Each path once: the item came again as three items of one path each.
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 3u) << ::testing::PrintToString(seen);
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+  // Nothing is left to work on: the garbage was dropped, the split items acknowledged.
+  auto idle = (*worker)->WorkOnce();
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_FALSE(*idle);
 }
 
 }  // namespace
