@@ -257,10 +257,20 @@ void RunWorker(CommandContext& ctx, const WorkerArgs& a) {
                  error.ToString().c_str());
   };
   std::vector<std::unique_ptr<cluster::IngestWorker>> workers;
-  for (unsigned i = 0; i < std::max(1u, a.jobs); ++i) {
+  const auto give_up = std::chrono::steady_clock::now() + options.outage_limit;
+  while (workers.size() < std::max(1u, a.jobs)) {
     auto worker = cluster::IngestWorker::Create(**nats, a.library, **describer, options);
-    if (!worker.ok()) return Fail(ctx, worker.status());
-    workers.push_back(std::move(*worker));
+    if (worker.ok()) {
+      workers.push_back(std::move(*worker));
+      continue;
+    }
+    // A server lost or an election under way as the worker starts: wait it out, as Run does.
+    if (worker.status().code() != Status::Code::kIOError ||
+        std::chrono::steady_clock::now() > give_up) {
+      return Fail(ctx, worker.status());
+    }
+    options.on_outage(worker.status());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   if (!a.quiet && !ctx.json) {
     std::fprintf(stderr, "alike worker: %zu thread(s) indexing image library %s; Ctrl-C stops\n",

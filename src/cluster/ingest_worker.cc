@@ -56,7 +56,8 @@ Result<std::unique_ptr<IngestWorker>> IngestWorker::Create(NatsConnection& nats,
   std::unique_ptr<IngestWorker> w(
       new IngestWorker(nats, std::move(*lib), describer, std::move(options)));
   for (const ImageLibrarySpace& space : w->library_.spaces) {
-    auto writer = CollectionWriter::Open(nats, space.collection);
+    auto writer = RetryWhileTransient(
+        ControlBudget(nats), [&](auto) { return CollectionWriter::Open(nats, space.collection); });
     if (!writer.ok()) return writer.status();
     w->writers_.push_back(std::move(*writer));
   }
