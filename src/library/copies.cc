@@ -37,7 +37,7 @@ std::vector<std::pair<cv::Mat, bool>> Orientations(const cv::Mat& query) {
   return out;
 }
 
-Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
+Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k, int radius,
                         std::map<uint64_t, Evidence>& found) {
   for (const auto& [picture, mirrored] : Orientations(query)) {
     auto embedded = space.model->Embed(picture);
@@ -45,7 +45,7 @@ Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
     if (embedded->empty()) return Status::OK();  // flat: no orientation has a hash either
     auto hits =
         space.search({.binary = (*embedded)[0].binary},
-                     {.k = k, .max_distance = float(kPdqCandidateBits), .with_payload = false});
+                     {.k = k, .max_distance = float(radius), .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& hit : *hits) {
       Evidence& e = found[ImageOfVector(hit.id)];
@@ -226,7 +226,10 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   }
   std::map<uint64_t, Evidence> found;
   const size_t k = options.candidates + (exclude ? 1 : 0);
-  if (spaces.pdq) ALIKE_RETURN_IF_ERROR(AddPdqCandidates(*spaces.pdq, query, k, found));
+  if (spaces.pdq) {
+    const int radius = spaces.cnn ? kPdqCandidateBits : kPdqOnlyCandidateBits;
+    ALIKE_RETURN_IF_ERROR(AddPdqCandidates(*spaces.pdq, query, k, radius, found));
+  }
   if (spaces.dct64) ALIKE_RETURN_IF_ERROR(AddDctCandidates(*spaces.dct64, query, k, found));
   if (spaces.cnn) ALIKE_RETURN_IF_ERROR(AddCnnCandidates(*spaces.cnn, query, k, found));
   if (exclude) found.erase(*exclude);

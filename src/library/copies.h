@@ -46,6 +46,10 @@ inline constexpr int kPdqMatchBits = 31;
 // its tables instead of scanning (one substring flip; 32-47 bits need two, which costs about a
 // scan), so a query's candidate search grows with the hashes near it, not the library's size.
 inline constexpr int kPdqCandidateBits = kPdqMatchBits;
+// Without a cnn space, PDQ is the only source of candidates, so a library of hashes alone looks
+// as far as copy search always did (a scan): a bordered or mirrored-and-bordered copy lies 40-90
+// bits away.
+inline constexpr int kPdqOnlyCandidateBits = 96;
 
 // A space copy search draws candidates from: its embedder, and how its vectors are searched (a
 // library's collection, or a cluster collection through its router).
