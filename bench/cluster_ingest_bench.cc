@@ -123,7 +123,7 @@ int RunClusterIngest(const ClusterIngestArgs& args) {
   const std::vector<std::string> embedders = SplitList(args.embedders);
   const std::string dir =
       fs::temp_directory_path() / ("alike-bench-cluster-ingest-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  fs::create_directories(dir + "/nats");
   std::printf("alike-bench cluster-ingest: %zu photos of %s, embedders %s, %s, %s\n", paths.size(),
               args.photos.c_str(), args.embedders.c_str(), CpuModel().c_str(), Now().c_str());
   auto describer = PictureDescriber::Open(embedders);
