@@ -1,6 +1,6 @@
 #include "cluster/image_library.h"
 
-#include <cctype>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "cluster/retry.h"
@@ -179,15 +179,9 @@ uint64_t ImageIdOfContent(std::string_view content_hash) {
   constexpr size_t kHexDigits = 13;  // 52 bits
   if (content_hash.size() < kHexDigits) return 0;
   uint64_t id = 0;
-  for (size_t i = 0; i < kHexDigits; ++i) {
-    const char c = content_hash[i];
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return 0;
-    id = (id << 4) |
-         static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
-                                   ? c - '0'
-                                   : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-  }
-  return id;
+  const char* end = content_hash.data() + kHexDigits;
+  const auto [stopped, error] = std::from_chars(content_hash.data(), end, id, 16);
+  return error == std::errc() && stopped == end ? id : 0;
 }
 
 std::vector<std::vector<Record>> PictureRecords(const PictureDescription& picture,
