@@ -127,40 +127,43 @@ Status IngestWorker::Work(WorkMessage& message) {
     ALIKE_RETURN_IF_ERROR(Split(*item));
     return message.Ack();
   }
+  ItemWrites writes;
+  writes.records.resize(writers_.size());
   if (message.deliveries() > kMaxDeliveries) {
     for (const std::string& path : item->paths) {
-      ALIKE_RETURN_IF_ERROR(Report(
-          item->job, {.path = path,
-                      .outcome = Outcome::kFailed,
-                      .error = "given up after " + std::to_string(kMaxDeliveries) +
-                               " deliveries: each worker that took it stopped before finishing"}));
+      writes.events.push_back(
+          {.path = path,
+           .outcome = Outcome::kFailed,
+           .error = "given up after " + std::to_string(kMaxDeliveries) +
+                    " deliveries: each worker that took it stopped before finishing"});
     }
-    return message.Ack();
+  } else {
+    auto roots = options_.roots.empty() ? RootsOf(item->job) : options_.roots;
+    if (!roots.ok()) return roots.status();
+    for (const std::string& path : item->paths) {
+      ALIKE_RETURN_IF_ERROR(Index(path, *roots, writes));
+      // Not waited for: a lost notice only risks an early redelivery, which the ids make harmless.
+      (void)message.InProgress();
+    }
   }
-  auto roots = options_.roots.empty() ? RootsOf(item->job) : options_.roots;
-  if (!roots.ok()) return roots.status();
-  for (const std::string& path : item->paths) {
-    auto event = Index(path, *roots);
-    if (!event.ok()) return event.status();
-    ALIKE_RETURN_IF_ERROR(Report(item->job, *event));
-    // Not waited for: a lost notice only risks an early redelivery, which the ids make harmless.
-    (void)message.InProgress();
-  }
+  ALIKE_RETURN_IF_ERROR(Store(item->job, writes));
   return message.Ack();
 }
 
-Result<IngestEvent> IngestWorker::Index(const std::string& path,
-                                        const std::vector<std::string>& roots) {
-  IngestEvent event{.path = path};
+Status IngestWorker::Index(const std::string& path, const std::vector<std::string>& roots,
+                           ItemWrites& writes) {
+  IngestEvent& event = writes.events.emplace_back(IngestEvent{.path = path});
   if (!UnderAny(path, roots)) {
     event.outcome = Outcome::kFailed;
     event.error = roots.empty() ? "no roots to index under (job unknown to the cluster)"
                                 : "outside the roots indexed (" + JoinList(roots, ", ") + ")";
-    return event;
+    return Status::OK();
   }
   Status lookup;
-  std::optional<PictureEntry> known;
+  bool known = false;
   auto picture = describer_.Describe(path, [&](const std::string& hash) {
+    // The same content twice in one item: the first path stores it, as across items.
+    if (writes.contents.count(hash) > 0) return known = true;
     auto entry =
         RetryWhileTransient(ControlBudget(nats_), [&](auto) { return pictures_->Get(hash); });
     if (!entry.ok() && entry.status().code() != Status::Code::kNotFound) {
@@ -168,47 +171,76 @@ Result<IngestEvent> IngestWorker::Index(const std::string& path,
       return true;
     }
     if (entry.ok() && !entry->deleted) {
-      known = DecodePictureEntry(entry->value);
-      if (known && known->models != models_key_) known.reset();
+      const std::optional<PictureEntry> stored = DecodePictureEntry(entry->value);
+      known = stored && stored->models == models_key_;
     }
-    return known.has_value();
+    return known;
   });
   ALIKE_RETURN_IF_ERROR(lookup);
   if (!picture.ok()) {
     event.outcome = Outcome::kFailed;
     event.error = picture.status().ToString();
-    return event;
+    return Status::OK();
   }
   const uint64_t image = ImageIdOfContent(picture->content_hash);
   event.image = image;
   if (known) {
     event.outcome = Outcome::kKnown;
-    return event;
+    return Status::OK();
   }
   const std::vector<std::vector<Record>> records = PictureRecords(*picture, path);
+  std::vector<PreparedWrite> prepared(records.size());
   for (size_t s = 0; s < records.size(); ++s) {
     if (records[s].empty()) continue;
     auto write = writers_[s]->writer().PrepareUpsert(records[s]);
     if (!write.ok()) {
       event.outcome = Outcome::kFailed;
       event.error = library_.spaces[s].embedder + ": " + write.status().ToString();
-      return event;
+      return Status::OK();
     }
     // Named by content and models, not by this writer: see the header comment.
     for (size_t m = 0; m < write->messages.size(); ++m) {
       write->messages[m].msg_id =
           picture->content_hash + "-" + models_key_ + "-" + std::to_string(m);
     }
-    auto token = writers_[s]->writer().Publish(*write);
+    prepared[s] = std::move(*write);
+  }
+  for (size_t s = 0; s < prepared.size(); ++s) writes.records[s].push_back(std::move(prepared[s]));
+  writes.contents[picture->content_hash] =
+      EncodePictureEntry({.image = image, .path = path, .models = models_key_});
+  event.outcome = Outcome::kIndexed;
+  return Status::OK();
+}
+
+Status IngestWorker::Store(const std::string& job, const ItemWrites& writes) {
+  // The vectors first: a picture's bucket entry says "known" only once they are all stored.
+  for (size_t s = 0; s < writers_.size(); ++s) {
+    auto token = writers_[s]->writer().PublishAll(writes.records[s]);
     if (!token.ok()) return token.status();
   }
-  const std::string entry =
-      EncodePictureEntry({.image = image, .path = path, .models = models_key_});
-  ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats_), [&](auto) {
-    return pictures_->Put(picture->content_hash, entry).status();
-  }));
-  event.outcome = Outcome::kIndexed;
-  return event;
+  std::vector<OutgoingMessage> outgoing;
+  for (const auto& [hash, entry] : writes.contents) {
+    outgoing.push_back({pictures_->PutSubject(hash), entry, ""});
+  }
+  std::vector<std::string> encoded;
+  encoded.reserve(writes.events.size());
+  for (const IngestEvent& event : writes.events) {
+    encoded.push_back(EncodeIngestEvent(event));
+    outgoing.push_back(
+        {EventSubject(library_.name, job), encoded.back(), EventMessageId(job, event.path)});
+  }
+  ALIKE_RETURN_IF_ERROR(PublishControl(outgoing));
+  if (options_.on_event) {
+    for (const IngestEvent& event : writes.events) options_.on_event(job, event);
+  }
+  return Status::OK();
+}
+
+Status IngestWorker::PublishControl(std::span<const OutgoingMessage> messages) {
+  return RetryWhileTransient(
+             ControlBudget(nats_),
+             [&](auto left) { return nats_.PublishAll(messages, std::min(left, nats_.timeout())); })
+      .status();
 }
 
 Result<std::vector<std::string>> IngestWorker::RootsOf(const std::string& job) {
@@ -223,27 +255,16 @@ Result<std::vector<std::string>> IngestWorker::RootsOf(const std::string& job) {
   return job_roots_[job] = record.ok() ? record->roots : std::vector<std::string>{};
 }
 
-Status IngestWorker::Report(const std::string& job, const IngestEvent& event) {
-  ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats_), [&](auto) {
-    return nats_
-        .Publish(EventSubject(library_.name, job), EncodeIngestEvent(event),
-                 EventMessageId(job, event.path), nats_.timeout())
-        .status();
-  }));
-  if (options_.on_event) options_.on_event(job, event);
-  return Status::OK();
-}
-
 Status IngestWorker::Split(const WorkItem& item) {
+  std::vector<std::string> items;
+  items.reserve(item.paths.size());
+  std::vector<OutgoingMessage> outgoing;
   for (const std::string& path : item.paths) {
-    ALIKE_RETURN_IF_ERROR(RetryWhileTransient(ControlBudget(nats_), [&](auto) {
-      return nats_
-          .Publish(WorkSubject(library_.name), EncodeWorkItem({.job = item.job, .paths = {path}}),
-                   "split-" + EventMessageId(item.job, path), nats_.timeout())
-          .status();
-    }));
+    items.push_back(EncodeWorkItem({.job = item.job, .paths = {path}}));
+    outgoing.push_back(
+        {WorkSubject(library_.name), items.back(), "split-" + EventMessageId(item.job, path)});
   }
-  return Status::OK();
+  return PublishControl(outgoing);
 }
 
 }  // namespace alike::cluster

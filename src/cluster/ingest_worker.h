@@ -2,13 +2,16 @@
 // with the library's embedders (alike::PictureDescriber, as `alike index` would) and writes its
 // vectors to the library's spaces (image_library.h).
 //
-// Per picture, in this order, so that a worker killed at any moment loses nothing and duplicates
-// nothing: (1) the path must lie under the roots (the worker's, else the job's); (2) the file is
-// read and hashed, and content the pictures bucket lists with the library's models is "known"
-// (not decoded again); (3) otherwise its records are published to every space's shard streams with
-// message ids derived from the content hash and the models, so the same content published again
-// within the duplicate window is dropped and after it rewrites the same records; (4) its key in the
-// pictures bucket is written; (5) its event. The item is acknowledged after every picture's event.
+// Per work item, in this order, so that a worker killed at any moment loses nothing and
+// duplicates nothing: (1) each picture's path must lie under the roots (the worker's, else the
+// job's); (2) each file is read and hashed, and content the pictures bucket lists with the
+// library's models, or that an earlier path of the item holds, is "known" (not decoded again);
+// the others are described; (3) the records of every new picture are published to every space's
+// shard streams at once (not one acknowledgement awaited per message), with message ids derived
+// from the content hash and the models, so the same content published again within the duplicate
+// window is dropped and after it rewrites the same records; (4) once all of them were
+// acknowledged, the pictures' keys in the pictures bucket and every path's event are published
+// at once; (5) once those were acknowledged, the item is.
 // A picture's own failure (unreadable, not a picture, outside the roots) is its failed event, not
 // retried; a failure of NATS (unreachable, no stream leader past the retry budget) leaves the item
 // unacknowledged, so it comes again. An item delivered a second time is split into one item per
@@ -24,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,11 +73,23 @@ class IngestWorker {
   IngestWorker(NatsConnection& nats, ImageLibrary library, const PictureDescriber& describer,
                IngestWorkerOptions options);
 
+  // What one work item publishes, gathered while its pictures are described.
+  struct ItemWrites {
+    std::vector<IngestEvent> events;                  // one per path, in the item's order
+    std::vector<std::vector<PreparedWrite>> records;  // per space, in library order
+    std::map<std::string, std::string> contents;      // content hash -> pictures bucket entry
+  };
+
   Status Work(WorkMessage& message);
-  // The picture's event, or a NATS error (the item must come again).
-  Result<IngestEvent> Index(const std::string& path, const std::vector<std::string>& roots);
+  // Describes the picture at `path` into `writes` (its event, and its records when new); an
+  // error only for NATS (the item must come again).
+  Status Index(const std::string& path, const std::vector<std::string>& roots, ItemWrites& writes);
+  // Publishes what Index gathered, in the order the header comment gives.
+  Status Store(const std::string& job, const ItemWrites& writes);
+  // Publishes small messages of the cluster's own (events, bucket entries, work items) at once,
+  // retried as calls on shared state are.
+  Status PublishControl(std::span<const OutgoingMessage> messages);
   Result<std::vector<std::string>> RootsOf(const std::string& job);
-  Status Report(const std::string& job, const IngestEvent& event);
   // Re-queues each path of `item` as an item of its own.
   Status Split(const WorkItem& item);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 namespace alike::cluster {
@@ -258,6 +259,113 @@ Result<PublishAck> NatsConnection::Publish(const std::string& subject, std::stri
   PubAckPtr ack(raw_ack);
   if (s != NATS_OK) return NatsError("publish to " + subject, s, js_code);
   return PublishAck{ack->Sequence, ack->Duplicate};
+}
+
+namespace {
+
+// What one PublishAll's acknowledgement callbacks fill in (on libnats' delivery thread).
+struct PendingAcks {
+  std::mutex mutex;
+  std::map<const natsMsg*, size_t> index;  // published message -> its place in the batch
+  std::vector<std::optional<PublishAck>> acks;
+  Status error;  // the first failure acknowledged
+  std::span<const OutgoingMessage> messages;
+};
+
+void OnPublishAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+  auto* pending = static_cast<PendingAcks*>(closure);
+  {
+    std::lock_guard lock(pending->mutex);
+    const auto it = pending->index.find(msg);
+    if (it != pending->index.end()) {
+      if (ack != nullptr) {
+        pending->acks[it->second] = PublishAck{ack->Sequence, ack->Duplicate};
+      } else if (error != nullptr && pending->error.ok()) {
+        const std::string& subject = pending->messages[it->second].subject;
+        const std::string text = error->ErrText == nullptr ? "" : error->ErrText;
+        pending->error =
+            NatsError("publish to " + subject + (text.empty() ? "" : " (" + text + ")"), error->Err,
+                      error->ErrCode);
+      }
+    }
+  }
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+Result<std::vector<PublishAck>> NatsConnection::PublishAll(
+    std::span<const OutgoingMessage> messages, std::chrono::milliseconds timeout) {
+  if (messages.empty()) return std::vector<PublishAck>();
+  PendingAcks pending;
+  pending.messages = messages;
+  pending.acks.resize(messages.size());
+  // A context of its own, so that waiting for completion waits for this batch only (another
+  // thread may publish on the connection at the same time).
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = timeout.count();
+  js_options.PublishAsync.AckHandler = OnPublishAck;
+  js_options.PublishAsync.AckHandlerClosure = &pending;
+  jsCtx* raw_js = nullptr;
+  natsStatus s = natsConnection_JetStream(&raw_js, handles_->connection.get(), &js_options);
+  if (s != NATS_OK) return NatsError("JetStream context for publishing", s);
+  const JsPtr js(raw_js);
+  Status sent;
+  for (size_t i = 0; i < messages.size() && sent.ok(); ++i) {
+    const OutgoingMessage& m = messages[i];
+    natsMsg* raw_msg = nullptr;
+    s = natsMsg_Create(&raw_msg, m.subject.c_str(), nullptr, m.data.data(),
+                       static_cast<int>(m.data.size()));
+    if (s != NATS_OK) {
+      sent = NatsError("publish to " + m.subject, s);
+      break;
+    }
+    {
+      std::lock_guard lock(pending.mutex);
+      pending.index[raw_msg] = i;
+    }
+    jsPubOptions pub_options;
+    jsPubOptions_Init(&pub_options);
+    if (!m.msg_id.empty()) pub_options.MsgId = m.msg_id.c_str();
+    s = js_PublishMsgAsync(js.get(), &raw_msg, &pub_options);
+    if (s != NATS_OK) {  // not taken: the message is still ours
+      {
+        std::lock_guard lock(pending.mutex);
+        pending.index.erase(raw_msg);
+      }
+      natsMsg_Destroy(raw_msg);
+      sent = NatsError("publish to " + m.subject, s);
+    }
+  }
+  jsPubOptions wait_options;
+  jsPubOptions_Init(&wait_options);
+  wait_options.MaxWait = timeout.count();
+  s = js_PublishAsyncComplete(js.get(), &wait_options);
+  if (s != NATS_OK) {
+    // Take back what was not acknowledged (no callback comes for it after this), then wait for
+    // the callbacks already running: `pending` must outlive every one of them.
+    natsMsgList unanswered{};
+    if (js_PublishAsyncGetPendingList(&unanswered, js.get()) == NATS_OK) {
+      natsMsgList_Destroy(&unanswered);
+    }
+    js_PublishAsyncComplete(js.get(), nullptr);
+  }
+  ALIKE_RETURN_IF_ERROR(sent);
+  std::lock_guard lock(pending.mutex);
+  ALIKE_RETURN_IF_ERROR(pending.error);
+  std::vector<PublishAck> acks;
+  acks.reserve(messages.size());
+  for (const std::optional<PublishAck>& ack : pending.acks) {
+    if (ack) acks.push_back(*ack);
+  }
+  if (acks.size() < messages.size()) {
+    return Status::IOError(std::to_string(messages.size() - acks.size()) + " of " +
+                           std::to_string(messages.size()) + " messages to " +
+                           messages.front().subject + "... not acknowledged within " +
+                           std::to_string(timeout.count()) + " ms");
+  }
+  return acks;
 }
 
 Result<std::unique_ptr<PullConsumer>> NatsConnection::PullFrom(const std::string& stream,
@@ -652,6 +760,10 @@ Result<std::unique_ptr<KvWatcher>> KeyValue::WatchAll() {
   auto handles = std::make_unique<KvWatcher::Handles>(
       KvWatcher::Handles{std::move(watcher), handles_->bucket});
   return std::unique_ptr<KvWatcher>(new KvWatcher(std::move(handles)));
+}
+
+std::string KeyValue::PutSubject(const std::string& key) const {
+  return "$KV." + handles_->bucket + "." + key;
 }
 
 KvWatcher::KvWatcher(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,13 @@ struct StreamState {
 struct PublishAck {
   uint64_t sequence = 0;   // where the stream stored the message (or stored it before)
   bool duplicate = false;  // the stream held this message id already and stored nothing
+};
+
+// One message of NatsConnection::PublishAll. `data` must stay valid until PublishAll returns.
+struct OutgoingMessage {
+  std::string subject;
+  std::string_view data;
+  std::string msg_id;  // the Nats-Msg-Id header; empty: none (the stream keeps every copy)
 };
 
 struct StreamMessage {
@@ -136,6 +144,14 @@ class NatsConnection {
   // the stream's replicas.
   Result<PublishAck> Publish(const std::string& subject, std::string_view data,
                              const std::string& msg_id, std::chrono::milliseconds timeout);
+
+  // Publishes every message without waiting between them (in this order on the connection), then
+  // waits, at most `timeout` in all, until JetStream acknowledged each one: one acknowledgement
+  // per message, in the messages' order. Otherwise the first error, or IOError naming how many
+  // were not acknowledged in time; messages acknowledged before a failure stay stored, and
+  // publishing the same messages again is safe where their ids make it so.
+  Result<std::vector<PublishAck>> PublishAll(std::span<const OutgoingMessage> messages,
+                                             std::chrono::milliseconds timeout);
 
   // An ephemeral pull consumer of `stream` (whose subject is `subject`) that starts at stream
   // sequence `start_seq`, created within `timeout`.
@@ -300,6 +316,9 @@ class KeyValue {
   Result<uint64_t> Update(const std::string& key, std::string_view value, uint64_t last_revision);
   // Follows every key: first each key's latest value, then each change as it is written.
   Result<std::unique_ptr<KvWatcher>> WatchAll();
+  // The subject a Put of `key` publishes to: a message published there (with
+  // NatsConnection::PublishAll, among others at once) is a Put of its data.
+  std::string PutSubject(const std::string& key) const;
 
   const std::string& bucket() const;
 

@@ -160,27 +160,40 @@ Result<PreparedWrite> ShardWriter::PrepareDeleteWhere(std::string_view filter) {
 }
 
 Result<WriteToken> ShardWriter::Publish(const PreparedWrite& write) {
+  return PublishAll(std::span<const PreparedWrite>(&write, 1));
+}
+
+Result<WriteToken> ShardWriter::PublishAll(std::span<const PreparedWrite> writes) {
+  std::vector<OutgoingMessage> outgoing;
+  std::vector<uint32_t> shards;  // of each outgoing message
+  for (const PreparedWrite& write : writes) {
+    for (const ShardMessage& message : write.messages) {
+      if (writer_options_.throttle != nullptr) {
+        ALIKE_RETURN_IF_ERROR(writer_options_.throttle->Admit(message.shard)
+                                  .WithContext("write " + message.msg_id + " held back"));
+      }
+      outgoing.push_back(
+          {ShardSubject(layout_.collection, message.shard), message.body, message.msg_id});
+      shards.push_back(message.shard);
+    }
+  }
+  if (outgoing.empty()) return WriteToken();
+  // Only IOError may pass on a retry (an election, a lost server, a timeout); the same message
+  // ids make the retry safe even where the failed attempt stored some of them.
+  auto acks = RetryWhileTransient(writer_options_.publish_deadline, [&](auto left) {
+    return nats_.PublishAll(outgoing, std::min(left, nats_.timeout()));
+  });
+  if (!acks.ok()) {
+    return acks.status().WithContext("write " + outgoing.front().msg_id + " (" +
+                                     std::to_string(outgoing.size()) + " message(s)) to '" +
+                                     layout_.collection + "' was not acknowledged");
+  }
   WriteToken token;
-  for (const ShardMessage& message : write.messages) {
-    const std::string subject = ShardSubject(layout_.collection, message.shard);
+  for (size_t i = 0; i < outgoing.size(); ++i) {
     if (writer_options_.throttle != nullptr) {
-      ALIKE_RETURN_IF_ERROR(writer_options_.throttle->Admit(message.shard)
-                                .WithContext("write " + message.msg_id + " held back"));
+      writer_options_.throttle->Acknowledged(shards[i], (*acks)[i].sequence);
     }
-    // Only IOError may pass on a retry (an election, a lost server, a timeout); the same
-    // message id makes the retry safe even if the failed attempt was stored.
-    auto ack = RetryWhileTransient(writer_options_.publish_deadline, [&](auto left) {
-      return nats_.Publish(subject, message.body, message.msg_id, std::min(left, nats_.timeout()));
-    });
-    if (!ack.ok()) {
-      return ack.status().WithContext("write " + message.msg_id + " to shard " +
-                                      std::to_string(message.shard) + " of '" + layout_.collection +
-                                      "' was not acknowledged");
-    }
-    if (writer_options_.throttle != nullptr) {
-      writer_options_.throttle->Acknowledged(message.shard, ack->sequence);
-    }
-    token.Reach(message.shard, ack->sequence);
+    token.Reach(shards[i], (*acks)[i].sequence);
   }
   return token;
 }

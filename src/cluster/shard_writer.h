@@ -95,9 +95,15 @@ class ShardWriter {
   // InvalidArgument for a malformed filter.
   Result<PreparedWrite> PrepareDeleteWhere(std::string_view filter);
 
-  // Publishes every message in order, retrying each until publish_deadline; returns once all are
+  // Publishes every message in order, retrying until publish_deadline; returns once all are
   // acknowledged. Safe to call again with the same write (see the header comment).
   Result<WriteToken> Publish(const PreparedWrite& write);
+  // Publishes the messages of every write at once, in order on the connection, without waiting
+  // for one acknowledgement before sending the next message (one round trip for all, not one per
+  // message); retries the lot, its ids dropping what was stored, until publish_deadline. A
+  // retry may store a message after one published later in the first attempt: writes given
+  // together must not depend on each other's order.
+  Result<WriteToken> PublishAll(std::span<const PreparedWrite> writes);
 
   Result<WriteToken> Upsert(std::span<const Record> records);
   Result<WriteToken> Delete(std::span<const uint64_t> ids);

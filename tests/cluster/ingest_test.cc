@@ -280,7 +280,24 @@ TEST_F(ClusterIngestTest, TwoWorkersOneKilledAndAServerKilledIndexWhatOneMachine
 // In one process on the shared cluster (fast, and run under the sanitizers): a worker that takes an
 // item and dies before acknowledging it loses nothing (the item comes again, split into one item a
 // path), a missing file is reported once, and an item that is not one is dropped.
-class IngestWorkerTest : public test::NatsClusterTest {};
+class IngestWorkerTest : public test::NatsClusterTest {
+ protected:
+  // Has `worker` work items until the job is finished (at most `timeout`); any error fails.
+  static JobCounts WorkUntilFinished(IngestWorker& worker, JobWatcher& watcher,
+                                     milliseconds timeout) {
+    JobCounts counts;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!counts.finished() && std::chrono::steady_clock::now() < deadline) {
+      auto worked = worker.WorkOnce();
+      EXPECT_TRUE(worked.ok()) << worked.status().ToString();
+      auto polled = watcher.Poll(milliseconds(10));
+      EXPECT_TRUE(polled.ok()) << polled.status().ToString();
+      if (!worked.ok() || !polled.ok()) break;
+      counts = *polled;
+    }
+    return counts;
+  }
+};
 
 TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReportedOnce) {
   if (!fs::exists(kFlowers)) GTEST_SKIP() << kFlowers << " is absent";
@@ -322,15 +339,7 @@ TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReport
   ASSERT_TRUE(worker.ok()) << worker.status().ToString();
   auto watcher = JobWatcher::Create(*nats_, name, "junit");
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-  JobCounts counts;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
-  while (!counts.finished() && std::chrono::steady_clock::now() < deadline) {
-    auto worked = (*worker)->WorkOnce();
-    ASSERT_TRUE(worked.ok()) << worked.status().ToString();
-    auto polled = (*watcher)->Poll(milliseconds(10));
-    ASSERT_TRUE(polled.ok()) << polled.status().ToString();
-    counts = *polled;
-  }
+  const JobCounts counts = WorkUntilFinished(**worker, **watcher, seconds(60));
   ASSERT_TRUE(counts.finished()) << counts.done();
   EXPECT_EQ(counts.indexed, 2u);
   EXPECT_EQ(counts.failed, 1u);
@@ -345,6 +354,56 @@ TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReport
   auto idle = (*worker)->WorkOnce();
   ASSERT_TRUE(idle.ok()) << idle.status().ToString();
   EXPECT_FALSE(*idle);
+}
+
+// A publish of the item refused (here the events stream takes no message as large as an event):
+// the worker does not acknowledge the item, which comes again and is then stored once.
+TEST_F(IngestWorkerTest, AnItemWhosePublishIsRefusedIsNotAcknowledgedAndComesAgain) {
+  if (!fs::exists(kFlowers)) GTEST_SKIP() << kFlowers << " is absent";
+  const std::string name = "ingestrefused";
+  auto describer = PictureDescriber::Open({"color"});
+  ASSERT_TRUE(describer.ok()) << describer.status().ToString();
+  ASSERT_TRUE(
+      CreateImageLibrary(*nats_, ImageLibraryFor(name, **describer), test::TestSettings(1)).ok());
+  ASSERT_TRUE(AddIngestStreams(*nats_, name, 3, milliseconds(1000)).ok());
+  ASSERT_TRUE(nats_->DeleteStream(EventStreamName(name)).ok());
+  ASSERT_TRUE(nats_
+                  ->AddStream({.name = EventStreamName(name),
+                               .subject = EventSubject(name, "*"),
+                               .max_message_bytes = 16})
+                  .ok());
+  const std::string photo = (*fs::directory_iterator(fs::path(kFlowers) / "tulip")).path().string();
+  ASSERT_TRUE(
+      QueueJob(*nats_, name, "jrefused", {}, {.listed = std::vector<std::string>{photo}}).ok());
+
+  IngestWorkerOptions options;
+  options.fetch_wait = milliseconds(500);
+  std::vector<IngestEvent> events;
+  options.on_event = [&](const std::string&, const IngestEvent& e) { events.push_back(e); };
+  auto worker = IngestWorker::Create(*nats_, name, **describer, options);
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  auto refused = (*worker)->WorkOnce();
+  ASSERT_FALSE(refused.ok()) << "the item was worked on although its event was refused";
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << refused.status().ToString();
+  EXPECT_TRUE(events.empty());
+
+  ASSERT_TRUE(nats_->DeleteStream(EventStreamName(name)).ok());
+  ASSERT_TRUE(AddIngestStreams(*nats_, name, 3).ok());
+  auto watcher = JobWatcher::Create(*nats_, name, "jrefused");
+  ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+  const JobCounts counts = WorkUntilFinished(**worker, **watcher, seconds(30));
+  ASSERT_TRUE(counts.finished()) << "the unacknowledged item did not come again";
+  EXPECT_EQ(counts.failed, 0u);
+  EXPECT_EQ(counts.done(), 1u);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(fs::path(events[0].path).filename(), fs::path(photo).filename());
+  // Its vectors once: the second delivery found them stored (known) or was dropped by the ids.
+  const std::string collection = ImageLibraryFor(name, **describer).spaces[0].collection;
+  auto settings = ReadClusterSettings(*nats_, collection);
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  const std::vector<Record> stored =
+      StreamRecords(*nats_, collection, *settings, local_.Sub("refused-replicas"));
+  EXPECT_EQ(stored.size(), 1u);
 }
 
 }  // namespace
