@@ -16,6 +16,7 @@
 #include "cluster/ingest_job.h"
 #include "cluster/ingest_worker.h"
 #include "cluster/nats_client.h"
+#include "cluster/outage_clock.h"
 #include "util/text.h"
 
 namespace alike::cli {
@@ -57,22 +58,22 @@ Result<JobCounts> Follow(CommandContext& ctx, cluster::NatsConnection& nats,
   size_t printed = 0;
   JobCounts counts;
   std::string last_json;
-  // A server lost or a leader being elected fails a poll for a few seconds; a minute of them in a
-  // row is an outage to report.
-  constexpr auto kOutage = std::chrono::seconds(60);
-  auto failing_since = std::chrono::steady_clock::time_point::max();
+  // A server lost or a leader being elected fails a poll for a few seconds: ridden out as the
+  // workers ride it out.
+  cluster::OutageClock outage;
   while (!stop) {
     auto polled = (*watcher)->Poll(std::chrono::milliseconds(500));
     if (!polled.ok()) {
-      const auto now = std::chrono::steady_clock::now();
-      failing_since = std::min(failing_since, now);
-      if (polled.status().code() != Status::Code::kIOError || now - failing_since > kOutage) {
-        return polled.status();
+      if (polled.status().code() != Status::Code::kIOError) return polled.status();
+      if (outage.Failed()) {
+        bar.Clear();
+        std::fprintf(stderr, "alike: %s\n", outage.Notice(polled.status()).c_str());
       }
+      if (outage.Expired()) return outage.GiveUp(polled.status());
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    failing_since = std::chrono::steady_clock::time_point::max();
+    outage.Succeeded();
     const uint64_t before = counts.done();
     counts = *polled;
     bar.SetTotal(counts.total.value_or(0));
@@ -251,25 +252,25 @@ void RunWorker(CommandContext& ctx, const WorkerArgs& a) {
       std::fprintf(stderr, "alike: skipped %s: %s\n", e.path.c_str(), e.error.c_str());
     }
   };
+  const cluster::OutageClock notices(options.outage_limit);  // what Run's clocks say
   options.on_outage = [&](const Status& error) {
     const std::lock_guard<std::mutex> lock(print_mu);
-    std::fprintf(stderr, "alike worker: %s; trying again (the item comes back if not finished)\n",
-                 error.ToString().c_str());
+    std::fprintf(stderr, "alike worker: %s (an unfinished item comes back)\n",
+                 notices.Notice(error).c_str());
   };
   std::vector<std::unique_ptr<cluster::IngestWorker>> workers;
-  const auto give_up = std::chrono::steady_clock::now() + options.outage_limit;
+  // A server lost or an election under way as the worker starts: ridden out, as Run does.
+  cluster::OutageClock starting(options.outage_limit);
   while (workers.size() < std::max(1u, a.jobs)) {
     auto worker = cluster::IngestWorker::Create(**nats, a.library, **describer, options);
     if (worker.ok()) {
       workers.push_back(std::move(*worker));
+      starting.Succeeded();
       continue;
     }
-    // A server lost or an election under way as the worker starts: wait it out, as Run does.
-    if (worker.status().code() != Status::Code::kIOError ||
-        std::chrono::steady_clock::now() > give_up) {
-      return Fail(ctx, worker.status());
-    }
-    options.on_outage(worker.status());
+    if (worker.status().code() != Status::Code::kIOError) return Fail(ctx, worker.status());
+    if (starting.Failed()) options.on_outage(worker.status());
+    if (starting.Expired()) return Fail(ctx, starting.GiveUp(worker.status()));
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   if (!a.quiet && !ctx.json) {

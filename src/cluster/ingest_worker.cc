@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "alike/picture_files.h"
+#include "cluster/outage_clock.h"
 #include "cluster/retry.h"
 #include "cluster/settings.h"
 #include "util/text.h"
@@ -96,20 +97,15 @@ Result<bool> IngestWorker::WorkOnce() {
 }
 
 Status IngestWorker::Run(const std::atomic<bool>& stop) {
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> failing_since;
+  OutageClock outage(options_.outage_limit);
   while (!stop) {
     auto worked = WorkOnce();
     if (worked.ok()) {
-      failing_since.reset();
+      outage.Succeeded();
       continue;
     }
-    const auto now = Clock::now();
-    if (!failing_since) {
-      failing_since = now;
-      if (options_.on_outage) options_.on_outage(worked.status());
-    }
-    if (now - *failing_since > options_.outage_limit) return worked.status();
+    if (outage.Failed() && options_.on_outage) options_.on_outage(worked.status());
+    if (outage.Expired()) return outage.GiveUp(worked.status());
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   return Status::OK();

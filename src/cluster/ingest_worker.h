@@ -37,6 +37,7 @@
 #include "cluster/image_library.h"
 #include "cluster/ingest.h"
 #include "cluster/nats_client.h"
+#include "cluster/outage_clock.h"
 
 namespace alike::cluster {
 
@@ -47,7 +48,7 @@ struct IngestWorkerOptions {
   std::chrono::milliseconds fetch_wait{1000};
   // A failure of NATS (a server lost, an election under way) is ridden out for this long: the
   // worker pauses and fetches again (its unfinished item comes again after the ack wait).
-  std::chrono::milliseconds outage_limit{std::chrono::minutes(5)};
+  std::chrono::milliseconds outage_limit = kDefaultOutageLimit;
   // Called with the error that starts an outage (from the worker's thread).
   std::function<void(const Status& error)> on_outage;
   // Called with each picture's event after it was stored (from the worker's thread).
