@@ -3,7 +3,8 @@
 // PictureRecords, ShardWriter), answers /v1/search with the same hits and JSON as one machine's
 // library of the same photos; facts by id; the faces opt-in error; copies, verified where the
 // candidate's file is readable and unverified where it is gone; 501 for the catalog's routes.
-// Faces indexed with `alike index --cluster --faces` and a worker answer as one machine's.
+// Faces indexed with `alike index --cluster --faces` and a worker answer as one machine's. When a
+// shard has no replica, or no NATS server answers, the routes answer 503 naming the part.
 #include "cli/cluster_pictures.h"
 
 #include <gtest/gtest.h>
@@ -24,7 +25,9 @@
 #include "cluster/ingest_job.h"
 #include "cluster/ingest_worker.h"
 #include "cluster/node.h"
+#include "cluster/shards.h"
 #include "embed/model_dir.h"
+#include "library/image_facts.h"
 #include "server/server.h"
 #include "testing/cli.h"
 #include "testing/cluster_fixture.h"
@@ -87,7 +90,35 @@ std::set<std::string> Keys(const json& object) {
   return keys;
 }
 
-class ClusterPicturesTest : public NatsClusterTest {
+// The cluster picture tests' fixture: routers over cluster image libraries, in this process.
+class ClusterRouterFixture : public NatsClusterTest {
+ protected:
+  // A router server (`alike serve --cluster URL --library name`) on `nats` (default: the shared
+  // cluster's connection), with the routers' `timeouts`.
+  std::unique_ptr<Serving> ServeRouter(const std::string& name,
+                                       cli::ClusterCollectionsOptions timeouts = {},
+                                       cluster::NatsConnection* nats = nullptr) {
+    if (nats == nullptr) nats = nats_.get();
+    auto& collections =
+        collections_.emplace_back(std::make_unique<cli::ClusterCollections>(*nats, timeouts));
+    auto pictures = cli::ClusterPictures::Open(*nats, name, timeouts);
+    EXPECT_TRUE(pictures.ok()) << pictures.status().ToString();
+    if (!pictures.ok()) return nullptr;
+    auto server = server::Server::CreateRouter(
+        *collections, [] { return Result<json>(json::object()); },
+        pictures_.emplace_back(std::move(*pictures)).get(), {.port = 0});
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    return server.ok() ? std::make_unique<Serving>(std::move(*server)) : nullptr;
+  }
+
+  // A connection to a NATS cluster of a test's own; declared first, so that the routers on it go
+  // before it.
+  std::unique_ptr<cluster::NatsConnection> own_nats_;
+  std::vector<std::unique_ptr<cli::ClusterCollections>> collections_;
+  std::vector<std::unique_ptr<cli::ClusterPictures>> pictures_;
+};
+
+class ClusterPicturesTest : public ClusterRouterFixture {
  protected:
   void SetUp() override {
     NatsClusterTest::SetUp();
@@ -149,20 +180,6 @@ class ClusterPicturesTest : public NatsClusterTest {
     return true;
   }
 
-  // A router server (`alike serve --cluster URL --library name`) in this process.
-  std::unique_ptr<Serving> ServeRouter(const std::string& name) {
-    auto& collections = collections_.emplace_back(
-        std::make_unique<cli::ClusterCollections>(*nats_, cli::ClusterCollectionsOptions{}));
-    auto pictures = cli::ClusterPictures::Open(*nats_, name, {});
-    EXPECT_TRUE(pictures.ok()) << pictures.status().ToString();
-    if (!pictures.ok()) return nullptr;
-    auto server = server::Server::CreateRouter(
-        *collections, [] { return Result<json>(json::object()); },
-        pictures_.emplace_back(std::move(*pictures)).get(), {.port = 0});
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
-    return server.ok() ? std::make_unique<Serving>(std::move(*server)) : nullptr;
-  }
-
   // The same photos in a cluster image library `name` (one node per space, holding both shards),
   // written as workers write them, then served by a router.
   std::unique_ptr<Serving> ServeCluster(const std::string& name) {
@@ -211,8 +228,6 @@ class ClusterPicturesTest : public NatsClusterTest {
   std::string gone_;
   std::unique_ptr<Library> library_;
   std::vector<std::unique_ptr<cluster::Node>> nodes_;
-  std::vector<std::unique_ptr<cli::ClusterCollections>> collections_;
-  std::vector<std::unique_ptr<cli::ClusterPictures>> pictures_;
 };
 
 TEST_F(ClusterPicturesTest, AnswersAsOneMachineDoes) {
@@ -453,6 +468,94 @@ TEST_F(ClusterPicturesTest, FacesIndexedOnAClusterAnswerAsOneMachine) {
   EXPECT_EQ(status, 409) << error.dump();
   EXPECT_NE(error["error"]["message"].get<std::string>().find("opt-in"), std::string::npos)
       << error.dump();
+}
+
+// Search by picture when a part of the cluster does not answer: the picture routes answer 503
+// "unavailable" naming it, not 500. A library of the color space (no model weights needed) and a
+// router with short timeouts; each test makes the part fail.
+class ClusterPicturesUnavailableTest : public ClusterRouterFixture {
+ protected:
+  void SetUp() override {
+    NatsClusterTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!fs::is_directory(kFlowers)) GTEST_SKIP() << "shared photos absent: " << kShared;
+    for (const auto& entry : fs::directory_iterator(kFlowers + "rose")) flower_ = entry.path();
+  }
+
+  // The library `name` on `nats`: its color collection's name.
+  std::string CreateLibrary(cluster::NatsConnection& nats, const std::string& name) {
+    auto describer = PictureDescriber::Open({"color"});
+    EXPECT_TRUE(describer.ok()) << describer.status().ToString();
+    if (!describer.ok()) return "";
+    const cluster::ImageLibrary library = cluster::ImageLibraryFor(name, **describer);
+    const Status created = cluster::CreateImageLibrary(nats, library, TestSettings(2));
+    EXPECT_TRUE(created.ok()) << created.ToString();
+    return library.spaces.at(0).collection;
+  }
+
+  // Short, so that a part that does not answer costs the test little.
+  static constexpr cli::ClusterCollectionsOptions kTimeouts{.search_deadline = milliseconds(1500),
+                                                            .attempt_timeout = milliseconds(500)};
+  std::string flower_;
+};
+
+TEST_F(ClusterPicturesUnavailableTest, AShardWithoutReplicaAnswers503NamingIt) {
+  const std::string collection = CreateLibrary(*nats_, "noreplica");
+  // Shard 0 has a replica; shard 1 none.
+  auto node = cluster::Node::Start({.nats = {.servers = cluster_->urls()},
+                                    .data_dir = local_.Sub("node"),
+                                    .collection = collection,
+                                    .node_id = "n0",
+                                    .shards = {0},
+                                    .poll_wait = milliseconds(200),
+                                    .heartbeat_interval = kTestHeartbeatInterval});
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto routed = ServeRouter("noreplica", kTimeouts);
+  ASSERT_TRUE(routed);
+
+  const auto [status, body] = routed->Call("/v1/search?by=color", Picture(flower_));
+  EXPECT_EQ(status, 503) << body.dump();
+  EXPECT_EQ(body["error"]["code"], "unavailable") << body.dump();
+  const std::string message = body["error"]["message"].get<std::string>();
+  EXPECT_NE(message.find("'" + collection + "'"), std::string::npos) << message;
+  EXPECT_NE(message.find("shard 1:"), std::string::npos) << message;
+  EXPECT_EQ(message.find("shard 0:"), std::string::npos) << message;
+  // An image's facts, from the shard its record would be on.
+  uint64_t on_shard_1 = 1;
+  while (cluster::ShardOf(library::VectorId(on_shard_1, 0), 2) != 1) ++on_shard_1;
+  const auto [facts_status, facts] = routed->Call("/v1/images/" + std::to_string(on_shard_1));
+  EXPECT_EQ(facts_status, 503) << facts.dump();
+  EXPECT_NE(facts["error"]["message"].get<std::string>().find("shard 1 of collection"),
+            std::string::npos)
+      << facts.dump();
+}
+
+// On a cluster of its own, whose servers it kills (and starts again, so that the router and its
+// connection close quickly).
+TEST_F(ClusterPicturesUnavailableTest, NoNatsServerAnswers503) {
+  TempDir dir;
+  auto started = StartNatsCluster(dir.path());
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  const std::unique_ptr<LocalNatsCluster> own = std::move(*started);
+  auto nats = cluster::NatsConnection::Connect({.servers = own->urls()});
+  ASSERT_TRUE(nats.ok()) << nats.status().ToString();
+  own_nats_ = std::move(*nats);
+  const std::string collection = CreateLibrary(*own_nats_, "nonats");
+  auto routed = ServeRouter("nonats", kTimeouts, own_nats_.get());
+  ASSERT_TRUE(routed);
+
+  for (int i = 0; i < LocalNatsCluster::kServers; ++i) own->Kill(i);
+  const auto [status, body] = routed->Call("/v1/search?by=color", Picture(flower_));
+  EXPECT_EQ(status, 503) << body.dump();
+  EXPECT_EQ(body["error"]["code"], "unavailable") << body.dump();
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("'" + collection + "'"),
+            std::string::npos)
+      << body.dump();
+  for (int i = 0; i < LocalNatsCluster::kServers; ++i) EXPECT_TRUE(own->Restart(i).ok());
+  routed.reset();
+  pictures_.clear();
+  collections_.clear();
+  own_nats_.reset();
 }
 
 }  // namespace
