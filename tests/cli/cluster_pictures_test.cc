@@ -22,8 +22,6 @@
 #include "alike/library.h"
 #include "cli/cluster_collections.h"
 #include "cluster/image_library.h"
-#include "cluster/ingest_job.h"
-#include "cluster/ingest_worker.h"
 #include "cluster/node.h"
 #include "cluster/shards.h"
 #include "embed/model_dir.h"
@@ -32,6 +30,7 @@
 #include "testing/cli.h"
 #include "testing/cluster_fixture.h"
 #include "testing/deepface.h"
+#include "testing/ingest_work.h"
 #include "testing/models.h"
 #include "util/file.h"
 
@@ -384,15 +383,7 @@ TEST_F(ClusterPicturesTest, FacesIndexedOnAClusterAnswerAsOneMachine) {
   ASSERT_TRUE(worker.ok()) << worker.status().ToString();
   auto watcher = cluster::JobWatcher::Create(*nats_, name, job);
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-  cluster::JobCounts counts;
-  for (const auto deadline = std::chrono::steady_clock::now() + seconds(120);
-       !counts.finished() && std::chrono::steady_clock::now() < deadline;) {
-    auto worked = (*worker)->WorkOnce();
-    ASSERT_TRUE(worked.ok()) << worked.status().ToString();
-    auto polled = (*watcher)->Poll(milliseconds(10));
-    ASSERT_TRUE(polled.ok()) << polled.status().ToString();
-    counts = *polled;
-  }
+  const cluster::JobCounts counts = WorkUntilFinished(**worker, **watcher, seconds(120));
   ASSERT_TRUE(counts.finished()) << counts.done();
   EXPECT_EQ(counts.indexed, indexed.size());
 

@@ -27,6 +27,7 @@
 #include "cluster/subprocess.h"
 #include "testing/cli.h"
 #include "testing/cluster_fixture.h"
+#include "testing/ingest_work.h"
 #include "testing/nats_cluster.h"
 #include "testing/temp_dir.h"
 
@@ -322,15 +323,7 @@ TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReport
   ASSERT_TRUE(worker.ok()) << worker.status().ToString();
   auto watcher = JobWatcher::Create(*nats_, name, "junit");
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-  JobCounts counts;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
-  while (!counts.finished() && std::chrono::steady_clock::now() < deadline) {
-    auto worked = (*worker)->WorkOnce();
-    ASSERT_TRUE(worked.ok()) << worked.status().ToString();
-    auto polled = (*watcher)->Poll(milliseconds(10));
-    ASSERT_TRUE(polled.ok()) << polled.status().ToString();
-    counts = *polled;
-  }
+  const JobCounts counts = test::WorkUntilFinished(**worker, **watcher, seconds(60));
   ASSERT_TRUE(counts.finished()) << counts.done();
   EXPECT_EQ(counts.indexed, 2u);
   EXPECT_EQ(counts.failed, 1u);
