@@ -29,8 +29,10 @@ run_suite() {
 # each; the two node-level snapshot restores, 4-8 s) run in the Release pass only, to keep CI
 # under 35 minutes; their code runs under the sanitizers in the other cluster tests
 # (ShardSnapshotTest drives the snapshot service and restore directly; IngestWorkerTest the
-# ingest worker, in one process, of the multi-process ClusterIngestTest scenario).
-release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterIngestTest[.]'
+# ingest worker, in one process, of the multi-process ClusterIngestTest scenario). The web page's
+# cluster scenario (web_e2e_cluster, ~30 s of processes and a browser) and the picture routes with
+# no NATS server left (~17 s on a cluster of its own; the shard-without-replica case runs in both).
+release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterPicturesUnavailableTest[.]NoNats|ClusterIngestTest[.]|web_e2e_cluster'
 
 
 echo "== Release build and tests"

@@ -20,6 +20,7 @@ const state = {
   objectUrls: [],   // thumbnails fetched with the API key, released when replaced
   searchSerial: 0,  // answers to superseded searches are dropped
   jobSerial: 0,     // the index job followed; an older follower stops
+  cluster: false,   // served by a cluster router: no catalog, so no statistics, jobs or adding
 };
 
 // ---- The API -------------------------------------------------------------------------------
@@ -77,10 +78,12 @@ function clearError() {
 // ---- Thumbnails ----------------------------------------------------------------------------
 
 // Without a key an <img> loads the thumbnail itself (and the browser caches it); with one, the
-// request must carry the key, which only fetch can add.
+// request must carry the key, which only fetch can add. An image without a thumbnail (on a
+// cluster, one whose file the router cannot read) leaves an empty tile, not a broken-image icon.
 function loadThumbnail(img, id) {
   const url = `/v1/images/${id}/thumbnail`;
   if (!state.key) {
+    img.addEventListener('error', () => img.classList.add('broken'), { once: true });
     img.src = url;
     return;
   }
@@ -115,10 +118,7 @@ async function loadLibrary() {
     lib = await api('/v1/library');
   } catch (e) {
     if (e.status !== 501) throw e;
-    // A cluster router (alike serve --cluster --library): no statistics, each search answers
-    // for itself (the default space; faces and copies where the library has their spaces).
-    $('#stats').textContent = 'Cluster image library: statistics are kept by no single machine.';
-    $('#dups').hidden = true;
+    showCluster();
     return;
   }
   const spaces = lib.spaces.map((s) => `${s.embedder} (${s.vectors})`).join(', ');
@@ -130,6 +130,25 @@ async function loadLibrary() {
   // The library's first embedder is the server's default; keep the user's choice if any.
   if (chosen && lib.spaces.some((s) => s.embedder === chosen)) by.value = chosen;
   offerModes(lib);
+}
+
+// A cluster router (alike serve --cluster --library) answers 501 to what needs one machine's
+// catalog (statistics, duplicates, adding pictures, index jobs) and searches copies and faces by
+// uploaded picture only. The panels say so instead of failing; a result is searched from by
+// similarity; each search by picture answers for itself (the default space; faces and copies
+// where the library has their spaces).
+function showCluster() {
+  state.cluster = true;
+  $('#stats').textContent = 'Cluster image library: statistics are kept by no single machine.';
+  $('#dups').hidden = true;
+  // The router searches its default space (cnn where the library has it).
+  $('#by').replaceChildren(new Option('default', ''));
+  $('#index-cluster-note').hidden = false;
+  document.querySelectorAll('.indexing form').forEach((f) => { f.hidden = true; });
+  const note = $('#mode-note');
+  note.hidden = false;
+  note.textContent = 'On a cluster, copies and faces are searched by uploaded picture only: ' +
+      'selecting a result finds images similar to it.';
 }
 
 // Copy search needs the pdq or cnn space, duplicates the pdq space, face search a library that
@@ -159,15 +178,20 @@ function mode() {
   return document.querySelector('input[name=mode]:checked').value;
 }
 
-function searchParams() {
+// The mode a query is searched in: the chosen one, but similar for a library image on a cluster.
+function modeFor(query) {
+  return state.cluster && !query.blob ? 'similar' : mode();
+}
+
+function searchParams(m) {
   const params = new URLSearchParams({ k: $('#k').value || '24' });
-  if (mode() === 'similar' && $('#by').value) params.set('by', $('#by').value);
+  if (m === 'similar' && $('#by').value) params.set('by', $('#by').value);
   return params;
 }
 
-function searchRequest(query) {
-  const route = ROUTES[mode()];
-  const params = searchParams();
+function searchRequest(query, m) {
+  const route = ROUTES[m];
+  const params = searchParams(m);
   if (query.blob) return postPicture(`${route.upload}?${params}`, query.blob);
   return api(`${route.byId.replace('{id}', query.id)}?${params}`);
 }
@@ -198,9 +222,9 @@ async function search(query) {
   $('#results-caption').textContent = 'Searching…';
   document.body.classList.add('busy');
   const started = performance.now();
-  const searchedMode = mode();
+  const searchedMode = modeFor(query);
   try {
-    const answer = await searchRequest(query);
+    const answer = await searchRequest(query, searchedMode);
     if (serial !== state.searchSerial) return;
     const ms = Math.round(performance.now() - started);
     if (searchedMode === 'faces') {
@@ -313,8 +337,11 @@ function copyItem(hit) {
   }
   if (hit.pdq_bits !== null) evidence.push(`pdq ${hit.pdq_bits} bits`);
   if (hit.mirrored) evidence.push('mirrored');
+  // Not compared with local features: its file was not readable where the search ran.
+  if (!hit.verified) evidence.push('not verified (file unreachable)');
   const li = hitItem(hit, formatNumber(hit.confidence), 'confidence', evidence.join(' · '));
   li.dataset.score = hit.confidence;
+  li.dataset.verified = hit.verified;
   li.classList.add('whole');
   if (region && hit.width && hit.height) {
     li.querySelector('.thumb').append(overlay(hit.width, hit.height, [region]));
@@ -658,6 +685,7 @@ async function start() {
     showError(e.message);
     return;
   }
+  if (state.cluster) return;  // no index jobs there
   resumeJob().catch((e) => showError(e.message));
 }
 

@@ -127,23 +127,23 @@ Result<std::vector<std::string>> ReadList(const std::string& file) {
 // The library, created with the embedders asked for when it does not exist.
 Result<cluster::ImageLibrary> LibraryFor(cluster::NatsConnection& nats, const ClusterIndexArgs& a) {
   auto existing = cluster::ReadImageLibrary(nats, a.library);
-  std::vector<std::string> names =
-      a.embedders.empty() ? LibraryOptions{}.embedders : SplitList(a.embedders);
   if (existing.ok()) {
-    if (!a.embedders.empty() || a.faces) {
-      if (a.faces) names.push_back("face");
-      for (const std::string& name : names) {
-        if (existing->Space(name) == nullptr) {
-          return Status::FailedPrecondition("image library '" + a.library +
-                                            "' has no space of embedder " + name +
-                                            "; a cluster library keeps the embedders it was "
-                                            "created with");
-        }
+    // Only what was asked for must be there (--faces alone asks for faces alone).
+    std::vector<std::string> asked = SplitList(a.embedders);
+    if (a.faces) asked.push_back("face");
+    for (const std::string& name : asked) {
+      if (existing->Space(name) == nullptr) {
+        return Status::FailedPrecondition("image library '" + a.library +
+                                          "' has no space of embedder " + name +
+                                          "; a cluster library keeps the embedders it was "
+                                          "created with");
       }
     }
     return existing;
   }
   if (existing.status().code() != Status::Code::kNotFound) return existing.status();
+  std::vector<std::string> names =
+      a.embedders.empty() ? LibraryOptions{}.embedders : SplitList(a.embedders);
   if (a.faces) names.push_back("face");
   auto describer = PictureDescriber::Open(names);
   if (!describer.ok()) return describer.status();

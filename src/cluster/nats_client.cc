@@ -577,6 +577,10 @@ int64_t NatsConnection::max_payload() const {
   return natsConnection_GetMaxPayload(handles_->connection.get());
 }
 
+bool NatsConnection::connected() const {
+  return natsConnection_Status(handles_->connection.get()) == NATS_CONN_STATUS_CONNECTED;
+}
+
 PullConsumer::PullConsumer(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
 
 PullConsumer::~PullConsumer() {

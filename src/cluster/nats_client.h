@@ -201,6 +201,8 @@ class NatsConnection {
 
   // The largest message the connected server accepts.
   int64_t max_payload() const;
+  // Whether the connection is up now (false while it reconnects after losing its server).
+  bool connected() const;
   std::chrono::milliseconds timeout() const { return options_.timeout; }
 
  private:

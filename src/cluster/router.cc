@@ -24,6 +24,12 @@ bool MayPassOnRetry(const Status& status) {
          status.code() == Status::Code::kInternal;
 }
 
+// Said after the shards that did not answer when the cause may be this side's: a router that lost
+// its connection to NATS hears from no shard, whatever their replicas do.
+std::string ConnectionNote(const NatsConnection& nats) {
+  return nats.connected() ? "" : "; this router has lost its connection to NATS (reconnecting)";
+}
+
 // A failed try is retried after this pause rather than at once: a replica that just joined its
 // queue group may not be known yet to the server the router is connected to (interest travels
 // between servers asynchronously), and a replica that is not caught up may be a moment later.
@@ -145,7 +151,7 @@ Result<RoutedResults> Router::SearchBatch(std::span<const Query> queries,
     return Status::IOError(std::to_string(out.missing_shards.size()) + " of " +
                            std::to_string(shard_count) + " shards of collection '" +
                            options_.collection + "' did not answer (" +
-                           DescribeMissing(out.missing_shards) + ")");
+                           DescribeMissing(out.missing_shards) + ")" + ConnectionNote(nats_));
   }
   out.hits.resize(queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
@@ -180,7 +186,8 @@ Result<Record> Router::Get(uint64_t id, const WriteToken* after) {
   if (!missing->empty()) {
     return Status::IOError("shard " + std::to_string(shard) + " of collection '" +
                            options_.collection + "' (which holds id " + std::to_string(id) +
-                           ") did not answer (" + DescribeMissing(*missing) + ")");
+                           ") did not answer (" + DescribeMissing(*missing) + ")" +
+                           ConnectionNote(nats_));
   }
   return std::move(*record);
 }

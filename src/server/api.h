@@ -39,6 +39,10 @@ struct Api {
 struct PictureApi {
   PictureSearch& pictures;
   const ServerOptions& options;
+  // Over a cluster an I/O error is a part of the cluster that did not answer (the NATS servers,
+  // or every replica of a shard; the message names it): it passes, so the routes answer 503
+  // "unavailable", where one machine's I/O error is the server's own (500).
+  bool over_cluster = false;
 };
 
 using ApiHandler = void (*)(Api&, const httplib::Request&, httplib::Response&);

@@ -19,6 +19,16 @@ Handler With(PictureApi& api, PictureHandler fn) {
   return [&api, fn](const httplib::Request& req, httplib::Response& res) { fn(api, req, res); };
 }
 
+// A failure of the search itself (not of the request's options): as every route maps a status,
+// but over a cluster an I/O error is a part of it that did not answer (PictureApi).
+void SetSearchError(const PictureApi& api, httplib::Response& res, const Status& status,
+                    bool upload = false) {
+  if (api.over_cluster && status.code() == Status::Code::kIOError) {
+    return SetError(res, 503, "unavailable", status.message());
+  }
+  upload ? SetUploadError(res, status) : SetError(res, status);
+}
+
 // k, by, filter and min_score from the query string.
 Result<ImageSearchOptions> SearchOptionsFrom(const httplib::Request& req, const PictureApi& api) {
   auto k = QueryInt(req, "k", 10, 1, api.options.max_k);
@@ -39,7 +49,7 @@ void SearchUpload(PictureApi& api, const httplib::Request& req, httplib::Respons
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
   auto hits = api.pictures.Search(ImageSource::Bytes(upload->data, upload->name), *options);
-  if (!hits.ok()) return SetUploadError(res, hits.status());
+  if (!hits.ok()) return SetSearchError(api, res, hits.status(), true);
   SetJson(res, HitsJson(*hits));
 }
 
@@ -49,7 +59,7 @@ void SearchSimilar(PictureApi& api, const httplib::Request& req, httplib::Respon
   auto options = SearchOptionsFrom(req, api);
   if (!options.ok()) return SetError(res, options.status());
   auto hits = api.pictures.Search(ImageQuery::Indexed(*id), *options);
-  if (!hits.ok()) return SetError(res, hits.status());
+  if (!hits.ok()) return SetSearchError(api, res, hits.status());
   SetJson(res, HitsJson(*hits));
 }
 
@@ -57,7 +67,7 @@ void GetImage(PictureApi& api, const httplib::Request& req, httplib::Response& r
   auto id = PathId(req);
   if (!id.ok()) return SetError(res, id.status());
   auto details = api.pictures.GetImage(*id);
-  if (!details.ok()) return SetError(res, details.status());
+  if (!details.ok()) return SetSearchError(api, res, details.status());
   SetJson(res, DetailsJson(*details));
 }
 
@@ -65,7 +75,7 @@ void GetThumbnail(PictureApi& api, const httplib::Request& req, httplib::Respons
   auto id = PathId(req);
   if (!id.ok()) return SetError(res, id.status());
   auto jpeg = api.pictures.Thumbnail(*id);
-  if (!jpeg.ok()) return SetError(res, jpeg.status());
+  if (!jpeg.ok()) return SetSearchError(api, res, jpeg.status());
   res.set_header("Cache-Control", "private, max-age=3600");
   res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
 }
@@ -99,7 +109,7 @@ void SearchFacesOfUpload(PictureApi& api, const httplib::Request& req, httplib::
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
   auto faces = api.pictures.SearchFaces(ImageSource::Bytes(upload->data, upload->name), *options);
-  if (!faces.ok()) return SetUploadError(res, faces.status());
+  if (!faces.ok()) return SetSearchError(api, res, faces.status(), true);
   SetJson(res, {{"faces", QueryFacesJson(*faces)}});
 }
 
@@ -111,9 +121,9 @@ void SearchFacesOfImage(PictureApi& api, const httplib::Request& req, httplib::R
   auto options = FaceOptionsFrom(req, api);
   if (!options.ok()) return SetError(res, options.status());
   auto details = api.pictures.GetImage(*id);
-  if (!details.ok()) return SetError(res, details.status());
+  if (!details.ok()) return SetSearchError(api, res, details.status());
   auto faces = api.pictures.SearchFaces(ImageQuery::Indexed(*id), *options);
-  if (!faces.ok()) return SetError(res, faces.status());
+  if (!faces.ok()) return SetSearchError(api, res, faces.status());
   SetJson(res, {{"id", *id},
                 {"width", details->width},
                 {"height", details->height},
@@ -157,9 +167,9 @@ void SearchCopiesOfUpload(PictureApi& api, const httplib::Request& req, httplib:
   auto upload = UploadFrom(req);
   if (!upload.ok()) return SetError(res, upload.status());
   auto hits = api.pictures.SearchCopies(ImageSource::Bytes(upload->data, upload->name), *options);
-  if (!hits.ok()) return SetUploadError(res, hits.status());
+  if (!hits.ok()) return SetSearchError(api, res, hits.status(), true);
   auto body = CopiesJson(api, *hits);
-  if (!body.ok()) return SetError(res, body.status());
+  if (!body.ok()) return SetSearchError(api, res, body.status());
   SetJson(res, *body);
 }
 
@@ -169,9 +179,9 @@ void SearchCopiesOfImage(PictureApi& api, const httplib::Request& req, httplib::
   auto options = CopyOptionsFrom(req, api);
   if (!options.ok()) return SetError(res, options.status());
   auto hits = api.pictures.SearchCopies(ImageQuery::Indexed(*id), *options);
-  if (!hits.ok()) return SetError(res, hits.status());
+  if (!hits.ok()) return SetSearchError(api, res, hits.status());
   auto body = CopiesJson(api, *hits);
-  if (!body.ok()) return SetError(res, body.status());
+  if (!body.ok()) return SetSearchError(api, res, body.status());
   SetJson(res, *body);
 }
 

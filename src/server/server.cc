@@ -149,7 +149,8 @@ class ClusterRouterServer : public HttpServer {
     AddCollectionRoutes(router_, collections, options.max_k);
     AddClusterRoutes(router_, std::move(state));
     if (pictures) {
-      picture_api_ = std::make_unique<PictureApi>(PictureApi{*pictures, options_});
+      picture_api_ = std::make_unique<PictureApi>(
+          PictureApi{.pictures = *pictures, .options = options_, .over_cluster = true});
       AddPictureRoutes(router_, *picture_api_);
       ServeWebPage(http_, options.web_dir);
     }

@@ -27,6 +27,7 @@
 #include "cluster/subprocess.h"
 #include "testing/cli.h"
 #include "testing/cluster_fixture.h"
+#include "testing/ingest_work.h"
 #include "testing/nats_cluster.h"
 #include "testing/temp_dir.h"
 
@@ -283,24 +284,7 @@ TEST_F(ClusterIngestTest, TwoWorkersOneKilledAndAServerKilledIndexWhatOneMachine
 // In one process on the shared cluster (fast, and run under the sanitizers): a worker that takes an
 // item and dies before acknowledging it loses nothing (the item comes again, split into one item a
 // path), a missing file is reported once, and an item that is not one is dropped.
-class IngestWorkerTest : public test::NatsClusterTest {
- protected:
-  // Has `worker` work items until the job is finished (at most `timeout`); any error fails.
-  static JobCounts WorkUntilFinished(IngestWorker& worker, JobWatcher& watcher,
-                                     milliseconds timeout) {
-    JobCounts counts;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!counts.finished() && std::chrono::steady_clock::now() < deadline) {
-      auto worked = worker.WorkOnce();
-      EXPECT_TRUE(worked.ok()) << worked.status().ToString();
-      auto polled = watcher.Poll(milliseconds(10));
-      EXPECT_TRUE(polled.ok()) << polled.status().ToString();
-      if (!worked.ok() || !polled.ok()) break;
-      counts = *polled;
-    }
-    return counts;
-  }
-};
+class IngestWorkerTest : public test::NatsClusterTest {};
 
 TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReportedOnce) {
   if (!fs::exists(kFlowers)) GTEST_SKIP() << kFlowers << " is absent";
@@ -342,7 +326,7 @@ TEST_F(IngestWorkerTest, AnItemNotAcknowledgedComesAgainSplitAndBadInputIsReport
   ASSERT_TRUE(worker.ok()) << worker.status().ToString();
   auto watcher = JobWatcher::Create(*nats_, name, "junit");
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-  const JobCounts counts = WorkUntilFinished(**worker, **watcher, seconds(60));
+  const JobCounts counts = test::WorkUntilFinished(**worker, **watcher, seconds(60));
   ASSERT_TRUE(counts.finished()) << counts.done();
   EXPECT_EQ(counts.indexed, 2u);
   EXPECT_EQ(counts.failed, 1u);
@@ -394,7 +378,7 @@ TEST_F(IngestWorkerTest, AnItemWhosePublishIsRefusedIsNotAcknowledgedAndComesAga
   ASSERT_TRUE(AddIngestStreams(*nats_, name, 3).ok());
   auto watcher = JobWatcher::Create(*nats_, name, "jrefused");
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-  const JobCounts counts = WorkUntilFinished(**worker, **watcher, seconds(30));
+  const JobCounts counts = test::WorkUntilFinished(**worker, **watcher, seconds(30));
   ASSERT_TRUE(counts.finished()) << "the unacknowledged item did not come again";
   EXPECT_EQ(counts.failed, 0u);
   EXPECT_EQ(counts.done(), 1u);

@@ -12,55 +12,22 @@
 // Environment: ALIKE_SHARED_DIR (default: ../shared beside the checkout), ALIKE_WEB_EVIDENCE
 // (where screenshots go; default: web-evidence beside the binary), CHROMIUM (/usr/bin/chromium).
 // Exits 77 (CTest's SKIP_RETURN_CODE) when chromium, node_modules or the photos are absent.
-import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  Pages, browseFrom, check, editedCopy, embedder, finish, flowers, hits, launchBrowser, modelDir,
+  photos, runAlike, searchFindsItself, setUp, shared, skip, startServer, stopProcess,
+  thumbnailsLoaded, ukbench, uploadAndWait,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const SKIP = 77;
 const CLASSES = ['daisy', 'rose', 'sunflower'];
 const PER_CLASS = 10;
 
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(SKIP);
-}
-
-const binary = path.resolve(process.argv[2] || path.join(repo, 'build/alike'));
-const shared = process.env.ALIKE_SHARED_DIR || path.resolve(repo, '../shared');
-const flowers = path.join(shared, 'data/categories/flowers/flowers');
-const ukbench = path.join(shared, 'data/copies/imagededup/tests/data/base_images');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const evidence = process.env.ALIKE_WEB_EVIDENCE || path.join(path.dirname(binary), 'web-evidence');
-
-if (!fs.existsSync(binary)) skip(`no alike binary at ${binary}`);
-if (!fs.existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath} (apt-get install chromium)`);
+const { binary, chromium, chromiumPath, evidence } = await setUp(process.argv);
 if (!CLASSES.every((c) => fs.existsSync(path.join(flowers, c))) || !fs.existsSync(ukbench)) {
   skip(`shared photos absent: ${flowers} or ${ukbench}`);
-}
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch {
-  skip('playwright-core is not installed (cd tests/web && npm ci; scripts/setup.sh does it)');
-}
-
-// ---- Checks --------------------------------------------------------------------------------
-
-let passed = 0;
-const failures = [];
-function check(ok, what, detail = '') {
-  if (ok) {
-    passed++;
-    console.log(`ok   ${what}`);
-  } else {
-    failures.push(what);
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
 }
 
 // ---- The library and the server ------------------------------------------------------------
@@ -69,26 +36,14 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alike-web-e2e-'));
 const db = path.join(work, 'db');
 const roots = path.join(work, 'roots');
 
-function photos(cls, from, count) {
-  const names = fs.readdirSync(path.join(flowers, cls)).filter((n) => /\.jpe?g$/i.test(n)).sort();
-  return names.slice(from, from + count).map((n) => path.join(flowers, cls, n));
-}
-
 function alike(...args) {
   return alikeOn(db, ...args);
 }
 
 function alikeOn(library, ...args) {
-  const r = spawnSync(binary, ['--db', library, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`alike ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
+  return runAlike(binary, ['--db', library, ...args]);
 }
 
-// The CNN tells flowers apart far better than colour does; colour keeps the test running where
-// the model weights are not installed.
-const modelDir = process.env.ALIKE_MODELS || path.join(repo, 'models');
-const embedder = fs.existsSync(path.join(modelDir, 'tf2_mobilenet_v2_1.0_224_ptq.tflite'))
-  ? 'cnn' : 'color';
 // The UKBench photos are larger (640x480) and unlike the flowers: one is the original of the
 // edited copies the copy search and the duplicates view look for.
 const original = path.join(ukbench, 'ukbench09012.jpg');
@@ -104,103 +59,25 @@ fs.writeFileSync(path.join(work, 'not-a-picture.jpg'), 'this is text, not a JPEG
 fs.mkdirSync(path.join(roots, 'bad'), { recursive: true });
 fs.copyFileSync(path.join(work, 'not-a-picture.jpg'), path.join(roots, 'bad', 'not-a-picture.jpg'));
 
-function startServer(extra = [], library = db) {
-  const server = spawn(binary, ['--db', library, 'serve', '--port', '0', '--roots', roots, ...extra],
-                       { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 30000);
-    const read = (chunk) => {
-      output += chunk;
-      const m = output.match(/on (http:\/\/[^\s]+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ server, base: m[1] });
-      }
-    };
-    server.stdout.on('data', read);
-    server.stderr.on('data', read);
-    server.on('exit', (code) => reject(new Error(`the server exited (${code}): ${output}`)));
-  });
-}
-
-const classOf = (p) => path.basename(path.dirname(p));
-
 // ---- The browser ---------------------------------------------------------------------------
 
-function stopServer(server) {
-  server.kill('SIGTERM');
-  return new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+const browser = await launchBrowser(chromium, chromiumPath);
+const pages = new Pages(browser);
+let server;
+
+// Serves `lib` (with the server-side roots); the pages follow the new server.
+async function serve(extra = [], lib = db) {
+  let base;
+  ({ server, base } = await startServer(binary, ['--db', lib, 'serve', '--port', '0', '--roots',
+                                                 roots, ...extra]));
+  pages.base = base;
 }
 
-fs.mkdirSync(evidence, { recursive: true });
-let { server, base } = await startServer();
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  headless: true,
-  // Without the networking flags Chromium keeps calling home, which a closed network makes slow.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-// Every request the page makes must go to the server itself.
-const foreign = [];
-const pageErrors = [];
-async function openPage(viewport, waitForStats = true) {
-  const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(30000);
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith(base) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(base + '/');
-  if (waitForStats) {
-    await page.waitForFunction(() => /\d+ images/.test(document.querySelector('#stats').textContent));
-  }
-  return page;
+function openPage(viewport, waitForStats = true) {
+  return pages.open(viewport, waitForStats ? undefined : null);
 }
 
-// The results grid as the page shows it.
-function hits(page) {
-  return page.$$eval('#grid li', (items) => items.map((li) => ({
-    id: li.dataset.id, path: li.dataset.path, score: Number(li.dataset.score),
-  })));
-}
-
-async function uploadAndWait(page, file) {
-  const caption = page.locator('#results-caption');
-  await page.$eval('#results-caption', (c) => { c.textContent = ''; });
-  await page.setInputFiles('#file', file);
-  await page.waitForFunction(() => {
-    const c = document.querySelector('#results-caption').textContent;
-    return /results for|faces? in|Nothing found|failed/.test(c);
-  });
-  return caption.textContent();
-}
-
-// Writes an edited copy of a JPEG, made by the browser's canvas: the middle part left after
-// cutting `crop` of each side, scaled by `scale`, recompressed.
-async function editedCopy(page, file, out, { crop = 0, scale = 1, quality = 0.7 }) {
-  const b64 = await page.evaluate(async ({ b64, crop, scale, quality }) => {
-    const img = new Image();
-    img.src = 'data:image/jpeg;base64,' + b64;
-    await img.decode();
-    const [sx, sy] = [img.naturalWidth * crop, img.naturalHeight * crop];
-    const [sw, sh] = [img.naturalWidth - 2 * sx, img.naturalHeight - 2 * sy];
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(sw * scale);
-    canvas.height = Math.round(sh * scale);
-    canvas.getContext('2d').drawImage(img, sx, sy, sw, sh, 0, 0, canvas.width, canvas.height);
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    let text = '';
-    for (const b of bytes) text += String.fromCharCode(b);
-    return btoa(text);
-  }, { b64: fs.readFileSync(file).toString('base64'), crop, scale, quality });
-  fs.writeFileSync(out, Buffer.from(b64, 'base64'));
-  return out;
-}
+await serve();
 
 // Hands the page a photo as a paste (Ctrl+V) or a drop, the way the browser would, and waits for
 // the search it starts.
@@ -245,8 +122,8 @@ async function facesMode() {
   const faceDb = path.join(work, 'faces-db');
   alikeOn(faceDb, 'init', '--faces', '--embedders', 'color');
   alikeOn(faceDb, 'index', '-q', ...person.slice(0, 3), ...others);
-  await stopServer(server);
-  ({ server, base } = await startServer([], faceDb));
+  await stopProcess(server);
+  await serve([], faceDb);
   const page = await openPage({ width: 1280, height: 900 });
   check(!(await page.isDisabled('input[name=mode][value=faces]')), 'faces are offered when indexed');
   await page.check('input[name=mode][value=faces]');
@@ -292,31 +169,13 @@ try {
 
   // Search by uploading one of the library's roses.
   const query = photos('rose', 2, 1)[0];
-  const caption = await uploadAndWait(page, query);
-  const first = await hits(page);
-  check(first.length >= 10, 'an upload shows results', `${caption}; ${first.length} results`);
-  check(first[0] && first[0].path === query, 'the uploaded photo finds itself first',
-        first[0] && first[0].path);
-  check(first[0] && first[0].score > 0.99, 'with a score of about 1', first[0] && first[0].score);
-  const top = first.slice(1, 6);
-  const same = top.filter((h) => classOf(h.path) === classOf(query)).length;
-  check(same >= 3, 'most of the top results are roses too',
-        top.map((h) => classOf(h.path)).join(','));
-  await page.waitForFunction(() => [...document.querySelectorAll('#grid img')].slice(0, 6)
-      .every((img) => img.complete && img.naturalWidth > 0));
-  check(true, 'the thumbnails load');
+  const first = await searchFindsItself(page, query);
   check(await page.isVisible('#query-img'), 'the query picture is shown');
   await page.screenshot({ path: path.join(evidence, 'search.png'), fullPage: true });
 
   // Click a result (not the query itself): the grid becomes that image's neighbours.
   const picked = first[1];
-  await page.click(`#grid li[data-id="${picked.id}"] button`);
-  await page.waitForFunction((id) => {
-    const li = document.querySelector('#grid li');
-    return li && li.dataset.id !== id && /results for/.test(
-        document.querySelector('#results-caption').textContent);
-  }, first[0].id);
-  const second = await hits(page);
+  const second = await browseFrom(page, picked.id, first[0].id);
   check(second.length > 0 && !second.some((h) => h.id === picked.id),
         'clicking a result searches from it (it is not among its own neighbours)');
   check(second.map((h) => h.id).join() !== first.map((h) => h.id).join(), 'the grid changes');
@@ -392,8 +251,7 @@ try {
   check(/region \d+×\d+ at \d+,\d+/.test(details), 'the matched region is given', details);
   check(await copies.isVisible('#grid li:first-child svg.overlay polygon'),
         'and outlined on the thumbnail');
-  await copies.waitForFunction(() => [...document.querySelectorAll('#grid img')]
-      .every((img) => img.complete && img.naturalWidth > 0));
+  await thumbnailsLoaded(copies, '#grid img', Infinity);
   await copies.screenshot({ path: path.join(evidence, 'copies.png'), fullPage: true });
 
   // Duplicates: a smaller copy of the same photo, uploaded, forms a group with it; the original
@@ -414,8 +272,7 @@ try {
   check(groups[0] && groups[0][0].path === original && groups[0][0].keeper &&
         !groups[0][1].keeper && groups[0][1].path.includes('/uploads/'),
         'the original first, marked as the one to keep', JSON.stringify(groups));
-  await copies.waitForFunction(() => [...document.querySelectorAll('#dups-list img')]
-      .every((img) => img.complete && img.naturalWidth > 0));
+  await thumbnailsLoaded(copies, '#dups-list img', Infinity);
   await copies.locator('#dups').screenshot({ path: path.join(evidence, 'duplicates.png') });
   await copies.close();
 
@@ -444,11 +301,11 @@ try {
 
   // With API keys: the page asks for one, then sends it (thumbnails included, which an <img>
   // alone could not authorise).
-  await stopServer(server);
+  await stopProcess(server);
   const key = 'e2e-' + crypto.randomBytes(16).toString('hex');
   const keys = path.join(work, 'keys.txt');
   fs.writeFileSync(keys, `${crypto.createHash('sha256').update(key).digest('hex')} read e2e\n`);
-  ({ server, base } = await startServer(['--keys', keys]));
+  await serve(['--keys', keys]);
   const locked = await openPage({ width: 1280, height: 900 }, false);
   await locked.waitForSelector('#error:not([hidden])');
   const asked = await locked.textContent('#error-text');
@@ -471,16 +328,13 @@ try {
 
   await facesMode();
 
-  check(foreign.length === 0, 'the page fetches nothing from elsewhere', foreign.join(' '));
-  check(pageErrors.length === 0, 'no script errors', pageErrors.join('; '));
+  pages.checkClean();
 } catch (e) {
   check(false, 'the run finished', e.stack || String(e));
 } finally {
   await browser.close();
-  await stopServer(server);
+  await stopProcess(server);
   fs.rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`screenshots in ${evidence}`);
-console.log(`web e2e: ${passed} passed, ${failures.length} failed`);
-process.exit(failures.length ? 1 : 0);
+finish('web e2e', evidence);
