@@ -228,9 +228,9 @@ TEST_F(CopyLibraryTest, DuplicateGroupsKeepTheLargestAndTheIndexedImageFindsItsC
 }
 
 // Verification stops once the caller's k candidates are copies beyond doubt, and not before: a
-// photo with two more copies in the library gets, for k = 1, 2
-// and 3, the k most confident of the hits an exhaustive search (k = 20) gives, each verified and
-// scored alike. Takes about 8 s (Release), most of it the fixture's indexing.
+// photo with two more copies in the library gets, for k = 1, 2 and 3, the k most confident of
+// the hits an exhaustive search (k = 20) gives, each verified and scored alike. Takes about 4-8 s
+// (Release), most of it the fixture's indexing.
 TEST_F(CopyLibraryTest, StoppingEarlyStillReturnsEveryCopyTheCallerAskedFor) {
   IndexSmallerCopiesOf(originals_[1]);
   auto all = lib_->SearchCopies(ImageSource::File(originals_[1]), {.k = 20});
