@@ -1,6 +1,7 @@
 // alike-bench copies-scale: copy search (Library::SearchCopies) in an archive-sized library.
 //
-//   alike-bench copies-scale [--n 100000,1000000] [--per-family 6] [--seed 1] [--workdir DIR]
+//   alike-bench copies-scale [--n 100000,1000000] [--per-family 6] [--k 10] [--seed 1] [--workdir
+//   DIR]
 //                            [--photos DIR ...] [--models DIR] [--quick]
 //
 // A library with the spaces copy search reads (cnn, pdq, dct64) indexes real photos normally
@@ -51,6 +52,7 @@ constexpr uint32_t kCnnDimension = 2304;
 struct CopiesScaleArgs {
   std::vector<size_t> sizes = {1'000'000};  // pictures in all, real and synthetic
   size_t per_family = 6;
+  size_t k = CopySearchOptions{}.k;  // hits asked for: verification stops at k beyond doubt
   uint64_t seed = 1;
   size_t batch = 10'000;
   std::string workdir = "/tmp/alike-bench/copies-scale";
@@ -75,8 +77,8 @@ struct Round {
 
 Round SearchAll(Library& lib, const cli::CopySet& set,
                 const std::vector<std::vector<uint8_t>>& copies,
-                const std::vector<std::optional<uint64_t>>& original_ids) {
-  const CopySearchOptions options{.jobs = 1};
+                const std::vector<std::optional<uint64_t>>& original_ids, size_t k) {
+  const CopySearchOptions options{.k = k, .jobs = 1};
   Round round;
   for (size_t i = 0; i < copies.size(); ++i) {
     Stopwatch watch;
@@ -219,7 +221,7 @@ int RunCopiesScale(CopiesScaleArgs args) {
   const size_t real = set.originals.size();
   std::printf("cached copy features: %.1f KB a real photo\n",
               double(info->copy_feature_bytes) / double(real) / 1e3);
-  const Round small = SearchAll(**lib, set, copies, original_ids);
+  const Round small = SearchAll(**lib, set, copies, original_ids, args.k);
 
   Table table({"library", "pictures", "p50 wall", "p99 wall", "p50 CPU", "p99 CPU", "copies found",
                "false hits"});
@@ -231,7 +233,7 @@ int RunCopiesScale(CopiesScaleArgs args) {
     AddSynthetic(**lib, pictures - real, size - real, args);
     std::printf("added %zu synthetic pictures in %.0f s\n", size - pictures, watch.Seconds());
     pictures = size;
-    const Round large = SearchAll(**lib, set, copies, original_ids);
+    const Round large = SearchAll(**lib, set, copies, original_ids, args.k);
     AddRow(table, Row("+ synthetic bulk", size, large, copies.size(), &small));
   }
   table.Print(stdout);
@@ -255,6 +257,8 @@ Command AddCopiesScaleCommand(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--per-family", args->per_family, "Copies per edit family")
+      ->capture_default_str();
+  cmd->add_option("--k", args->k, "Hits asked for (copy search stops verifying at k sure ones)")
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the copies and the bulk")->capture_default_str();
   cmd->add_option("--batch", args->batch, "Synthetic pictures per write")->capture_default_str();

@@ -266,6 +266,9 @@ struct FaceForgetReport {
 // ("pdq" over the query's eight rotations and mirror images, "dct64") and from "cnn", each checked
 // with local features and a homography against the candidate's file.
 struct CopySearchOptions {
+  // Hits wanted. Candidates are verified most likely first, and verification stops once k of
+  // them are copies beyond doubt (confidence >= 0.99): k = 1 asks "is this a copy, and of
+  // what?", which costs about one candidate's verification when the answer is yes.
   size_t k = 10;
   float min_confidence = 0.5f;  // hits below it are not copies
   size_t candidates = 20;       // nearest images taken from each space before verification

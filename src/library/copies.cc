@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <opencv2/core.hpp>
 
@@ -43,9 +44,8 @@ Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k, 
     auto embedded = space.model->Embed(picture);
     if (!embedded.ok()) return embedded.status();
     if (embedded->empty()) return Status::OK();  // flat: no orientation has a hash either
-    auto hits =
-        space.search({.binary = (*embedded)[0].binary},
-                     {.k = k, .max_distance = float(radius), .with_payload = false});
+    auto hits = space.search({.binary = (*embedded)[0].binary},
+                             {.k = k, .max_distance = float(radius), .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& hit : *hits) {
       Evidence& e = found[ImageOfVector(hit.id)];
@@ -142,6 +142,38 @@ std::array<std::array<float, 2>, 4> HitCorners(const search::CopyMatch& m, bool 
   return out;
 }
 
+// A verified candidate at this confidence is a copy beyond doubt: in the calibration run every
+// hit from 0.9 up was a copy (README, "Evaluation"). Verification stops once the caller's k
+// candidates have it, and a candidate the upright query matches so well is not matched mirrored.
+constexpr float kBeyondDoubt = 0.99f;
+
+// The query's local features, described once per search: upright at once, mirrored only when a
+// candidate first needs it (a copy verified upright beyond doubt never does). Thread-safe: the
+// mirrored features are described under a once-flag.
+class QueryFeatures {
+ public:
+  QueryFeatures(const search::CopyVerifier& verifier, const cv::Mat& query)
+      : verifier_(verifier), query_(query), upright_(verifier.Describe(query)) {}
+
+  const Result<search::LocalFeatures>& Upright() const { return upright_; }
+
+  const Result<search::LocalFeatures>& Mirrored() const {
+    std::call_once(mirrored_once_, [&] {
+      cv::Mat flipped;
+      cv::flip(query_, flipped, 1);
+      mirrored_ = verifier_.Describe(flipped);
+    });
+    return mirrored_;
+  }
+
+ private:
+  const search::CopyVerifier& verifier_;
+  const cv::Mat query_;
+  const Result<search::LocalFeatures> upright_;
+  mutable std::once_flag mirrored_once_;
+  mutable Result<search::LocalFeatures> mirrored_ = Status::Internal("not described");
+};
+
 // What the verifier made of one candidate.
 struct Verification {
   Status error;             // a failure of the verifier itself (an unreadable candidate is not one)
@@ -151,9 +183,13 @@ struct Verification {
   std::array<std::array<float, 2>, 4> corners{};
 };
 
+Verification WithCorners(Verification v, const PictureFeatures& candidate) {
+  if (v.match.confidence > 0) v.corners = HitCorners(v.match, v.mirrored, candidate);
+  return v;
+}
+
 Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifier& verifier,
-                             const search::LocalFeatures& upright,
-                             const search::LocalFeatures& mirrored, uint64_t image_id) {
+                             const QueryFeatures& query, uint64_t image_id) {
   Verification v;
   auto candidate = spaces.candidates.Features(image_id, verifier);
   if (!candidate.ok()) {
@@ -164,13 +200,45 @@ Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifie
   v.described = true;
   const search::LocalFeatures& features = (*candidate)->features;
   // Both ways round, keeping the better: a picture's mirror image can scrape past the verifier
-  // with a few chance matches where the true orientation has hundreds.
-  v.match = verifier.Verify(upright, features);
-  search::CopyMatch flipped = verifier.Verify(mirrored, features);
+  // with a few chance matches where the true orientation has hundreds. Upright beyond doubt is
+  // as good as it gets.
+  v.match = verifier.Verify(*query.Upright(), features);
+  if (v.match.confidence >= kBeyondDoubt) return WithCorners(std::move(v), **candidate);
+  const Result<search::LocalFeatures>& mirrored = query.Mirrored();
+  if (!mirrored.ok()) {
+    v.error = mirrored.status();
+    return v;
+  }
+  search::CopyMatch flipped = verifier.Verify(*mirrored, features);
   v.mirrored = flipped.confidence > v.match.confidence;
   if (v.mirrored) v.match = std::move(flipped);
-  if (v.match.confidence > 0) v.corners = HitCorners(v.match, v.mirrored, **candidate);
-  return v;
+  return WithCorners(std::move(v), **candidate);
+}
+
+// Verifies the candidates in `order` in waves of `threads` (each costs a copy out of the feature
+// store and one or two matchings, or, without cached features, a decode and an ORB pass), until
+// `enough` of them are copies beyond doubt: the candidates come most likely first, so a copy's
+// original is usually the first, and the rest are verified only for a caller who asked for
+// more hits. Returns the verified prefix.
+std::vector<Verification> VerifyInOrder(const CopySpaces& spaces,
+                                        const search::CopyVerifier& verifier,
+                                        const QueryFeatures& query,
+                                        const std::vector<uint64_t>& order, size_t enough,
+                                        unsigned threads) {
+  std::vector<Verification> verified;
+  size_t beyond_doubt = 0;
+  while (verified.size() < order.size() && beyond_doubt < enough) {
+    const size_t first = verified.size();
+    const size_t wave = std::min<size_t>(threads, order.size() - first);
+    verified.resize(first + wave);
+    ParallelFor(wave, threads, [&](size_t i) {
+      verified[first + i] = VerifyCandidate(spaces, verifier, query, order[first + i]);
+    });
+    for (size_t i = first; i < verified.size(); ++i) {
+      if (verified[i].match.confidence >= kBeyondDoubt) ++beyond_doubt;
+    }
+  }
+  return verified;
 }
 
 }  // namespace
@@ -235,24 +303,14 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   if (exclude) found.erase(*exclude);
 
   const search::CopyVerifier verifier;
-  auto upright = verifier.Describe(query);
-  if (!upright.ok()) return upright.status();
-  cv::Mat flipped;
-  cv::flip(query, flipped, 1);
-  auto mirrored = verifier.Describe(flipped);
-  if (!mirrored.ok()) return mirrored.status();
-
-  // Each candidate costs a copy out of the feature store and two matchings, or, without cached
-  // features, a decode and an ORB pass (tens of milliseconds); they are independent of each
-  // other, so they are verified on several threads, then judged in order.
+  const QueryFeatures features(verifier, query);
+  if (!features.Upright().ok()) return features.Upright().status();
   const std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
-  std::vector<Verification> verified(order.size());
-  ParallelFor(order.size(), ThreadCount(options.jobs), [&](size_t i) {
-    verified[i] = VerifyCandidate(spaces, verifier, *upright, *mirrored, order[i]);
-  });
+  const std::vector<Verification> verified =
+      VerifyInOrder(spaces, verifier, features, order, options.k, ThreadCount(options.jobs));
 
   std::vector<CopyHit> out;
-  for (size_t i = 0; i < order.size(); ++i) {
+  for (size_t i = 0; i < verified.size(); ++i) {
     const uint64_t image_id = order[i];
     const Evidence& e = found.at(image_id);
     CopyHit hit{.image_id = image_id,

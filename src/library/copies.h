@@ -2,8 +2,9 @@
 // edits in different ways: "pdq" (global, robust to resizing, recompression, colour shifts, blur;
 // searched with the query turned through its eight rotations and mirror images), "dct64"
 // (near-exact copies) and "cnn" (what a crop, a border or an overlay leaves of the picture's
-// content). Every candidate is then checked against its file with local features and a homography
-// (search/copy_verifier.h), which also says where the copy lies; its features come from the
+// content). The candidates are then checked, most likely first, against their pictures with local
+// features and a homography (search/copy_verifier.h), which also says where the copy lies, until
+// as many as the caller asked for are copies beyond doubt; a candidate's features come from the
 // library's feature store (feature_store.h) when it has them, else from decoding its file. The
 // spaces and candidates are a library's, or a cluster's (CopySpace, CopyCandidates).
 // Duplicate groups are the connected components of the PDQ match graph, each image's hash looked up

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "image/pixels.h"
+#include "search/hamming_matcher.h"
 
 namespace alike::search {
 namespace {
@@ -61,6 +62,24 @@ float Coverage(int inliers, const std::vector<cv::Point2f>& query_points, const 
 
 }  // namespace
 
+std::vector<DescriptorMatch> CopyVerifier::RatioMatches(const cv::Mat& query,
+                                                        const cv::Mat& candidate) const {
+  if (query.type() == CV_8U && query.cols == kHammingDescriptorBytes) {
+    return HammingRatioMatches(query, candidate, options_.ratio);
+  }
+  // SIFT's float descriptors (both sides come from one verifier, so the type decides the norm).
+  const int norm = query.type() == CV_8U ? cv::NORM_HAMMING : cv::NORM_L2;
+  std::vector<std::vector<cv::DMatch>> knn;
+  cv::BFMatcher(norm).knnMatch(query, candidate, knn, 2);
+  std::vector<DescriptorMatch> out;
+  for (const auto& pair : knn) {
+    if (pair.size() == 2 && pair[0].distance < options_.ratio * pair[1].distance) {
+      out.push_back({.query = pair[0].queryIdx, .candidate = pair[0].trainIdx});
+    }
+  }
+  return out;
+}
+
 Result<LocalFeatures> CopyVerifier::Describe(const cv::Mat& bgr) const {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status::InvalidArgument("copy verifier: expected a non-empty 8-bit BGR image");
@@ -98,17 +117,14 @@ std::string CopyVerifier::Version() const {
 CopyMatch CopyVerifier::Verify(const LocalFeatures& query, const LocalFeatures& candidate) const {
   CopyMatch m;
   if (query.descriptors.rows < 2 || candidate.descriptors.rows < 2) return m;
-  std::vector<std::vector<cv::DMatch>> knn;
-  // Both sides come from one verifier, so the descriptor type decides the norm.
-  const int norm = query.descriptors.type() == CV_8U ? cv::NORM_HAMMING : cv::NORM_L2;
-  if (candidate.descriptors.type() != query.descriptors.type()) return m;
-  cv::BFMatcher(norm).knnMatch(query.descriptors, candidate.descriptors, knn, 2);
+  if (candidate.descriptors.type() != query.descriptors.type() ||
+      candidate.descriptors.cols != query.descriptors.cols) {
+    return m;
+  }
   std::vector<cv::Point2f> from, to;
-  for (const auto& pair : knn) {
-    if (pair.size() == 2 && pair[0].distance < options_.ratio * pair[1].distance) {
-      from.push_back(query.points[pair[0].queryIdx]);
-      to.push_back(candidate.points[pair[0].trainIdx]);
-    }
+  for (const DescriptorMatch& match : RatioMatches(query.descriptors, candidate.descriptors)) {
+    from.push_back(query.points[match.query]);
+    to.push_back(candidate.points[match.candidate]);
   }
   m.matches = static_cast<int>(from.size());
   if (m.matches < std::max(4, options_.min_inliers)) return m;

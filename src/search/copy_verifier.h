@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "alike/status.h"
+#include "search/hamming_matcher.h"
 
 namespace alike::search {
 
@@ -83,6 +84,10 @@ class CopyVerifier {
   std::string Version() const;
 
  private:
+  // Descriptor pairs that pass the ratio test: ORB's by HammingRatioMatches, others by OpenCV's
+  // brute-force matcher.
+  std::vector<DescriptorMatch> RatioMatches(const cv::Mat& query, const cv::Mat& candidate) const;
+
   Options options_;
 };
 
