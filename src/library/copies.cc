@@ -5,6 +5,7 @@
 #include <numeric>
 #include <opencv2/core.hpp>
 
+#include "library/copy_views.h"
 #include "library/image_facts.h"
 #include "search/copy_verifier.h"
 #include "util/parallel_for.h"
@@ -15,6 +16,11 @@ namespace {
 // dct64 is for near-exact copies: at most this many of 64 bits (edits measured 0-2, unrelated
 // photos 20 and more).
 constexpr int kDctMatchBits = 4;
+
+// A verified match this sure is a copy (CopyMatch::is_copy); below it copy search looks again.
+constexpr float kCopyConfidence = 0.5f;
+// Nearest images taken from each view's cnn neighbours for the second look.
+constexpr size_t kViewCandidates = 4;
 
 struct Evidence {
   int pdq_bits = -1;  // fewest over the query's orientations; -1: not a PDQ candidate
@@ -43,9 +49,8 @@ Status AddPdqCandidates(const CopySpace& space, const cv::Mat& query, size_t k, 
     auto embedded = space.model->Embed(picture);
     if (!embedded.ok()) return embedded.status();
     if (embedded->empty()) return Status::OK();  // flat: no orientation has a hash either
-    auto hits =
-        space.search({.binary = (*embedded)[0].binary},
-                     {.k = k, .max_distance = float(radius), .with_payload = false});
+    auto hits = space.search({.binary = (*embedded)[0].binary},
+                             {.k = k, .max_distance = float(radius), .with_payload = false});
     if (!hits.ok()) return hits.status();
     for (const Hit& hit : *hits) {
       Evidence& e = found[ImageOfVector(hit.id)];
@@ -87,6 +92,47 @@ Status AddCnnCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
     }
   }
   return Status::OK();
+}
+
+// A second look's candidate: the image and the view that proposed it.
+struct ViewCandidate {
+  uint64_t image = 0;
+  size_t view = 0;
+};
+
+// The second look's candidates: each view's `per_view` nearest cnn neighbours that the first
+// look did not verify, by their best rank over the views (ties: the earlier view), at most
+// `limit`.
+Result<std::vector<ViewCandidate>> ViewCandidates(const CopySpace& space,
+                                                  const std::vector<cv::Mat>& views,
+                                                  size_t per_view, size_t limit,
+                                                  const std::vector<uint64_t>& verified,
+                                                  std::optional<uint64_t> exclude) {
+  std::vector<std::pair<size_t, ViewCandidate>> ranked;  // (rank, candidate), in view order
+  for (size_t v = 0; v < views.size(); ++v) {
+    auto embedded = space.model->Embed(views[v]);
+    if (!embedded.ok()) return embedded.status();
+    if (embedded->empty()) continue;
+    auto hits =
+        space.search({.vector = (*embedded)[0].vector}, {.k = per_view, .with_payload = false});
+    if (!hits.ok()) return hits.status();
+    for (size_t rank = 0; rank < hits->size(); ++rank) {
+      ranked.push_back({rank, {ImageOfVector((*hits)[rank].id), v}});
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ViewCandidate> out;
+  auto taken = [&](uint64_t image) {
+    return std::count(verified.begin(), verified.end(), image) > 0 ||
+           std::any_of(out.begin(), out.end(),
+                       [&](const ViewCandidate& c) { return c.image == image; });
+  };
+  for (const auto& [rank, candidate] : ranked) {
+    if (out.size() >= limit) break;
+    if (candidate.image != exclude && !taken(candidate.image)) out.push_back(candidate);
+  }
+  return out;
 }
 
 // Which candidates the verifier looks at, at most `limit`: the PDQ ones by distance and the cnn
@@ -150,6 +196,21 @@ struct Verification {
   bool mirrored = false;    // the mirrored query matched better
   std::array<std::array<float, 2>, 4> corners{};
 };
+
+// A picture's features upright and mirrored: a copy may be a mirror image.
+struct BothWays {
+  search::LocalFeatures upright, mirrored;
+};
+
+Result<BothWays> DescribeBothWays(const search::CopyVerifier& verifier, const cv::Mat& picture) {
+  auto upright = verifier.Describe(picture);
+  if (!upright.ok()) return upright.status();
+  cv::Mat flipped;
+  cv::flip(picture, flipped, 1);
+  auto mirrored = verifier.Describe(flipped);
+  if (!mirrored.ok()) return mirrored.status();
+  return BothWays{std::move(*upright), std::move(*mirrored)};
+}
 
 Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifier& verifier,
                              const search::LocalFeatures& upright,
@@ -235,26 +296,62 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   if (exclude) found.erase(*exclude);
 
   const search::CopyVerifier verifier;
-  auto upright = verifier.Describe(query);
-  if (!upright.ok()) return upright.status();
-  cv::Mat flipped;
-  cv::flip(query, flipped, 1);
-  auto mirrored = verifier.Describe(flipped);
-  if (!mirrored.ok()) return mirrored.status();
+  auto whole = DescribeBothWays(verifier, EnlargeIfSmall(query));
+  if (!whole.ok()) return whole.status();
 
   // Each candidate costs a copy out of the feature store and two matchings, or, without cached
   // features, a decode and an ORB pass (tens of milliseconds); they are independent of each
   // other, so they are verified on several threads, then judged in order.
-  const std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
-  std::vector<Verification> verified(order.size());
-  ParallelFor(order.size(), ThreadCount(options.jobs), [&](size_t i) {
-    verified[i] = VerifyCandidate(spaces, verifier, *upright, *mirrored, order[i]);
+  std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
+  std::vector<const BothWays*> seen_as(order.size(), &*whole);  // the features each is matched to
+  std::vector<Verification> verified;
+  auto verify = [&](size_t from) {
+    verified.resize(order.size());
+    ParallelFor(order.size() - from, ThreadCount(options.jobs), [&](size_t i) {
+      const BothWays& q = *seen_as[from + i];
+      verified[from + i] =
+          VerifyCandidate(spaces, verifier, q.upright, q.mirrored, order[from + i]);
+    });
+  };
+  verify(0);
+  // A second look when nothing was found: the cnn neighbours of views of the query (half windows,
+  // untilted), which find a photo pasted into another or turned past what cnn sees through. A
+  // window's candidates are matched to the window's own features (its full share of keypoints
+  // at its own scale), the untilted views' to the whole query's (ORB turns with the picture).
+  // Only queries without a copy pay for it, and what it proposes is verified like the rest.
+  const bool confident = std::any_of(verified.begin(), verified.end(), [](const Verification& v) {
+    return v.match.confidence >= kCopyConfidence;
   });
+  std::vector<std::optional<BothWays>> window_features;
+  if (!confident && spaces.cnn) {
+    std::vector<cv::Mat> views = HalfWindows(query);
+    const size_t windows = views.size();
+    for (cv::Mat& turned : Untilted(query)) views.push_back(std::move(turned));
+    auto more =
+        ViewCandidates(*spaces.cnn, views, kViewCandidates, options.candidates, order, exclude);
+    if (!more.ok()) return more.status();
+    window_features.resize(windows);
+    const size_t first_look = order.size();
+    for (const ViewCandidate& c : *more) {
+      order.push_back(c.image);
+      if (c.view >= windows) {
+        seen_as.push_back(&*whole);
+        continue;
+      }
+      if (!window_features[c.view]) {
+        auto described = DescribeBothWays(verifier, EnlargeIfSmall(views[c.view]));
+        if (!described.ok()) return described.status();
+        window_features[c.view] = std::move(*described);
+      }
+      seen_as.push_back(&*window_features[c.view]);
+    }
+    verify(first_look);
+  }
 
   std::vector<CopyHit> out;
   for (size_t i = 0; i < order.size(); ++i) {
     const uint64_t image_id = order[i];
-    const Evidence& e = found.at(image_id);
+    const Evidence& e = found[image_id];  // a view's candidate: no hash or whole-query evidence
     CopyHit hit{.image_id = image_id,
                 .confidence = HashConfidence(e),
                 .hash_distance = e.pdq_bits,
