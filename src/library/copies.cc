@@ -19,6 +19,8 @@ constexpr int kDctMatchBits = 4;
 
 // A verified match this sure is a copy (CopyMatch::is_copy); below it copy search looks again.
 constexpr float kCopyConfidence = 0.5f;
+// Half windows are described at the verifier's side, where the candidates' features were.
+constexpr int kDescribedWindowSide = search::CopyVerifier::Options{}.max_side;
 // Nearest images taken from each view's cnn neighbours for the second look.
 constexpr size_t kViewCandidates = 4;
 
@@ -100,11 +102,12 @@ struct ViewCandidate {
   size_t view = 0;
 };
 
-// The second look's candidates: each view's `per_view` nearest cnn neighbours that the first
-// look did not verify, by their best rank over the views (ties: the earlier view), at most
-// `limit`.
+// The second look's candidates: each view's `per_view` nearest cnn neighbours, by their best
+// rank over the views (ties: the earlier view), at most `limit`. The first `windows` views are
+// matched to features of their own, so their neighbours are taken even when the first look
+// verified them (against the whole query); the other views' are not taken again.
 Result<std::vector<ViewCandidate>> ViewCandidates(const CopySpace& space,
-                                                  const std::vector<cv::Mat>& views,
+                                                  const std::vector<cv::Mat>& views, size_t windows,
                                                   size_t per_view, size_t limit,
                                                   const std::vector<uint64_t>& verified,
                                                   std::optional<uint64_t> exclude) {
@@ -123,14 +126,18 @@ Result<std::vector<ViewCandidate>> ViewCandidates(const CopySpace& space,
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ViewCandidate> out;
-  auto taken = [&](uint64_t image) {
-    return std::count(verified.begin(), verified.end(), image) > 0 ||
-           std::any_of(out.begin(), out.end(),
-                       [&](const ViewCandidate& c) { return c.image == image; });
+  auto taken = [&](const ViewCandidate& candidate) {
+    if (candidate.view >= windows &&
+        std::count(verified.begin(), verified.end(), candidate.image) > 0) {
+      return true;
+    }
+    return std::any_of(out.begin(), out.end(), [&](const ViewCandidate& c) {
+      return c.image == candidate.image && (c.view >= windows) == (candidate.view >= windows);
+    });
   };
   for (const auto& [rank, candidate] : ranked) {
     if (out.size() >= limit) break;
-    if (candidate.image != exclude && !taken(candidate.image)) out.push_back(candidate);
+    if (candidate.image != exclude && !taken(candidate)) out.push_back(candidate);
   }
   return out;
 }
@@ -327,8 +334,8 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
     std::vector<cv::Mat> views = HalfWindows(query);
     const size_t windows = views.size();
     for (cv::Mat& turned : Untilted(query)) views.push_back(std::move(turned));
-    auto more =
-        ViewCandidates(*spaces.cnn, views, kViewCandidates, options.candidates, order, exclude);
+    auto more = ViewCandidates(*spaces.cnn, views, windows, kViewCandidates, options.candidates,
+                               order, exclude);
     if (!more.ok()) return more.status();
     window_features.resize(windows);
     const size_t first_look = order.size();
@@ -339,13 +346,27 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
         continue;
       }
       if (!window_features[c.view]) {
-        auto described = DescribeBothWays(verifier, EnlargeIfSmall(views[c.view]));
+        auto described = DescribeBothWays(verifier, EnlargeTo(views[c.view], kDescribedWindowSide));
         if (!described.ok()) return described.status();
         window_features[c.view] = std::move(*described);
       }
       seen_as.push_back(&*window_features[c.view]);
     }
     verify(first_look);
+    // An image seen twice (the whole query's candidate matched again by a window, or by a window
+    // and an untilted view) keeps its more confident verification, once.
+    for (size_t i = first_look; i < order.size();) {
+      const size_t j = std::find(order.begin(), order.end(), order[i]) - order.begin();
+      if (j == i) {
+        ++i;
+        continue;
+      }
+      if (!verified[i].error.ok() || verified[i].match.confidence > verified[j].match.confidence) {
+        verified[j] = std::move(verified[i]);
+      }
+      order.erase(order.begin() + i);
+      verified.erase(verified.begin() + i);
+    }
   }
 
   std::vector<CopyHit> out;

@@ -27,13 +27,18 @@ std::vector<cv::Mat> Untilted(const cv::Mat& query) {
   return out;
 }
 
-cv::Mat EnlargeIfSmall(const cv::Mat& query) {
-  const int longer = std::max(query.cols, query.rows);
-  if (longer >= kSmallQuerySide || longer == 0) return query;
-  const double scale = double(kEnlargedSide) / longer;
+cv::Mat EnlargeTo(const cv::Mat& window, int side) {
+  const int longer = std::max(window.cols, window.rows);
+  if (longer >= side || longer == 0) return window;
+  const double scale = double(side) / longer;
   cv::Mat out;
-  cv::resize(query, out, cv::Size(), scale, scale, cv::INTER_CUBIC);
+  cv::resize(window, out, cv::Size(), scale, scale, cv::INTER_CUBIC);
   return out;
+}
+
+cv::Mat EnlargeIfSmall(const cv::Mat& query) {
+  return std::max(query.cols, query.rows) < kSmallQuerySide ? EnlargeTo(query, kEnlargedSide)
+                                                            : query;
 }
 
 }  // namespace alike::library

@@ -26,8 +26,13 @@ std::vector<cv::Mat> Untilted(const cv::Mat& query);
 // Queries whose longer side is under kSmallQuerySide are enlarged (cubic) to kEnlargedSide before
 // their local features are described; others are returned as they are.
 inline constexpr int kSmallQuerySide = 160;
-inline constexpr int kEnlargedSide = 480;
+inline constexpr int kEnlargedSide = 640;
 cv::Mat EnlargeIfSmall(const cv::Mat& query);
+
+// A window enlarged (cubic) to a longer side of `side` when it is shorter: a half window of a
+// query decoded at a 512-pixel shorter side is 256 pixels high, where a pasted photo shows at
+// half the scale of the candidates' features (described at 640).
+cv::Mat EnlargeTo(const cv::Mat& window, int side);
 
 }  // namespace alike::library
 
