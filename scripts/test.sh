@@ -30,7 +30,7 @@ run_suite() {
 # under 35 minutes; their code runs under the sanitizers in the other cluster tests
 # (ShardSnapshotTest drives the snapshot service and restore directly; IngestWorkerTest the
 # ingest worker, in one process, of the multi-process ClusterIngestTest scenario).
-release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterIngestTest[.]'
+release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterIngestTest[.]|CopyLibraryTest[.](APhotoPastedAtHalfSize|ThumbnailsAreVerified)'
 
 
 echo "== Release build and tests"
