@@ -31,8 +31,9 @@ run_suite() {
 # (ShardSnapshotTest drives the snapshot service and restore directly; IngestWorkerTest the
 # ingest worker, in one process, of the multi-process ClusterIngestTest scenario). The web page's
 # cluster scenario (web_e2e_cluster, ~30 s of processes and a browser) and the picture routes with
-# no NATS server left (~17 s on a cluster of its own; the shard-without-replica case runs in both).
-release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterPicturesUnavailableTest[.]NoNats|ClusterIngestTest[.]|web_e2e_cluster'
+# no NATS server left (~17 s on a cluster of its own; the shard-without-replica case runs in both),
+# and copy search's two slowest hard-case library tests (a pasted copy, thumbnails: ~10 s).
+release_only='ClusterPlacementTest[.](AFourthNode|AStoppedController|ANodeThatJoins)|ClusterNodeTest[.]ANodeWhoseStreamsLost|ClusterCliTest[.](ANodeKilled|NodesFollowTheShardMap|WritesAreHeldBack)|ClusterPicturesTest[.]|ClusterPicturesUnavailableTest[.]NoNats|ClusterIngestTest[.]|web_e2e_cluster|CopyLibraryTest[.](APhotoPastedAtHalfSize|ThumbnailsAreVerified)'
 
 
 echo "== Release build and tests"

@@ -36,20 +36,6 @@ cv::Mat Crop(const cv::Mat& in, double cut, std::mt19937_64& rng) {
   return in(cv::Rect(x, y, std::min(w, in.cols), std::min(h, in.rows))).clone();
 }
 
-// Turns about the centre and grows the canvas to hold every pixel, the corners filled black, as
-// a photo of a turned print or a rotated repost shows.
-cv::Mat Rotate(const cv::Mat& in, double degrees) {
-  const cv::Point2f centre(in.cols / 2.0f, in.rows / 2.0f);
-  cv::Mat m = cv::getRotationMatrix2D(centre, degrees, 1.0);
-  const cv::Rect2f box = cv::RotatedRect(centre, in.size(), float(degrees)).boundingRect2f();
-  m.at<double>(0, 2) += box.width / 2.0 - centre.x;
-  m.at<double>(1, 2) += box.height / 2.0 - centre.y;
-  cv::Mat out;
-  cv::warpAffine(in, out, m, cv::Size(int(std::lround(box.width)), int(std::lround(box.height))),
-                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  return out;
-}
-
 // Contrast, brightness and saturation each moved by up to `strength`, in random directions.
 cv::Mat ShiftColour(const cv::Mat& in, double strength, std::mt19937_64& rng) {
   const double contrast = 1 + RandomSign(rng) * strength;
@@ -121,6 +107,20 @@ cv::Mat Border(const cv::Mat& in, double bars, std::mt19937_64& rng) {
   return out;
 }
 
+// `in` shrunk to `share` of the host's width or height (whichever binds) and pasted anywhere in
+// it, as a collage, a news page or a screenshot of a feed shows a photo.
+cv::Mat PasteInto(const cv::Mat& in, const cv::Mat& host, double share, std::mt19937_64& rng) {
+  cv::Mat out = host.empty() ? cv::Mat(in.size(), in.type(), cv::Scalar::all(128)) : host.clone();
+  const double scale = share * std::min(double(out.cols) / in.cols, double(out.rows) / in.rows);
+  cv::Mat pasted;
+  cv::resize(in, pasted, cv::Size(), scale, scale, cv::INTER_AREA);
+  pasted = pasted(cv::Rect(0, 0, std::min(pasted.cols, out.cols), std::min(pasted.rows, out.rows)));
+  const int x = UniformInt(rng, 0, out.cols - pasted.cols);
+  const int y = UniformInt(rng, 0, out.rows - pasted.rows);
+  pasted.copyTo(out(cv::Rect(x, y, pasted.cols, pasted.rows)));
+  return out;
+}
+
 }  // namespace
 
 const std::vector<EditFamilyInfo>& EditFamilies() {
@@ -141,6 +141,14 @@ const std::vector<EditFamilyInfo>& EditFamilies() {
       {EditFamily::kBorder, "border", "screenshot bars 10-30% of the height", EditTarget::kNone,
        0.1, 0.3},
       {EditFamily::kBlur, "blur", "sigma 1-4", EditTarget::kNone, 1, 4},
+      {EditFamily::kPictureInPicture, "pasted", "45-55% of another photo's size",
+       EditTarget::kHardCase, 0.45, 0.55},
+      {EditFamily::kCropThird, "crop-third", "33-37% of the area kept", EditTarget::kHardCase, 0.63,
+       0.67},
+      {EditFamily::kRotate15, "rotate15", "14-16 degrees", EditTarget::kHardCase, 14, 16, false,
+       true},
+      {EditFamily::kThumbnail, "thumbnail", "64-96 pixels a side", EditTarget::kHardCase, 64, 96,
+       true},
   };
   return kFamilies;
 }
@@ -167,6 +175,8 @@ const char* TargetName(EditTarget target) {
       return "mild";
     case EditTarget::kHard:
       return "hard";
+    case EditTarget::kHardCase:
+      return "hard+";
     case EditTarget::kNone:
       break;
   }
@@ -201,10 +211,12 @@ std::string DescribeEdit(const Edit& e) {
       break;
     case EditFamily::kCrop:
     case EditFamily::kCropLarge:
+    case EditFamily::kCropThird:
       std::snprintf(buf, sizeof(buf), "crop %.0f%% of the area", 100 * e.amount);
       break;
     case EditFamily::kRotate:
     case EditFamily::kRotateMore:
+    case EditFamily::kRotate15:
       std::snprintf(buf, sizeof(buf), "rotate %.1f degrees", e.amount);
       break;
     case EditFamily::kRotate90:
@@ -219,11 +231,17 @@ std::string DescribeEdit(const Edit& e) {
     case EditFamily::kBlur:
       std::snprintf(buf, sizeof(buf), "blur sigma %.1f", e.amount);
       break;
+    case EditFamily::kPictureInPicture:
+      std::snprintf(buf, sizeof(buf), "pasted at %.0f%% into another photo", 100 * e.amount);
+      break;
+    case EditFamily::kThumbnail:
+      std::snprintf(buf, sizeof(buf), "thumbnail %.0f px", e.amount);
+      break;
   }
   return buf;
 }
 
-cv::Mat ApplyEdit(const cv::Mat& bgr, const Edit& e) {
+cv::Mat ApplyEdit(const cv::Mat& bgr, const Edit& e, const cv::Mat& host) {
   std::mt19937_64 rng(e.seed);
   cv::Mat out;
   switch (e.family) {
@@ -240,10 +258,13 @@ cv::Mat ApplyEdit(const cv::Mat& bgr, const Edit& e) {
       return out;
     case EditFamily::kCrop:
     case EditFamily::kCropLarge:
+    case EditFamily::kCropThird:
       return Crop(bgr, e.amount, rng);
     case EditFamily::kRotate:
     case EditFamily::kRotateMore:
-      return Rotate(bgr, e.amount);
+    case EditFamily::kRotate15:
+      // A photo of a turned print or a rotated repost: corners black.
+      return image::RotateOnGrownCanvas(bgr, e.amount);
     case EditFamily::kRotate90: {
       static constexpr std::array<cv::RotateFlags, 3> kTurns = {
           cv::ROTATE_90_COUNTERCLOCKWISE, cv::ROTATE_180, cv::ROTATE_90_CLOCKWISE};
@@ -257,6 +278,10 @@ cv::Mat ApplyEdit(const cv::Mat& bgr, const Edit& e) {
     case EditFamily::kBlur:
       cv::GaussianBlur(bgr, out, cv::Size(), e.amount);
       return out;
+    case EditFamily::kPictureInPicture:
+      return PasteInto(bgr, host, e.amount, rng);
+    case EditFamily::kThumbnail:
+      return image::ShrinkToFit(bgr, int(e.amount));
   }
   return bgr.clone();
 }
@@ -296,10 +321,19 @@ CopySet BuildCopySet(std::vector<std::string> photos, const CopySetOptions& opti
 }
 
 Result<std::vector<uint8_t>> EncodeCopy(const CopySet& set, const CopyQuery& query) {
-  auto original =
-      image::DecodeFile(set.originals[query.original], {.min_short_side = kCopySourceSide * 3 / 4});
+  auto decode = [](const std::string& path) {
+    return image::DecodeFile(path, {.min_short_side = kCopySourceSide * 3 / 4});
+  };
+  auto original = decode(set.originals[query.original]);
   if (!original.ok()) return original.status();
-  const cv::Mat copy = ApplyEdit(image::ShrinkToFit(original->bgr, kCopySourceSide), query.edit);
+  cv::Mat host;
+  if (query.edit.family == EditFamily::kPictureInPicture && !set.held_out.empty()) {
+    auto decoded = decode(set.held_out[query.edit.seed % set.held_out.size()]);
+    if (!decoded.ok()) return decoded.status();
+    host = image::ShrinkToFit(decoded->bgr, kCopySourceSide);
+  }
+  const cv::Mat copy =
+      ApplyEdit(image::ShrinkToFit(original->bgr, kCopySourceSide), query.edit, host);
   std::vector<uint8_t> bytes;
   if (!cv::imencode(".jpg", copy, bytes, {cv::IMWRITE_JPEG_QUALITY, query.edit.jpeg_quality})) {
     return Status::Internal("cannot encode the copy of " + set.originals[query.original]);

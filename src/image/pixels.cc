@@ -146,4 +146,16 @@ cv::Mat ShrinkToFit(const cv::Mat& in, int max_side) {
   return out;
 }
 
+cv::Mat RotateOnGrownCanvas(const cv::Mat& in, double degrees) {
+  const cv::Point2f centre(in.cols / 2.0f, in.rows / 2.0f);
+  cv::Mat m = cv::getRotationMatrix2D(centre, degrees, 1.0);
+  const cv::Rect2f box = cv::RotatedRect(centre, in.size(), float(degrees)).boundingRect2f();
+  m.at<double>(0, 2) += box.width / 2.0 - centre.x;
+  m.at<double>(1, 2) += box.height / 2.0 - centre.y;
+  cv::Mat out;
+  cv::warpAffine(in, out, m, cv::Size(int(std::lround(box.width)), int(std::lround(box.height))),
+                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return out;
+}
+
 }  // namespace alike::image

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <opencv2/core.hpp>
 
+#include "library/copy_views.h"
 #include "library/image_facts.h"
 #include "search/copy_verifier.h"
 #include "util/parallel_for.h"
@@ -16,6 +17,13 @@ namespace {
 // dct64 is for near-exact copies: at most this many of 64 bits (edits measured 0-2, unrelated
 // photos 20 and more).
 constexpr int kDctMatchBits = 4;
+
+// A verified match this sure is a copy (CopyMatch::is_copy); below it copy search looks again.
+constexpr float kCopyConfidence = 0.5f;
+// Half windows are described at the verifier's side, where the candidates' features were.
+constexpr int kDescribedWindowSide = search::CopyVerifier::Options{}.max_side;
+// Nearest images taken from each view's cnn neighbours for the second look.
+constexpr size_t kViewCandidates = 4;
 
 struct Evidence {
   int pdq_bits = -1;  // fewest over the query's orientations; -1: not a PDQ candidate
@@ -87,6 +95,52 @@ Status AddCnnCandidates(const CopySpace& space, const cv::Mat& query, size_t k,
     }
   }
   return Status::OK();
+}
+
+// A second look's candidate: the image and the view that proposed it.
+struct ViewCandidate {
+  uint64_t image = 0;
+  size_t view = 0;
+};
+
+// The second look's candidates: each view's `per_view` nearest cnn neighbours, by their best
+// rank over the views (ties: the earlier view), at most `limit`. The first `windows` views are
+// matched to features of their own, so their neighbours are taken even when the first look
+// verified them (against the whole query); the other views' are not taken again.
+Result<std::vector<ViewCandidate>> ViewCandidates(const CopySpace& space,
+                                                  const std::vector<cv::Mat>& views, size_t windows,
+                                                  size_t per_view, size_t limit,
+                                                  const std::vector<uint64_t>& verified,
+                                                  std::optional<uint64_t> exclude) {
+  std::vector<std::pair<size_t, ViewCandidate>> ranked;  // (rank, candidate), in view order
+  for (size_t v = 0; v < views.size(); ++v) {
+    auto embedded = space.model->Embed(views[v]);
+    if (!embedded.ok()) return embedded.status();
+    if (embedded->empty()) continue;
+    auto hits =
+        space.search({.vector = (*embedded)[0].vector}, {.k = per_view, .with_payload = false});
+    if (!hits.ok()) return hits.status();
+    for (size_t rank = 0; rank < hits->size(); ++rank) {
+      ranked.push_back({rank, {ImageOfVector((*hits)[rank].id), v}});
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ViewCandidate> out;
+  auto taken = [&](const ViewCandidate& candidate) {
+    if (candidate.view >= windows &&
+        std::count(verified.begin(), verified.end(), candidate.image) > 0) {
+      return true;
+    }
+    return std::any_of(out.begin(), out.end(), [&](const ViewCandidate& c) {
+      return c.image == candidate.image && (c.view >= windows) == (candidate.view >= windows);
+    });
+  };
+  for (const auto& [rank, candidate] : ranked) {
+    if (out.size() >= limit) break;
+    if (candidate.image != exclude && !taken(candidate)) out.push_back(candidate);
+  }
+  return out;
 }
 
 // Which candidates the verifier looks at, at most `limit`: the PDQ ones by distance and the cnn
@@ -215,30 +269,31 @@ Verification VerifyCandidate(const CopySpaces& spaces, const search::CopyVerifie
   return WithCorners(std::move(v), **candidate);
 }
 
-// Verifies the candidates in `order` in waves of `threads` (each costs a copy out of the feature
-// store and one or two matchings, or, without cached features, a decode and an ORB pass), until
-// `enough` of them are copies beyond doubt: the candidates come most likely first, so a copy's
-// original is usually the first, and the rest are verified only for a caller who asked for
-// more hits. Returns the verified prefix.
-std::vector<Verification> VerifyInOrder(const CopySpaces& spaces,
-                                        const search::CopyVerifier& verifier,
-                                        const QueryFeatures& query,
-                                        const std::vector<uint64_t>& order, size_t enough,
-                                        unsigned threads) {
-  std::vector<Verification> verified;
-  size_t beyond_doubt = 0;
+// Verifies the candidates in `order` from the first not in `verified` on, in waves of `threads`
+// (each costs a copy out of the feature store and one or two matchings, or, without cached
+// features, a decode and an ORB pass), each against the query features `seen_as` gives it, until
+// `enough` of all verified are copies beyond doubt: the candidates come most likely first, so a
+// copy's original is usually the first, and the rest are verified only for a caller who asked
+// for more hits. Appends to `verified`, a prefix of `order`.
+void VerifyInOrder(const CopySpaces& spaces, const search::CopyVerifier& verifier,
+                   const std::vector<uint64_t>& order,
+                   const std::vector<const QueryFeatures*>& seen_as, size_t enough,
+                   unsigned threads, std::vector<Verification>& verified) {
+  size_t beyond_doubt = std::count_if(verified.begin(), verified.end(), [](const Verification& v) {
+    return v.match.confidence >= kBeyondDoubt;
+  });
   while (verified.size() < order.size() && beyond_doubt < enough) {
     const size_t first = verified.size();
     const size_t wave = std::min<size_t>(threads, order.size() - first);
     verified.resize(first + wave);
     ParallelFor(wave, threads, [&](size_t i) {
-      verified[first + i] = VerifyCandidate(spaces, verifier, query, order[first + i]);
+      verified[first + i] =
+          VerifyCandidate(spaces, verifier, *seen_as[first + i], order[first + i]);
     });
     for (size_t i = first; i < verified.size(); ++i) {
       if (verified[i].match.confidence >= kBeyondDoubt) ++beyond_doubt;
     }
   }
-  return verified;
 }
 
 }  // namespace
@@ -303,16 +358,69 @@ Result<std::vector<CopyHit>> FindCopies(const CopySpaces& spaces, const cv::Mat&
   if (exclude) found.erase(*exclude);
 
   const search::CopyVerifier verifier;
-  const QueryFeatures features(verifier, query);
-  if (!features.Upright().ok()) return features.Upright().status();
-  const std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
-  const std::vector<Verification> verified =
-      VerifyInOrder(spaces, verifier, features, order, options.k, ThreadCount(options.jobs));
+  const QueryFeatures whole(verifier, EnlargeIfSmall(query));
+  if (!whole.Upright().ok()) return whole.Upright().status();
+  std::vector<uint64_t> order = VerificationOrder(found, options.candidates);
+  std::vector<const QueryFeatures*> seen_as(order.size(),
+                                            &whole);  // the features each is matched to
+  std::vector<Verification> verified;
+  const unsigned threads = ThreadCount(options.jobs);
+  VerifyInOrder(spaces, verifier, order, seen_as, options.k, threads, verified);
+  // A second look when nothing was found: the cnn neighbours of views of the query (half windows,
+  // untilted), which find a photo pasted into another or turned past what cnn sees through. A
+  // window's candidates are matched to the window's own features (its full share of keypoints
+  // at its own scale), the untilted views' to the whole query's (ORB turns with the picture).
+  // Only queries without a copy pay for it, and what it proposes is verified like the rest.
+  const bool confident = std::any_of(verified.begin(), verified.end(), [](const Verification& v) {
+    return v.match.confidence >= kCopyConfidence;
+  });
+  std::vector<std::unique_ptr<QueryFeatures>> window_features;
+  if (!confident && spaces.cnn) {
+    std::vector<cv::Mat> views = HalfWindows(query);
+    const size_t windows = views.size();
+    for (cv::Mat& turned : Untilted(query)) views.push_back(std::move(turned));
+    auto more = ViewCandidates(*spaces.cnn, views, windows, kViewCandidates, options.candidates,
+                               order, exclude);
+    if (!more.ok()) return more.status();
+    window_features.resize(windows);
+    const size_t first_look = order.size();
+    for (const ViewCandidate& c : *more) {
+      order.push_back(c.image);
+      if (c.view >= windows) {
+        seen_as.push_back(&whole);
+        continue;
+      }
+      if (!window_features[c.view]) {
+        window_features[c.view] = std::make_unique<QueryFeatures>(
+            verifier, EnlargeTo(views[c.view], kDescribedWindowSide));
+        if (!window_features[c.view]->Upright().ok()) {
+          return window_features[c.view]->Upright().status();
+        }
+      }
+      seen_as.push_back(window_features[c.view].get());
+    }
+    VerifyInOrder(spaces, verifier, order, seen_as, options.k, threads, verified);
+    order.resize(verified.size());
+    // An image seen twice (the whole query's candidate matched again by a window, or by a window
+    // and an untilted view) keeps its more confident verification, once.
+    for (size_t i = first_look; i < order.size();) {
+      const size_t j = std::find(order.begin(), order.end(), order[i]) - order.begin();
+      if (j == i) {
+        ++i;
+        continue;
+      }
+      if (!verified[i].error.ok() || verified[i].match.confidence > verified[j].match.confidence) {
+        verified[j] = std::move(verified[i]);
+      }
+      order.erase(order.begin() + i);
+      verified.erase(verified.begin() + i);
+    }
+  }
 
   std::vector<CopyHit> out;
   for (size_t i = 0; i < verified.size(); ++i) {
     const uint64_t image_id = order[i];
-    const Evidence& e = found.at(image_id);
+    const Evidence& e = found[image_id];  // a view's candidate: no hash or whole-query evidence
     CopyHit hit{.image_id = image_id,
                 .confidence = HashConfidence(e),
                 .hash_distance = e.pdq_bits,

@@ -5,8 +5,11 @@
 // content). The candidates are then checked, most likely first, against their pictures with local
 // features and a homography (search/copy_verifier.h), which also says where the copy lies, until
 // as many as the caller asked for are copies beyond doubt; a candidate's features come from the
-// library's feature store (feature_store.h) when it has them, else from decoding its file. The
-// spaces and candidates are a library's, or a cluster's (CopySpace, CopyCandidates).
+// library's feature store (feature_store.h) when it has them, else from decoding its file. When
+// no candidate is a copy, a second look embeds views of the query (half windows, untilted;
+// copy_views.h) and verifies their cnn neighbours, a window's against the window's own features:
+// a photo pasted into another, or turned 15 degrees, is found there. The spaces and candidates
+// are a library's, or a cluster's (CopySpace, CopyCandidates).
 // Duplicate groups are the connected components of the PDQ match graph, each image's hash looked up
 // in the index.
 //

@@ -84,6 +84,35 @@ TEST(CopyEditsTest, BordersFrameTheUntouchedPicture) {
   EXPECT_EQ(Difference(out(cv::Rect(side, 24, 400, 300)), in), 0);
 }
 
+TEST(CopyEditsTest, APastedCopySitsWholeInsideItsHostAtTheDrawnShare) {
+  const cv::Mat in = TestPicture(400, 300), host = TestPicture(600, 600);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const cv::Mat out = ApplyEdit(in, MakeEdit(EditFamily::kPictureInPicture, 0.5, seed), host);
+    EXPECT_EQ(out.size(), host.size());
+    // The width binds: 300 x 225 pixels of the picture, shrunk, somewhere in the host.
+    cv::Mat shrunk, score;
+    cv::resize(in, shrunk, cv::Size(300, 225), 0, 0, cv::INTER_AREA);
+    cv::matchTemplate(out, shrunk, score, cv::TM_SQDIFF);
+    double best = 0;
+    cv::Point at;
+    cv::minMaxLoc(score, &best, nullptr, &at);
+    EXPECT_LT(best / double(shrunk.total()), 0.05) << seed;
+    // The rest is the host's.
+    cv::Mat outside = out.clone(), host_outside = host.clone();
+    outside(cv::Rect(at, shrunk.size())).setTo(0);
+    host_outside(cv::Rect(at, shrunk.size())).setTo(0);
+    EXPECT_EQ(Difference(outside, host_outside), 0) << seed;
+  }
+  // Without a host, a grey canvas of the picture's size.
+  EXPECT_EQ(ApplyEdit(in, MakeEdit(EditFamily::kPictureInPicture, 0.5)).size(), in.size());
+}
+
+TEST(CopyEditsTest, ThumbnailsFitTheDrawnSide) {
+  const cv::Mat in = TestPicture(400, 300);
+  EXPECT_EQ(ApplyEdit(in, MakeEdit(EditFamily::kThumbnail, 80)).size(), cv::Size(80, 60));
+  EXPECT_EQ(ApplyEdit(in, MakeEdit(EditFamily::kThumbnail, 64)).size(), cv::Size(64, 48));
+}
+
 TEST(CopyEditsTest, SameSizeEditsChangeThePixelsAsTheySay) {
   const cv::Mat in = TestPicture(400, 300);
   cv::Mat mirrored;

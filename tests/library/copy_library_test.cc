@@ -204,6 +204,58 @@ TEST_F(CopyLibraryTest, UnrelatedAndFlatPicturesHaveNoCopies) {
   EXPECT_TRUE(flat.empty());
 }
 
+// A photo pasted at under half its size into a busy picture (graffiti, at eval copies' 1024
+// pixels): the whole query's keypoints are mostly the host's, so the second look, matching the
+// half window that holds the paste, finds it; the host alone still finds nothing.
+TEST_F(CopyLibraryTest, APhotoPastedAtHalfSizeIntoAnotherIsFoundByTheSecondLook) {
+  cv::Mat host;
+  cv::resize(cv::imread(std::string(ALIKE_SHARED_DIR) + "/data/faces/deepface/couple.jpg"), host,
+             cv::Size(1024, 713), 0, 0, cv::INTER_CUBIC);
+  size_t found = 0, tried = 0;
+  for (const std::string& original : originals_) {
+    if (original.find("ukbench") == std::string::npos || tried == 4) continue;
+    const cv::Mat photo = cv::imread(original);
+    const double scale =
+        0.45 * std::min(double(host.cols) / photo.cols, double(host.rows) / photo.rows);
+    cv::Mat pasted, query = host.clone();
+    cv::resize(photo, pasted, cv::Size(), scale, scale, cv::INTER_AREA);
+    // Off the windows' grid: a third of the way across, near the bottom.
+    const cv::Point at(host.cols / 3, host.rows - pasted.rows - host.rows / 20);
+    pasted.copyTo(query(cv::Rect(at, pasted.size())));
+    const std::vector<CopyHit> hits = SearchEdit("pasted", query);
+    ++tried;
+    if (!hits.empty() && hits.front().paths.at(0) == Stored(original)) ++found;
+    for (const CopyHit& h : hits) {
+      EXPECT_EQ(h.paths.at(0), Stored(original)) << original << ": a false hit";
+    }
+  }
+  EXPECT_EQ(found, tried);
+  EXPECT_TRUE(SearchEdit("host", host).empty());
+}
+
+// Thumbnails under 100 pixels a side: ORB finds next to nothing in them as they are (none of these
+// four verified), so they are enlarged before they are described; then half of them verify (the
+// others are found by their PDQ hash alone).
+TEST_F(CopyLibraryTest, ThumbnailsAreVerifiedAgainstTheirOriginals) {
+  size_t verified = 0, tried = 0;
+  for (const std::string& original : originals_) {
+    if (original.find("ukbench") == std::string::npos || tried == 4) continue;
+    const cv::Mat photo = cv::imread(original);
+    cv::Mat thumbnail;
+    const double scale = 80.0 / std::max(photo.cols, photo.rows);
+    cv::resize(photo, thumbnail, cv::Size(), scale, scale, cv::INTER_AREA);
+    const std::vector<CopyHit> hits = SearchEdit("thumbnail", thumbnail);
+    ++tried;
+    if (!hits.empty() && hits.front().paths.at(0) == Stored(original) && hits.front().inliers > 0) {
+      ++verified;
+    }
+    for (const CopyHit& h : hits) {
+      EXPECT_EQ(h.paths.at(0), Stored(original)) << original << ": a false hit";
+    }
+  }
+  EXPECT_GE(verified, tried / 2);
+}
+
 TEST_F(CopyLibraryTest, DuplicateGroupsKeepTheLargestAndTheIndexedImageFindsItsCopies) {
   // Two smaller re-encoded copies of one original join the library.
   const std::string original = originals_[1];
