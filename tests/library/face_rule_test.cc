@@ -172,5 +172,14 @@ TEST(FaceRuleTest, ExpansionThresholdFollowsTheCalibration) {
   EXPECT_GT(t.expansion, 0);
 }
 
+TEST(FaceRuleTest, ExpansionStrangersMustBeZeroOrAbove) {
+  EXPECT_TRUE(CheckFaceSearchOptions({}).ok());
+  EXPECT_TRUE(CheckFaceSearchOptions({.expansion_strangers = 0}).ok());
+  const Status negative = CheckFaceSearchOptions({.expansion_strangers = -1});
+  EXPECT_EQ(negative.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(negative.ToString().find("expansion"), std::string::npos) << negative.ToString();
+  EXPECT_FALSE(CheckFaceSearchOptions({.expansion_strangers = std::nan("")}).ok());
+}
+
 }  // namespace
 }  // namespace alike::library
