@@ -115,6 +115,7 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   // The margin is given in dlib's units.
   FaceSearchOptions chosen = args.options;
   chosen.margin *= model->margin_scale;
+  chosen.expansion_strangers *= model->expansion_scale;
   FaceSearchOptions fixed = chosen, size_only = chosen, with_margin = chosen, with_persons = chosen;
   fixed.threshold = same_person;
   fixed.margin = 0;

@@ -16,6 +16,7 @@ FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Em
     space.calibration = face->model().calibration;
     space.same_person = face->model().same_person_distance;
     space.margin_scale = face->model().margin_scale;
+    space.expansion_scale = face->model().expansion_scale;
   }
   return space;
 }
@@ -64,11 +65,12 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
                                            const FaceSearchOptions& options,
                                            std::optional<uint64_t> exclude_image) {
-  const FaceThresholds thresholds =
-      FaceSearchThresholds(space.calibration, space.collection.Count(), options, space.same_person);
-  const size_t k = FaceCandidates(options.k);
   FaceSearchOptions scaled = options;
   scaled.margin *= space.margin_scale;
+  scaled.expansion_strangers *= space.expansion_scale;
+  const FaceThresholds thresholds =
+      FaceSearchThresholds(space.calibration, space.collection.Count(), scaled, space.same_person);
+  const size_t k = FaceCandidates(options.k);
   const FaceLookup lookup{.near = [&](std::span<const float> vector,
                                       float max_distance) -> Result<std::vector<FaceHit>> {
                             auto hits = space.collection.Search(
