@@ -224,6 +224,9 @@ struct QueryFace {
 inline constexpr double kStrangersPerQuery = 0.3;
 // ...hits farther than the best hit's distance plus this margin are dropped...
 inline constexpr float kFaceMargin = 0.06f;
+// ...the query face averaged with its confident hits is searched again, at the threshold for
+// this many strangers per query, and finds the person's other photos (0: off)...
+inline constexpr double kExpansionStrangers = 0.003;
 // ...and hits are not re-ranked by person: on LFW it did not help (README).
 inline constexpr bool kFaceRankByPerson = false;
 
@@ -234,7 +237,8 @@ struct FaceSearchOptions {
   // the face model's calibration table, never above kSamePersonDistance.
   float threshold = 0;
   double strangers_per_query = kStrangersPerQuery;
-  float margin = kFaceMargin;  // 0: no margin
+  float margin = kFaceMargin;                        // 0: no margin
+  double expansion_strangers = kExpansionStrangers;  // query expansion; 0: off
   // A hit whose person holds several faces near the query outranks a lone look-alike: hits are
   // ordered by their person's mean distance over its three nearest hits (missing ones counted
   // at the threshold), then by distance.

@@ -57,13 +57,14 @@ void AddBoxProperties(Class& cls, BoxOf box_of) {
 
 std::vector<QueryFace> PyFaces::Search(py::handle query, std::optional<uint64_t> id, size_t k,
                                        float threshold, double strangers, float margin,
-                                       bool by_person) {
+                                       double expansion_strangers, bool by_person) {
   CheckK(k);
   const PyImageQuery face_query(query, id);
   const FaceSearchOptions options{.k = k,
                                   .threshold = threshold,
                                   .strangers_per_query = strangers,
                                   .margin = margin,
+                                  .expansion_strangers = expansion_strangers,
                                   .by_person = by_person};
   return SearchWith(*library_, face_query,
                     [&](Library& lib, const ImageQuery& q) { return lib.SearchFaces(q, options); });
@@ -145,7 +146,8 @@ for a new library. Every method of a library without faces raises alike.Error sa
 them on.)")
       .def("search", &PyFaces::Search, "query"_a = py::none(), py::kw_only(), "id"_a = py::none(),
            "k"_a = 10, "threshold"_a = 0.f, "strangers"_a = kStrangersPerQuery,
-           "margin"_a = kFaceMargin, "by_person"_a = kFaceRankByPerson,
+           "margin"_a = kFaceMargin, "expansion_strangers"_a = kExpansionStrangers,
+           "by_person"_a = kFaceRankByPerson,
            R"(For each face in a picture, the images that show the same person, best first (one
 hit per image): a list of QueryFace.
 
@@ -154,6 +156,8 @@ Library.search()); or id=: an indexed image (itself left out of the hits). thres
 largest squared distance between unit face vectors still taken for the same person; 0 (the
 default) chooses it for the library's size so that about `strangers` faces of other people pass
 per query face. margin: hits farther than the best one plus this are dropped (0: off).
+expansion_strangers: the query face averaged with its confident hits is searched again, letting
+through about this many strangers per query face, and finds the person's other photos (0: off).
 by_person: a person with several faces near the query ranks before a lone look-alike. A picture
 without a face raises alike.InvalidArgument.)")
       .def("people", &PyFaces::People,

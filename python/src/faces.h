@@ -24,7 +24,8 @@ class PyFaces {
   explicit PyFaces(std::shared_ptr<Closable<Library>> library) : library_(std::move(library)) {}
 
   std::vector<QueryFace> Search(pybind11::handle query, std::optional<uint64_t> id, size_t k,
-                                float threshold, double strangers, float margin, bool by_person);
+                                float threshold, double strangers, float margin,
+                                double expansion_strangers, bool by_person);
   std::vector<Person> People();
   std::vector<FaceHit> ImagesOf(pybind11::handle person, size_t k);
   uint64_t Name(uint64_t person_id, const std::string& name);

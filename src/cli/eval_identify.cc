@@ -8,12 +8,14 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "cli/face_vectors.h"
 #include "embed/model_dir.h"
 #include "embed/registry.h"
 #include "library/face_rule.h"
+#include "library/faces.h"
 #include "library/people.h"
 
 namespace alike::cli {
@@ -113,26 +115,33 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
   // The margin is given in dlib's units.
   FaceSearchOptions chosen = args.options;
   chosen.margin *= model->margin_scale;
+  chosen.expansion_strangers *= model->expansion_scale;
   FaceSearchOptions fixed = chosen, size_only = chosen, with_margin = chosen, with_persons = chosen;
   fixed.threshold = same_person;
   fixed.margin = 0;
   fixed.by_person = false;
+  fixed.expansion_strangers = 0;
   size_only.margin = 0;
   size_only.by_person = false;
+  size_only.expansion_strangers = 0;
   with_margin.by_person = false;
+  with_margin.expansion_strangers = 0;
   with_persons.margin = 0;
   with_persons.by_person = true;
+  with_persons.expansion_strangers = 0;
   const std::pair<std::string, FaceSearchOptions> rules[] = {
       {"fixed threshold (pair verification's)", fixed},
       {"threshold for the size only", size_only},
       {"size + margin", with_margin},
       {"size + persons", with_persons},
-      {"chosen", chosen}};
+      {"chosen (size + margin + expansion)", chosen}};
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   std::vector<std::pair<std::string, IdentifyResult>> rows;
+  std::vector<std::pair<size_t, GroupingQuality>> groupings;  // gallery size, its persons
   for (const std::vector<size_t>* pictures : {&all, &half}) {
     const IdentifySplit split = SplitForIdentification(*pictures, identity);
     const std::vector<unsigned long> persons = GroupGallery(vectors, split.gallery, same_person);
+    groupings.emplace_back(split.gallery.size(), MeasureGrouping(persons, identity, split.gallery));
     for (const auto& [name, options] : rules) {
       const IdentifyResult r = EvaluateIdentification(vectors, identity, split, persons,
                                                       calibration, options, same_person);
@@ -157,6 +166,13 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
     }
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
     for (const embed::FarPoint& p : measured) table.push_back({p.far, p.distance});
+    nlohmann::ordered_json grouping = nlohmann::ordered_json::array();
+    for (const auto& [size, g] : groupings) {
+      grouping.push_back({{"gallery", size},
+                          {"people", g.people},
+                          {"persons_per_person", g.persons_per_person},
+                          {"purity", g.purity}});
+    }
     nlohmann::ordered_json j{{"pictures", paths->size()},
                              {"without_face", unusable},
                              {"people", ids.size()},
@@ -165,6 +181,7 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
                              {"tar_at_far", tar},
                              {"calibration_measured", table},
                              {"identification", results},
+                             {"persons", grouping},
                              {"million",
                               {{"threshold", threshold_1m},
                                {"same_pairs_within", tar_1m},
@@ -187,6 +204,12 @@ void RunIdentify(CommandContext& ctx, const IdentifyArgs& args) {
     std::printf("%-34s %7zu %7zu %9.4f %9.3f %7.3f %7.3f %7.3f %9.3f\n", name.c_str(), r.gallery,
                 r.queries, r.threshold, r.hit_precision, r.gallery_recall, r.rank1, r.no_hit,
                 r.strangers_per_query);
+  }
+  for (const auto& [size, g] : groupings) {
+    std::printf(
+        "persons, gallery %zu: %zu people with several faces spread over %.2f persons each, "
+        "purity %.3f\n",
+        size, g.people, g.persons_per_person, g.purity);
   }
   std::printf(
       "\n1M faces: the chosen rule's threshold %.4f holds %.1f%% of same-person pairs; the fixed "
@@ -259,27 +282,67 @@ std::vector<unsigned long> GroupGallery(std::span<const std::vector<float>> vect
   return persons;
 }
 
+GroupingQuality MeasureGrouping(std::span<const unsigned long> persons,
+                                std::span<const int> identity, std::span<const size_t> gallery) {
+  std::map<int, std::set<unsigned long>> persons_of;       // labelled person -> persons
+  std::map<unsigned long, std::map<int, size_t>> members;  // person -> labelled person -> faces
+  for (size_t g : gallery) {
+    persons_of[identity[g]].insert(persons[g]);
+    ++members[persons[g]][identity[g]];
+  }
+  std::map<int, size_t> faces_of;
+  for (size_t g : gallery) ++faces_of[identity[g]];
+  GroupingQuality q;
+  size_t spread = 0;
+  for (const auto& [who, faces] : faces_of) {
+    if (faces < 2) continue;
+    ++q.people;
+    spread += persons_of[who].size();
+  }
+  size_t pure = 0;
+  for (const auto& [person, labelled] : members) {
+    size_t most = 0;
+    for (const auto& [who, faces] : labelled) most = std::max(most, faces);
+    pure += most;
+  }
+  q.persons_per_person = q.people ? double(spread) / double(q.people) : 0;
+  q.purity = gallery.empty() ? 0 : double(pure) / double(gallery.size());
+  return q;
+}
+
 IdentifyResult EvaluateIdentification(std::span<const std::vector<float>> vectors,
                                       std::span<const int> identity, const IdentifySplit& split,
                                       std::span<const unsigned long> persons,
                                       std::span<const embed::FarPoint> calibration,
                                       const FaceSearchOptions& options, float same_person) {
   IdentifyResult r{.queries = split.queries.size(), .gallery = split.gallery.size()};
-  r.threshold =
-      library::FaceSearchThreshold(calibration, split.gallery.size(), options, same_person);
+  const library::FaceThresholds thresholds =
+      library::FaceSearchThresholds(calibration, split.gallery.size(), options, same_person);
+  r.threshold = thresholds.search;
+  // The gallery searched by brute force; a face's id is its index in `vectors`.
+  const library::FaceLookup lookup{
+      .near = [&](std::span<const float> vector,
+                  float max_distance) -> Result<std::vector<FaceHit>> {
+        std::vector<FaceHit> near;
+        for (size_t g : split.gallery) {
+          const float d = library::SquaredL2(vector, vectors[g]);
+          if (d > max_distance) continue;
+          FaceHit hit{.image_id = g, .face_id = g, .distance = d};
+          if (!persons.empty()) hit.person = persons[g];
+          near.push_back(std::move(hit));
+        }
+        return near;
+      },
+      .vector_of = [&](uint64_t face_id) -> Result<std::vector<float>> {
+        return vectors[face_id];
+      }};
   std::map<int, size_t> gallery_of;  // person -> gallery pictures
   for (size_t g : split.gallery) ++gallery_of[identity[g]];
   size_t hits = 0, right = 0, wanted = 0, first_right = 0, answered = 0;
   for (size_t q : split.queries) {
-    std::vector<FaceHit> found;
-    for (size_t g : split.gallery) {
-      const float d = float(SquaredL2(vectors[q], vectors[g]));
-      if (d > r.threshold) continue;
-      FaceHit hit{.image_id = g, .face_id = g, .distance = d};
-      if (!persons.empty()) hit.person = persons[g];
-      found.push_back(std::move(hit));
-    }
-    library::RankFaceHits(found, r.threshold, options);
+    auto ranked = library::FindFaceHits(vectors[q], thresholds, options, lookup);
+    if (!ranked.ok()) continue;  // the brute-force lookup never fails
+    const std::vector<FaceHit>& found = *ranked;
     wanted += gallery_of[identity[q]];
     hits += found.size();
     for (const FaceHit& h : found) right += identity[h.image_id] == identity[q];
@@ -315,6 +378,10 @@ void AddEvalFacesCommand(CLI::App& eval, CommandContext& ctx) {
   faces->add_option("--strangers", options.strangers_per_query, "Strangers per query to allow")
       ->capture_default_str();
   faces->add_option("--margin", options.margin, "Margin over the best hit (0: off)")
+      ->capture_default_str();
+  faces
+      ->add_option("--expansion-strangers", options.expansion_strangers,
+                   "Query expansion's strangers per query (0: off)")
       ->capture_default_str();
   faces->add_flag("--person-rank", options.by_person,
                   "Rank persons with several near faces before lone look-alikes");

@@ -77,6 +77,17 @@ std::vector<unsigned long> GroupGallery(std::span<const std::vector<float>> vect
                                         std::span<const size_t> gallery,
                                         float same_person = kSamePersonDistance);
 
+// How the gallery's faces fall into persons (GroupGallery's labels): for the labelled people with
+// several gallery faces, the mean number of persons their faces are spread over; and the purity,
+// the share of the gallery's faces whose person's most common labelled person is theirs.
+struct GroupingQuality {
+  size_t people = 0;  // labelled people with several gallery faces
+  double persons_per_person = 0;
+  double purity = 0;
+};
+GroupingQuality MeasureGrouping(std::span<const unsigned long> persons,
+                                std::span<const int> identity, std::span<const size_t> gallery);
+
 }  // namespace alike::cli
 
 #endif  // ALIKE_CLI_EVAL_IDENTIFY_H_

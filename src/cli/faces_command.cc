@@ -198,6 +198,11 @@ void AddFacesCommand(CLI::App& app, CommandContext& ctx) {
       ->add_option("--margin", options.margin,
                    "Drop hits farther than the best hit's distance plus this (0: off)")
       ->capture_default_str();
+  search
+      ->add_option("--expansion-strangers", options.expansion_strangers,
+                   "Search again with the query averaged with its confident hits, letting through "
+                   "this many strangers per query face (0: off)")
+      ->capture_default_str();
   search->add_flag("--person-rank", options.by_person,
                    "Rank persons with several near faces before lone look-alikes");
   search->callback([&ctx, search_args] { RunSearch(ctx, *search_args); });

@@ -108,12 +108,14 @@ Result<FaceModelSpec> ParseFaceModelSpec(std::string_view text, const std::strin
                       "one person");
   }
   spec.same_person_distance = j["same_person_distance"].get<float>();
-  if (j.contains("margin_scale")) {
-    const json& m = j["margin_scale"];
+  for (const auto& [field, scale] : {std::pair{"margin_scale", &spec.margin_scale},
+                                     std::pair{"expansion_scale", &spec.expansion_scale}}) {
+    if (!j.contains(field)) continue;
+    const json& m = j[field];
     if (!m.is_number() || !(m.get<double>() > 0 && m.get<double>() <= 100)) {
-      return FieldError(origin, "margin_scale", "expected a number in (0, 100]");
+      return FieldError(origin, field, "expected a number in (0, 100]");
     }
-    spec.margin_scale = m.get<float>();
+    *scale = m.get<float>();
   }
   if (j.contains("calibration")) {
     ALIKE_RETURN_IF_ERROR(ReadCalibration(j["calibration"], origin, &spec.calibration));

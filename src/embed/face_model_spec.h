@@ -19,7 +19,8 @@
 // and compares squared L2 distances (2 - 2 cosine), the scale every distance below is in.
 // "same_person_distance": the pair-verification threshold (grouping faces into persons, the
 // ceiling of the search threshold). "margin_scale": the factor a search's margin over the best
-// hit (given in dlib's units) is multiplied by for this model (default 1). "calibration": [FAR,
+// hit (given in dlib's units) is multiplied by for this model (default 1). "expansion_scale": the
+// same for a search's expansion strangers (default 1). "calibration": [FAR,
 // distance] pairs, FAR falling (face_calibration.h), which the search threshold is read from;
 // measured by `alike eval faces`. Errors name the spec file and the field.
 //
@@ -52,6 +53,9 @@ struct FaceModelSpec {
   // How much farther than dlib's this model's distances spread: a face search's margin over the
   // best hit (FaceSearchOptions::margin, in dlib's units) is multiplied by it.
   float margin_scale = 1;
+  // The factor a face search's expansion strangers (FaceSearchOptions::expansion_strangers, set
+  // for dlib) is multiplied by for this model.
+  float expansion_scale = 1;
   std::vector<FarPoint> calibration;  // FAR falling; empty: the threshold is same_person_distance
 
   bool is_dlib() const { return weights == Weights::kDlib; }

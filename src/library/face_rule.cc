@@ -1,8 +1,11 @@
 #include "library/face_rule.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
+
+#include "library/faces.h"
 
 namespace alike::library {
 namespace {
@@ -18,6 +21,12 @@ constexpr float kCopyDistance = 0.01f;
 // Candidates fetched when every hit is asked for (k = 0).
 constexpr size_t kAllHits = 10000;
 
+// Query expansion: hits closer than the threshold for this many strangers per query are
+// confident, and the nearest kExpansionFaces of them are averaged with the query (measured on
+// LFW, README "Face search in a big library").
+constexpr double kConfidentStrangers = 0.1;
+constexpr size_t kExpansionFaces = 2;
+
 // Keeps each image's nearest hit, nearest first.
 void OnePerImage(std::vector<FaceHit>& hits) {
   std::stable_sort(hits.begin(), hits.end(),
@@ -28,6 +37,17 @@ void OnePerImage(std::vector<FaceHit>& hits) {
     seen.push_back(h.image_id);
     return false;
   });
+}
+
+// One hit per image, nearest first, then the margin.
+void TrimFaceHits(std::vector<FaceHit>& hits, const FaceSearchOptions& options) {
+  OnePerImage(hits);
+  auto best = std::find_if(hits.begin(), hits.end(),
+                           [](const FaceHit& h) { return h.distance >= kCopyDistance; });
+  if (options.margin > 0 && best != hits.end()) {
+    const float limit = best->distance + options.margin;
+    std::erase_if(hits, [&](const FaceHit& h) { return h.distance > limit; });
+  }
 }
 
 // Orders nearest-first hits by their person's mean distance over its kPersonHits nearest hits,
@@ -57,6 +77,12 @@ void RankByPerson(std::vector<FaceHit>& hits, float threshold) {
   hits = std::move(ranked);
 }
 
+// The person ranking and the first options.k.
+void OrderFaceHits(std::vector<FaceHit>& hits, float threshold, const FaceSearchOptions& options) {
+  if (options.by_person) RankByPerson(hits, threshold);
+  if (options.k != 0 && hits.size() > options.k) hits.resize(options.k);
+}
+
 }  // namespace
 
 size_t FaceCandidates(size_t k) { return k == 0 ? kAllHits : 2 * k + 8; }
@@ -70,15 +96,85 @@ float FaceSearchThreshold(std::span<const embed::FarPoint> calibration, uint64_t
 }
 
 void RankFaceHits(std::vector<FaceHit>& hits, float threshold, const FaceSearchOptions& options) {
-  OnePerImage(hits);
-  auto best = std::find_if(hits.begin(), hits.end(),
-                           [](const FaceHit& h) { return h.distance >= kCopyDistance; });
-  if (options.margin > 0 && best != hits.end()) {
-    const float limit = best->distance + options.margin;
-    std::erase_if(hits, [&](const FaceHit& h) { return h.distance > limit; });
+  TrimFaceHits(hits, options);
+  OrderFaceHits(hits, threshold, options);
+}
+
+float FaceConfidentThreshold(std::span<const embed::FarPoint> calibration, uint64_t library_faces,
+                             float threshold) {
+  if (calibration.empty()) return 0;
+  const double far = kConfidentStrangers / double(std::max<uint64_t>(library_faces, 1));
+  return std::min(threshold, embed::DistanceAtFar(calibration, far));
+}
+
+float FaceExpansionThreshold(std::span<const embed::FarPoint> calibration, uint64_t library_faces,
+                             const FaceSearchOptions& options, float threshold) {
+  if (calibration.empty() || options.expansion_strangers <= 0) return 0;
+  const double far = options.expansion_strangers / double(std::max<uint64_t>(library_faces, 1));
+  return std::min(threshold, embed::DistanceAtFar(calibration, far));
+}
+
+FaceThresholds FaceSearchThresholds(std::span<const embed::FarPoint> calibration,
+                                    uint64_t library_faces, const FaceSearchOptions& options,
+                                    float same_person) {
+  FaceThresholds t;
+  t.search = FaceSearchThreshold(calibration, library_faces, options, same_person);
+  t.confident = FaceConfidentThreshold(calibration, library_faces, t.search);
+  t.expansion = FaceExpansionThreshold(calibration, library_faces, options, t.search);
+  return t;
+}
+
+std::vector<float> ExpandedQuery(std::span<const float> query,
+                                 std::span<const std::vector<float>> faces) {
+  std::vector<float> mean(query.begin(), query.end());
+  for (const std::vector<float>& face : faces) {
+    for (size_t i = 0; i < mean.size() && i < face.size(); ++i) mean[i] += face[i];
   }
-  if (options.by_person) RankByPerson(hits, threshold);
-  if (options.k != 0 && hits.size() > options.k) hits.resize(options.k);
+  double norm = 0;
+  for (float x : mean) norm += double(x) * x;
+  if (norm > 0) {
+    const float scale = float(1 / std::sqrt(norm));
+    for (float& x : mean) x *= scale;
+  }
+  return mean;
+}
+
+Result<std::vector<FaceHit>> FindFaceHits(std::span<const float> query,
+                                          const FaceThresholds& thresholds,
+                                          const FaceSearchOptions& options,
+                                          const FaceLookup& lookup) {
+  auto found = lookup.near(query, thresholds.search);
+  if (!found.ok()) return found.status();
+  std::vector<FaceHit> hits = std::move(*found);
+  TrimFaceHits(hits, options);
+  // The confident hits, nearest first; copies of the query picture add nothing to it.
+  std::vector<std::vector<float>> confident;
+  for (const FaceHit& h : hits) {
+    if (thresholds.expansion <= 0 || confident.size() == kExpansionFaces) break;
+    if (h.distance > thresholds.confident) break;
+    if (h.distance < kCopyDistance) continue;
+    auto vector = lookup.vector_of(h.face_id);
+    if (!vector.ok() && vector.status().code() == Status::Code::kNotFound) continue;  // erased
+    if (!vector.ok()) return vector.status();
+    confident.push_back(std::move(*vector));
+  }
+  if (!confident.empty()) {
+    auto more = lookup.near(ExpandedQuery(query, confident), thresholds.expansion);
+    if (!more.ok()) return more.status();
+    for (FaceHit& h : *more) {
+      const bool known = std::any_of(hits.begin(), hits.end(),
+                                     [&](const FaceHit& k) { return k.image_id == h.image_id; });
+      if (known) continue;
+      auto vector = lookup.vector_of(h.face_id);
+      if (!vector.ok() && vector.status().code() == Status::Code::kNotFound) continue;  // erased
+      if (!vector.ok()) return vector.status();
+      h.distance = SquaredL2(query, *vector);
+      hits.push_back(std::move(h));
+    }
+    OnePerImage(hits);
+  }
+  OrderFaceHits(hits, thresholds.search, options);
+  return hits;
 }
 
 }  // namespace alike::library

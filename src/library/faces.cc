@@ -16,6 +16,7 @@ FaceSpace FaceSpaceFor(Catalog& catalog, Collection& collection, const embed::Em
     space.calibration = face->model().calibration;
     space.same_person = face->model().same_person_distance;
     space.margin_scale = face->model().margin_scale;
+    space.expansion_scale = face->model().expansion_scale;
   }
   return space;
 }
@@ -64,24 +65,37 @@ Result<std::vector<QueryFace>> SearchFaces(const FaceSpace& space,
                                            std::span<const embed::Embedding> faces,
                                            const FaceSearchOptions& options,
                                            std::optional<uint64_t> exclude_image) {
-  const float threshold =
-      FaceSearchThreshold(space.calibration, space.collection.Count(), options, space.same_person);
-  const size_t k = FaceCandidates(options.k);
   FaceSearchOptions scaled = options;
   scaled.margin *= space.margin_scale;
+  scaled.expansion_strangers *= space.expansion_scale;
+  const FaceThresholds thresholds =
+      FaceSearchThresholds(space.calibration, space.collection.Count(), scaled, space.same_person);
+  const size_t k = FaceCandidates(options.k);
+  const FaceLookup lookup{.near = [&](std::span<const float> vector,
+                                      float max_distance) -> Result<std::vector<FaceHit>> {
+                            auto hits = space.collection.Search(
+                                {.vector = vector}, {.k = k, .max_distance = max_distance});
+                            if (!hits.ok()) return hits.status();
+                            std::vector<FaceHit> out;
+                            for (const Hit& h : *hits) {
+                              if (exclude_image && ImageOfVector(h.id) == *exclude_image) continue;
+                              auto hit = MakeFaceHit(space, h.id, h.distance, h.payload);
+                              if (!hit.ok()) return hit.status();
+                              if (*hit) out.push_back(std::move(**hit));
+                            }
+                            return out;
+                          },
+                          .vector_of = [&](uint64_t face_id) -> Result<std::vector<float>> {
+                            auto record = space.collection.Get(face_id);
+                            if (!record.ok()) return record.status();
+                            return std::move(record->vector);
+                          }};
   std::vector<QueryFace> out;
   for (const embed::Embedding& face : faces) {
     QueryFace query{.box = FaceBoxOf(VectorPayload("{}", face))};
-    auto hits =
-        space.collection.Search({.vector = face.vector}, {.k = k, .max_distance = threshold});
+    auto hits = FindFaceHits(face.vector, thresholds, scaled, lookup);
     if (!hits.ok()) return hits.status();
-    for (const Hit& h : *hits) {
-      if (exclude_image && ImageOfVector(h.id) == *exclude_image) continue;
-      auto hit = MakeFaceHit(space, h.id, h.distance, h.payload);
-      if (!hit.ok()) return hit.status();
-      if (*hit) query.hits.push_back(std::move(**hit));
-    }
-    RankFaceHits(query.hits, threshold, scaled);
+    query.hits = std::move(*hits);
     out.push_back(std::move(query));
   }
   return out;

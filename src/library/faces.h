@@ -28,7 +28,8 @@ struct FaceSpace {
   // the ceiling of the search threshold); dlib's unless FaceSpaceFor finds another model.
   std::span<const embed::FarPoint> calibration = embed::DlibFaceCalibration();
   float same_person = kSamePersonDistance;
-  float margin_scale = 1;  // the face model's (face_model_spec.h)
+  float margin_scale = 1;     // the face model's (face_model_spec.h)
+  float expansion_scale = 1;  // the face model's (face_model_spec.h)
 };
 
 // The space with the calibration, pair threshold and margin scale of `model` when it is a

@@ -769,6 +769,9 @@ Status CheckFaceSearchOptions(const FaceSearchOptions& options) {
   if (!(options.margin >= 0 && options.margin <= 4)) {
     return Status::InvalidArgument("margin must be 0 (off) or above, at most 4");
   }
+  if (!(options.expansion_strangers >= 0 && std::isfinite(options.expansion_strangers))) {
+    return Status::InvalidArgument("expansion strangers per query must be 0 (off) or above");
+  }
   return Status::OK();
 }
 

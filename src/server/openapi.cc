@@ -25,6 +25,7 @@ const char* OpenApiDocument() {
       "threshold": {"name": "threshold", "in": "query", "description": "Largest squared L2 distance between two faces of the same person; 0 (the default) chooses it for the library's size from strangers.", "schema": {"type": "number", "default": 0, "minimum": 0, "maximum": 4}},
       "strangers": {"name": "strangers", "in": "query", "description": "Faces of other people let through per query face, whatever the library's size (sets the automatic threshold).", "schema": {"type": "number", "default": 0.3, "exclusiveMinimum": 0}},
       "margin": {"name": "margin", "in": "query", "description": "Hits farther than the best hit's distance plus this are dropped; 0: off.", "schema": {"type": "number", "default": 0.06, "minimum": 0, "maximum": 4}},
+      "expansion_strangers": {"name": "expansion_strangers", "in": "query", "description": "The query face averaged with its confident hits is searched again, letting through about this many strangers per query face; 0: off.", "schema": {"type": "number", "default": 0.003, "minimum": 0}},
       "by_person": {"name": "by_person", "in": "query", "description": "1: a person with several faces near the query ranks before a lone look-alike; 0: by distance alone.", "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1}}
     },
     "requestBodies": {
@@ -119,7 +120,7 @@ const char* OpenApiDocument() {
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"200": {"$ref": "#/components/responses/Copies"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/search/faces": {"post": {"summary": "For each face in an uploaded picture, the images showing the same person; needs face indexing (alike index --faces)", "parameters": [
-        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/by_person"}],
+        {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/expansion_strangers"}, {"$ref": "#/components/parameters/by_person"}],
       "requestBody": {"$ref": "#/components/requestBodies/picture"},
       "responses": {"200": {"$ref": "#/components/responses/Faces"}, "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/v1/duplicates": {"get": {"summary": "Groups of indexed images that are copies of one another by their PDQ hashes, largest first, the one to keep first; needs the pdq space", "parameters": [
@@ -172,7 +173,7 @@ const char* OpenApiDocument() {
         {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/min_confidence"}],
       "responses": {"200": {"$ref": "#/components/responses/Copies"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/faces": {"get": {"summary": "For each face in an indexed image, the other images showing the same person", "parameters": [
-        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/by_person"}],
+        {"$ref": "#/components/parameters/id"}, {"$ref": "#/components/parameters/k"}, {"$ref": "#/components/parameters/threshold"}, {"$ref": "#/components/parameters/strangers"}, {"$ref": "#/components/parameters/margin"}, {"$ref": "#/components/parameters/expansion_strangers"}, {"$ref": "#/components/parameters/by_person"}],
       "responses": {"200": {"$ref": "#/components/responses/Faces"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/v1/images/{id}/thumbnail": {"get": {"summary": "The image's thumbnail (JPEG, 256 px)", "parameters": [{"$ref": "#/components/parameters/id"}],
       "responses": {"200": {"description": "JPEG", "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},

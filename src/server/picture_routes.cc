@@ -80,7 +80,8 @@ void GetThumbnail(PictureApi& api, const httplib::Request& req, httplib::Respons
   res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
 }
 
-// k, threshold, strangers, margin and by_person (0 or 1) from the query string.
+// k, threshold, strangers, margin, expansion_strangers and by_person (0 or 1) from the query
+// string.
 Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const PictureApi& api) {
   auto k = QueryInt(req, "k", 10, 1, api.options.max_k);
   if (!k.ok()) return k.status();
@@ -90,6 +91,8 @@ Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const Pic
   if (!strangers.ok()) return strangers.status();
   auto margin = QueryFloat(req, "margin");
   if (!margin.ok()) return margin.status();
+  auto expansion = QueryFloat(req, "expansion_strangers");
+  if (!expansion.ok()) return expansion.status();
   auto by_person = QueryInt(req, "by_person", kFaceRankByPerson ? 1 : 0, 0, 1);
   if (!by_person.ok()) return by_person.status();
   FaceSearchOptions options{
@@ -97,6 +100,7 @@ Result<FaceSearchOptions> FaceOptionsFrom(const httplib::Request& req, const Pic
   if (*threshold) options.threshold = **threshold;
   if (*strangers) options.strangers_per_query = **strangers;
   if (*margin) options.margin = **margin;
+  if (*expansion) options.expansion_strangers = **expansion;
   // Checked here too, so that a bad option is the request's error (400) before any upload is
   // read, not the picture's (422).
   ALIKE_RETURN_IF_ERROR(CheckFaceSearchOptions(options));

@@ -42,8 +42,9 @@ std::string Spec(const std::string& file, int side, const std::string& output, i
 
 TEST(FaceModelSpecTest, ParsesAnArcFaceSpec) {
   auto spec = ParseFaceModelSpec(
-      Spec("m.onnx", 112, "output", 512,
-           R"(, "margin_scale": 10, "calibration": [[1e-2, 1.1], [1e-3, 1.0], [1e-4, 0.9]])"),
+      Spec(
+          "m.onnx", 112, "output", 512,
+          R"(, "margin_scale": 10, "expansion_scale": 3, "calibration": [[1e-2, 1.1], [1e-3, 1.0], [1e-4, 0.9]])"),
       "/models", "m.json");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->name, "tiny");
@@ -60,6 +61,7 @@ TEST(FaceModelSpecTest, ParsesAnArcFaceSpec) {
   EXPECT_NEAR(spec->alignment_template[4].y, 92.2041, 1e-3);
   EXPECT_FLOAT_EQ(spec->same_person_distance, 0.9f);
   EXPECT_FLOAT_EQ(spec->margin_scale, 10);
+  EXPECT_FLOAT_EQ(spec->expansion_scale, 3);
   ASSERT_EQ(spec->calibration.size(), 3u);
   EXPECT_FLOAT_EQ(DistanceAtFar(spec->calibration, 1e-3), 1.0f);
   EXPECT_TRUE(IsFaceModelSpec(Spec("m.onnx", 112, "output", 512)));
@@ -73,6 +75,7 @@ TEST(FaceModelSpecTest, DlibIsTheBuiltInDefault) {
   EXPECT_EQ(dlib.dimension, 128u);
   EXPECT_FLOAT_EQ(dlib.same_person_distance, 0.17f);
   EXPECT_FLOAT_EQ(dlib.margin_scale, 1);
+  EXPECT_FLOAT_EQ(dlib.expansion_scale, 1);
   EXPECT_EQ(dlib.calibration.size(), DlibFaceCalibration().size());
   EXPECT_TRUE(FaceEmbedderOptions{}.model.is_dlib());
 }
@@ -95,6 +98,7 @@ TEST(FaceModelSpecTest, MistakesNameTheFileAndTheField) {
       {Spec("m.onnx", 112, "", 4), "output"},
       {Spec("m.onnx", 112, "o", 4, R"(, "metric": "dot")"), "metric"},
       {Spec("m.onnx", 112, "o", 4, R"(, "margin_scale": 0)"), "margin_scale"},
+      {Spec("m.onnx", 112, "o", 4, R"(, "expansion_scale": -1)"), "expansion_scale"},
       {Spec("m.onnx", 112, "o", 4, R"(, "calibration": [[1e-3, 1.0], [1e-2, 1.1]])"),
        "calibration"},
       {Spec("m.onnx", 112, "o", 4, R"(, "calibration": [[2, 1.0]])"), "calibration"},
