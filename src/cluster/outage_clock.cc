@@ -1,7 +1,5 @@
 #include "cluster/outage_clock.h"
 
-#include "util/text.h"
-
 namespace alike::cluster {
 
 namespace {
